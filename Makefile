@@ -1,0 +1,61 @@
+# bufpool_ext -- PGXS build.
+#
+#   make            build (needs pg_config; run `make deps` first on a fresh machine)
+#   make install    install into the PostgreSQL tree of $(PG_CONFIG)
+#   make run        deps + build + install + start a demo instance (scripts/run.sh)
+#   make stop       stop the demo instance (scripts/stop.sh)
+#   make test       deps + build + install + all test suites (scripts/test.sh)
+#   make bench      benchmarks (scripts/bench.sh)
+#
+# The extra targets only call scripts and work without pg_config.
+
+MODULE_big = bufpool_ext
+OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c src/*/*.c))
+EXTENSION = bufpool_ext
+DATA = $(wildcard sql/bufpool_ext--*.sql)
+PGFILEDESC = "bufpool_ext - buffer pool in dynamic shared memory"
+
+PG_CPPFLAGS = -I$(srcdir)/include -Wall -Wextra -Werror \
+	-Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare \
+	-Wno-cast-function-type
+
+ifneq ($(wildcard /usr/include/numa.h),)
+PG_CPPFLAGS += -DHAVE_LIBNUMA
+SHLIB_LINK += -lnuma
+endif
+
+# No LLVM bitcode (.bc) for JIT inlining: it would compile every file a
+# second time with clang under -Werror, whose warnings differ from gcc's.
+# Set BPX_BITCODE=yes to build it anyway.
+BPX_BITCODE ?= no
+ifneq ($(BPX_BITCODE),yes)
+override with_llvm := no
+endif
+
+# Tests are driven by scripts/test.sh (pg_regress, isolation, TAP), not PGXS.
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
+include $(PGXS)
+else
+.DEFAULT_GOAL := all
+all install installdirs uninstall clean:
+	@echo "pg_config ($(PG_CONFIG)) not found: run 'make deps' (or bash scripts/deps.sh)," >&2
+	@echo "or pass PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config" >&2
+	@exit 1
+endif
+
+.PHONY: deps build run stop test bench
+deps:
+	bash scripts/deps.sh
+build:
+	bash scripts/build.sh
+run:
+	bash scripts/run.sh
+stop:
+	bash scripts/stop.sh
+test:
+	bash scripts/test.sh
+bench:
+	bash scripts/bench.sh

@@ -1,0 +1,22 @@
+/*-------------------------------------------------------------------------
+ *
+ * buf.h
+ *	  Internal page access (buf.c).
+ *
+ * IDENTIFICATION
+ *	  include/bufpool_ext/buf.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUFPOOL_EXT_BUF_H
+#define BUFPOOL_EXT_BUF_H
+
+#include "bufpool_ext/bufpool.h"
+
+extern void bp_buf_init(void);
+extern BpPage bp_buf_fetch_raw(uint32 space_id, uint32 page_no, BpFetchInfo *info);
+extern void bp_buf_release_raw(BpPage page);
+extern BpPage bp_buf_peek(uint32 space_id, uint32 page_no);
+extern bool bp_buf_evict_page(uint32 space_id, uint32 page_no);
+
+#endif							/* BUFPOOL_EXT_BUF_H */

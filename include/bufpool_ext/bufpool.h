@@ -1,0 +1,71 @@
+/*-------------------------------------------------------------------------
+ *
+ * bufpool.h
+ *	  Public C API of bufpool_ext, for other extensions.
+ *
+ * bufpool_ext is loaded through shared_preload_libraries, so its symbols
+ * are visible to every library loaded after it.  The page API follows
+ * PostgreSQL's ReadBuffer / ReleaseBuffer pattern:
+ *
+ *		BpPage	p = bp_page_fetch(space_id, page_no, NULL);
+ *		bp_page_lock(p, BP_LOCK_SHARE);
+ *		... read bp_page_data(p) ...
+ *		bp_page_unlock(p);
+ *		bp_page_release(p);
+ *
+ * A fetched page stays pinned until released; a pin left at transaction
+ * abort is released with the transaction's resources.  To change a page,
+ * lock it exclusively, change bp_page_data() and call bp_page_mark_dirty()
+ * before unlocking: it returns the modification's LSN.
+ *
+ * IDENTIFICATION
+ *	  include/bufpool_ext/bufpool.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUFPOOL_EXT_BUFPOOL_H
+#define BUFPOOL_EXT_BUFPOOL_H
+
+/* A pinned page: instance in the high 32 bits, block number in the low. */
+typedef uint64 BpPage;
+
+#define BP_INVALID_PAGE		((BpPage) UINT64CONST(0xFFFFFFFFFFFFFFFF))
+
+typedef enum BpLockMode
+{
+	BP_LOCK_SHARE,
+	BP_LOCK_EXCLUSIVE
+} BpLockMode;
+
+/* What bp_page_fetch reports about the access. */
+typedef struct BpFetchInfo
+{
+	bool		hit;			/* found in the pool without a read */
+	bool		is_old;			/* in the old sublist after the access */
+	int			instance;
+	int64		block_id;
+} BpFetchInfo;
+
+/* On-page header maintained by bufpool_ext; page payload follows. */
+typedef struct BpPageHeader
+{
+	uint64		lsn;			/* newest modification written in the page */
+	uint32		space_id;
+	uint32		page_no;
+	uint32		checksum;		/* CRC-32C of the page with this field 0 */
+	uint16		version;
+	uint16		flags;
+} BpPageHeader;
+
+#define BP_PAGE_VERSION		1
+#define BP_PAGE_HEADER_SIZE	sizeof(BpPageHeader)
+
+extern BpPage bp_page_fetch(uint32 space_id, uint32 page_no, BpFetchInfo *info);
+extern void bp_page_release(BpPage page);
+extern void bp_page_lock(BpPage page, BpLockMode mode);
+extern void bp_page_unlock(BpPage page);
+extern char *bp_page_data(BpPage page);	/* payload after the header */
+extern int	bp_page_payload_size(void);
+extern uint64 bp_page_mark_dirty(BpPage page);
+
+#endif							/* BUFPOOL_EXT_BUFPOOL_H */

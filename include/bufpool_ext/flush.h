@@ -1,0 +1,22 @@
+/*-------------------------------------------------------------------------
+ *
+ * flush.h
+ *	  Writing dirty pages: flush list and single pages (flush.c).
+ *
+ * IDENTIFICATION
+ *	  include/bufpool_ext/flush.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUFPOOL_EXT_FLUSH_H
+#define BUFPOOL_EXT_FLUSH_H
+
+#include "bufpool_ext/pool.h"
+
+extern bool bp_flush_block(int instance, BpBlockNo b, BpFlushType type);
+extern int64 bp_flush_list_batch(int instance, int64 max_pages, uint32 space_id);
+extern int64 bp_flush_all(uint32 space_id);
+extern uint64 bp_mark_dirty(int instance, BpBlockNo b);
+extern uint32 bp_dirty_pages_total(void);
+
+#endif							/* BUFPOOL_EXT_FLUSH_H */

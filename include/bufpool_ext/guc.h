@@ -1,0 +1,35 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.h
+ *	  Settings of bufpool_ext (bufpool_ext.*).
+ *
+ * IDENTIFICATION
+ *	  include/bufpool_ext/guc.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUFPOOL_EXT_GUC_H
+#define BUFPOOL_EXT_GUC_H
+
+/* startup settings */
+extern int	bp_size_mb;
+extern int	bp_chunk_size_mb;
+extern int	bp_instances;
+extern int	bp_page_size;
+extern bool bp_numa_interleave;
+extern int	bp_page_cleaners;
+
+/* reloadable settings */
+extern int	bp_old_blocks_pct;
+extern int	bp_old_blocks_time;
+extern int	bp_io_capacity;
+extern int	bp_io_capacity_max;
+extern double bp_max_dirty_pages_pct;
+extern double bp_max_dirty_pages_pct_lwm;
+extern int	bp_lru_scan_depth;
+extern bool bp_page_cleaner_pause;
+extern int	bp_ready_timeout_ms;
+
+extern void bp_guc_init(void);
+
+#endif							/* BUFPOOL_EXT_GUC_H */

@@ -1,0 +1,76 @@
+/*-------------------------------------------------------------------------
+ *
+ * hash.h
+ *	  The page hash of one buffer pool instance.
+ *
+ * Chained hash: a DSM array of bucket heads (BpBlockNo), chains linked
+ * through BpBlockDesc.hash_next.  Bucket b belongs to partition
+ * b % BP_HASH_PARTITIONS; changing a chain needs that partition's lock in
+ * exclusive mode.  Readers may walk a chain without the lock (see
+ * bp_buf_pin_optimistic): a chain is always a sequence of valid block
+ * numbers, a walk is bounded, and what it finds is verified after
+ * pinning, so a walk that strays onto another chain only misses.
+ *
+ * IDENTIFICATION
+ *	  include/bufpool_ext/hash.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUFPOOL_EXT_HASH_H
+#define BUFPOOL_EXT_HASH_H
+
+#include "bufpool_ext/pool.h"
+
+static inline LWLock *
+bp_hash_lock(BpInstance *inst, uint32 bucket)
+{
+	return &inst->hash_locks[bucket % BP_HASH_PARTITIONS].lock;
+}
+
+/* Caller holds the bucket's partition lock. */
+static inline BpBlockNo
+bp_hash_lookup(BpLocalInstance *li, uint32 bucket, uint32 space_id, uint32 page_no)
+{
+	BpBlockNo	b = li->hash[bucket];
+
+	while (b != BP_INVALID_BLOCK)
+	{
+		BpBlockDesc *d = bp_desc(li, b);
+
+		if (d->space_id == space_id && d->page_no == page_no)
+			return b;
+		b = d->hash_next;
+	}
+	return BP_INVALID_BLOCK;
+}
+
+/* Caller holds the bucket's partition lock in exclusive mode. */
+static inline void
+bp_hash_insert(BpLocalInstance *li, uint32 bucket, BpBlockNo b)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+
+	d->hash_next = li->hash[bucket];
+	pg_write_barrier();
+	((volatile BpBlockNo *) li->hash)[bucket] = b;
+}
+
+/* Caller holds the bucket's partition lock in exclusive mode. */
+static inline void
+bp_hash_remove(BpLocalInstance *li, uint32 bucket, BpBlockNo b)
+{
+	volatile BpBlockNo *link = &li->hash[bucket];
+
+	while (*link != BP_INVALID_BLOCK)
+	{
+		if (*link == b)
+		{
+			*link = bp_desc(li, b)->hash_next;
+			return;
+		}
+		link = &bp_desc(li, *link)->hash_next;
+	}
+	elog(PANIC, "bufpool_ext: block %u is not in its hash chain", b);
+}
+
+#endif							/* BUFPOOL_EXT_HASH_H */

@@ -1,0 +1,354 @@
+/*-------------------------------------------------------------------------
+ *
+ * pool.h
+ *	  Shared structures of the bufpool_ext buffer pool.
+ *
+ * The pool is made of bufpool_ext.instances instances.  Each instance owns
+ * up to BP_MAX_CHUNKS chunks; each chunk is one DSM segment laid out as
+ *
+ *	  BpChunkHeader | BpBlockDesc[n_blocks] | pad to 4 kB | frames[n_blocks]
+ *
+ * and each instance has one more DSM segment for its page hash buckets.
+ * The main shared memory segment (BpShared) holds only fixed-size state:
+ * DSM handles, list heads, locks and counters.  Nothing in shared memory
+ * is a pointer: blocks are named by BpBlockNo (chunk << 20 | index) and
+ * every process maps the segments itself (see BpLocal).
+ *
+ * Lock order (a process may take a later lock while holding an earlier
+ * one, never the reverse):
+ *	  1. BpShared->space_lock		(tablespace registry)
+ *	  2. BpInstance->hash_locks[i]	(page hash partitions, ascending i)
+ *	  3. BpInstance->lru_lock		(free list and LRU list)
+ *	  4. BpBlockDesc->content_lock	(page contents)
+ *	  5. BpInstance->flush_lock		(flush list, oldest_lsn)
+ * No LWLock is held across file I/O except a content lock in share mode
+ * while a page is copied, and no condition variable is waited on while
+ * holding any LWLock.
+ *
+ * IDENTIFICATION
+ *	  include/bufpool_ext/pool.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUFPOOL_EXT_POOL_H
+#define BUFPOOL_EXT_POOL_H
+
+#include "port/atomics.h"
+#include "storage/condition_variable.h"
+#include "storage/dsm.h"
+#include "storage/lwlock.h"
+#include "storage/spin.h"
+#include "utils/timestamp.h"
+
+#include "bufpool_ext/bufpool.h"
+
+#define BP_MAX_INSTANCES		64
+#define BP_MAX_CHUNKS			1024	/* per instance */
+#define BP_HASH_PARTITIONS		32		/* per instance, power of two */
+#define BP_LRU_OLD_MIN_LEN		512		/* InnoDB's BUF_LRU_OLD_MIN_LEN */
+#define BP_LRU_OLD_TOLERANCE	20		/* InnoDB's BUF_LRU_OLD_TOLERANCE */
+#define BP_CHUNK_ALIGN			4096
+
+/* Block numbers inside one instance: chunk in the high bits. */
+typedef uint32 BpBlockNo;
+#define BP_BLOCK_IDX_BITS		20
+#define BP_BLOCK_IDX_MASK		((1U << BP_BLOCK_IDX_BITS) - 1)
+#define BP_MAX_BLOCKS_PER_CHUNK	BP_BLOCK_IDX_MASK	/* index 0..mask-1 */
+#define BP_INVALID_BLOCK		((BpBlockNo) 0xFFFFFFFF)
+#define BP_MAKE_BLOCK(chunk, idx) (((BpBlockNo) (chunk) << BP_BLOCK_IDX_BITS) | (idx))
+#define BP_BLOCK_CHUNK(b)		((b) >> BP_BLOCK_IDX_BITS)
+#define BP_BLOCK_IDX(b)			((b) & BP_BLOCK_IDX_MASK)
+
+/*
+ * Block state word.  The low 18 bits are the pin (fix) count; the flags
+ * above them change only by atomic operations.
+ *
+ * VALID: the frame holds the page named by (space_id, page_no) and the
+ *		  block is in the page hash.  While VALID is set the tag does not
+ *		  change; a pinned VALID block cannot lose VALID except through
+ *		  bp_buf_discard (space drop), which waits for pins to drain.
+ * IO_READ: a read into the frame is in progress; waiters sleep on io_cv.
+ * IO_WRITE: one process is writing the page out; waiters sleep on io_cv.
+ * DIRTY: the frame is newer than the file; the block is on the flush list.
+ */
+#define BP_REFCOUNT_ONE			1U
+#define BP_REFCOUNT_MASK		((1U << 18) - 1)
+#define BP_BS_VALID				(1U << 18)
+#define BP_BS_IO_READ			(1U << 19)
+#define BP_BS_IO_WRITE			(1U << 20)
+#define BP_BS_DIRTY				(1U << 21)
+#define BP_BS_IO_ERROR			(1U << 22)
+#define BP_STATE_REFCOUNT(s)	((s) & BP_REFCOUNT_MASK)
+
+/* Which list a block is on; protected by the instance's lru_lock. */
+typedef enum BpListKind
+{
+	BP_LIST_NONE = 0,			/* owned by one process (being read in) */
+	BP_LIST_FREE,
+	BP_LIST_LRU
+} BpListKind;
+
+/* How the last write of a block was started (INNODB_BUFFER_PAGE.flush_type). */
+typedef enum BpFlushType
+{
+	BP_FLUSH_NONE = 0,
+	BP_FLUSH_LRU,
+	BP_FLUSH_LIST,
+	BP_FLUSH_SINGLE_PAGE
+} BpFlushType;
+
+/*
+ * Control block of one frame (InnoDB's buf_block_t).  96 bytes.
+ */
+typedef struct BpBlockDesc
+{
+	/* identity; stable while VALID; written only by the owner of a
+	 * block that is neither VALID nor in the hash */
+	uint32		space_id;
+	uint32		page_no;
+	pg_atomic_uint32 state;		/* pin count and BP_BS_* flags */
+	BpBlockNo	hash_next;		/* hash partition lock */
+	BpBlockNo	lru_prev;		/* lru_lock (free list uses lru_next) */
+	BpBlockNo	lru_next;		/* lru_lock */
+	BpBlockNo	flush_prev;		/* flush_lock */
+	BpBlockNo	flush_next;		/* flush_lock */
+	uint32		access_time;	/* ms since pool start of first access, 0 if none */
+	uint32		freed_page_clock;	/* lru_lock; instance clock when made young */
+	uint64		newest_lsn;		/* content_lock exclusive to change */
+	uint64		oldest_lsn;		/* flush_lock; 0 when clean */
+	uint8		list;			/* BpListKind, lru_lock */
+	bool		is_old;			/* lru_lock; read unlocked as a hint */
+	uint8		flush_type;		/* BpFlushType of the last write */
+	uint8		pad;
+	LWLock		content_lock;
+	ConditionVariable io_cv;
+} BpBlockDesc;
+
+/* Header at the start of every chunk segment. */
+typedef struct BpChunkHeader
+{
+	uint32		magic;
+	int			instance;
+	int			chunk_no;
+	uint32		n_blocks;
+	Size		descs_offset;
+	Size		frames_offset;
+	Size		segment_size;
+	int			numa_policy;	/* 0 none, 1 interleave */
+} BpChunkHeader;
+
+#define BP_CHUNK_MAGIC			0x42504348	/* "BPCH" */
+
+/* Counters kept per backend and per instance (summed by the views). */
+typedef struct BpCounters
+{
+	uint64		gets;
+	uint64		reads;
+	uint64		created;
+	uint64		written;
+	uint64		made_young;
+	uint64		not_made_young;
+	uint64		lru_written;	/* pages written to free a tail block */
+	uint64		evicted;
+} BpCounters;
+
+#define BP_N_COUNTERS (sizeof(BpCounters) / sizeof(uint64))
+
+/* The previous read of the stats view, for rates. */
+typedef struct BpRateSnap
+{
+	TimestampTz at;
+	BpCounters	c;
+} BpRateSnap;
+
+/*
+ * One buffer pool instance, in main shared memory.
+ */
+typedef struct BpInstance
+{
+	int			id;
+
+	/* Chunks: written by the pool manager before the pool is READY */
+	int			n_chunks;
+	uint32		blocks_per_chunk;
+	uint32		n_blocks;
+	dsm_handle	chunk_handles[BP_MAX_CHUNKS];
+	dsm_handle	hash_handle;
+	uint32		hash_buckets;	/* power of two */
+
+	LWLockPadded hash_locks[BP_HASH_PARTITIONS];
+	LWLockPadded lru_lock;
+	LWLockPadded flush_lock;
+
+	/* free list and LRU list: lru_lock */
+	BpBlockNo	free_head;
+	uint32		free_len;
+	BpBlockNo	lru_head;		/* youngest */
+	BpBlockNo	lru_tail;		/* oldest, eviction end */
+	BpBlockNo	lru_old;		/* first block of the old sublist */
+	uint32		lru_len;
+	uint32		lru_old_len;
+	uint32		freed_page_clock;
+
+	/* flush list: flush_lock; head newest oldest_lsn, tail oldest */
+	BpBlockNo	flush_head;
+	BpBlockNo	flush_tail;
+	uint32		flush_len;
+
+	pg_atomic_uint32 pending_reads;
+	pg_atomic_uint32 pending_flush_lru;
+	pg_atomic_uint32 pending_flush_list;
+	pg_atomic_uint64 lru_io_total;	/* pages flushed from the LRU tail */
+
+	slock_t		rate_mutex;
+	BpRateSnap	rate_prev;
+} BpInstance;
+
+typedef enum BpPoolState
+{
+	BP_POOL_INIT = 0,			/* nothing built yet */
+	BP_POOL_BUILDING,			/* the manager is creating chunks */
+	BP_POOL_READY,
+	BP_POOL_FAILED				/* the manager gave up; see error text */
+} BpPoolState;
+
+#define BP_MAX_CLEANERS 64
+#define BP_MAX_SPACES	1024
+
+typedef enum BpSpaceState
+{
+	BP_SPACE_UNUSED = 0,
+	BP_SPACE_ACTIVE,
+	BP_SPACE_DROPPING
+} BpSpaceState;
+
+typedef struct BpSpaceEntry
+{
+	uint32		space_id;
+	uint32		state;			/* BpSpaceState */
+	uint64		size_pages;
+	char		name[NAMEDATALEN];
+} BpSpaceEntry;
+
+/*
+ * The fixed part of the pool, in main shared memory.
+ */
+typedef struct BpShared
+{
+	/* settings frozen at startup */
+	int			n_instances;
+	int			page_size;
+	Size		chunk_size;
+	int			chunks_per_instance;
+	Size		requested_size;
+	Size		effective_size;
+
+	pg_atomic_uint32 pool_state;	/* BpPoolState */
+	pg_atomic_uint32 generation;	/* bumped when chunks change */
+	char		error[256];		/* why the pool failed */
+	ConditionVariable ready_cv;
+	TimestampTz start_time;
+
+	int			content_tranche;	/* LWLock tranche of content locks */
+	int			pool_tranche;
+
+	pg_atomic_uint64 next_lsn;	/* the global modification counter */
+	pg_atomic_uint64 modifications;	/* for idle detection */
+	pg_atomic_uint32 shutting_down;	/* cleaners are doing the final flush */
+
+	/* page cleaners publish their latches here (pgprocno, -1 if none) */
+	pg_atomic_uint32 cleaner_procno[BP_MAX_CLEANERS];
+	pg_atomic_uint32 free_wanted;	/* a foreground search found no free block */
+
+	/* tablespace registry: space_lock; see space.c */
+	LWLockPadded space_lock;
+	uint32		next_space_id;
+	BpSpaceEntry spaces[BP_MAX_SPACES];
+
+	/* per-backend counters: n_procs x n_instances BpCounters */
+	int			n_procs;
+	Size		counters_offset;	/* from the start of BpShared */
+
+	BpInstance	instances[FLEXIBLE_ARRAY_MEMBER];
+} BpShared;
+
+/*
+ * What one process maps of the pool.
+ */
+typedef struct BpLocalChunk
+{
+	dsm_segment *seg;
+	BpBlockDesc *descs;
+	char	   *frames;
+} BpLocalChunk;
+
+typedef struct BpLocalInstance
+{
+	int			n_chunks;
+	uint32		hash_mask;
+	dsm_segment *hash_seg;
+	BpBlockNo  *hash;
+	BpLocalChunk chunks[BP_MAX_CHUNKS];
+} BpLocalInstance;
+
+extern BpShared *BpShmem;
+extern BpLocalInstance *BpLocal;	/* array of n_instances, NULL until attached */
+extern uint32 BpLocalGeneration;
+extern int	BpPageSize;			/* copy of BpShmem->page_size */
+
+/* shmem.c */
+extern void bp_shmem_request(void);
+extern void bp_shmem_startup(void);
+extern Size bp_shmem_size(void);
+extern BpCounters *bp_counters_for(int procno, int instance);
+extern BpCounters *bp_my_counters(int instance);
+extern void bp_ensure_attached(void);
+extern void bp_check_preloaded(void);
+extern void bp_attach_instance_segments(int instance);
+extern uint32 bp_now_ms(void);
+
+/* chunk.c */
+extern Size bp_chunk_segment_size(uint32 *n_blocks_out);
+extern void bp_chunk_build_all(void);
+extern void bp_chunk_map(int instance, int chunk_no);
+extern const char *bp_chunk_numa_nodes(int instance, int chunk_no, char *buf, size_t len);
+
+static inline BpBlockDesc *
+bp_desc(BpLocalInstance *li, BpBlockNo b)
+{
+	return &li->chunks[BP_BLOCK_CHUNK(b)].descs[BP_BLOCK_IDX(b)];
+}
+
+static inline char *
+bp_frame(BpLocalInstance *li, BpBlockNo b)
+{
+	return li->chunks[BP_BLOCK_CHUNK(b)].frames + (Size) BP_BLOCK_IDX(b) * BpPageSize;
+}
+
+static inline uint64
+bp_page_hash(uint32 space_id, uint32 page_no)
+{
+	uint64		k = ((uint64) space_id << 32) | page_no;
+
+	k ^= k >> 33;
+	k *= UINT64CONST(0xff51afd7ed558ccd);
+	k ^= k >> 33;
+	k *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	k ^= k >> 33;
+	return k;
+}
+
+static inline int
+bp_instance_of(uint64 hash)
+{
+	return (int) ((hash >> 40) % (uint64) BpShmem->n_instances);
+}
+
+/* Sequential block id for the views: chunk * blocks_per_chunk + index. */
+static inline int64
+bp_block_seq(BpInstance *inst, BpBlockNo b)
+{
+	return (int64) BP_BLOCK_CHUNK(b) * inst->blocks_per_chunk + BP_BLOCK_IDX(b);
+}
+
+#endif							/* BUFPOOL_EXT_POOL_H */

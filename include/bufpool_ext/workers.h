@@ -1,0 +1,20 @@
+/*-------------------------------------------------------------------------
+ *
+ * workers.h
+ *	  Background workers: pool manager (manager.c), page cleaners
+ *	  (cleaner.c).
+ *
+ * IDENTIFICATION
+ *	  include/bufpool_ext/workers.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUFPOOL_EXT_WORKERS_H
+#define BUFPOOL_EXT_WORKERS_H
+
+extern void bp_workers_register(void);
+
+extern PGDLLEXPORT void bp_manager_main(Datum arg);
+extern PGDLLEXPORT void bp_cleaner_main(Datum arg);
+
+#endif							/* BUFPOOL_EXT_WORKERS_H */

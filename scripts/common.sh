@@ -1,0 +1,89 @@
+# Shared helpers for scripts/*.sh -- source it, do not run it.
+# shellcheck disable=SC2034  # variables used by the scripts that source this
+# shellcheck shell=bash
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_MAJOR=15
+PGBIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
+PG_CONFIG_BIN="${PGBIN}/pg_config"
+PGXS_DIR="/usr/lib/postgresql/${PG_MAJOR}/lib/pgxs"
+PG_REGRESS="${PGXS_DIR}/src/test/regress/pg_regress"
+PG_ISOLATION_REGRESS="${PGXS_DIR}/src/test/isolation/pg_isolation_regress"
+PG_PERL_LIB="${PGXS_DIR}/src/test/perl"
+PG_OS_USER=postgres
+
+log() { printf '==> %s\n' "$*"; }
+warn() { printf 'WARNING: %s\n' "$*" >&2; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Run a command as root (directly, or through sudo).
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Run a command as the postgres OS account (initdb/postgres refuse root).
+# The caller's working directory must be reachable by postgres: use as_pg_in.
+as_pg() {
+    if [ "$(id -un)" = "$PG_OS_USER" ]; then
+        "$@"
+    elif [ "$(id -u)" -eq 0 ]; then
+        runuser -u "$PG_OS_USER" -- "$@"
+    else
+        sudo -u "$PG_OS_USER" -- "$@"
+    fi
+}
+
+# as_pg_in DIR CMD... : run CMD as postgres with DIR as working directory
+# (PostgreSQL programs fail if they cannot resolve the current directory).
+as_pg_in() {
+    local dir=$1; shift
+    (cd "$dir" && as_pg "$@")
+}
+
+# True if the postgres account can reach (traverse) directory $1.
+pg_can_traverse() {
+    (cd / && as_pg test -d "$1" -a -x "$1") >/dev/null 2>&1
+}
+
+# True if the postgres account can read the repository checkout.
+pg_can_read_repo() {
+    pg_can_traverse "$REPO" &&
+        (cd / && as_pg test -r "$REPO" -a -r "$REPO/Makefile") >/dev/null 2>&1
+}
+
+# pick_scratch_dir IN_REPO_PATH FALLBACK_PATH : print the directory to use
+# for server-side scratch space.  Prefers IN_REPO_PATH (under $REPO/tmp) if
+# postgres can traverse the repository; otherwise FALLBACK_PATH.
+pick_scratch_dir() {
+    local want=$1 fallback=$2
+    if pg_can_traverse "$REPO"; then
+        as_root mkdir -p "$want"
+        if pg_can_traverse "$(dirname "$want")"; then
+            printf '%s\n' "$want"
+            return
+        fi
+    fi
+    warn "the postgres account cannot reach $REPO; using $fallback instead"
+    printf '%s\n' "$fallback"
+}
+
+# Make directory $1 exist and belong to postgres.
+make_pg_dir() {
+    as_root mkdir -p "$1"
+    as_root chown "$PG_OS_USER:" "$1"
+}
+
+# Stop every postmaster whose data directory lies under $1 (leftovers of an
+# interrupted test run).  Only servers under that directory are touched.
+stop_servers_under() {
+    local root=$1 pidfile datadir
+    [ -d "$root" ] || return 0
+    [ -x "$PGBIN/pg_ctl" ] || return 0
+    while IFS= read -r pidfile; do
+        datadir=$(dirname "$pidfile")
+        if as_pg_in / "$PGBIN/pg_ctl" -D "$datadir" status >/dev/null 2>&1; then
+            log "stopping leftover server in $datadir"
+            as_pg_in / "$PGBIN/pg_ctl" -D "$datadir" -m immediate -w stop >/dev/null 2>&1 || true
+        fi
+    done < <(find "$root" -maxdepth 6 -name postmaster.pid 2>/dev/null)
+}

@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# make test / .ci/run: deps + build + install, then every test suite against
+# temporary instances, run as the postgres account:
+#
+#   pg_regress            sql-tests/*.sql        -> expected/<name>.out
+#   pg_isolation_regress  sql-tests/specs/*.spec -> expected/<name>.out
+#   TAP (prove)           sql-tests/t/*.pl       (one count per file)
+#
+# Every instance gets sql-tests/regress.conf (pg_regress --temp-config; TAP
+# through TEMP_CONFIG, which PostgreSQL::Test::Cluster appends to each node's
+# postgresql.conf).  Failures do not stop the run; the last line printed is
+#
+#   N passed, N failed
+#
+# and the exit status is non-zero if anything failed or nothing ran.
+#
+#   BPX_TEST_PORT          pg_regress port (default 5499)
+#   BPX_ISOLATION_PORT     pg_isolation_regress port (default 5498)
+#   BPX_SUITE_TIMEOUT      seconds per pg_regress/isolation run (default 1500)
+#   BPX_TAP_TIMEOUT        seconds per TAP file (default 900)
+#   BPX_SKIP_BUILD=1       do not run deps/build/install first
+set -uo pipefail
+# shellcheck source=scripts/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+REGRESS_PORT="${BPX_TEST_PORT:-5499}"
+ISOLATION_PORT="${BPX_ISOLATION_PORT:-5498}"
+SUITE_TIMEOUT="${BPX_SUITE_TIMEOUT:-1500}"
+TAP_TIMEOUT="${BPX_TAP_TIMEOUT:-900}"
+
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+
+summary_and_exit() {
+    echo
+    if [ "${#FAILED_NAMES[@]}" -gt 0 ]; then
+        echo "failed: ${FAILED_NAMES[*]}"
+    fi
+    if [ "$FAILED" -eq 0 ] && [ "$PASSED" -eq 0 ]; then
+        echo "ERROR: no test ran"
+    fi
+    echo "$PASSED passed, $FAILED failed"
+    if [ "$FAILED" -gt 0 ] || [ "$PASSED" -eq 0 ]; then exit 1; fi
+    exit 0
+}
+
+record() { # record SUITE NAME ok|fail
+    if [ "$3" = ok ]; then
+        PASSED=$((PASSED + 1))
+    else
+        FAILED=$((FAILED + 1))
+        FAILED_NAMES+=("$1/$2")
+    fi
+}
+
+[ -f "$REPO/sql-tests/regress.conf" ] ||
+    die "sql-tests/regress.conf is missing: every test instance needs it (shared_preload_libraries = 'bufpool_ext', ...)"
+
+if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
+    if ! bash "$REPO/scripts/build.sh"; then
+        echo "ERROR: deps/build/install failed; no test was run" >&2
+        FAILED=1
+        FAILED_NAMES+=("build")
+        summary_and_exit
+    fi
+fi
+
+# ---------------------------------------------------------------- work dir
+WORK=$(pick_scratch_dir "$REPO/tmp/test" /tmp/bufpool_ext-test)
+stop_servers_under "$WORK"
+as_root rm -rf "$WORK"
+make_pg_dir "$WORK"
+log "work directory: $WORK"
+
+# The tree the postgres account reads tests from: the checkout itself, or a
+# copy when postgres cannot read the checkout.
+if pg_can_read_repo; then
+    SRC="$REPO"
+else
+    SRC="$WORK/repo"
+    warn "postgres cannot read $REPO; testing from a copy in $SRC"
+    as_pg mkdir -p "$SRC"
+    tar -C "$REPO" --exclude=./.git --exclude=./tmp -cf - . | as_pg_in "$WORK" tar -C "$SRC" -xf -
+fi
+REGRESS_CONF="$SRC/sql-tests/regress.conf"
+
+# Common options of pg_regress and pg_isolation_regress.  --no-locale and
+# UTF8 make results independent of the machine's locale settings.
+REGRESS_OPTS=(
+    --temp-config="$REGRESS_CONF"
+    --bindir="$PGBIN"
+    --dbname=contrib_regression
+    --no-locale
+    --encoding=UTF8
+)
+
+# parse_results OUTPUT_FILE SUITE NAME... : count pg_regress-style result
+# lines ("test foo ... ok 12 ms", "     foo ... FAILED", "ok 1 - foo").
+# A named test without a result line counts as failed.
+parse_results() {
+    local out=$1 suite=$2; shift 2
+    local name status
+    declare -A seen=()
+    while IFS=$'\t' read -r name status; do
+        [ -n "$name" ] || continue
+        seen[$name]=$status
+    done < <(awk '
+        / \.\.\. / {
+            line = $0
+            split(line, parts, / \.\.\. /)
+            head = parts[1]; st = parts[2]
+            sub(/^[ \t]+/, "", head); sub(/^test[ \t]+/, "", head)
+            sub(/[ \t]+$/, "", head)
+            sub(/^[ \t]+/, "", st)
+            if (head ~ /^[A-Za-z0-9_.-]+$/) {
+                print head "\t" ((st ~ /^ok/) ? "ok" : "fail")
+            }
+            next
+        }
+        /^(not )?ok [0-9]+ +- +/ {
+            st = ($1 == "not") ? "fail" : "ok"
+            line = $0
+            sub(/^(not )?ok [0-9]+ +- +/, "", line)
+            split(line, w, /[ \t]+/)
+            print w[1] "\t" st
+        }' "$out")
+    for name in "$@"; do
+        if [ "${seen[$name]:-}" = ok ]; then
+            record "$suite" "$name" ok
+            echo "  $suite/$name: ok"
+        elif [ -n "${seen[$name]:-}" ]; then
+            record "$suite" "$name" fail
+            echo "  $suite/$name: FAILED"
+        else
+            record "$suite" "$name" fail
+            echo "  $suite/$name: FAILED (no result; the suite did not run it)"
+        fi
+    done
+}
+
+show_diffs() { # show_diffs OUTDIR
+    local diffs="$1/regression.diffs"
+    if [ -s "$diffs" ]; then
+        echo "---- $diffs (first 200 lines) ----"
+        head -n 200 "$diffs"
+        echo "---- end of diffs ----"
+    fi
+}
+
+# run_regress_suite SUITE PROGRAM PORT NAME...
+run_regress_suite() {
+    local suite=$1 prog=$2 port=$3; shift 3
+    local dir="$WORK/$suite" rc=0
+    local out="$dir/output.txt"
+    as_pg mkdir -p "$dir/out"
+    echo
+    log "$suite: $# test(s): $*"
+    as_pg_in "$dir" timeout -k 30 "$SUITE_TIMEOUT" "$prog" \
+        --inputdir="$dir" --outputdir="$dir/out" \
+        --temp-instance="$dir/tmp_check" --port="$port" \
+        "${REGRESS_OPTS[@]}" "$@" >"$out" 2>&1 || rc=$?
+    cat "$out"
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        echo; echo "$suite: TIMED OUT after ${SUITE_TIMEOUT}s"
+    fi
+    stop_servers_under "$dir"
+    parse_results "$out" "$suite" "$@"
+    if [ "$rc" -ne 0 ]; then
+        show_diffs "$dir/out"
+        if [ -f "$dir/tmp_check/log/postmaster.log" ]; then
+            echo "---- $dir/tmp_check/log/postmaster.log (last 40 lines) ----"
+            tail -n 40 "$dir/tmp_check/log/postmaster.log"
+        fi
+    fi
+}
+
+# --------------------------------------------------------------- pg_regress
+mapfile -t REGRESS_TESTS < <(cd "$SRC/sql-tests" && for f in *.sql; do
+    [ -f "$f" ] && printf '%s\n' "${f%.sql}"; done | LC_ALL=C sort)
+if [ "${#REGRESS_TESTS[@]}" -gt 0 ]; then
+    as_pg mkdir -p "$WORK/regress"
+    as_pg ln -s "$SRC/sql-tests" "$WORK/regress/sql"
+    as_pg ln -s "$SRC/expected" "$WORK/regress/expected"
+    run_regress_suite regress "$PG_REGRESS" "$REGRESS_PORT" "${REGRESS_TESTS[@]}"
+else
+    log "regress: no sql-tests/*.sql, skipped"
+fi
+
+# ---------------------------------------------------------------- isolation
+SPECS=()
+if [ -d "$SRC/sql-tests/specs" ]; then
+    mapfile -t SPECS < <(cd "$SRC/sql-tests/specs" && for f in *.spec; do
+        [ -f "$f" ] && printf '%s\n' "${f%.spec}"; done | LC_ALL=C sort)
+fi
+if [ "${#SPECS[@]}" -gt 0 ]; then
+    as_pg mkdir -p "$WORK/isolation"
+    as_pg ln -s "$SRC/sql-tests/specs" "$WORK/isolation/specs"
+    as_pg ln -s "$SRC/expected" "$WORK/isolation/expected"
+    run_regress_suite isolation "$PG_ISOLATION_REGRESS" "$ISOLATION_PORT" "${SPECS[@]}"
+else
+    log "isolation: no sql-tests/specs/*.spec, skipped"
+fi
+
+# ---------------------------------------------------------------------- TAP
+TAP_FILES=()
+if [ -d "$SRC/sql-tests/t" ]; then
+    mapfile -t TAP_FILES < <(cd "$SRC/sql-tests/t" && for f in *.pl; do
+        [ -f "$f" ] && printf '%s\n' "$f"; done | LC_ALL=C sort)
+fi
+if [ "${#TAP_FILES[@]}" -gt 0 ]; then
+    TAP="$WORK/tap"
+    as_pg mkdir -p "$TAP"
+    as_pg ln -s "$SRC/sql-tests/t" "$TAP/t"
+    echo
+    log "tap: ${#TAP_FILES[@]} file(s): ${TAP_FILES[*]}"
+    for f in "${TAP_FILES[@]}"; do
+        rc=0
+        as_pg_in "$TAP" env \
+            PATH="$PGBIN:$PATH" \
+            PG_REGRESS="$PG_REGRESS" \
+            TESTDIR="$TAP" \
+            TESTDATADIR="$TAP/tmp_check" \
+            PG_TEST_PORT_DIR="$TAP/portlock" \
+            TEMP_CONFIG="$REGRESS_CONF" \
+            REPO="$SRC" \
+            PG_CONFIG="$PG_CONFIG_BIN" \
+            LC_ALL=C LANG=C \
+            timeout -k 30 "$TAP_TIMEOUT" \
+            prove -I "$PG_PERL_LIB" -I "$TAP/t" "t/$f" || rc=$?
+        stop_servers_under "$TAP/tmp_check"
+        if [ "$rc" -eq 0 ]; then
+            record tap "$f" ok
+            echo "  tap/$f: ok"
+        else
+            record tap "$f" fail
+            [ "$rc" -eq 124 ] && echo "  tap/$f: TIMED OUT after ${TAP_TIMEOUT}s"
+            echo "  tap/$f: FAILED"
+            logf="$TAP/tmp_check/log/regress_log_${f%.pl}"
+            if [ -f "$logf" ]; then
+                echo "---- $logf (last 80 lines) ----"
+                tail -n 80 "$logf"
+                echo "---- end ----"
+            fi
+        fi
+    done
+else
+    log "tap: no sql-tests/t/*.pl, skipped"
+fi
+
+summary_and_exit

@@ -1,0 +1,692 @@
+/*-------------------------------------------------------------------------
+ *
+ * buf.c
+ *	  Page access: fetch (fix), release, page locks, eviction of one page,
+ *	  discarding a space.
+ *
+ * The hit path takes no lock (as InnoDB's buf_page_get_gen with its
+ * page-hash latch avoided): it walks the hash chain unlocked, pins the
+ * block with one atomic add, and checks that the pin landed on a VALID
+ * block that still carries the wanted tag.  A block keeps its tag while
+ * VALID and cannot lose VALID while pinned (eviction needs the pin count
+ * to be exactly the evictor's own), so the check is sufficient.  Any
+ * doubt falls back to the locked path.  LRU bookkeeping on a hit takes
+ * lru_lock only when a block is to be made young.
+ *
+ * A miss takes the partition lock exclusively twice at most: once to
+ * look again after getting a free block, inserting the block with
+ * IO_READ set, then the read happens with no lock held.  A second
+ * session missing the same page finds the IO_READ block, pins it and
+ * sleeps on its condition variable: one read for both.  A failed read
+ * removes the block from the hash and wakes the waiters, who retry.
+ *
+ * Pins taken through the SQL functions and the C API are remembered per
+ * process; a transaction abort releases those still held.
+ *
+ * IDENTIFICATION
+ *	  src/buf.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+
+#include "bufpool_ext/flush.h"
+#include "bufpool_ext/guc.h"
+#include "bufpool_ext/hash.h"
+#include "bufpool_ext/lru.h"
+#include "bufpool_ext/pool.h"
+#include "bufpool_ext/space.h"
+#include "bufpool_ext/buf.h"
+
+#define BP_MAX_PINS			256
+#define BP_OPTIMISTIC_STEPS	16
+#define BP_DISCARD_WAIT_MS	10000
+
+typedef struct BpPinEntry
+{
+	BpPage		page;
+	int8		lock_mode;		/* -1 none, else BpLockMode */
+} BpPinEntry;
+
+static BpPinEntry my_pins[BP_MAX_PINS];
+static int	n_my_pins = 0;
+
+static inline BpPage
+bp_make_page(int instance, BpBlockNo b)
+{
+	return ((uint64) instance << 32) | b;
+}
+
+static inline int
+bp_page_instance(BpPage p)
+{
+	return (int) (p >> 32);
+}
+
+static inline BpBlockNo
+bp_page_block(BpPage p)
+{
+	return (BpBlockNo) (p & 0xFFFFFFFF);
+}
+
+static inline BpBlockDesc *
+bp_page_desc(BpPage p)
+{
+	return bp_desc(&BpLocal[bp_page_instance(p)], bp_page_block(p));
+}
+
+static void
+bp_pin_remember(BpPage p)
+{
+	if (unlikely(n_my_pins >= BP_MAX_PINS))
+	{
+		pg_atomic_fetch_sub_u32(&bp_page_desc(p)->state, BP_REFCOUNT_ONE);
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("a session can pin at most %d bufpool pages at once", BP_MAX_PINS)));
+	}
+	my_pins[n_my_pins].page = p;
+	my_pins[n_my_pins].lock_mode = -1;
+	n_my_pins++;
+}
+
+static int
+bp_pin_find(BpPage p)
+{
+	int			i;
+
+	for (i = n_my_pins - 1; i >= 0; i--)
+		if (my_pins[i].page == p)
+			return i;
+	elog(ERROR, "bufpool page %llx is not pinned by this session", (unsigned long long) p);
+	return -1;					/* keep compiler quiet */
+}
+
+static void
+bp_wait_io_read(BpBlockDesc *d)
+{
+	if (!(pg_atomic_read_u32(&d->state) & BP_BS_IO_READ))
+		return;
+	ConditionVariablePrepareToSleep(&d->io_cv);
+	while (pg_atomic_read_u32(&d->state) & BP_BS_IO_READ)
+		ConditionVariableSleep(&d->io_cv, PG_WAIT_EXTENSION);
+	ConditionVariableCancelSleep();
+}
+
+/*
+ * Lock-free lookup and pin.  Returns the block, pinned and VALID, or
+ * BP_INVALID_BLOCK if not found (the caller then looks under the lock).
+ */
+static inline BpBlockNo
+bp_buf_pin_optimistic(BpLocalInstance *li, uint32 bucket, uint32 space_id, uint32 page_no)
+{
+	BpBlockNo	b = ((volatile BpBlockNo *) li->hash)[bucket];
+	int			steps = 0;
+
+	while (b != BP_INVALID_BLOCK && steps++ < BP_OPTIMISTIC_STEPS)
+	{
+		volatile BpBlockDesc *d = bp_desc(li, b);
+
+		if (d->space_id == space_id && d->page_no == page_no)
+		{
+			uint32		old = pg_atomic_fetch_add_u32((pg_atomic_uint32 *) &d->state, BP_REFCOUNT_ONE);
+
+			if ((old & BP_BS_VALID) && d->space_id == space_id && d->page_no == page_no)
+				return b;
+			pg_atomic_fetch_sub_u32((pg_atomic_uint32 *) &d->state, BP_REFCOUNT_ONE);
+			return BP_INVALID_BLOCK;
+		}
+		b = d->hash_next;
+		if (BP_BLOCK_CHUNK(b) >= (uint32) li->n_chunks && b != BP_INVALID_BLOCK)
+			return BP_INVALID_BLOCK;
+	}
+	return BP_INVALID_BLOCK;
+}
+
+/* Called after a block failed to read: unhash it and wake the waiters. */
+static void
+bp_buf_read_failed(BpInstance *inst, BpLocalInstance *li, uint32 bucket, BpBlockNo b)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+	LWLock	   *part = bp_hash_lock(inst, bucket);
+
+	LWLockAcquire(part, LW_EXCLUSIVE);
+	bp_hash_remove(li, bucket, b);
+	d->space_id = InvalidOid;
+	pg_atomic_fetch_and_u32(&d->state, ~(BP_BS_IO_READ | BP_BS_VALID));
+	LWLockRelease(part);
+	pg_atomic_fetch_sub_u32(&inst->pending_reads, 1);
+	ConditionVariableBroadcast(&d->io_cv);
+	/* the block stays on the LRU, unhashed; replacement will reuse it */
+	pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+}
+
+/*
+ * Read the page of a block we inserted with IO_READ, and make it VALID.
+ */
+static void
+bp_buf_read_block(BpInstance *inst, BpLocalInstance *li, uint32 bucket, BpBlockNo b,
+				  BpCounters *cnt)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+	char	   *frame = bp_frame(li, b);
+	uint64		page_lsn;
+
+	pg_atomic_fetch_add_u32(&inst->pending_reads, 1);
+	PG_TRY();
+	{
+		bp_space_read(d->space_id, d->page_no, frame);
+	}
+	PG_CATCH();
+	{
+		bp_buf_read_failed(inst, li, bucket, b);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	page_lsn = ((BpPageHeader *) frame)->lsn;
+	if (page_lsn == 0)
+		cnt->created++;
+	else
+	{
+		uint64		cur = pg_atomic_read_u64(&BpShmem->next_lsn);
+
+		cnt->reads++;
+		d->newest_lsn = page_lsn;
+		/* keep LSNs increasing past anything on disk */
+		while (cur <= page_lsn &&
+			   !pg_atomic_compare_exchange_u64(&BpShmem->next_lsn, &cur, page_lsn + 1))
+			;
+	}
+	pg_atomic_fetch_sub_u32(&inst->pending_reads, 1);
+	for (;;)
+	{
+		uint32		st = pg_atomic_read_u32(&d->state);
+
+		if (pg_atomic_compare_exchange_u32(&d->state, &st,
+										   (st | BP_BS_VALID) & ~BP_BS_IO_READ))
+			break;
+	}
+}
+
+/*
+ * The miss path.  Returns the block pinned and VALID.
+ */
+static BpBlockNo
+bp_buf_fetch_slow(int instance, uint32 bucket, uint32 space_id, uint32 page_no,
+				  bool *hit)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	LWLock	   *part = bp_hash_lock(inst, bucket);
+
+	for (;;)
+	{
+		BpBlockNo	b;
+		BpBlockNo	fb;
+		BpBlockDesc *d;
+
+		LWLockAcquire(part, LW_SHARED);
+		b = bp_hash_lookup(li, bucket, space_id, page_no);
+		if (b != BP_INVALID_BLOCK)
+			pg_atomic_fetch_add_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
+		LWLockRelease(part);
+
+		if (b == BP_INVALID_BLOCK)
+		{
+			/* not there: get a block, then look again under the lock */
+			bp_space_check_page(space_id, page_no);
+			fb = bp_lru_get_free_block(instance);
+			LWLockAcquire(part, LW_EXCLUSIVE);
+			b = bp_hash_lookup(li, bucket, space_id, page_no);
+			if (b != BP_INVALID_BLOCK)
+			{
+				pg_atomic_fetch_add_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
+				LWLockRelease(part);
+				bp_lru_return_free_block(instance, fb);
+			}
+			else
+			{
+				BpCounters *cnt = bp_my_counters(instance);
+
+				d = bp_desc(li, fb);
+				d->space_id = space_id;
+				d->page_no = page_no;
+				d->access_time = 0;
+				d->newest_lsn = 0;
+				d->oldest_lsn = 0;
+				d->flush_type = BP_FLUSH_NONE;
+				pg_atomic_fetch_or_u32(&d->state, BP_BS_IO_READ);
+				bp_hash_insert(li, bucket, fb);
+				LWLockRelease(part);
+
+				LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+				bp_lru_add_old(inst, li, fb);
+				LWLockRelease(&inst->lru_lock.lock);
+
+				bp_buf_read_block(inst, li, bucket, fb, cnt);
+				ConditionVariableBroadcast(&d->io_cv);
+				*hit = false;
+				return fb;
+			}
+		}
+
+		/* found: wait for a read in progress, then check it worked */
+		d = bp_desc(li, b);
+		if (pg_atomic_read_u32(&d->state) & BP_BS_IO_READ)
+		{
+			*hit = false;
+			bp_wait_io_read(d);
+		}
+		else
+			*hit = true;
+		if (pg_atomic_read_u32(&d->state) & BP_BS_VALID)
+			return b;
+		pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * LRU bookkeeping of an access (InnoDB's buf_page_make_young_if_needed).
+ */
+static inline void
+bp_buf_accessed(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpCounters *cnt)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+
+	if (d->access_time == 0)
+	{
+		d->access_time = bp_now_ms();
+		return;
+	}
+	if (d->is_old)
+	{
+		if (bp_old_blocks_time > 0 &&
+			bp_now_ms() - d->access_time < (uint32) bp_old_blocks_time)
+		{
+			cnt->not_made_young++;
+			return;
+		}
+	}
+	else if (bp_lru_young_enough(inst, d, bp_old_blocks_pct))
+		return;
+
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	if (d->list == BP_LIST_LRU)
+	{
+		bp_lru_make_young(inst, li, b);
+		cnt->made_young++;
+	}
+	LWLockRelease(&inst->lru_lock.lock);
+}
+
+/*
+ * Internal fetch: returns the pinned block without remembering the pin.
+ */
+BpPage
+bp_buf_fetch_raw(uint32 space_id, uint32 page_no, BpFetchInfo *info)
+{
+	uint64		h;
+	int			instance;
+	BpInstance *inst;
+	BpLocalInstance *li;
+	uint32		bucket;
+	BpBlockNo	b;
+	BpCounters *cnt;
+	bool		hit = true;
+
+	bp_ensure_attached();
+	h = bp_page_hash(space_id, page_no);
+	instance = bp_instance_of(h);
+	inst = &BpShmem->instances[instance];
+	li = &BpLocal[instance];
+	bucket = (uint32) h & li->hash_mask;
+	cnt = bp_my_counters(instance);
+	cnt->gets++;
+
+	b = bp_buf_pin_optimistic(li, bucket, space_id, page_no);
+	if (unlikely(b == BP_INVALID_BLOCK))
+		b = bp_buf_fetch_slow(instance, bucket, space_id, page_no, &hit);
+	bp_buf_accessed(inst, li, b, cnt);
+	if (info)
+	{
+		info->hit = hit;
+		info->instance = instance;
+		info->block_id = bp_block_seq(inst, b);
+		info->is_old = bp_desc(li, b)->is_old;
+	}
+	return bp_make_page(instance, b);
+}
+
+void
+bp_buf_release_raw(BpPage page)
+{
+	pg_atomic_fetch_sub_u32(&bp_page_desc(page)->state, BP_REFCOUNT_ONE);
+}
+
+BpPage
+bp_page_fetch(uint32 space_id, uint32 page_no, BpFetchInfo *info)
+{
+	BpPage		p = bp_buf_fetch_raw(space_id, page_no, info);
+
+	bp_pin_remember(p);
+	return p;
+}
+
+void
+bp_page_release(BpPage page)
+{
+	int			i;
+
+	/* the common case: releasing the newest pin */
+	if (likely(n_my_pins > 0 && my_pins[n_my_pins - 1].page == page))
+		i = n_my_pins - 1;
+	else
+		i = bp_pin_find(page);
+	if (my_pins[i].lock_mode >= 0)
+		bp_page_unlock(page);
+	my_pins[i] = my_pins[--n_my_pins];
+	bp_buf_release_raw(page);
+}
+
+void
+bp_page_lock(BpPage page, BpLockMode mode)
+{
+	int			i = bp_pin_find(page);
+
+	if (my_pins[i].lock_mode >= 0)
+		elog(ERROR, "bufpool page is already locked by this session");
+	LWLockAcquire(&bp_page_desc(page)->content_lock,
+				  mode == BP_LOCK_EXCLUSIVE ? LW_EXCLUSIVE : LW_SHARED);
+	my_pins[i].lock_mode = (int8) mode;
+}
+
+void
+bp_page_unlock(BpPage page)
+{
+	int			i = bp_pin_find(page);
+	BpBlockDesc *d = bp_page_desc(page);
+	bool		was_exclusive = my_pins[i].lock_mode == BP_LOCK_EXCLUSIVE;
+
+	if (my_pins[i].lock_mode < 0)
+		elog(ERROR, "bufpool page is not locked by this session");
+	LWLockRelease(&d->content_lock);
+	my_pins[i].lock_mode = -1;
+
+	/*
+	 * The page cleaners' final flush may already have passed this page:
+	 * write it ourselves.  Paired with the barrier in the cleaner.
+	 */
+	if (was_exclusive)
+	{
+		pg_memory_barrier();
+		if (pg_atomic_read_u32(&BpShmem->shutting_down) &&
+			(pg_atomic_read_u32(&d->state) & BP_BS_DIRTY))
+		{
+			bp_flush_block(bp_page_instance(page), bp_page_block(page), BP_FLUSH_SINGLE_PAGE);
+			bp_space_sync_pending();
+		}
+	}
+}
+
+char *
+bp_page_data(BpPage page)
+{
+	return bp_frame(&BpLocal[bp_page_instance(page)], bp_page_block(page)) + BP_PAGE_HEADER_SIZE;
+}
+
+int
+bp_page_payload_size(void)
+{
+	bp_check_preloaded();
+	return BpShmem->page_size - (int) BP_PAGE_HEADER_SIZE;
+}
+
+uint64
+bp_page_mark_dirty(BpPage page)
+{
+	int			i = bp_pin_find(page);
+
+	if (my_pins[i].lock_mode != BP_LOCK_EXCLUSIVE)
+		elog(ERROR, "bufpool page must be locked exclusively to be modified");
+	return bp_mark_dirty(bp_page_instance(page), bp_page_block(page));
+}
+
+/* Release every pin (and page lock) this process still holds. */
+static void
+bp_buf_release_all(bool warn)
+{
+	while (n_my_pins > 0)
+	{
+		BpPinEntry *e = &my_pins[--n_my_pins];
+
+		if (warn)
+			elog(WARNING, "bufpool page pin leaked at transaction end");
+		if (e->lock_mode >= 0)
+		{
+			BpBlockDesc *d = bp_page_desc(e->page);
+
+			if (LWLockHeldByMe(&d->content_lock))
+				LWLockRelease(&d->content_lock);
+		}
+		bp_buf_release_raw(e->page);
+	}
+}
+
+static void
+bp_buf_xact_callback(XactEvent event, void *arg)
+{
+	if (n_my_pins == 0)
+		return;
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		bp_buf_release_all(false);
+	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+			 event == XACT_EVENT_PREPARE)
+		bp_buf_release_all(true);
+}
+
+void
+bp_buf_init(void)
+{
+	RegisterXactCallback(bp_buf_xact_callback, NULL);
+}
+
+/*
+ * Look up a page without reading it.  Returns the pinned block or
+ * BP_INVALID_PAGE if the pool does not hold it (VALID).
+ */
+BpPage
+bp_buf_peek(uint32 space_id, uint32 page_no)
+{
+	uint64		h;
+	int			instance;
+	BpLocalInstance *li;
+	uint32		bucket;
+	BpBlockNo	b;
+
+	bp_ensure_attached();
+	h = bp_page_hash(space_id, page_no);
+	instance = bp_instance_of(h);
+	li = &BpLocal[instance];
+	bucket = (uint32) h & li->hash_mask;
+	b = bp_buf_pin_optimistic(li, bucket, space_id, page_no);
+	if (b == BP_INVALID_BLOCK)
+	{
+		LWLock	   *part = bp_hash_lock(&BpShmem->instances[instance], bucket);
+
+		LWLockAcquire(part, LW_SHARED);
+		b = bp_hash_lookup(li, bucket, space_id, page_no);
+		if (b != BP_INVALID_BLOCK)
+			pg_atomic_fetch_add_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
+		LWLockRelease(part);
+		if (b == BP_INVALID_BLOCK)
+			return BP_INVALID_PAGE;
+		bp_wait_io_read(bp_desc(li, b));
+		if (!(pg_atomic_read_u32(&bp_desc(li, b)->state) & BP_BS_VALID))
+		{
+			pg_atomic_fetch_sub_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
+			return BP_INVALID_PAGE;
+		}
+	}
+	return bp_make_page(instance, b);
+}
+
+/*
+ * Evict one page (bufpool.evict): write it first if dirty, then take it
+ * out of the pool.  Returns false if it is not in the pool or pinned by
+ * another session.
+ */
+bool
+bp_buf_evict_page(uint32 space_id, uint32 page_no)
+{
+	BpPage		p = bp_buf_peek(space_id, page_no);
+	int			instance;
+	BpBlockNo	b;
+	bool		evicted;
+
+	if (p == BP_INVALID_PAGE)
+		return false;
+	instance = bp_page_instance(p);
+	b = bp_page_block(p);
+	PG_TRY();
+	{
+		if (pg_atomic_read_u32(&bp_page_desc(p)->state) & BP_BS_DIRTY)
+		{
+			bp_flush_block(instance, b, BP_FLUSH_SINGLE_PAGE);
+			bp_space_sync_pending();
+		}
+	}
+	PG_CATCH();
+	{
+		bp_buf_release_raw(p);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	evicted = bp_lru_evict_pinned(instance, b);
+	if (evicted)
+	{
+		bp_my_counters(instance)->evicted++;
+		bp_lru_return_free_block(instance, b);
+	}
+	else
+		bp_buf_release_raw(p);
+	return evicted;
+}
+
+/*
+ * Take one block of a dropped space out of the pool, dirty or not.
+ * Caller holds the only pin besides transient ones.  Returns false if
+ * others still pin it.
+ */
+static bool
+bp_buf_discard_block(int instance, BpBlockNo b)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockDesc *d = bp_desc(li, b);
+	uint64		h = bp_page_hash(d->space_id, d->page_no);
+	uint32		bucket = (uint32) h & li->hash_mask;
+	LWLock	   *part = bp_hash_lock(inst, bucket);
+	uint32		st;
+
+	/* wait for a write in progress; then no new one can start (no space) */
+	ConditionVariablePrepareToSleep(&d->io_cv);
+	while (pg_atomic_read_u32(&d->state) & (BP_BS_IO_WRITE | BP_BS_IO_READ))
+		ConditionVariableSleep(&d->io_cv, PG_WAIT_EXTENSION);
+	ConditionVariableCancelSleep();
+
+	LWLockAcquire(part, LW_EXCLUSIVE);
+	for (;;)
+	{
+		st = pg_atomic_read_u32(&d->state);
+		if (BP_STATE_REFCOUNT(st) != 1 || !(st & BP_BS_VALID) ||
+			(st & (BP_BS_IO_WRITE | BP_BS_IO_READ)))
+		{
+			LWLockRelease(part);
+			return false;
+		}
+		if (pg_atomic_compare_exchange_u32(&d->state, &st, st & ~BP_BS_VALID))
+			break;
+	}
+	bp_hash_remove(li, bucket, b);
+	d->space_id = InvalidOid;
+	LWLockRelease(part);
+
+	if (st & BP_BS_DIRTY)
+	{
+		LWLockAcquire(&inst->flush_lock.lock, LW_EXCLUSIVE);
+		if (d->flush_prev != BP_INVALID_BLOCK)
+			bp_desc(li, d->flush_prev)->flush_next = d->flush_next;
+		else
+			inst->flush_head = d->flush_next;
+		if (d->flush_next != BP_INVALID_BLOCK)
+			bp_desc(li, d->flush_next)->flush_prev = d->flush_prev;
+		else
+			inst->flush_tail = d->flush_prev;
+		d->flush_prev = d->flush_next = BP_INVALID_BLOCK;
+		inst->flush_len--;
+		d->oldest_lsn = 0;
+		pg_atomic_fetch_and_u32(&d->state, ~BP_BS_DIRTY);
+		LWLockRelease(&inst->flush_lock.lock);
+	}
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	if (d->list == BP_LIST_LRU)
+		bp_lru_remove(inst, li, b);
+	pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+	bp_free_push(inst, li, b);
+	LWLockRelease(&inst->lru_lock.lock);
+	return true;
+}
+
+/*
+ * Throw away every page of a space being dropped.  Waits at most
+ * BP_DISCARD_WAIT_MS for pins to go.
+ */
+void
+bp_buf_discard_space(uint32 space_id)
+{
+	TimestampTz start = GetCurrentTimestamp();
+	int			i;
+
+	bp_ensure_attached();
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpInstance *inst = &BpShmem->instances[i];
+		BpLocalInstance *li = &BpLocal[i];
+		int			c;
+
+		for (c = 0; c < li->n_chunks; c++)
+		{
+			uint32		k;
+
+			for (k = 0; k < inst->blocks_per_chunk; k++)
+			{
+				BpBlockNo	b = BP_MAKE_BLOCK(c, k);
+				BpBlockDesc *d = bp_desc(li, b);
+
+				while (d->space_id == space_id &&
+					   (pg_atomic_read_u32(&d->state) & (BP_BS_VALID | BP_BS_IO_READ)))
+				{
+					/* pin only if it is still that space's page */
+					pg_atomic_fetch_add_u32(&d->state, BP_REFCOUNT_ONE);
+					if (d->space_id == space_id &&
+						bp_buf_discard_block(i, b))
+						break;
+					pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+					if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), BP_DISCARD_WAIT_MS))
+						ereport(ERROR,
+								(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+								 errmsg("page %u of bufpool space %u stayed pinned for %d ms",
+										d->page_no, space_id, BP_DISCARD_WAIT_MS),
+								 errhint("The space is left in state dropping; drop it again once the page is released.")));
+					CHECK_FOR_INTERRUPTS();
+					pg_usleep(1000L);
+				}
+			}
+		}
+	}
+}

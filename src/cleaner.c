@@ -1,0 +1,184 @@
+/*-------------------------------------------------------------------------
+ *
+ * cleaner.c
+ *	  Page cleaner background workers.
+ *
+ * InnoDB's page cleaner: once a second (or sooner when a session found no
+ * free block), each cleaner works on the instances i with
+ * i % page_cleaners == its number:
+ *
+ *	- LRU work: from the LRU tail, up to lru_scan_depth blocks, write
+ *	  dirty unpinned pages and move clean unpinned ones to the free list,
+ *	  until the free list holds min(lru_scan_depth, 10% of the instance).
+ *	  (InnoDB keeps lru_scan_depth free; a small pool would then be
+ *	  mostly free, hence the cap.)
+ *	- Flush-list work, paced as InnoDB's adaptive flushing by dirty
+ *	  pages: at or above max_dirty_pages_pct, io_capacity_max pages per
+ *	  second; above max_dirty_pages_pct_lwm, io_capacity scaled by
+ *	  dirty_pct / (max_dirty_pages_pct + 1); when the server did no
+ *	  modification since the last pass (idle), io_capacity.  Shared by
+ *	  instances in proportion.  (Adaptive flushing by redo age comes with
+ *	  the redo log.)
+ *
+ * Writes are fsynced at the end of each pass.  On SIGTERM (shutdown) a
+ * cleaner sets shutting_down, then writes every dirty page of its
+ * instances and fsyncs them; a session that dirties a page after that
+ * point writes it itself (bp_page_unlock), so a fast shutdown loses
+ * nothing acknowledged.
+ *
+ * IDENTIFICATION
+ *	  src/cleaner.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "bufpool_ext/flush.h"
+#include "bufpool_ext/guc.h"
+#include "bufpool_ext/lru.h"
+#include "bufpool_ext/pool.h"
+#include "bufpool_ext/space.h"
+#include "bufpool_ext/workers.h"
+
+static int	my_number = 0;
+
+static int64
+bp_cleaner_flush_quota(uint64 *last_mods)
+{
+	uint64		total_blocks = 0;
+	uint64		mods = pg_atomic_read_u64(&BpShmem->modifications);
+	double		dirty_pct;
+	int			i;
+	int64		n;
+
+	for (i = 0; i < BpShmem->n_instances; i++)
+		total_blocks += BpShmem->instances[i].n_blocks;
+	if (total_blocks == 0)
+		return 0;
+	dirty_pct = 100.0 * bp_dirty_pages_total() / total_blocks;
+
+	if (dirty_pct >= bp_max_dirty_pages_pct)
+		n = bp_io_capacity_max;
+	else if (bp_max_dirty_pages_pct_lwm > 0 && dirty_pct >= bp_max_dirty_pages_pct_lwm)
+		n = (int64) (bp_io_capacity * dirty_pct / (bp_max_dirty_pages_pct + 1));
+	else if (mods == *last_mods)
+		n = bp_io_capacity;		/* idle: flush at io_capacity */
+	else
+		n = 0;
+	*last_mods = mods;
+	return Min(n, (int64) bp_io_capacity_max);
+}
+
+static void
+bp_cleaner_pass(int64 quota)
+{
+	int			i;
+	int			n_mine = 0;
+
+	for (i = my_number; i < BpShmem->n_instances; i += bp_page_cleaners)
+		n_mine++;
+	for (i = my_number; i < BpShmem->n_instances; i += bp_page_cleaners)
+	{
+		BpInstance *inst = &BpShmem->instances[i];
+		int			target = Min(bp_lru_scan_depth, (int) inst->n_blocks / 10);
+
+		bp_lru_tail_work(i, target, bp_lru_scan_depth);
+		if (quota > 0)
+			bp_flush_list_batch(i, Max(quota / BpShmem->n_instances, 1), 0);
+	}
+	bp_space_sync_pending();
+}
+
+static void
+bp_cleaner_final_flush(void)
+{
+	int			i;
+	int			pass;
+
+	pg_atomic_write_u32(&BpShmem->shutting_down, 1);
+	pg_memory_barrier();
+	for (pass = 0; pass < 10; pass++)
+	{
+		int64		written = 0;
+
+		for (i = my_number; i < BpShmem->n_instances; i += bp_page_cleaners)
+			written += bp_flush_list_batch(i, INT64_MAX / 2, 0);
+		bp_space_sync_pending();
+		if (written == 0)
+			break;
+	}
+	if (my_number == 0)
+	{
+		LWLockAcquire(&BpShmem->space_lock.lock, LW_EXCLUSIVE);
+		bp_space_save_registry();	/* records the LSN high-water mark */
+		LWLockRelease(&BpShmem->space_lock.lock);
+	}
+	ereport(DEBUG1, (errmsg("bufpool_ext page cleaner %d flushed all dirty pages", my_number)));
+}
+
+void
+bp_cleaner_main(Datum arg)
+{
+	uint64		last_mods = 0;
+	TimestampTz last_pass = 0;
+
+	my_number = DatumGetInt32(arg);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+
+	/* wait for the pool manager */
+	while (pg_atomic_read_u32(&BpShmem->pool_state) != BP_POOL_READY)
+	{
+		if (ShutdownRequestPending)
+			proc_exit(0);
+		ConditionVariableTimedSleep(&BpShmem->ready_cv, 200, PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+	bp_ensure_attached();
+	pg_atomic_write_u32(&BpShmem->cleaner_procno[my_number], MyProc->pgprocno);
+
+	while (!ShutdownRequestPending)
+	{
+		TimestampTz now;
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		if (ShutdownRequestPending)
+			break;
+		if (bp_page_cleaner_pause)
+			continue;
+
+		now = GetCurrentTimestamp();
+		if (TimestampDifferenceExceeds(last_pass, now, 1000))
+		{
+			/* the once-a-second pass: LRU work and paced flushing */
+			bp_cleaner_pass(bp_cleaner_flush_quota(&last_mods));
+			last_pass = now;
+		}
+		else if (pg_atomic_exchange_u32(&BpShmem->free_wanted, 0))
+			bp_cleaner_pass(0);	/* woken early: only refill free lists */
+	}
+
+	pg_atomic_write_u32(&BpShmem->cleaner_procno[my_number], INVALID_PGPROCNO);
+	bp_cleaner_final_flush();
+	proc_exit(0);
+}

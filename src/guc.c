@@ -1,0 +1,147 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.c
+ *	  Settings of bufpool_ext.
+ *
+ * Startup settings (size, chunk_size, instances, page_size, page_cleaners,
+ * numa_interleave) are frozen into BpShared when shared memory is set up;
+ * the others are read by each process from its own GUC copy, so a reload
+ * reaches every process at its next command (workers on SIGHUP).
+ *
+ * IDENTIFICATION
+ *	  src/guc.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "utils/guc.h"
+
+#include "bufpool_ext/guc.h"
+
+int			bp_size_mb = 128;
+int			bp_chunk_size_mb = 32;
+int			bp_instances = 1;
+int			bp_page_size = 16384;
+bool		bp_numa_interleave = false;
+int			bp_page_cleaners = 1;
+
+int			bp_old_blocks_pct = 37;
+int			bp_old_blocks_time = 1000;
+int			bp_io_capacity = 200;
+int			bp_io_capacity_max = 2000;
+double		bp_max_dirty_pages_pct = 90.0;
+double		bp_max_dirty_pages_pct_lwm = 10.0;
+int			bp_lru_scan_depth = 1024;
+bool		bp_page_cleaner_pause = false;
+int			bp_ready_timeout_ms = 10000;
+
+static bool
+check_page_size(int *newval, void **extra, GucSource source)
+{
+	if ((*newval & (*newval - 1)) != 0)
+	{
+		GUC_check_errdetail("bufpool_ext.page_size must be a power of two, not %d.", *newval);
+		return false;
+	}
+	return true;
+}
+
+void
+bp_guc_init(void)
+{
+	DefineCustomIntVariable("bufpool_ext.size",
+							"Size of the buffer pool.",
+							"Rounded up to a multiple of chunk_size times instances.",
+							&bp_size_mb, 128, 1, 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_MB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.chunk_size",
+							"Size of one chunk (one DSM segment) of the buffer pool.",
+							NULL,
+							&bp_chunk_size_mb, 32, 1, 4096,
+							PGC_POSTMASTER, GUC_UNIT_MB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.instances",
+							"Number of buffer pool instances.",
+							NULL,
+							&bp_instances, 1, 1, 64,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.page_size",
+							"Page size of bufpool_ext tablespaces.",
+							"A power of two between 4 kB and 64 kB.",
+							&bp_page_size, 16384, 4096, 65536,
+							PGC_POSTMASTER, GUC_UNIT_BYTE,
+							check_page_size, NULL, NULL);
+	DefineCustomBoolVariable("bufpool_ext.numa_interleave",
+							 "Interleave buffer pool memory across NUMA nodes.",
+							 NULL,
+							 &bp_numa_interleave, false,
+							 PGC_POSTMASTER, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.page_cleaners",
+							"Number of page cleaner background workers.",
+							NULL,
+							&bp_page_cleaners, 1, 1, 64,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.old_blocks_pct",
+							"Percentage of the LRU list used for the old sublist.",
+							NULL,
+							&bp_old_blocks_pct, 37, 5, 95,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.old_blocks_time",
+							"Time an old block must stay in the old sublist after its first access before it can be made young.",
+							NULL,
+							&bp_old_blocks_time, 1000, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.io_capacity",
+							"Pages per second the page cleaners write in normal operation.",
+							NULL,
+							&bp_io_capacity, 200, 100, 1000000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.io_capacity_max",
+							"Pages per second the page cleaners may write when behind.",
+							NULL,
+							&bp_io_capacity_max, 2000, 100, 1000000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomRealVariable("bufpool_ext.max_dirty_pages_pct",
+							 "Percentage of dirty pages above which the page cleaners write at io_capacity_max.",
+							 NULL,
+							 &bp_max_dirty_pages_pct, 90.0, 0.0, 99.999,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomRealVariable("bufpool_ext.max_dirty_pages_pct_lwm",
+							 "Percentage of dirty pages at which adaptive flushing starts (0 disables it).",
+							 NULL,
+							 &bp_max_dirty_pages_pct_lwm, 10.0, 0.0, 99.999,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.lru_scan_depth",
+							"How far per instance and pass the page cleaners look from the LRU tail for pages to free.",
+							NULL,
+							&bp_lru_scan_depth, 1024, 100, INT_MAX,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomBoolVariable("bufpool_ext.page_cleaner_pause",
+							 "Pause the page cleaners' periodic work (they still flush at shutdown).",
+							 "For tests that need deterministic list contents.",
+							 &bp_page_cleaner_pause, false,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.ready_timeout",
+							"How long a session waits for the pool to be built before it reports an error.",
+							NULL,
+							&bp_ready_timeout_ms, 10000, 0, 600000,
+							PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("bufpool_ext");
+}

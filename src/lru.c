@@ -1,0 +1,530 @@
+/*-------------------------------------------------------------------------
+ *
+ * lru.c
+ *	  Free list, LRU list with midpoint insertion, and block replacement.
+ *
+ * This is InnoDB's buf0lru.cc design.  The LRU list runs from the head
+ * (youngest) to the tail (the eviction end).  Once it holds at least
+ * BP_LRU_OLD_MIN_LEN blocks, its tail part of about old_blocks_pct
+ * percent is the old sublist; lru_old points at its first block.  A
+ * block read from disk enters at the head of the old sublist, so a scan
+ * only churns the old part.  A hit makes an old block young only if the
+ * block's first access is at least old_blocks_time ago; a young block is
+ * moved to the head again only when it has drifted a quarter of the
+ * young part (bp_lru_young_enough), so hot pages take no list lock.
+ *
+ * A process that needs a block takes one from the free list, else evicts
+ * the clean unpinned block nearest the tail, else, as a last resort,
+ * writes the dirtiest tail block itself (a single-page flush) and evicts
+ * it.  The page cleaners keep the free list stocked so foreground
+ * sessions rarely scan.
+ *
+ * Locking: the free list, the LRU list, lru_old, the lengths, is_old,
+ * list and freed_page_clock are protected by the instance's lru_lock.
+ * Eviction of a block needs a pin (taken under lru_lock with a CAS from
+ * pin count 0) and then its hash partition lock; the two are never held
+ * together, so the documented order (hash partition before lru_lock)
+ * holds trivially.
+ *
+ * IDENTIFICATION
+ *	  src/lru.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/proc.h"
+
+#include "bufpool_ext/flush.h"
+#include "bufpool_ext/guc.h"
+#include "bufpool_ext/hash.h"
+#include "bufpool_ext/lru.h"
+#include "bufpool_ext/pool.h"
+
+#define BP_FREE_WAIT_MS		10000	/* give up finding a free block after this */
+
+static void
+bp_lru_adjust_old(BpInstance *inst, BpLocalInstance *li)
+{
+	uint32		target = (uint32) ((uint64) inst->lru_len * bp_old_blocks_pct / 100);
+
+	Assert(inst->lru_old != BP_INVALID_BLOCK);
+	for (;;)
+	{
+		BpBlockDesc *old = bp_desc(li, inst->lru_old);
+
+		if (inst->lru_old_len + BP_LRU_OLD_TOLERANCE < target)
+		{
+			/* too few old blocks: move the boundary toward the head */
+			if (old->lru_prev == BP_INVALID_BLOCK)
+				break;
+			inst->lru_old = old->lru_prev;
+			bp_desc(li, inst->lru_old)->is_old = true;
+			inst->lru_old_len++;
+		}
+		else if (inst->lru_old_len > target + BP_LRU_OLD_TOLERANCE)
+		{
+			if (old->lru_next == BP_INVALID_BLOCK)
+				break;
+			old->is_old = false;
+			inst->lru_old = old->lru_next;
+			inst->lru_old_len--;
+		}
+		else
+			break;
+	}
+}
+
+/* The list just reached BP_LRU_OLD_MIN_LEN: make it all old, then adjust. */
+static void
+bp_lru_old_init(BpInstance *inst, BpLocalInstance *li)
+{
+	BpBlockNo	b;
+
+	for (b = inst->lru_head; b != BP_INVALID_BLOCK; b = bp_desc(li, b)->lru_next)
+		bp_desc(li, b)->is_old = true;
+	inst->lru_old = inst->lru_head;
+	inst->lru_old_len = inst->lru_len;
+	bp_lru_adjust_old(inst, li);
+}
+
+/* The list fell below BP_LRU_OLD_MIN_LEN: no old sublist any more. */
+static void
+bp_lru_old_reset(BpInstance *inst, BpLocalInstance *li)
+{
+	BpBlockNo	b;
+
+	for (b = inst->lru_head; b != BP_INVALID_BLOCK; b = bp_desc(li, b)->lru_next)
+		bp_desc(li, b)->is_old = false;
+	inst->lru_old = BP_INVALID_BLOCK;
+	inst->lru_old_len = 0;
+}
+
+static void
+bp_lru_insert_head(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+
+	d->lru_prev = BP_INVALID_BLOCK;
+	d->lru_next = inst->lru_head;
+	if (inst->lru_head != BP_INVALID_BLOCK)
+		bp_desc(li, inst->lru_head)->lru_prev = b;
+	else
+		inst->lru_tail = b;
+	inst->lru_head = b;
+	d->is_old = false;
+	d->freed_page_clock = inst->freed_page_clock;
+	d->list = BP_LIST_LRU;
+	inst->lru_len++;
+	if (inst->lru_old != BP_INVALID_BLOCK)
+		bp_lru_adjust_old(inst, li);
+	else if (inst->lru_len >= BP_LRU_OLD_MIN_LEN)
+		bp_lru_old_init(inst, li);
+}
+
+/*
+ * Put a newly read block at the head of the old sublist (or at the head
+ * of the list while there is no old sublist).
+ */
+void
+bp_lru_add_old(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+	BpBlockDesc *old;
+
+	Assert(d->list == BP_LIST_NONE);
+	if (inst->lru_old == BP_INVALID_BLOCK)
+	{
+		bp_lru_insert_head(inst, li, b);
+		return;
+	}
+	old = bp_desc(li, inst->lru_old);
+	d->lru_next = inst->lru_old;
+	d->lru_prev = old->lru_prev;
+	if (old->lru_prev != BP_INVALID_BLOCK)
+		bp_desc(li, old->lru_prev)->lru_next = b;
+	else
+		inst->lru_head = b;
+	old->lru_prev = b;
+	d->is_old = true;
+	d->list = BP_LIST_LRU;
+	inst->lru_old = b;
+	inst->lru_old_len++;
+	inst->lru_len++;
+	bp_lru_adjust_old(inst, li);
+}
+
+void
+bp_lru_remove(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+
+	Assert(d->list == BP_LIST_LRU);
+	if (inst->lru_old == b)
+	{
+		/* keep the boundary: the previous block becomes the first old one */
+		if (d->lru_prev != BP_INVALID_BLOCK)
+		{
+			inst->lru_old = d->lru_prev;
+			bp_desc(li, inst->lru_old)->is_old = true;
+			inst->lru_old_len++;
+		}
+		else
+			inst->lru_old = d->lru_next;
+	}
+	if (d->lru_prev != BP_INVALID_BLOCK)
+		bp_desc(li, d->lru_prev)->lru_next = d->lru_next;
+	else
+		inst->lru_head = d->lru_next;
+	if (d->lru_next != BP_INVALID_BLOCK)
+		bp_desc(li, d->lru_next)->lru_prev = d->lru_prev;
+	else
+		inst->lru_tail = d->lru_prev;
+	inst->lru_len--;
+	if (d->is_old)
+		inst->lru_old_len--;
+	d->is_old = false;
+	d->list = BP_LIST_NONE;
+	d->lru_prev = d->lru_next = BP_INVALID_BLOCK;
+
+	if (inst->lru_old != BP_INVALID_BLOCK)
+	{
+		if (inst->lru_len < BP_LRU_OLD_MIN_LEN)
+			bp_lru_old_reset(inst, li);
+		else
+			bp_lru_adjust_old(inst, li);
+	}
+}
+
+void
+bp_lru_make_young(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
+{
+	bp_lru_remove(inst, li, b);
+	bp_lru_insert_head(inst, li, b);
+}
+
+void
+bp_free_push(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+
+	Assert(d->list == BP_LIST_NONE);
+	d->lru_next = inst->free_head;
+	d->lru_prev = BP_INVALID_BLOCK;
+	d->list = BP_LIST_FREE;
+	d->is_old = false;
+	inst->free_head = b;
+	inst->free_len++;
+}
+
+/*
+ * Put every block of the instance on its free list.  Called by the pool
+ * manager before the pool is READY.
+ */
+void
+bp_lru_init_instance(int instance)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	int			c;
+	int64		i;
+
+	inst->free_head = BP_INVALID_BLOCK;
+	inst->free_len = 0;
+	inst->lru_head = inst->lru_tail = inst->lru_old = BP_INVALID_BLOCK;
+	inst->lru_len = inst->lru_old_len = 0;
+	inst->flush_head = inst->flush_tail = BP_INVALID_BLOCK;
+	inst->flush_len = 0;
+	/* push in reverse so the free list hands out blocks in address order */
+	for (c = inst->n_chunks - 1; c >= 0; c--)
+		for (i = (int64) inst->blocks_per_chunk - 1; i >= 0; i--)
+		{
+			BpBlockNo	b = BP_MAKE_BLOCK(c, (uint32) i);
+
+			bp_desc(li, b)->list = BP_LIST_NONE;
+			bp_free_push(inst, li, b);
+		}
+}
+
+static void
+bp_wake_cleaner(int instance)
+{
+	int			k = instance % BpShmem->n_instances % Max(bp_page_cleaners, 1);
+	uint32		procno = pg_atomic_read_u32(&BpShmem->cleaner_procno[k]);
+
+	if (procno != INVALID_PGPROCNO)
+		SetLatch(&ProcGlobal->allProcs[procno].procLatch);
+}
+
+/*
+ * Evict a block we hold the only pin on: take it out of the page hash and
+ * the LRU list.  Returns false, leaving the block alone, if it is dirty,
+ * under I/O or pinned by someone else.  On success the block is ours
+ * (pin count 1 from us, not VALID, on no list).
+ */
+bool
+bp_lru_evict_pinned(int instance, BpBlockNo b)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockDesc *d = bp_desc(li, b);
+	uint32		st = pg_atomic_read_u32(&d->state);
+
+	if (st & BP_BS_VALID)
+	{
+		uint64		h = bp_page_hash(d->space_id, d->page_no);
+		uint32		bucket = (uint32) h & li->hash_mask;
+		LWLock	   *part = bp_hash_lock(inst, bucket);
+
+		LWLockAcquire(part, LW_EXCLUSIVE);
+		for (;;)
+		{
+			st = pg_atomic_read_u32(&d->state);
+			if (BP_STATE_REFCOUNT(st) != 1 ||
+				(st & (BP_BS_DIRTY | BP_BS_IO_READ | BP_BS_IO_WRITE)) ||
+				!(st & BP_BS_VALID))
+			{
+				LWLockRelease(part);
+				return false;
+			}
+			if (pg_atomic_compare_exchange_u32(&d->state, &st, st & ~BP_BS_VALID))
+				break;
+		}
+		bp_hash_remove(li, bucket, b);
+		d->space_id = InvalidOid;
+		LWLockRelease(part);
+	}
+	else if (st & (BP_BS_IO_READ | BP_BS_IO_WRITE))
+		return false;
+
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	if (d->list == BP_LIST_LRU)
+	{
+		bp_lru_remove(inst, li, b);
+		inst->freed_page_clock++;
+	}
+	LWLockRelease(&inst->lru_lock.lock);
+	return true;
+}
+
+/*
+ * Scan from the LRU tail, with lru_lock held, for at most depth blocks.
+ * Pins and returns the first clean unpinned block; if there is none,
+ * pins the first dirty unpinned one into *dirty.
+ */
+static BpBlockNo
+bp_lru_scan_tail(BpInstance *inst, BpLocalInstance *li, int depth, BpBlockNo *dirty)
+{
+	BpBlockNo	b = inst->lru_tail;
+	BpBlockNo	dirty_cand = BP_INVALID_BLOCK;
+
+	*dirty = BP_INVALID_BLOCK;
+	for (; b != BP_INVALID_BLOCK && depth-- > 0; b = bp_desc(li, b)->lru_prev)
+	{
+		BpBlockDesc *d = bp_desc(li, b);
+		uint32		st = pg_atomic_read_u32(&d->state);
+
+		if (BP_STATE_REFCOUNT(st) != 0 || (st & (BP_BS_IO_READ | BP_BS_IO_WRITE)))
+			continue;
+		if (st & BP_BS_DIRTY)
+		{
+			if (dirty_cand == BP_INVALID_BLOCK)
+				dirty_cand = b;
+			continue;
+		}
+		if (pg_atomic_compare_exchange_u32(&d->state, &st, st + BP_REFCOUNT_ONE))
+			return b;
+	}
+	if (dirty_cand != BP_INVALID_BLOCK)
+	{
+		BpBlockDesc *d = bp_desc(li, dirty_cand);
+		uint32		st = pg_atomic_read_u32(&d->state);
+
+		if (BP_STATE_REFCOUNT(st) == 0 && !(st & (BP_BS_IO_READ | BP_BS_IO_WRITE)) &&
+			pg_atomic_compare_exchange_u32(&d->state, &st, st + BP_REFCOUNT_ONE))
+			*dirty = dirty_cand;
+	}
+	return BP_INVALID_BLOCK;
+}
+
+/*
+ * Last resort of a foreground session: write a dirty tail page itself.
+ * Releases the pin the caller took.
+ */
+static void
+bp_lru_single_page_flush(int instance, BpBlockNo b)
+{
+	BpBlockDesc *d = bp_desc(&BpLocal[instance], b);
+
+	PG_TRY();
+	{
+		bp_flush_block(instance, b, BP_FLUSH_SINGLE_PAGE);
+	}
+	PG_FINALLY();
+	{
+		pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Get a block to read a page into: pinned by us, not VALID, on no list.
+ */
+BpBlockNo
+bp_lru_get_free_block(int instance)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	TimestampTz start = 0;
+	int			n_scan = 0;
+
+	for (;;)
+	{
+		BpBlockNo	b;
+		BpBlockNo	dirty;
+		int			depth;
+
+		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+		if (inst->free_head != BP_INVALID_BLOCK)
+		{
+			BpBlockDesc *d;
+
+			b = inst->free_head;
+			d = bp_desc(li, b);
+			inst->free_head = d->lru_next;
+			inst->free_len--;
+			d->list = BP_LIST_NONE;
+			d->lru_next = BP_INVALID_BLOCK;
+			/* stray optimistic pinners may bump the count; they back off */
+			pg_atomic_fetch_add_u32(&d->state, BP_REFCOUNT_ONE);
+			if (inst->free_len < (uint32) Min(bp_lru_scan_depth, inst->n_blocks / 10) / 4)
+				pg_atomic_write_u32(&BpShmem->free_wanted, 1);
+			LWLockRelease(&inst->lru_lock.lock);
+			return b;
+		}
+		/* InnoDB scans a limited depth first, then the whole list */
+		depth = n_scan == 0 ? Max(bp_lru_scan_depth / 10, 100) : (int) inst->lru_len;
+		b = bp_lru_scan_tail(inst, li, depth, &dirty);
+		LWLockRelease(&inst->lru_lock.lock);
+		n_scan++;
+
+		if (n_scan == 1)
+		{
+			pg_atomic_write_u32(&BpShmem->free_wanted, 1);
+			bp_wake_cleaner(instance);
+		}
+
+		if (b != BP_INVALID_BLOCK)
+		{
+			if (bp_lru_evict_pinned(instance, b))
+			{
+				bp_my_counters(instance)->evicted++;
+				return b;
+			}
+			pg_atomic_fetch_sub_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
+			continue;
+		}
+		if (dirty != BP_INVALID_BLOCK)
+		{
+			bp_lru_single_page_flush(instance, dirty);
+			continue;
+		}
+
+		/* everything is pinned or under I/O: wait a little */
+		if (start == 0)
+			start = GetCurrentTimestamp();
+		else if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), BP_FREE_WAIT_MS))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("no free block in buffer pool instance %d after %d ms",
+							instance, BP_FREE_WAIT_MS),
+					 errdetail("All %u blocks of the instance are pinned or under I/O.",
+							   inst->n_blocks),
+					 errhint("Raise bufpool_ext.size, or release pinned pages sooner.")));
+		CHECK_FOR_INTERRUPTS();
+		pg_usleep(1000L);
+	}
+}
+
+/* Give back a block from bp_lru_get_free_block that was not used. */
+void
+bp_lru_return_free_block(int instance, BpBlockNo b)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockDesc *d = bp_desc(li, b);
+
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+	bp_free_push(inst, li, b);
+	LWLockRelease(&inst->lru_lock.lock);
+}
+
+/*
+ * Page cleaner's LRU work (InnoDB's buf_flush_LRU_list): from the tail,
+ * look at up to scan_depth blocks; write dirty unpinned ones and move
+ * clean unpinned ones to the free list, until it holds target_free.
+ * Returns the number of pages written.
+ */
+int
+bp_lru_tail_work(int instance, int target_free, int scan_depth)
+{
+#define BP_TAIL_BATCH 64
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	int			scanned = 0;
+	int			written = 0;
+
+	while (scanned < scan_depth)
+	{
+		BpBlockNo	batch[BP_TAIL_BATCH];
+		int			n = 0;
+		int			i;
+		BpBlockNo	b;
+
+		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+		if (inst->free_len >= (uint32) target_free)
+		{
+			LWLockRelease(&inst->lru_lock.lock);
+			break;
+		}
+		for (b = inst->lru_tail; b != BP_INVALID_BLOCK && n < BP_TAIL_BATCH && scanned < scan_depth;
+			 b = bp_desc(li, b)->lru_prev)
+		{
+			BpBlockDesc *d = bp_desc(li, b);
+			uint32		st = pg_atomic_read_u32(&d->state);
+
+			scanned++;
+			if (BP_STATE_REFCOUNT(st) == 0 && !(st & (BP_BS_IO_READ | BP_BS_IO_WRITE)) &&
+				pg_atomic_compare_exchange_u32(&d->state, &st, st + BP_REFCOUNT_ONE))
+				batch[n++] = b;
+		}
+		LWLockRelease(&inst->lru_lock.lock);
+		if (n == 0)
+			break;
+
+		for (i = 0; i < n; i++)
+		{
+			BpBlockDesc *d = bp_desc(li, batch[i]);
+
+			if (pg_atomic_read_u32(&d->state) & BP_BS_DIRTY)
+			{
+				if (bp_flush_block(instance, batch[i], BP_FLUSH_LRU))
+				{
+					written++;
+					pg_atomic_fetch_add_u64(&inst->lru_io_total, 1);
+				}
+			}
+			if (bp_lru_evict_pinned(instance, batch[i]))
+			{
+				bp_my_counters(instance)->evicted++;
+				bp_lru_return_free_block(instance, batch[i]);
+			}
+			else
+				pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+		}
+	}
+	return written;
+}

@@ -1,0 +1,146 @@
+/*-------------------------------------------------------------------------
+ *
+ * manager.c
+ *	  The pool manager background worker.
+ *
+ * dsm_create is not allowed in the postmaster, so this worker builds the
+ * pool at startup: it loads the space registry, creates every chunk and
+ * page hash, puts all blocks on the free lists and turns the pool state
+ * to READY, waking sessions that wait in bp_ensure_attached.  If the
+ * build fails (for instance /dev/shm is too small) the state turns
+ * FAILED with the reason, sessions get that reason as an error, and the
+ * worker exits to be restarted and try again.
+ *
+ * After a crash-restart the startup hook resets the state to INIT and
+ * this worker, restarted with the cluster, builds a new pool.  Later it
+ * will also run online resizes.
+ *
+ * IDENTIFICATION
+ *	  src/manager.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+#include "bufpool_ext/guc.h"
+#include "bufpool_ext/lru.h"
+#include "bufpool_ext/pool.h"
+#include "bufpool_ext/space.h"
+#include "bufpool_ext/workers.h"
+
+static void
+bp_manager_build(void)
+{
+	int			i;
+
+	pg_atomic_write_u32(&BpShmem->pool_state, BP_POOL_BUILDING);
+	bp_space_load_registry();
+	bp_chunk_build_all();
+
+	if (BpLocal == NULL)
+		BpLocal = MemoryContextAllocZero(TopMemoryContext,
+										 sizeof(BpLocalInstance) * BpShmem->n_instances);
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		bp_attach_instance_segments(i);
+		bp_lru_init_instance(i);
+	}
+	BpLocalGeneration = pg_atomic_read_u32(&BpShmem->generation);
+	pg_write_barrier();
+	pg_atomic_write_u32(&BpShmem->pool_state, BP_POOL_READY);
+	ConditionVariableBroadcast(&BpShmem->ready_cv);
+	ereport(LOG,
+			(errmsg("bufpool_ext buffer pool ready: %d instance(s) x %d chunk(s) of %zu MB, %u pages of %d bytes per instance",
+					BpShmem->n_instances, BpShmem->chunks_per_instance,
+					BpShmem->chunk_size / (1024 * 1024),
+					BpShmem->instances[0].n_blocks, BpShmem->page_size),
+			 errdetail("bufpool_ext.size %zu MB rounded up to %zu MB (a multiple of chunk_size x instances).",
+					   BpShmem->requested_size / (1024 * 1024),
+					   BpShmem->effective_size / (1024 * 1024))));
+}
+
+void
+bp_manager_main(Datum arg)
+{
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	pgstat_report_appname("bufpool_ext pool manager");
+
+	if (pg_atomic_read_u32(&BpShmem->pool_state) != BP_POOL_READY)
+	{
+		PG_TRY();
+		{
+			bp_manager_build();
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(TopMemoryContext);
+			edata = CopyErrorData();
+			strlcpy(BpShmem->error, edata->message, sizeof(BpShmem->error));
+			pg_write_barrier();
+			pg_atomic_write_u32(&BpShmem->pool_state, BP_POOL_FAILED);
+			ConditionVariableBroadcast(&BpShmem->ready_cv);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+
+	while (!ShutdownRequestPending)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+	}
+	proc_exit(0);
+}
+
+void
+bp_workers_register(void)
+{
+	BackgroundWorker worker;
+	int			i;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 5;
+	strcpy(worker.bgw_library_name, "bufpool_ext");
+	strcpy(worker.bgw_function_name, "bp_manager_main");
+	strcpy(worker.bgw_name, "bufpool_ext pool manager");
+	strcpy(worker.bgw_type, "bufpool_ext pool manager");
+	RegisterBackgroundWorker(&worker);
+
+	for (i = 0; i < bp_page_cleaners; i++)
+	{
+		memset(&worker, 0, sizeof(worker));
+		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+		worker.bgw_restart_time = 5;
+		strcpy(worker.bgw_library_name, "bufpool_ext");
+		strcpy(worker.bgw_function_name, "bp_cleaner_main");
+		snprintf(worker.bgw_name, BGW_MAXLEN, "bufpool_ext page cleaner %d", i);
+		strcpy(worker.bgw_type, "bufpool_ext page cleaner");
+		worker.bgw_main_arg = Int32GetDatum(i);
+		RegisterBackgroundWorker(&worker);
+	}
+}

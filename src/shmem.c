@@ -1,0 +1,289 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.c
+ *	  The fixed part of the pool in main shared memory, and how a process
+ *	  maps the DSM part.
+ *
+ * Main shared memory is requested in shmem_request_hook and set up in
+ * shmem_startup_hook; both run in the postmaster, and the startup hook
+ * runs again after a crash-restart, which also destroys every DSM segment.
+ * The startup hook therefore only resets the fixed state to BP_POOL_INIT;
+ * the pool manager worker, restarted with the cluster, builds the chunks.
+ *
+ * A backend maps the pool on its first pool access (bp_ensure_attached),
+ * waiting at most bufpool_ext.ready_timeout for the manager.  The fast
+ * path is one atomic read of the generation number, which the manager
+ * bumps whenever chunks are added or removed.
+ *
+ * Counters touched on the page-access path live in per-process slots
+ * indexed by pgprocno (one writer each, no atomics); views sum them.
+ *
+ * IDENTIFICATION
+ *	  src/shmem.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/twophase.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/ipc.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "utils/memutils.h"
+
+#include "bufpool_ext/guc.h"
+#include "bufpool_ext/pool.h"
+
+BpShared   *BpShmem = NULL;
+BpLocalInstance *BpLocal = NULL;
+uint32		BpLocalGeneration = 0;
+int			BpPageSize = 0;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static int
+bp_n_procs(void)
+{
+	return MaxBackends + NUM_AUXILIARY_PROCS + max_prepared_xacts;
+}
+
+static Size
+bp_counters_stride(void)
+{
+	/* one process's counters for all instances, cache-line aligned */
+	return TYPEALIGN(PG_CACHE_LINE_SIZE, mul_size(bp_instances, sizeof(BpCounters)));
+}
+
+Size
+bp_shmem_size(void)
+{
+	Size		size;
+
+	size = add_size(offsetof(BpShared, instances),
+					mul_size(bp_instances, sizeof(BpInstance)));
+	size = TYPEALIGN(PG_CACHE_LINE_SIZE, size);
+	size = add_size(size, mul_size(bp_n_procs(), bp_counters_stride()));
+	return add_size(size, PG_CACHE_LINE_SIZE);
+}
+
+static void
+bp_shmem_request_hook(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(bp_shmem_size());
+}
+
+static void
+bp_instance_init(BpInstance *inst, int id, int pool_tranche)
+{
+	int			i;
+
+	memset(inst, 0, sizeof(BpInstance));
+	inst->id = id;
+	inst->hash_handle = DSM_HANDLE_INVALID;
+	for (i = 0; i < BP_HASH_PARTITIONS; i++)
+		LWLockInitialize(&inst->hash_locks[i].lock, pool_tranche);
+	LWLockInitialize(&inst->lru_lock.lock, pool_tranche);
+	LWLockInitialize(&inst->flush_lock.lock, pool_tranche);
+	inst->free_head = BP_INVALID_BLOCK;
+	inst->lru_head = inst->lru_tail = inst->lru_old = BP_INVALID_BLOCK;
+	inst->flush_head = inst->flush_tail = BP_INVALID_BLOCK;
+	pg_atomic_init_u32(&inst->pending_reads, 0);
+	pg_atomic_init_u32(&inst->pending_flush_lru, 0);
+	pg_atomic_init_u32(&inst->pending_flush_list, 0);
+	pg_atomic_init_u64(&inst->lru_io_total, 0);
+	SpinLockInit(&inst->rate_mutex);
+}
+
+static void
+bp_shmem_startup_hook(void)
+{
+	bool		found;
+	Size		size = bp_shmem_size();
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	BpShmem = ShmemInitStruct("bufpool_ext", size, &found);
+	if (!found)
+	{
+		Size		per_instance;
+		int			i;
+
+		memset(BpShmem, 0, size);
+		BpShmem->n_instances = bp_instances;
+		BpShmem->page_size = bp_page_size;
+		BpShmem->chunk_size = (Size) bp_chunk_size_mb * 1024 * 1024;
+		BpShmem->requested_size = (Size) bp_size_mb * 1024 * 1024;
+		/* round up to a multiple of chunk_size x instances, as InnoDB */
+		per_instance = BpShmem->chunk_size * bp_instances;
+		BpShmem->chunks_per_instance =
+			(int) ((BpShmem->requested_size + per_instance - 1) / per_instance);
+		if (BpShmem->chunks_per_instance > BP_MAX_CHUNKS)
+			BpShmem->chunks_per_instance = BP_MAX_CHUNKS;
+		BpShmem->effective_size = per_instance * BpShmem->chunks_per_instance;
+
+		pg_atomic_init_u32(&BpShmem->pool_state, BP_POOL_INIT);
+		pg_atomic_init_u32(&BpShmem->generation, 1);
+		ConditionVariableInit(&BpShmem->ready_cv);
+		BpShmem->start_time = GetCurrentTimestamp();
+		BpShmem->pool_tranche = LWLockNewTrancheId();
+		BpShmem->content_tranche = LWLockNewTrancheId();
+		pg_atomic_init_u64(&BpShmem->next_lsn, 1);
+		pg_atomic_init_u64(&BpShmem->modifications, 0);
+		pg_atomic_init_u32(&BpShmem->shutting_down, 0);
+		pg_atomic_init_u32(&BpShmem->free_wanted, 0);
+		for (i = 0; i < BP_MAX_CLEANERS; i++)
+			pg_atomic_init_u32(&BpShmem->cleaner_procno[i], INVALID_PGPROCNO);
+		LWLockInitialize(&BpShmem->space_lock.lock, BpShmem->pool_tranche);
+		BpShmem->next_space_id = 1;
+		for (i = 0; i < bp_instances; i++)
+			bp_instance_init(&BpShmem->instances[i], i, BpShmem->pool_tranche);
+		BpShmem->n_procs = bp_n_procs();
+		BpShmem->counters_offset =
+			TYPEALIGN(PG_CACHE_LINE_SIZE,
+					  (Size) ((char *) &BpShmem->instances[bp_instances] - (char *) BpShmem));
+		if (BpShmem->chunks_per_instance * BpShmem->chunk_size * bp_instances != BpShmem->effective_size)
+			elog(PANIC, "bufpool_ext size arithmetic is inconsistent");
+	}
+	LWLockRelease(AddinShmemInitLock);
+
+	/* tranche names are process-local: children inherit the postmaster's */
+	LWLockRegisterTranche(BpShmem->pool_tranche, "bufpool_ext_pool");
+	LWLockRegisterTranche(BpShmem->content_tranche, "bufpool_ext_page_content");
+	BpPageSize = BpShmem->page_size;
+
+	/* a crash-restart leaves stale mappings in no process, but reset ours */
+	BpLocal = NULL;
+	BpLocalGeneration = 0;
+}
+
+void
+bp_shmem_request(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = bp_shmem_request_hook;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = bp_shmem_startup_hook;
+}
+
+BpCounters *
+bp_counters_for(int procno, int instance)
+{
+	char	   *base = (char *) BpShmem + BpShmem->counters_offset;
+
+	return (BpCounters *) (base + (Size) procno *
+						   TYPEALIGN(PG_CACHE_LINE_SIZE,
+									 BpShmem->n_instances * sizeof(BpCounters))) + instance;
+}
+
+BpCounters *
+bp_my_counters(int instance)
+{
+	return bp_counters_for(MyProc->pgprocno, instance);
+}
+
+void
+bp_check_preloaded(void)
+{
+	if (BpShmem == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("bufpool_ext must be loaded via shared_preload_libraries"),
+				 errhint("Add bufpool_ext to shared_preload_libraries and restart the server.")));
+}
+
+uint32
+bp_now_ms(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	uint64		ms = (uint64) (now - BpShmem->start_time) / 1000;
+
+	/* 0 means "never accessed"; the clock wraps after 49 days */
+	return (uint32) ms | (ms == 0 ? 1 : 0);
+}
+
+/*
+ * Map the hash segment and every chunk of one instance that this process
+ * has not mapped yet.
+ */
+void
+bp_attach_instance_segments(int instance)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	int			c;
+
+	if (li->hash_seg == NULL ||
+		dsm_segment_handle(li->hash_seg) != inst->hash_handle)
+	{
+		dsm_segment *seg;
+
+		if (li->hash_seg != NULL)
+			dsm_detach(li->hash_seg);
+		seg = dsm_attach(inst->hash_handle);
+		if (seg == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("could not map the page hash of buffer pool instance %d", instance)));
+		dsm_pin_mapping(seg);
+		li->hash_seg = seg;
+		li->hash = (BpBlockNo *) dsm_segment_address(seg);
+		li->hash_mask = inst->hash_buckets - 1;
+	}
+	for (c = li->n_chunks; c < inst->n_chunks; c++)
+		bp_chunk_map(instance, c);
+	li->n_chunks = inst->n_chunks;
+}
+
+/*
+ * Make sure this process maps the whole pool, waiting for the pool
+ * manager to build it if needed.
+ */
+void
+bp_ensure_attached(void)
+{
+	uint32		gen;
+	TimestampTz deadline;
+	int			i;
+
+	bp_check_preloaded();
+	gen = pg_atomic_read_u32(&BpShmem->generation);
+	if (likely(BpLocal != NULL && gen == BpLocalGeneration))
+		return;
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), bp_ready_timeout_ms);
+	for (;;)
+	{
+		uint32		st = pg_atomic_read_u32(&BpShmem->pool_state);
+
+		if (st == BP_POOL_READY)
+			break;
+		if (st == BP_POOL_FAILED)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("the bufpool_ext buffer pool could not be built"),
+					 errdetail("%s", BpShmem->error),
+					 errhint("Check the server log, fix the cause and restart the server.")));
+		if (GetCurrentTimestamp() >= deadline)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the bufpool_ext buffer pool is not ready after %d ms", bp_ready_timeout_ms),
+					 errhint("The pool manager background worker builds the pool at startup; check that it runs (pg_stat_activity) and that max_worker_processes leaves room for it.")));
+		ConditionVariableTimedSleep(&BpShmem->ready_cv, 100, PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+
+	if (BpLocal == NULL)
+		BpLocal = MemoryContextAllocZero(TopMemoryContext,
+										 sizeof(BpLocalInstance) * BpShmem->n_instances);
+	for (i = 0; i < BpShmem->n_instances; i++)
+		bp_attach_instance_segments(i);
+	pg_read_barrier();
+	BpLocalGeneration = gen;
+}
