@@ -252,7 +252,7 @@ uint32
 bp_space_create(const char *name, int64 size_pages)
 {
 	char		path[MAXPGPATH];
-	int			slot = -1;
+	volatile int slot = -1;
 	int			i;
 	int			fd;
 	uint32		id;
