@@ -1,0 +1,17 @@
+/*-------------------------------------------------------------------------
+ *
+ * sql.h
+ *	  Helpers shared by the SQL-callable functions (sql_page.c).
+ *
+ * IDENTIFICATION
+ *	  include/bufpool_ext/sql.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUFPOOL_EXT_SQL_H
+#define BUFPOOL_EXT_SQL_H
+
+extern void bp_sql_require_superuser(const char *fname);
+extern uint32 bp_sql_space_arg(int32 space_id);
+
+#endif							/* BUFPOOL_EXT_SQL_H */

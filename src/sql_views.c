@@ -1,0 +1,462 @@
+/*-------------------------------------------------------------------------
+ *
+ * sql_views.c
+ *	  Set-returning functions behind the bufpool.* views.
+ *
+ * The views read list heads under the list locks in share mode, and
+ * block descriptors without locks (a monitoring snapshot, like
+ * INFORMATION_SCHEMA.INNODB_BUFFER_PAGE).  Counters are summed over the
+ * per-process slots.  Rates in bufpool.stats are per second since the
+ * previous read of the view by anyone, as InnoDB's are since the previous
+ * printout; the previous read is kept per instance under rate_mutex.
+ *
+ * IDENTIFICATION
+ *	  src/sql_views.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
+
+#include "bufpool_ext/pool.h"
+#include "bufpool_ext/space.h"
+#include "bufpool_ext/sql.h"
+
+PG_FUNCTION_INFO_V1(bp_sql_spaces);
+PG_FUNCTION_INFO_V1(bp_sql_stats);
+PG_FUNCTION_INFO_V1(bp_sql_pages);
+PG_FUNCTION_INFO_V1(bp_sql_lists);
+PG_FUNCTION_INFO_V1(bp_sql_chunks);
+PG_FUNCTION_INFO_V1(bp_sql_status);
+
+static void
+bp_sum_counters(int instance, BpCounters *out)
+{
+	int			p;
+
+	memset(out, 0, sizeof(*out));
+	for (p = 0; p < BpShmem->n_procs; p++)
+	{
+		BpCounters *c = bp_counters_for(p, instance);
+		uint64	   *src = (uint64 *) c;
+		uint64	   *dst = (uint64 *) out;
+		int			k;
+
+		for (k = 0; k < (int) BP_N_COUNTERS; k++)
+			dst[k] += src[k];
+	}
+}
+
+/* Registry snapshot: copy of every used entry. */
+static int
+bp_registry_snapshot(BpSpaceEntry *out)
+{
+	int			n = 0;
+	int			i;
+
+	LWLockAcquire(&BpShmem->space_lock.lock, LW_SHARED);
+	for (i = 0; i < BP_MAX_SPACES; i++)
+		if (BpShmem->spaces[i].state != BP_SPACE_UNUSED)
+			out[n++] = BpShmem->spaces[i];
+	LWLockRelease(&BpShmem->space_lock.lock);
+	return n;
+}
+
+Datum
+bp_sql_spaces(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	BpSpaceEntry *entries;
+	int64	   *in_pool;
+	int			n;
+	int			i;
+
+	bp_ensure_attached();
+	InitMaterializedSRF(fcinfo, 0);
+	entries = palloc(sizeof(BpSpaceEntry) * BP_MAX_SPACES);
+	n = bp_registry_snapshot(entries);
+	in_pool = palloc0(sizeof(int64) * Max(n, 1));
+
+	/* one pass over the pool counts pages of every space */
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpLocalInstance *li = &BpLocal[i];
+		int			c;
+
+		for (c = 0; c < li->n_chunks; c++)
+		{
+			uint32		k;
+
+			for (k = 0; k < BpShmem->instances[i].blocks_per_chunk; k++)
+			{
+				BpBlockDesc *d = &li->chunks[c].descs[k];
+				int			j;
+
+				if (!(pg_atomic_read_u32(&d->state) & BP_BS_VALID))
+					continue;
+				for (j = 0; j < n; j++)
+					if (entries[j].space_id == d->space_id)
+					{
+						in_pool[j]++;
+						break;
+					}
+			}
+		}
+	}
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[8];
+		bool		nulls[8] = {0};
+		char		path[MAXPGPATH];
+
+		bp_space_path(entries[i].space_id, path, sizeof(path));
+		values[0] = Int32GetDatum((int32) entries[i].space_id);
+		values[1] = CStringGetTextDatum(entries[i].name);
+		values[2] = Int64GetDatum((int64) entries[i].size_pages);
+		values[3] = Int32GetDatum(BpShmem->page_size);
+		values[4] = Int64GetDatum((int64) entries[i].size_pages * BpShmem->page_size);
+		values[5] = CStringGetTextDatum(path);
+		values[6] = CStringGetTextDatum(entries[i].state == BP_SPACE_ACTIVE ? "active" : "dropping");
+		values[7] = Int64GetDatum(in_pool[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+static double
+bp_rate(uint64 now, uint64 prev, double secs)
+{
+	return secs > 0 ? (double) (now - prev) / secs : 0.0;
+}
+
+Datum
+bp_sql_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	bp_ensure_attached();
+	InitMaterializedSRF(fcinfo, 0);
+
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpInstance *inst = &BpShmem->instances[i];
+		Datum		values[32];
+		bool		nulls[32] = {0};
+		BpCounters	c;
+		BpRateSnap	prev;
+		TimestampTz now = GetCurrentTimestamp();
+		uint32		free_len,
+					lru_len,
+					old_len,
+					flush_len;
+		uint64		lru_io = pg_atomic_read_u64(&inst->lru_io_total);
+		uint64		gets_d,
+					reads_d;
+		double		secs;
+		int			k = 0;
+
+		bp_sum_counters(i, &c);
+		c.lru_written = lru_io;
+		SpinLockAcquire(&inst->rate_mutex);
+		prev = inst->rate_prev;
+		inst->rate_prev.at = now;
+		inst->rate_prev.c = c;
+		SpinLockRelease(&inst->rate_mutex);
+		if (prev.at == 0)
+		{
+			/* first read since start: rates from the pool's start */
+			memset(&prev, 0, sizeof(prev));
+			prev.at = BpShmem->start_time;
+		}
+		secs = (double) (now - prev.at) / 1000000.0;
+		gets_d = c.gets - prev.c.gets;
+		reads_d = c.reads - prev.c.reads;
+
+		LWLockAcquire(&inst->lru_lock.lock, LW_SHARED);
+		free_len = inst->free_len;
+		lru_len = inst->lru_len;
+		old_len = inst->lru_old_len;
+		LWLockRelease(&inst->lru_lock.lock);
+		LWLockAcquire(&inst->flush_lock.lock, LW_SHARED);
+		flush_len = inst->flush_len;
+		LWLockRelease(&inst->flush_lock.lock);
+
+		values[k++] = Int32GetDatum(i);
+		values[k++] = Int64GetDatum(inst->n_blocks);
+		values[k++] = Int64GetDatum(free_len);
+		values[k++] = Int64GetDatum(lru_len);
+		values[k++] = Int64GetDatum(old_len);
+		values[k++] = Int64GetDatum(flush_len);
+		values[k++] = Int64GetDatum(0);	/* pending_decompress: no compression */
+		values[k++] = Int64GetDatum(pg_atomic_read_u32(&inst->pending_reads));
+		values[k++] = Int64GetDatum(pg_atomic_read_u32(&inst->pending_flush_lru));
+		values[k++] = Int64GetDatum(pg_atomic_read_u32(&inst->pending_flush_list));
+		values[k++] = Int64GetDatum((int64) c.made_young);
+		values[k++] = Int64GetDatum((int64) c.not_made_young);
+		values[k++] = Float8GetDatum(bp_rate(c.made_young, prev.c.made_young, secs));
+		values[k++] = Float8GetDatum(bp_rate(c.not_made_young, prev.c.not_made_young, secs));
+		values[k++] = Int64GetDatum((int64) c.reads);
+		values[k++] = Int64GetDatum((int64) c.created);
+		values[k++] = Int64GetDatum((int64) c.written);
+		values[k++] = Float8GetDatum(bp_rate(c.reads, prev.c.reads, secs));
+		values[k++] = Float8GetDatum(bp_rate(c.created, prev.c.created, secs));
+		values[k++] = Float8GetDatum(bp_rate(c.written, prev.c.written, secs));
+		values[k++] = Int64GetDatum((int64) c.gets);
+		/* per thousand gets since the previous read, as InnoDB */
+		values[k++] = Int64GetDatum(gets_d > 0 ? (int64) (1000 - Min(reads_d, gets_d) * 1000 / gets_d) : 0);
+		values[k++] = Int64GetDatum(gets_d > 0 ? (int64) ((c.made_young - prev.c.made_young) * 1000 / gets_d) : 0);
+		values[k++] = Int64GetDatum(gets_d > 0 ? (int64) ((c.not_made_young - prev.c.not_made_young) * 1000 / gets_d) : 0);
+		values[k++] = Int64GetDatum(0);	/* number_pages_read_ahead: no read-ahead */
+		values[k++] = Int64GetDatum(0);
+		values[k++] = Float8GetDatum(0.0);
+		values[k++] = Float8GetDatum(0.0);
+		values[k++] = Int64GetDatum((int64) lru_io);
+		values[k++] = Int64GetDatum((int64) (lru_io - prev.c.lru_written));
+		values[k++] = Int64GetDatum(0);	/* uncompress_total */
+		values[k++] = Int64GetDatum(0);
+		Assert(k == 32);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+static void
+bp_put_page_row(ReturnSetInfo *rsinfo, int instance, BpBlockNo b, int64 lru_position,
+				BpSpaceEntry *reg, int n_reg)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockDesc *d = bp_desc(li, b);
+	uint32		st = pg_atomic_read_u32(&d->state);
+	bool		valid = (st & BP_BS_VALID) != 0;
+	bool		has_page = valid || (st & BP_BS_IO_READ);
+	Datum		values[22];
+	bool		nulls[22] = {0};
+	const char *page_state;
+	const char *io_fix;
+	int			k = 0;
+	int			j;
+
+	if (valid)
+		page_state = "FILE_PAGE";
+	else if (d->list == BP_LIST_FREE)
+		page_state = "NOT_USED";
+	else if (d->list == BP_LIST_LRU && !(st & BP_BS_IO_READ))
+		page_state = "REMOVE_HASH";
+	else
+		page_state = "READY_FOR_USE";
+	if (st & BP_BS_IO_READ)
+		io_fix = "IO_READ";
+	else if (st & BP_BS_IO_WRITE)
+		io_fix = "IO_WRITE";
+	else if (BP_STATE_REFCOUNT(st) > 0)
+		io_fix = "IO_PIN";
+	else
+		io_fix = "IO_NONE";
+
+	values[k++] = Int32GetDatum(instance);
+	values[k++] = Int64GetDatum(bp_block_seq(inst, b));
+	if (lru_position >= 0)
+		values[k++] = Int64GetDatum(lru_position);
+	else
+		nulls[k++] = true;
+	if (has_page)
+	{
+		values[k++] = Int32GetDatum((int32) d->space_id);
+		values[k++] = Int64GetDatum((int64) d->page_no);
+		values[k++] = CStringGetTextDatum(valid && ((BpPageHeader *) bp_frame(li, b))->lsn == 0 &&
+										  !(st & BP_BS_DIRTY) ? "ALLOCATED" : "DATA");
+	}
+	else
+	{
+		nulls[k++] = true;
+		nulls[k++] = true;
+		nulls[k++] = true;
+	}
+	values[k++] = Int32GetDatum(d->flush_type);
+	values[k++] = Int32GetDatum((int32) BP_STATE_REFCOUNT(st));
+	values[k++] = BoolGetDatum(false);	/* is_hashed: no adaptive hash index */
+	values[k++] = Int64GetDatum((int64) d->newest_lsn);
+	values[k++] = Int64GetDatum((int64) d->oldest_lsn);
+	values[k++] = Int64GetDatum((int64) d->access_time);
+	nulls[k++] = true;			/* table_name, set below */
+	nulls[k++] = true;			/* index_name */
+	nulls[k++] = true;			/* number_records */
+	values[k++] = Int64GetDatum(has_page ? BpShmem->page_size - (int64) BP_PAGE_HEADER_SIZE : 0);
+	values[k++] = Int64GetDatum(0);	/* compressed_size */
+	values[k++] = CStringGetTextDatum(page_state);
+	values[k++] = CStringGetTextDatum(io_fix);
+	values[k++] = BoolGetDatum(d->is_old);
+	values[k++] = Int64GetDatum((int64) d->freed_page_clock);
+	values[k++] = BoolGetDatum(false);	/* is_stale */
+	Assert(k == 22);
+	if (has_page)
+		for (j = 0; j < n_reg; j++)
+			if (reg[j].space_id == d->space_id)
+			{
+				values[12] = CStringGetTextDatum(reg[j].name);
+				nulls[12] = false;
+				break;
+			}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+Datum
+bp_sql_pages(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		lru_order = PG_GETARG_BOOL(0);
+	BpSpaceEntry *reg;
+	int			n_reg;
+	int			i;
+
+	bp_ensure_attached();
+	InitMaterializedSRF(fcinfo, 0);
+	reg = palloc(sizeof(BpSpaceEntry) * BP_MAX_SPACES);
+	n_reg = bp_registry_snapshot(reg);
+
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpInstance *inst = &BpShmem->instances[i];
+		BpLocalInstance *li = &BpLocal[i];
+
+		if (lru_order)
+		{
+			BpBlockNo  *order;
+			uint32		n = 0;
+			uint32		j;
+			BpBlockNo	b;
+
+			LWLockAcquire(&inst->lru_lock.lock, LW_SHARED);
+			order = palloc(sizeof(BpBlockNo) * (inst->lru_len + 1));
+			for (b = inst->lru_head; b != BP_INVALID_BLOCK && n <= inst->lru_len;
+				 b = bp_desc(li, b)->lru_next)
+				order[n++] = b;
+			LWLockRelease(&inst->lru_lock.lock);
+			for (j = 0; j < n; j++)
+				bp_put_page_row(rsinfo, i, order[j], j, reg, n_reg);
+			pfree(order);
+		}
+		else
+		{
+			int			c;
+
+			for (c = 0; c < li->n_chunks; c++)
+			{
+				uint32		k;
+
+				for (k = 0; k < inst->blocks_per_chunk; k++)
+					bp_put_page_row(rsinfo, i, BP_MAKE_BLOCK(c, k), -1, reg, n_reg);
+			}
+		}
+	}
+	return (Datum) 0;
+}
+
+Datum
+bp_sql_lists(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	bp_ensure_attached();
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpInstance *inst = &BpShmem->instances[i];
+		const char *names[5] = {"free", "lru", "lru_old", "lru_young", "flush"};
+		int64		len[5];
+		int			k;
+
+		LWLockAcquire(&inst->lru_lock.lock, LW_SHARED);
+		len[0] = inst->free_len;
+		len[1] = inst->lru_len;
+		len[2] = inst->lru_old_len;
+		len[3] = (int64) inst->lru_len - inst->lru_old_len;
+		LWLockRelease(&inst->lru_lock.lock);
+		LWLockAcquire(&inst->flush_lock.lock, LW_SHARED);
+		len[4] = inst->flush_len;
+		LWLockRelease(&inst->flush_lock.lock);
+		for (k = 0; k < 5; k++)
+		{
+			Datum		values[4];
+			bool		nulls[4] = {0};
+
+			values[0] = Int32GetDatum(i);
+			values[1] = CStringGetTextDatum(names[k]);
+			values[2] = Int64GetDatum(len[k]);
+			values[3] = Int64GetDatum(len[k] * BpShmem->page_size);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
+}
+
+Datum
+bp_sql_chunks(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	bp_ensure_attached();
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpInstance *inst = &BpShmem->instances[i];
+		int			c;
+
+		for (c = 0; c < BpLocal[i].n_chunks; c++)
+		{
+			BpChunkHeader *hdr = (BpChunkHeader *) dsm_segment_address(BpLocal[i].chunks[c].seg);
+			Datum		values[7];
+			bool		nulls[7] = {0};
+			char		nodes[128];
+
+			values[0] = Int32GetDatum(i);
+			values[1] = Int32GetDatum(c);
+			values[2] = Int64GetDatum((int64) hdr->segment_size);
+			values[3] = Int64GetDatum((int64) inst->blocks_per_chunk);
+			values[4] = CStringGetTextDatum(bp_chunk_numa_nodes(i, c, nodes, sizeof(nodes)));
+			values[5] = CStringGetTextDatum(hdr->numa_policy ? "interleave" : "default");
+			values[6] = CStringGetTextDatum("active");
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
+}
+
+Datum
+bp_sql_status(PG_FUNCTION_ARGS)
+{
+	static const char *const state_names[] = {"init", "building", "ready", "failed"};
+	TupleDesc	tupdesc;
+	Datum		values[9];
+	bool		nulls[9] = {0};
+	uint32		st;
+	int64		pages = 0;
+	int			i;
+
+	bp_check_preloaded();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	st = pg_atomic_read_u32(&BpShmem->pool_state);
+	for (i = 0; i < BpShmem->n_instances; i++)
+		pages += BpShmem->instances[i].n_blocks;
+	values[0] = CStringGetTextDatum(state_names[Min(st, 3)]);
+	values[1] = Int32GetDatum(BpShmem->n_instances);
+	values[2] = Int32GetDatum(BpShmem->chunks_per_instance);
+	values[3] = Int64GetDatum((int64) BpShmem->chunk_size);
+	values[4] = Int64GetDatum((int64) BpShmem->requested_size);
+	values[5] = Int64GetDatum((int64) BpShmem->effective_size);
+	values[6] = Int32GetDatum(BpShmem->page_size);
+	values[7] = Int64GetDatum(pages);
+	values[8] = Int64GetDatum((int64) pg_atomic_read_u64(&BpShmem->next_lsn));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
