@@ -33,6 +33,7 @@
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "utils/builtins.h"
 
 #include "bufpool_ext/flush.h"
 #include "bufpool_ext/guc.h"
@@ -179,6 +180,12 @@ bp_buf_read_block(BpInstance *inst, BpLocalInstance *li, uint32 bucket, BpBlockN
 	pg_atomic_fetch_add_u32(&inst->pending_reads, 1);
 	PG_TRY();
 	{
+		if (unlikely(bp_debug_read_lock != 0))
+		{
+			/* test hook: park here, visibly blocked, until the key is free */
+			DirectFunctionCall1(pg_advisory_lock_int8, Int64GetDatum(bp_debug_read_lock));
+			DirectFunctionCall1(pg_advisory_unlock_int8, Int64GetDatum(bp_debug_read_lock));
+		}
 		bp_space_read(d->space_id, d->page_no, frame);
 	}
 	PG_CATCH();

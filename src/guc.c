@@ -37,6 +37,7 @@ double		bp_max_dirty_pages_pct_lwm = 10.0;
 int			bp_lru_scan_depth = 1024;
 bool		bp_page_cleaner_pause = false;
 int			bp_ready_timeout_ms = 10000;
+int			bp_debug_read_lock = 0;
 
 static bool
 check_page_size(int *newval, void **extra, GucSource source)
@@ -141,6 +142,13 @@ bp_guc_init(void)
 							NULL,
 							&bp_ready_timeout_ms, 10000, 0, 600000,
 							PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("bufpool_ext.debug_read_lock",
+							"Test hook: before reading a page from disk, wait for this advisory lock key (0: off).",
+							"Lets isolation tests hold a session in the middle of a page read.",
+							&bp_debug_read_lock, 0, 0, INT_MAX,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("bufpool_ext");

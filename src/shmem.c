@@ -226,12 +226,16 @@ bp_attach_instance_segments(int instance)
 
 		if (li->hash_seg != NULL)
 			dsm_detach(li->hash_seg);
-		seg = dsm_attach(inst->hash_handle);
+		seg = dsm_find_mapping(inst->hash_handle);
 		if (seg == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("could not map the page hash of buffer pool instance %d", instance)));
-		dsm_pin_mapping(seg);
+		{
+			seg = dsm_attach(inst->hash_handle);
+			if (seg == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("could not map the page hash of buffer pool instance %d", instance)));
+			dsm_pin_mapping(seg);
+		}
 		li->hash_seg = seg;
 		li->hash = (BpBlockNo *) dsm_segment_address(seg);
 		li->hash_mask = inst->hash_buckets - 1;

@@ -29,6 +29,7 @@ extern double bp_max_dirty_pages_pct_lwm;
 extern int	bp_lru_scan_depth;
 extern bool bp_page_cleaner_pause;
 extern int	bp_ready_timeout_ms;
+extern int	bp_debug_read_lock;
 
 extern void bp_guc_init(void);
 

@@ -1,0 +1,385 @@
+/*-------------------------------------------------------------------------
+ *
+ * bench.c
+ *	  Benchmark loops of the page hit path: bufpool_ext against
+ *	  PostgreSQL's shared buffers (bufpool.bench_fetch and
+ *	  bufpool.bench_pg_fetch, driven by scripts/bench.sh).
+ *
+ * Both functions time the same thing: pin one page named by its number,
+ * then unpin it, n_ops times in a tight C loop with no SQL per page.  On
+ * the bufpool side that is bp_page_fetch + bp_page_release (hash lookup,
+ * pin, LRU bookkeeping of an access, the session's pin table); on the
+ * PostgreSQL side ReadBufferExtended + ReleaseBuffer (buffer mapping
+ * lookup, pin, usage count, private refcount and resource owner).
+ * Neither side locks the page contents or reads them.
+ *
+ * The page numbers come from a trace computed before the clock starts,
+ * by one generator shared by both functions, so for the same arguments
+ * both sides see exactly the same sequence.  The trace holds
+ * min(n_ops, 2^20) entries rounded up to a power of two and is cycled.
+ * "uniform" draws pages uniformly from [0, n_pages); "zipf" draws ranks
+ * with a Zipf law of exponent 0.99 (CDF and binary search) and maps
+ * ranks to pages through a fixed permutation, so the hot pages are
+ * scattered over the relation but are the same pages in every session:
+ * concurrent sessions with different seeds share one hot set.
+ *
+ * Every distinct page of the trace is fetched once before timing, so the
+ * timed loop measures hits only (a page missing from the pool or from
+ * shared_buffers at that point would show as a read and distort the
+ * figure; the caller must size both to hold n_pages).
+ *
+ * The clock is CLOCK_MONOTONIC around the whole loop; the loop checks for
+ * interrupts every 65536 operations on both sides.  The result is the
+ * elapsed time in nanoseconds divided by n_ops.
+ *
+ * Locking: none here; each loop takes the locks of the API it calls.
+ *
+ * IDENTIFICATION
+ *	  src/bench.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+#include <time.h>
+
+#include "access/relation.h"
+#include "catalog/pg_class.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+
+#include "bufpool_ext/bufpool.h"
+#include "bufpool_ext/pool.h"
+#include "bufpool_ext/space.h"
+
+PG_FUNCTION_INFO_V1(bp_sql_bench_fetch);
+PG_FUNCTION_INFO_V1(bp_sql_bench_pg_fetch);
+
+#define BP_BENCH_MAX_PAGES		10000000
+#define BP_BENCH_MAX_OPS		INT64CONST(10000000000)
+#define BP_BENCH_TRACE_MAX		(1 << 20)
+#define BP_BENCH_CFI_MASK		UINT64CONST(0xFFFF)	/* interrupts every 65536 ops */
+#define BP_BENCH_ZIPF_S			0.99
+#define BP_BENCH_PERM_SEED		UINT64CONST(0x62706265)	/* fixed: one hot set */
+
+typedef enum BpBenchPattern
+{
+	BP_BENCH_UNIFORM,
+	BP_BENCH_ZIPF
+} BpBenchPattern;
+
+/* A precomputed sequence of page numbers, cycled by the timed loop. */
+typedef struct BpBenchTrace
+{
+	uint32	   *pages;
+	uint64		mask;			/* length - 1; the length is a power of two */
+} BpBenchTrace;
+
+/* splitmix64: small, fast, and good enough for drawing page numbers */
+static inline uint64
+bp_bench_next(uint64 *state)
+{
+	uint64		z = (*state += UINT64CONST(0x9E3779B97F4A7C15));
+
+	z = (z ^ (z >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64CONST(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n), by multiply-shift (bias below 2^-32, irrelevant here). */
+static inline uint32
+bp_bench_below(uint64 *state, uint32 n)
+{
+	return (uint32) (((bp_bench_next(state) >> 32) * (uint64) n) >> 32);
+}
+
+/* Uniform double in [0, 1) with 53 random bits. */
+static inline double
+bp_bench_unit(uint64 *state)
+{
+	return (double) (bp_bench_next(state) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/*
+ * Check the arguments common to both functions: superuser, n_pages, the
+ * pattern name and n_ops.  Returns the pattern.
+ */
+static BpBenchPattern
+bp_bench_check_args(int32 n_pages, text *pattern_txt, int64 n_ops)
+{
+	char	   *pattern;
+
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be superuser to run bufpool benchmarks")));
+	if (n_pages < 1 || n_pages > BP_BENCH_MAX_PAGES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_pages must be between 1 and %d, not %d",
+						BP_BENCH_MAX_PAGES, n_pages)));
+	if (n_ops < 1 || n_ops > BP_BENCH_MAX_OPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_ops must be between 1 and " INT64_FORMAT ", not " INT64_FORMAT,
+						BP_BENCH_MAX_OPS, n_ops)));
+
+	pattern = text_to_cstring(pattern_txt);
+	if (strcmp(pattern, "uniform") == 0)
+		return BP_BENCH_UNIFORM;
+	if (strcmp(pattern, "zipf") == 0)
+		return BP_BENCH_ZIPF;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown benchmark pattern \"%s\"", pattern),
+			 errhint("Use \"uniform\" or \"zipf\".")));
+	return BP_BENCH_UNIFORM;	/* keep compiler quiet */
+}
+
+/*
+ * Build the trace of page numbers in [0, n_pages) for n_ops operations.
+ * The result is palloc'd in the current memory context.
+ */
+static BpBenchTrace
+bp_bench_make_trace(uint32 n_pages, BpBenchPattern pattern, int64 n_ops, int32 seed)
+{
+	BpBenchTrace trace;
+	uint64		len = 1;
+	uint64		want = Min((uint64) n_ops, (uint64) BP_BENCH_TRACE_MAX);
+	uint64		state = (uint64) (uint32) seed * UINT64CONST(0x2545F4914F6CDD1D) + 1;
+	uint64		i;
+
+	while (len < want)
+		len <<= 1;
+	trace.pages = palloc(len * sizeof(uint32));
+	trace.mask = len - 1;
+
+	if (pattern == BP_BENCH_UNIFORM)
+	{
+		for (i = 0; i < len; i++)
+			trace.pages[i] = bp_bench_below(&state, n_pages);
+	}
+	else
+	{
+		/* cdf[k] = sum of 1/(r^s) for ranks r = 1..k+1 */
+		double	   *cdf = MemoryContextAllocHuge(CurrentMemoryContext,
+												 (Size) n_pages * sizeof(double));
+		uint32	   *perm = MemoryContextAllocHuge(CurrentMemoryContext,
+												  (Size) n_pages * sizeof(uint32));
+		uint64		perm_state = BP_BENCH_PERM_SEED;
+		double		sum = 0.0;
+		uint32		k;
+
+		for (k = 0; k < n_pages; k++)
+		{
+			sum += 1.0 / pow((double) (k + 1), BP_BENCH_ZIPF_S);
+			cdf[k] = sum;
+		}
+
+		/* Fisher-Yates: rank k is page perm[k] */
+		for (k = 0; k < n_pages; k++)
+			perm[k] = k;
+		for (k = n_pages - 1; k > 0; k--)
+		{
+			uint32		j = bp_bench_below(&perm_state, k + 1);
+			uint32		tmp = perm[k];
+
+			perm[k] = perm[j];
+			perm[j] = tmp;
+		}
+
+		for (i = 0; i < len; i++)
+		{
+			double		u = bp_bench_unit(&state) * sum;
+			uint32		lo = 0;
+			uint32		hi = n_pages - 1;
+
+			/* the first rank whose cumulative weight exceeds u */
+			while (lo < hi)
+			{
+				uint32		mid = lo + (hi - lo) / 2;
+
+				if (cdf[mid] > u)
+					hi = mid;
+				else
+					lo = mid + 1;
+			}
+			trace.pages[i] = perm[lo];
+		}
+		pfree(cdf);
+		pfree(perm);
+	}
+	return trace;
+}
+
+/*
+ * Call fn(arg, page) once for every distinct page of the trace, in trace
+ * order.
+ */
+static void
+bp_bench_warm(const BpBenchTrace *trace, uint32 n_pages,
+			  void (*fn) (void *arg, uint32 page_no), void *arg)
+{
+	uint8	   *seen = palloc0(n_pages / 8 + 1);
+	uint64		i;
+
+	for (i = 0; i <= trace->mask; i++)
+	{
+		uint32		p = trace->pages[i];
+
+		if (seen[p / 8] & (1 << (p % 8)))
+			continue;
+		seen[p / 8] |= 1 << (p % 8);
+		fn(arg, p);
+		if ((i & BP_BENCH_CFI_MASK) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	pfree(seen);
+}
+
+static inline uint64
+bp_bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64) ts.tv_sec * UINT64CONST(1000000000) + (uint64) ts.tv_nsec;
+}
+
+static void
+bp_bench_warm_bufpool(void *arg, uint32 page_no)
+{
+	uint32		space_id = *(uint32 *) arg;
+
+	bp_page_release(bp_page_fetch(space_id, page_no, NULL));
+}
+
+/*
+ * bufpool.bench_fetch(space_id, n_pages, pattern, n_ops, seed): ns per
+ * bp_page_fetch + bp_page_release of a page of the space.
+ */
+Datum
+bp_sql_bench_fetch(PG_FUNCTION_ARGS)
+{
+	int32		space_arg = PG_GETARG_INT32(0);
+	int32		n_pages = PG_GETARG_INT32(1);
+	text	   *pattern_txt = PG_GETARG_TEXT_PP(2);
+	int64		n_ops = PG_GETARG_INT64(3);
+	int32		seed = PG_GETARG_INT32(4);
+	BpBenchPattern pattern;
+	BpSpaceEntry space;
+	uint32		space_id;
+	BpBenchTrace trace;
+	uint32	   *pages;
+	uint64		mask;
+	uint64		start;
+	uint64		end;
+	uint64		i;
+
+	pattern = bp_bench_check_args(n_pages, pattern_txt, n_ops);
+
+	/* the registry is loaded once the pool is ready */
+	bp_ensure_attached();
+	space_id = (uint32) space_arg;
+	if (space_arg < 0 || !bp_space_lookup(space_id, &space))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("bufpool space %d does not exist", space_arg)));
+	if (space.size_pages < (uint64) n_pages)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bufpool space %d has %llu pages, fewer than n_pages %d",
+						space_arg, (unsigned long long) space.size_pages, n_pages)));
+
+	trace = bp_bench_make_trace((uint32) n_pages, pattern, n_ops, seed);
+	bp_bench_warm(&trace, (uint32) n_pages, bp_bench_warm_bufpool, &space_id);
+
+	pages = trace.pages;
+	mask = trace.mask;
+	start = bp_bench_now_ns();
+	for (i = 0; i < (uint64) n_ops; i++)
+	{
+		BpPage		p;
+
+		if ((i & BP_BENCH_CFI_MASK) == 0)
+			CHECK_FOR_INTERRUPTS();
+		p = bp_page_fetch(space_id, pages[i & mask], NULL);
+		bp_page_release(p);
+	}
+	end = bp_bench_now_ns();
+
+	pfree(trace.pages);
+	PG_RETURN_FLOAT8((double) (end - start) / (double) n_ops);
+}
+
+static void
+bp_bench_warm_pg(void *arg, uint32 page_no)
+{
+	Relation	rel = (Relation) arg;
+
+	ReleaseBuffer(ReadBufferExtended(rel, MAIN_FORKNUM, page_no, RBM_NORMAL, NULL));
+}
+
+/*
+ * bufpool.bench_pg_fetch(rel, n_pages, pattern, n_ops, seed): ns per
+ * ReadBufferExtended + ReleaseBuffer of a block of the relation's main
+ * fork.
+ */
+Datum
+bp_sql_bench_pg_fetch(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int32		n_pages = PG_GETARG_INT32(1);
+	text	   *pattern_txt = PG_GETARG_TEXT_PP(2);
+	int64		n_ops = PG_GETARG_INT64(3);
+	int32		seed = PG_GETARG_INT32(4);
+	BpBenchPattern pattern;
+	Relation	rel;
+	BlockNumber nblocks;
+	BpBenchTrace trace;
+	uint32	   *pages;
+	uint64		mask;
+	uint64		start;
+	uint64		end;
+	uint64		i;
+
+	pattern = bp_bench_check_args(n_pages, pattern_txt, n_ops);
+
+	rel = relation_open(relid, AccessShareLock);
+	if (!RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("relation \"%s\" has no storage",
+						RelationGetRelationName(rel))));
+	nblocks = RelationGetNumberOfBlocks(rel);
+	if (nblocks < (BlockNumber) n_pages)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation \"%s\" has %u blocks, fewer than n_pages %d",
+						RelationGetRelationName(rel), nblocks, n_pages)));
+
+	trace = bp_bench_make_trace((uint32) n_pages, pattern, n_ops, seed);
+	bp_bench_warm(&trace, (uint32) n_pages, bp_bench_warm_pg, rel);
+
+	pages = trace.pages;
+	mask = trace.mask;
+	start = bp_bench_now_ns();
+	for (i = 0; i < (uint64) n_ops; i++)
+	{
+		Buffer		b;
+
+		if ((i & BP_BENCH_CFI_MASK) == 0)
+			CHECK_FOR_INTERRUPTS();
+		b = ReadBufferExtended(rel, MAIN_FORKNUM, pages[i & mask], RBM_NORMAL, NULL);
+		ReleaseBuffer(b);
+	}
+	end = bp_bench_now_ns();
+
+	relation_close(rel, AccessShareLock);
+	pfree(trace.pages);
+	PG_RETURN_FLOAT8((double) (end - start) / (double) n_ops);
+}
