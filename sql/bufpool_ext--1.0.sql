@@ -4,17 +4,20 @@
 
 CREATE SCHEMA IF NOT EXISTS bufpool;
 
+-- Functions that take arguments are not STRICT: a NULL argument is an
+-- error naming the argument, not a silent NULL result.
+
 -- Tablespaces ---------------------------------------------------------------
 
 CREATE FUNCTION bufpool.create_space(name text, size_pages bigint)
 RETURNS int
 AS 'MODULE_PATHNAME', 'bp_sql_create_space'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C VOLATILE;
 
 CREATE FUNCTION bufpool.drop_space(space_id int)
 RETURNS void
 AS 'MODULE_PATHNAME', 'bp_sql_drop_space'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C VOLATILE;
 
 CREATE FUNCTION bufpool.spaces_srf(
     OUT space_id int, OUT name text, OUT size_pages bigint, OUT page_size int,
@@ -31,17 +34,17 @@ CREATE FUNCTION bufpool.fetch_page(space_id int, page_no bigint,
     OUT hit boolean, OUT instance int, OUT block_id bigint, OUT is_old boolean)
 RETURNS record
 AS 'MODULE_PATHNAME', 'bp_sql_fetch_page'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C VOLATILE;
 
 CREATE FUNCTION bufpool.read_page(space_id int, page_no bigint)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'bp_sql_read_page'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C VOLATILE;
 
 CREATE FUNCTION bufpool.write_page(space_id int, page_no bigint, data bytea, "offset" int DEFAULT 0)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'bp_sql_write_page'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C VOLATILE;
 
 -- not STRICT: NULL means every space
 CREATE FUNCTION bufpool.flush(space_id int DEFAULT NULL)
@@ -52,7 +55,7 @@ LANGUAGE C VOLATILE;
 CREATE FUNCTION bufpool.evict(space_id int, page_no bigint)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'bp_sql_evict'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C VOLATILE;
 
 -- Views -----------------------------------------------------------------------
 
@@ -137,13 +140,13 @@ CREATE FUNCTION bufpool.bench_fetch(space_id int, n_pages int, pattern text,
     n_ops bigint, seed int DEFAULT 1)
 RETURNS float8
 AS 'MODULE_PATHNAME', 'bp_sql_bench_fetch'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C VOLATILE;
 
 CREATE FUNCTION bufpool.bench_pg_fetch(rel regclass, n_pages int, pattern text,
     n_ops bigint, seed int DEFAULT 1)
 RETURNS float8
 AS 'MODULE_PATHNAME', 'bp_sql_bench_pg_fetch'
-LANGUAGE C STRICT VOLATILE;
+LANGUAGE C VOLATILE;
 
 -- Privileges --------------------------------------------------------------------
 -- State-changing and page-content functions are also checked in C

@@ -43,6 +43,16 @@ bp_sql_require_superuser(const char *fname)
 				 errmsg("must be superuser to call bufpool.%s", fname)));
 }
 
+/* ERROR if argument argno is NULL. */
+void
+bp_sql_not_null(FunctionCallInfo fcinfo, int argno, const char *fname, const char *argname)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument %s of bufpool.%s must not be null", argname, fname)));
+}
+
 /* Check a space_id argument; the space must exist. */
 uint32
 bp_sql_space_arg(int32 space_id)
@@ -66,10 +76,14 @@ bp_sql_page_args(int32 space_id, int64 page_no)
 Datum
 bp_sql_create_space(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	int64		size_pages = PG_GETARG_INT64(1);
+	char	   *name;
+	int64		size_pages;
 
 	bp_sql_require_superuser("create_space");
+	bp_sql_not_null(fcinfo, 0, "create_space", "name");
+	bp_sql_not_null(fcinfo, 1, "create_space", "size_pages");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	size_pages = PG_GETARG_INT64(1);
 	bp_ensure_attached();
 	PG_RETURN_INT32((int32) bp_space_create(name, size_pages));
 }
@@ -77,9 +91,11 @@ bp_sql_create_space(PG_FUNCTION_ARGS)
 Datum
 bp_sql_drop_space(PG_FUNCTION_ARGS)
 {
-	int32		space_id = PG_GETARG_INT32(0);
+	int32		space_id;
 
 	bp_sql_require_superuser("drop_space");
+	bp_sql_not_null(fcinfo, 0, "drop_space", "space_id");
+	space_id = PG_GETARG_INT32(0);
 	bp_ensure_attached();
 	if (space_id <= 0)
 		ereport(ERROR,
@@ -92,8 +108,8 @@ bp_sql_drop_space(PG_FUNCTION_ARGS)
 Datum
 bp_sql_fetch_page(PG_FUNCTION_ARGS)
 {
-	int32		space_id = PG_GETARG_INT32(0);
-	int64		page_no = PG_GETARG_INT64(1);
+	int32		space_id;
+	int64		page_no;
 	BpFetchInfo info;
 	BpPage		p;
 	TupleDesc	tupdesc;
@@ -101,6 +117,10 @@ bp_sql_fetch_page(PG_FUNCTION_ARGS)
 	bool		nulls[4] = {0};
 
 	bp_sql_require_superuser("fetch_page");
+	bp_sql_not_null(fcinfo, 0, "fetch_page", "space_id");
+	bp_sql_not_null(fcinfo, 1, "fetch_page", "page_no");
+	space_id = PG_GETARG_INT32(0);
+	page_no = PG_GETARG_INT64(1);
 	bp_sql_page_args(space_id, page_no);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -118,13 +138,17 @@ bp_sql_fetch_page(PG_FUNCTION_ARGS)
 Datum
 bp_sql_read_page(PG_FUNCTION_ARGS)
 {
-	int32		space_id = PG_GETARG_INT32(0);
-	int64		page_no = PG_GETARG_INT64(1);
+	int32		space_id;
+	int64		page_no;
 	int			payload;
 	bytea	   *result;
 	BpPage		p;
 
 	bp_sql_require_superuser("read_page");
+	bp_sql_not_null(fcinfo, 0, "read_page", "space_id");
+	bp_sql_not_null(fcinfo, 1, "read_page", "page_no");
+	space_id = PG_GETARG_INT32(0);
+	page_no = PG_GETARG_INT64(1);
 	bp_sql_page_args(space_id, page_no);
 	payload = bp_page_payload_size();
 	result = (bytea *) palloc(VARHDRSZ + payload);
@@ -141,16 +165,25 @@ bp_sql_read_page(PG_FUNCTION_ARGS)
 Datum
 bp_sql_write_page(PG_FUNCTION_ARGS)
 {
-	int32		space_id = PG_GETARG_INT32(0);
-	int64		page_no = PG_GETARG_INT64(1);
-	bytea	   *data = PG_GETARG_BYTEA_PP(2);
-	int32		offset = PG_GETARG_INT32(3);
-	int			len = VARSIZE_ANY_EXHDR(data);
+	int32		space_id;
+	int64		page_no;
+	bytea	   *data;
+	int32		offset;
+	int			len;
 	int			payload;
 	BpPage		p;
 	uint64		lsn;
 
 	bp_sql_require_superuser("write_page");
+	bp_sql_not_null(fcinfo, 0, "write_page", "space_id");
+	bp_sql_not_null(fcinfo, 1, "write_page", "page_no");
+	bp_sql_not_null(fcinfo, 2, "write_page", "data");
+	bp_sql_not_null(fcinfo, 3, "write_page", "offset");
+	space_id = PG_GETARG_INT32(0);
+	page_no = PG_GETARG_INT64(1);
+	data = PG_GETARG_BYTEA_PP(2);
+	offset = PG_GETARG_INT32(3);
+	len = VARSIZE_ANY_EXHDR(data);
 	bp_sql_page_args(space_id, page_no);
 	payload = bp_page_payload_size();
 	if (offset < 0 || offset > payload)
@@ -189,10 +222,14 @@ bp_sql_flush(PG_FUNCTION_ARGS)
 Datum
 bp_sql_evict(PG_FUNCTION_ARGS)
 {
-	int32		space_id = PG_GETARG_INT32(0);
-	int64		page_no = PG_GETARG_INT64(1);
+	int32		space_id;
+	int64		page_no;
 
 	bp_sql_require_superuser("evict");
+	bp_sql_not_null(fcinfo, 0, "evict", "space_id");
+	bp_sql_not_null(fcinfo, 1, "evict", "page_no");
+	space_id = PG_GETARG_INT32(0);
+	page_no = PG_GETARG_INT64(1);
 	bp_sql_page_args(space_id, page_no);
 	PG_RETURN_BOOL(bp_buf_evict_page((uint32) space_id, (uint32) page_no));
 }
