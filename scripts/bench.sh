@@ -1,4 +1,293 @@
 #!/usr/bin/env bash
-# Placeholder: benchmarks are not written yet.
-echo "bench: not yet implemented" >&2
-exit 1
+# make bench: hit-path benchmark of bufpool_ext against PostgreSQL's
+# shared_buffers (src/bench.c), on a throwaway instance.
+#
+# deps + build + install, then initdb a cluster under tmp/bench (port
+# $BPX_BENCH_PORT, socket in /tmp, no TCP), with an 8 kB bufpool page size
+# (PostgreSQL's block size), a 1 GB pool and 1 GB of shared_buffers.  A
+# bufpool space and a heap table of 100000 pages each are created; then
+# for each case
+#
+#   hot      n_pages=1000    uniform
+#   uniform  n_pages=100000  uniform
+#   zipf     n_pages=100000  zipf (exponent 0.99)
+#
+# bufpool.bench_fetch and bufpool.bench_pg_fetch run in 1 backend and in
+# 2 backends at once (different seeds, mean of the two), each measurement
+# repeated BPX_BENCH_REPS times and the median kept.  n_ops is calibrated
+# per case so one run of the slower side takes about BPX_BENCH_SECONDS.
+# The whole set runs for each value of BPX_BENCH_INSTANCES
+# (bufpool_ext.instances; the server is restarted in between).
+#
+# The table goes to stdout and to bench/results/hit_path.md with a
+# description of the machine.  The server is stopped on exit.
+#
+#   BPX_BENCH_PORT        port / socket number (default 5487)
+#   BPX_BENCH_SECONDS     target seconds per run (default 1.5)
+#   BPX_BENCH_REPS        repetitions per measurement (default 3)
+#   BPX_BENCH_INSTANCES   bufpool_ext.instances values (default "1 2")
+#   BPX_SKIP_BUILD=1      do not run deps/build/install first
+set -euo pipefail
+# shellcheck source=scripts/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+PORT="${BPX_BENCH_PORT:-5487}"
+TARGET_S="${BPX_BENCH_SECONDS:-1.5}"
+REPS="${BPX_BENCH_REPS:-3}"
+INSTANCES_LIST="${BPX_BENCH_INSTANCES:-1 2}"
+N_PAGES=100000
+CAL_OPS=2000000 # calibration run length
+MIN_OPS=1000000
+RESULTS_DIR="$REPO/bench/results"
+RESULTS="$RESULTS_DIR/hit_path.md"
+
+# name:n_pages:pattern
+CASES=("hot:1000:uniform" "uniform:${N_PAGES}:uniform" "zipf:${N_PAGES}:zipf")
+
+if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
+    bash "$REPO/scripts/build.sh"
+fi
+
+BENCH=$(pick_scratch_dir "$REPO/tmp/bench" /tmp/bufpool_ext-bench)
+DATA="$BENCH/data"
+LOGFILE="$BENCH/server.log"
+OUT="$BENCH/out"
+stop_servers_under "$BENCH"
+as_root rm -rf "$BENCH"
+make_pg_dir "$BENCH"
+as_pg mkdir -p "$OUT"
+log "work directory: $BENCH"
+
+PG_CTL=("$PGBIN/pg_ctl" -D "$DATA")
+PSQL=("$PGBIN/psql" -X -q -At -h /tmp -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
+
+psql_q() { as_pg_in "$BENCH" "${PSQL[@]}" "$@"; }
+
+server_log_tail() {
+    echo "---- last lines of $LOGFILE ----" >&2
+    tail -n "${1:-40}" "$LOGFILE" >&2 || true
+    echo "---- end ----" >&2
+}
+
+stop_server() {
+    if [ -f "$DATA/PG_VERSION" ] && as_pg_in "$BENCH" "${PG_CTL[@]}" status >/dev/null 2>&1; then
+        as_pg_in "$BENCH" "${PG_CTL[@]}" -m fast -w -t 120 stop >/dev/null 2>&1 ||
+            as_pg_in "$BENCH" "${PG_CTL[@]}" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+}
+trap stop_server EXIT
+
+start_server() { # start_server INSTANCES
+    log "starting the server (bufpool_ext.instances = $1, log: $LOGFILE)"
+    as_pg_in "$BENCH" tee "$DATA/bufpool_bench.conf" >/dev/null <<EOF
+# Written by scripts/bench.sh on every start.
+shared_preload_libraries = 'bufpool_ext'
+port = $PORT
+listen_addresses = ''
+unix_socket_directories = '/tmp'
+logging_collector = off
+shared_buffers = '1GB'
+max_parallel_workers_per_gather = 0
+autovacuum = off
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+wal_level = minimal
+max_wal_senders = 0
+checkpoint_timeout = '1h'
+max_wal_size = '4GB'
+bufpool_ext.page_size = 8192
+bufpool_ext.size = '1024MB'
+bufpool_ext.chunk_size = '128MB'
+bufpool_ext.instances = $1
+bufpool_ext.page_cleaner_pause = on
+EOF
+    if ! as_pg_in "$BENCH" "${PG_CTL[@]}" -l "$LOGFILE" -w -t 120 start >/dev/null; then
+        server_log_tail
+        die "the benchmark server did not start"
+    fi
+}
+
+log "initdb $DATA"
+as_pg_in "$BENCH" "$PGBIN/initdb" -D "$DATA" -U postgres -A trust \
+    --no-locale -E UTF8 >"$BENCH/initdb.log" 2>&1 ||
+    { cat "$BENCH/initdb.log" >&2; die "initdb failed"; }
+as_pg_in "$BENCH" sh -c "printf '\n# added by scripts/bench.sh\ninclude = '\''bufpool_bench.conf'\''\n' >> '$DATA/postgresql.conf'"
+
+first_instances=${INSTANCES_LIST%% *}
+start_server "$first_instances"
+
+# ---------------------------------------------------------------- data
+log "creating the extension, a space of $N_PAGES pages and a table of $N_PAGES pages"
+psql_q -c "CREATE EXTENSION bufpool_ext;" || { server_log_tail; die "CREATE EXTENSION bufpool_ext failed"; }
+HAVE_PREWARM=0
+if psql_q -c "CREATE EXTENSION pg_prewarm;" 2>/dev/null; then
+    HAVE_PREWARM=1
+else
+    warn "pg_prewarm is not available; the warm phase of bench_pg_fetch loads the table"
+fi
+SPACE_ID=$(psql_q -c "SELECT bufpool.create_space('bench', $N_PAGES);")
+# One 7000-byte row per 8 kB page: plain storage (no compression, no
+# TOAST) and fillfactor 10.  Created and filled in one transaction so
+# wal_level = minimal skips WAL; the commit writes the table out.
+psql_q -c "BEGIN;
+CREATE TABLE bench_t (x int, pad char(7000)) WITH (fillfactor = 10);
+ALTER TABLE bench_t ALTER COLUMN pad SET STORAGE PLAIN;
+INSERT INTO bench_t SELECT g, 'x' FROM generate_series(1, $N_PAGES) g;
+COMMIT;"
+psql_q -c "CHECKPOINT;"
+TABLE_PAGES=$(psql_q -c "SELECT pg_relation_size('bench_t') / 8192;")
+[ "$TABLE_PAGES" -ge "$N_PAGES" ] ||
+    die "bench_t has $TABLE_PAGES pages, fewer than $N_PAGES"
+log "space $SPACE_ID: $N_PAGES pages; bench_t: $TABLE_PAGES pages"
+
+# ---------------------------------------------------------------- runs
+bench_sql() { # bench_sql SIDE N_PAGES PATTERN N_OPS SEED
+    case $1 in
+        bufpool) echo "SELECT bufpool.bench_fetch($SPACE_ID, $2, '$3', $4, $5);" ;;
+        postgres) echo "SELECT bufpool.bench_pg_fetch('bench_t', $2, '$3', $4, $5);" ;;
+    esac
+}
+
+# measure SIDE BACKENDS N_PAGES PATTERN N_OPS: sets MEASURED to the mean
+# ns/op of BACKENDS concurrent sessions (seeds 1..BACKENDS).
+MEASURED=
+measure() {
+    local side=$1 nb=$2 n=$3 pat=$4 ops=$5 b rc=0
+    local pids=()
+    for ((b = 1; b <= nb; b++)); do
+        psql_q -c "$(bench_sql "$side" "$n" "$pat" "$ops" "$b")" \
+            >"$OUT/res.$b" 2>"$OUT/err.$b" &
+        pids+=($!)
+    done
+    for b in "${!pids[@]}"; do
+        wait "${pids[$b]}" || rc=1
+    done
+    if [ "$rc" -ne 0 ]; then
+        for ((b = 1; b <= nb; b++)); do
+            echo "---- session $b: $(bench_sql "$side" "$n" "$pat" "$ops" "$b")" >&2
+            cat "$OUT/err.$b" >&2
+        done
+        server_log_tail 60
+        die "$side benchmark failed ($nb backend(s), n_pages=$n, $pat)"
+    fi
+    MEASURED=$(cat "$OUT"/res.[0-9]* | awk -v nb="$nb" 'NR <= nb { s += $1 } END { printf "%.3f", s / nb }')
+    rm -f "$OUT"/res.* "$OUT"/err.*
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+ROWS=() # markdown table rows, per instances value
+TABLES=()
+
+run_all() { # run_all INSTANCES
+    local inst=$1 c name n pat ops side nb r bp1 pg1 vals cal_bp cal_pg
+    local -A res
+    for c in "${CASES[@]}"; do
+        IFS=: read -r name n pat <<<"$c"
+        # calibration (also a warm-up): the slower side sets n_ops
+        measure bufpool 1 "$n" "$pat" "$CAL_OPS"
+        cal_bp=$MEASURED
+        measure postgres 1 "$n" "$pat" "$CAL_OPS"
+        cal_pg=$MEASURED
+        ops=$(awk -v a="$cal_bp" -v b="$cal_pg" -v t="$TARGET_S" -v m="$MIN_OPS" \
+            'BEGIN { x = (a > b ? a : b); o = t * 1e9 / x; o = int(o / 1e5) * 1e5; if (o < m) o = m; printf "%d", o }')
+        log "instances=$inst $name: calibration bufpool $cal_bp, postgres $cal_pg ns/op -> n_ops $ops"
+        for nb in 1 2; do
+            for side in bufpool postgres; do
+                vals=()
+                for ((r = 1; r <= REPS; r++)); do
+                    measure "$side" "$nb" "$n" "$pat" "$ops"
+                    vals+=("$MEASURED")
+                done
+                res[$side.$nb]=$(median "${vals[@]}")
+                log "  $name, $nb backend(s), $side: ${vals[*]} ns/op -> median ${res[$side.$nb]}"
+            done
+            bp1=${res[bufpool.1]}
+            pg1=${res[postgres.1]}
+            ROWS+=("$(awk -v inst="$inst" -v name="$name" -v n="$n" -v pat="$pat" -v nb="$nb" -v ops="$ops" \
+                -v bp="${res[bufpool.$nb]}" -v pg="${res[postgres.$nb]}" -v bp1="$bp1" -v pg1="$pg1" \
+                'BEGIN {
+                    if (nb == 1) { sb = "-"; sp = "-" }
+                    else { sb = sprintf("%.2fx", bp / bp1); sp = sprintf("%.2fx", pg / pg1) }
+                    printf "| %d | %s (%d pages, %s) | %d | %d | %.1f | %.1f | %.2f | %s | %s |",
+                        inst, name, n, pat, nb, ops, bp, pg, bp / pg, sb, sp
+                }')")
+        done
+    done
+}
+
+T0=$SECONDS
+for inst in $INSTANCES_LIST; do
+    if [ "$inst" != "$first_instances" ]; then
+        log "restarting with bufpool_ext.instances = $inst"
+        stop_server
+        start_server "$inst"
+    fi
+    if [ "$HAVE_PREWARM" = 1 ]; then
+        psql_q -c "SELECT pg_prewarm('bench_t');" >/dev/null
+    fi
+    run_all "$inst"
+done
+ELAPSED=$((SECONDS - T0))
+
+HEADER="| instances | case | backends | n_ops per backend | bufpool ns/op | postgres ns/op | bufpool/postgres | bufpool 2 vs 1 | postgres 2 vs 1 |
+|---|---|---|---|---|---|---|---|---|"
+TABLE=$(printf '%s\n' "$HEADER" "${ROWS[@]}")
+
+echo
+echo "$TABLE"
+echo
+
+cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+mem_total=$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)
+commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+    commit="$commit (with uncommitted changes)"
+fi
+
+mkdir -p "$RESULTS_DIR"
+cat >"$RESULTS" <<EOF
+# Hit path: bufpool_ext against PostgreSQL shared_buffers
+
+Written by \`make bench\` (scripts/bench.sh) on $(date -u '+%Y-%m-%d %H:%M UTC').
+
+## Machine
+
+- CPUs (nproc): $(nproc)
+- CPU model: ${cpu_model:-unknown}
+- Memory: $mem_total
+- Kernel: $(uname -sr)
+- PostgreSQL: $("$PGBIN/postgres" --version)
+- bufpool_ext commit: $commit
+- Transparent huge pages for shmem: $(cat /sys/kernel/mm/transparent_hugepage/shmem_enabled 2>/dev/null || echo unknown); vm.nr_hugepages: $(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo unknown)
+
+## What is measured
+
+\`bufpool.bench_fetch\` times \`bp_page_fetch\` + \`bp_page_release\` of one page
+of a bufpool space; \`bufpool.bench_pg_fetch\` times \`ReadBufferExtended\` +
+\`ReleaseBuffer\` of one block of a heap table (src/bench.c).  Both pin and
+unpin one page by number in a C loop, no SQL per page, page contents
+neither locked nor read, over the same precomputed trace of page numbers
+(uniform, or Zipf with exponent 0.99 over a fixed scattering of ranks).
+Every page of the trace is fetched once before the clock starts, so only
+hits are timed.  Figures are nanoseconds per fetch+release; for 2
+backends, two sessions run at once with different seeds and the figure
+is the mean of the two.  Each figure is the median of $REPS runs; n_ops is
+calibrated per case so that a run of the slower side takes about
+${TARGET_S} s.  "2 vs 1" is the 2-backend figure divided by the 1-backend
+figure of the same side (1.00x = no slowdown).
+
+Settings: bufpool_ext.page_size = 8192, bufpool_ext.size = 1024MB,
+bufpool_ext.chunk_size = 128MB, bufpool_ext.page_cleaner_pause = on, other
+bufpool_ext settings at their defaults (old_blocks_pct 37,
+old_blocks_time 1000 ms); shared_buffers = 1GB,
+max_parallel_workers_per_gather = 0, autovacuum = off, fsync = off.
+Space and table: $N_PAGES pages each (table bench_t: one 7000-byte row per
+page, $TABLE_PAGES pages).  Total run time: ${ELAPSED} s.
+
+## Results
+
+$TABLE
+EOF
+log "results written to $RESULTS (benchmark time ${ELAPSED} s)"

@@ -2,7 +2,7 @@
 
 \echo Use "CREATE EXTENSION bufpool_ext" to load this file. \quit
 
-CREATE SCHEMA IF NOT EXISTS bufpool;
+CREATE SCHEMA bufpool;
 
 -- Functions that take arguments are not STRICT: a NULL argument is an
 -- error naming the argument, not a silent NULL result.
