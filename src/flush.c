@@ -200,16 +200,26 @@ bp_flush_list_batch(int instance, int64 max_pages, uint32 space_id)
 		return 0;
 	batch = palloc(sizeof(BpBlockNo) * max_pages);
 
-	/* dirty blocks cannot be evicted, so pinning them here is safe */
+	/*
+	 * Dirty blocks cannot be evicted, but a block of a space being dropped
+	 * can lose VALID (bp_buf_discard_block) while still on the list: pin
+	 * only VALID blocks, by CAS, so a discard in progress and this batch
+	 * exclude each other through the pin count.
+	 */
 	LWLockAcquire(&inst->flush_lock.lock, LW_SHARED);
 	for (b = inst->flush_tail; b != BP_INVALID_BLOCK && n < max_pages; b = bp_desc(li, b)->flush_prev)
 	{
 		BpBlockDesc *d = bp_desc(li, b);
+		uint32		st;
 
 		if (space_id != 0 && d->space_id != space_id)
 			continue;
-		pg_atomic_fetch_add_u32(&d->state, BP_REFCOUNT_ONE);
-		batch[n++] = b;
+		st = pg_atomic_read_u32(&d->state);
+		while ((st & BP_BS_VALID) &&
+			   !pg_atomic_compare_exchange_u32(&d->state, &st, st + BP_REFCOUNT_ONE))
+			;
+		if (st & BP_BS_VALID)
+			batch[n++] = b;
 	}
 	LWLockRelease(&inst->flush_lock.lock);
 
