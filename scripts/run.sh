@@ -69,7 +69,7 @@ if ! as_pg_in "$DEMO" "${PSQL[@]}" -c "CREATE EXTENSION IF NOT EXISTS bufpool_ex
 fi
 
 rc=0
-for q in "SELECT * FROM bufpool.chunks;" \
+for q in "SELECT * FROM bufpool.status();" "SELECT * FROM bufpool.chunks;" \
     "SELECT pool_id, pool_size, free_buffers, database_pages FROM bufpool.stats;"; do
     log "$q"
     as_pg_in "$DEMO" "${PSQL[@]}" -c "$q" || rc=1
