@@ -32,6 +32,10 @@ ifneq ($(BPX_BITCODE),yes)
 override with_llvm := no
 endif
 
+# PGXS tracks no header dependencies here: rebuild everything when any
+# of our headers changes (struct layouts are shared across files).
+$(OBJS): $(wildcard include/bufpool_ext/*.h)
+
 # Tests are driven by scripts/test.sh (pg_regress, isolation, TAP), not PGXS.
 
 PG_CONFIG ?= pg_config

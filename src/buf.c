@@ -322,7 +322,16 @@ bp_buf_accessed(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpCounters *
 	else if (bp_lru_young_enough(inst, d, bp_old_blocks_pct))
 		return;
 
-	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	/*
+	 * A hit never waits for the list lock: if another process holds it,
+	 * the block stays where it is and a later hit moves it.  Without this,
+	 * concurrent hits on old blocks queue up on lru_lock.
+	 */
+	if (!LWLockConditionalAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE))
+	{
+		cnt->young_skipped++;
+		return;
+	}
 	if (d->list == BP_LIST_LRU)
 	{
 		bp_lru_make_young(inst, li, b);

@@ -150,6 +150,7 @@ typedef struct BpCounters
 	uint64		not_made_young;
 	uint64		lru_written;	/* pages written to free a tail block */
 	uint64		evicted;
+	uint64		young_skipped;	/* make-young skipped: lru_lock was busy */
 } BpCounters;
 
 #define BP_N_COUNTERS (sizeof(BpCounters) / sizeof(uint64))
