@@ -32,10 +32,6 @@ ifneq ($(BPX_BITCODE),yes)
 override with_llvm := no
 endif
 
-# PGXS tracks no header dependencies here: rebuild everything when any
-# of our headers changes (struct layouts are shared across files).
-$(OBJS): $(wildcard include/bufpool_ext/*.h)
-
 # Tests are driven by scripts/test.sh (pg_regress, isolation, TAP), not PGXS.
 
 PG_CONFIG ?= pg_config
@@ -49,6 +45,11 @@ all install installdirs uninstall clean:
 	@echo "or pass PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config" >&2
 	@exit 1
 endif
+
+# PGXS tracks no header dependencies here: rebuild everything when any
+# of our headers changes (struct layouts are shared across files).  After
+# the PGXS include, so it does not become the default goal.
+$(OBJS): $(wildcard include/bufpool_ext/*.h)
 
 .PHONY: deps build run stop test bench
 deps:

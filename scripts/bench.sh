@@ -23,7 +23,7 @@
 # description of the machine.  The server is stopped on exit.
 #
 #   BPX_BENCH_PORT        port / socket number (default 5487)
-#   BPX_BENCH_SECONDS     target seconds per run (default 1.5)
+#   BPX_BENCH_SECONDS     target seconds per run (default 2)
 #   BPX_BENCH_REPS        repetitions per measurement (default 3)
 #   BPX_BENCH_INSTANCES   bufpool_ext.instances values (default "1 2")
 #   BPX_SKIP_BUILD=1      do not run deps/build/install first
@@ -32,7 +32,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PORT="${BPX_BENCH_PORT:-5487}"
-TARGET_S="${BPX_BENCH_SECONDS:-1.5}"
+TARGET_S="${BPX_BENCH_SECONDS:-2}"
 REPS="${BPX_BENCH_REPS:-3}"
 INSTANCES_LIST="${BPX_BENCH_INSTANCES:-1 2}"
 N_PAGES=100000
@@ -126,7 +126,8 @@ if psql_q -c "CREATE EXTENSION pg_prewarm;" 2>/dev/null; then
 else
     warn "pg_prewarm is not available; the warm phase of bench_pg_fetch loads the table"
 fi
-SPACE_ID=$(psql_q -c "SELECT bufpool.create_space('bench', $N_PAGES);")
+SPACE_ID=$(psql_q -c "SELECT bufpool.create_space('bench', $N_PAGES);") ||
+    { server_log_tail; die "bufpool.create_space failed"; }
 # One 7000-byte row per 8 kB page: plain storage (no compression, no
 # TOAST) and fillfactor 10.  Created and filled in one transaction so
 # wal_level = minimal skips WAL; the commit writes the table out.
@@ -175,16 +176,25 @@ measure() {
     rm -f "$OUT"/res.* "$OUT"/err.*
 }
 
+# young_counters: "made_young gets" summed over the pool's instances
+young_counters() {
+    psql_q -c "SELECT sum(pages_made_young) || ' ' || sum(number_pages_get) FROM bufpool.stats;"
+}
+
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-ROWS=() # markdown table rows, per instances value
-TABLES=()
-
-run_all() { # run_all INSTANCES
-    local inst=$1 c name n pat ops side nb r bp1 pg1 vals cal_bp cal_pg
-    local -A res
+# run_all INSTANCES: every case; adds rows to ROWS and raw figures to RAW.
+# The runs of one case are interleaved (repetition, then backends, then
+# side) so that a slow spell of the machine hits both sides and both
+# backend counts alike rather than one whole column.
+ROWS=()
+RAW=()
+run_all() {
+    local inst=$1 c name n pat ops side nb r bp1 pg1 key cal_bp cal_pg y0 y1 young
+    local -A vals res
     for c in "${CASES[@]}"; do
         IFS=: read -r name n pat <<<"$c"
+        y0=$(young_counters)
         # calibration (also a warm-up): the slower side sets n_ops
         measure bufpool 1 "$n" "$pat" "$CAL_OPS"
         cal_bp=$MEASURED
@@ -193,25 +203,37 @@ run_all() { # run_all INSTANCES
         ops=$(awk -v a="$cal_bp" -v b="$cal_pg" -v t="$TARGET_S" -v m="$MIN_OPS" \
             'BEGIN { x = (a > b ? a : b); o = t * 1e9 / x; o = int(o / 1e5) * 1e5; if (o < m) o = m; printf "%d", o }')
         log "instances=$inst $name: calibration bufpool $cal_bp, postgres $cal_pg ns/op -> n_ops $ops"
+        vals=()
+        for ((r = 1; r <= REPS; r++)); do
+            for nb in 1 2; do
+                for side in bufpool postgres; do
+                    measure "$side" "$nb" "$n" "$pat" "$ops"
+                    vals[$side.$nb]="${vals[$side.$nb]:-}${vals[$side.$nb]:+ }$MEASURED"
+                done
+            done
+        done
+        y1=$(young_counters)
+        # hits that took lru_lock to make a block young, per 1000 gets
+        young=$(awk -v a="$y0" -v b="$y1" 'BEGIN {
+            split(a, x, " "); split(b, y, " ");
+            g = y[2] - x[2]; printf "%.0f", (g > 0 ? 1000 * (y[1] - x[1]) / g : 0) }')
         for nb in 1 2; do
             for side in bufpool postgres; do
-                vals=()
-                for ((r = 1; r <= REPS; r++)); do
-                    measure "$side" "$nb" "$n" "$pat" "$ops"
-                    vals+=("$MEASURED")
-                done
-                res[$side.$nb]=$(median "${vals[@]}")
-                log "  $name, $nb backend(s), $side: ${vals[*]} ns/op -> median ${res[$side.$nb]}"
+                key=$side.$nb
+                # shellcheck disable=SC2086  # split the list of figures
+                res[$key]=$(median ${vals[$key]})
+                log "  $name, $nb backend(s), $side: ${vals[$key]} ns/op -> median ${res[$key]}"
+                RAW+=("| $inst | $name | $nb | $side | ${vals[$key]} | ${res[$key]} |")
             done
             bp1=${res[bufpool.1]}
             pg1=${res[postgres.1]}
             ROWS+=("$(awk -v inst="$inst" -v name="$name" -v n="$n" -v pat="$pat" -v nb="$nb" -v ops="$ops" \
                 -v bp="${res[bufpool.$nb]}" -v pg="${res[postgres.$nb]}" -v bp1="$bp1" -v pg1="$pg1" \
-                'BEGIN {
+                -v young="$young" 'BEGIN {
                     if (nb == 1) { sb = "-"; sp = "-" }
                     else { sb = sprintf("%.2fx", bp / bp1); sp = sprintf("%.2fx", pg / pg1) }
-                    printf "| %d | %s (%d pages, %s) | %d | %d | %.1f | %.1f | %.2f | %s | %s |",
-                        inst, name, n, pat, nb, ops, bp, pg, bp / pg, sb, sp
+                    printf "| %d | %s (%d pages, %s) | %d | %d | %.1f | %.1f | %.2f | %s | %s | %s |",
+                        inst, name, n, pat, nb, ops, bp, pg, bp / pg, sb, sp, young
                 }')")
         done
     done
@@ -231,8 +253,8 @@ for inst in $INSTANCES_LIST; do
 done
 ELAPSED=$((SECONDS - T0))
 
-HEADER="| instances | case | backends | n_ops per backend | bufpool ns/op | postgres ns/op | bufpool/postgres | bufpool 2 vs 1 | postgres 2 vs 1 |
-|---|---|---|---|---|---|---|---|---|"
+HEADER="| instances | case | backends | n_ops per backend | bufpool ns/op | postgres ns/op | bufpool/postgres | bufpool 2 vs 1 | postgres 2 vs 1 | bufpool made young per 1000 gets |
+|---|---|---|---|---|---|---|---|---|---|"
 TABLE=$(printf '%s\n' "$HEADER" "${ROWS[@]}")
 
 echo
@@ -275,8 +297,16 @@ hits are timed.  Figures are nanoseconds per fetch+release; for 2
 backends, two sessions run at once with different seeds and the figure
 is the mean of the two.  Each figure is the median of $REPS runs; n_ops is
 calibrated per case so that a run of the slower side takes about
-${TARGET_S} s.  "2 vs 1" is the 2-backend figure divided by the 1-backend
-figure of the same side (1.00x = no slowdown).
+${TARGET_S} s.  The runs of a case are interleaved (each repetition runs
+1 then 2 backends, bufpool then postgres), so a slow spell of the
+machine does not land on one column only.  "2 vs 1" is the 2-backend
+figure divided by the 1-backend figure of the same side (1.00x = no
+slowdown).  "made young per 1000 gets" is bufpool.stats'
+pages_made_young over number_pages_get for the whole case (calibration
+and warm phases included): the share of hits that took the instance's
+lru_lock to move an old block to the head of the LRU (InnoDB's
+make-young after old_blocks_time).  An instance holding fewer than 512
+pages has no old sublist (BP_LRU_OLD_MIN_LEN), so none of its hits do.
 
 Settings: bufpool_ext.page_size = 8192, bufpool_ext.size = 1024MB,
 bufpool_ext.chunk_size = 128MB, bufpool_ext.page_cleaner_pause = on, other
@@ -289,5 +319,11 @@ page, $TABLE_PAGES pages).  Total run time: ${ELAPSED} s.
 ## Results
 
 $TABLE
+
+## Every run (ns/op, in run order within a case)
+
+| instances | case | backends | side | runs | median |
+|---|---|---|---|---|---|
+$(printf '%s\n' "${RAW[@]}")
 EOF
 log "results written to $RESULTS (benchmark time ${ELAPSED} s)"
