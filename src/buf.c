@@ -33,6 +33,8 @@
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/ipc.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 
 #include "bufpool_ext/flush.h"
@@ -51,10 +53,15 @@ typedef struct BpPinEntry
 {
 	BpPage		page;
 	int8		lock_mode;		/* -1 none, else BpLockMode */
+	int8		hazard;			/* hazard slot, or -1 for an atomic pin */
 } BpPinEntry;
 
 static BpPinEntry my_pins[BP_MAX_PINS];
 static int	n_my_pins = 0;
+
+/* this process's hazard slots (see pool.h) and which are in use */
+static pg_atomic_uint64 *my_hazards = NULL;
+static uint32 hazard_used = 0;
 
 static inline BpPage
 bp_make_page(int instance, BpBlockNo b)
@@ -81,17 +88,65 @@ bp_page_desc(BpPage p)
 }
 
 static void
-bp_pin_remember(BpPage p)
+bp_hazard_exit(int code, Datum arg)
+{
+	int			k;
+
+	for (k = 0; k < BP_HAZARD_SLOTS; k++)
+		pg_atomic_write_u64(&my_hazards[k], BP_INVALID_PAGE);
+	pg_memory_barrier();
+}
+
+/* Set up this process's hazard slots on its first page access. */
+static void
+bp_hazard_init(void)
+{
+	my_hazards = bp_hazards_of(MyProc->pgprocno);
+	hazard_used = 0;
+	bp_hazard_exit(0, 0);		/* a previous owner of the slots may have left values */
+	before_shmem_exit(bp_hazard_exit, 0);
+}
+
+static inline int
+bp_hazard_free_slot(void)
+{
+	int			k;
+
+	if (unlikely(my_hazards == NULL))
+		bp_hazard_init();
+	for (k = 0; k < BP_HAZARD_SLOTS; k++)
+		if (!(hazard_used & (1U << k)))
+			return k;
+	return -1;
+}
+
+static inline void
+bp_hazard_clear(int slot)
+{
+	/* our reads of the page must be done before an evictor sees the slot free */
+	pg_memory_barrier();
+	pg_atomic_write_u64(&my_hazards[slot], BP_INVALID_PAGE);
+	hazard_used &= ~(1U << slot);
+}
+
+static void
+bp_pin_remember(BpPage p, int hazard)
 {
 	if (unlikely(n_my_pins >= BP_MAX_PINS))
 	{
-		pg_atomic_fetch_sub_u32(&bp_page_desc(p)->state, BP_REFCOUNT_ONE);
+		if (hazard >= 0)
+			bp_hazard_clear(hazard);
+		else
+			pg_atomic_fetch_sub_u32(&bp_page_desc(p)->state, BP_REFCOUNT_ONE);
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("a session can pin at most %d bufpool pages at once", BP_MAX_PINS)));
 	}
 	my_pins[n_my_pins].page = p;
 	my_pins[n_my_pins].lock_mode = -1;
+	my_pins[n_my_pins].hazard = (int8) hazard;
+	if (hazard >= 0)
+		hazard_used |= 1U << hazard;
 	n_my_pins++;
 }
 
@@ -139,6 +194,42 @@ bp_buf_pin_optimistic(BpLocalInstance *li, uint32 bucket, uint32 space_id, uint3
 			if ((old & BP_BS_VALID) && d->space_id == space_id && d->page_no == page_no)
 				return b;
 			pg_atomic_fetch_sub_u32((pg_atomic_uint32 *) &d->state, BP_REFCOUNT_ONE);
+			return BP_INVALID_BLOCK;
+		}
+		b = d->hash_next;
+		if (BP_BLOCK_CHUNK(b) >= (uint32) li->n_chunks && b != BP_INVALID_BLOCK)
+			return BP_INVALID_BLOCK;
+	}
+	return BP_INVALID_BLOCK;
+}
+
+/*
+ * Lock-free lookup and hazard pin: publish the block in our hazard slot,
+ * full barrier, then check it is VALID and still the wanted page.  No
+ * shared cache line is written.  Returns BP_INVALID_BLOCK (slot cleared)
+ * if not found that way.
+ */
+static inline BpBlockNo
+bp_buf_pin_hazard(int instance, BpLocalInstance *li, uint32 bucket,
+				  uint32 space_id, uint32 page_no, int slot)
+{
+	BpBlockNo	b = ((volatile BpBlockNo *) li->hash)[bucket];
+	int			steps = 0;
+
+	while (b != BP_INVALID_BLOCK && steps++ < BP_OPTIMISTIC_STEPS)
+	{
+		volatile BpBlockDesc *d = bp_desc(li, b);
+
+		if (d->space_id == space_id && d->page_no == page_no)
+		{
+			uint32		st;
+
+			pg_atomic_write_u64(&my_hazards[slot], bp_make_page(instance, b));
+			pg_memory_barrier();
+			st = pg_atomic_read_u32((pg_atomic_uint32 *) &d->state);
+			if ((st & BP_BS_VALID) && d->space_id == space_id && d->page_no == page_no)
+				return b;
+			pg_atomic_write_u64(&my_hazards[slot], BP_INVALID_PAGE);
 			return BP_INVALID_BLOCK;
 		}
 		b = d->hash_next;
@@ -341,17 +432,20 @@ bp_buf_accessed(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpCounters *
 }
 
 /*
- * Internal fetch: returns the pinned block without remembering the pin.
+ * Fetch a page.  With hazard_slot >= 0 a hit is pinned through that
+ * hazard slot (*used_hazard set); otherwise, and on a miss, the block's
+ * pin count is raised.
  */
-BpPage
-bp_buf_fetch_raw(uint32 space_id, uint32 page_no, BpFetchInfo *info)
+static inline BpPage
+bp_buf_fetch_internal(uint32 space_id, uint32 page_no, BpFetchInfo *info,
+					  int hazard_slot, bool *used_hazard)
 {
 	uint64		h;
 	int			instance;
 	BpInstance *inst;
 	BpLocalInstance *li;
 	uint32		bucket;
-	BpBlockNo	b;
+	BpBlockNo	b = BP_INVALID_BLOCK;
 	BpCounters *cnt;
 	bool		hit = true;
 
@@ -364,7 +458,14 @@ bp_buf_fetch_raw(uint32 space_id, uint32 page_no, BpFetchInfo *info)
 	cnt = bp_my_counters(instance);
 	cnt->gets++;
 
-	b = bp_buf_pin_optimistic(li, bucket, space_id, page_no);
+	*used_hazard = false;
+	if (hazard_slot >= 0)
+	{
+		b = bp_buf_pin_hazard(instance, li, bucket, space_id, page_no, hazard_slot);
+		*used_hazard = (b != BP_INVALID_BLOCK);
+	}
+	else
+		b = bp_buf_pin_optimistic(li, bucket, space_id, page_no);
 	if (unlikely(b == BP_INVALID_BLOCK))
 		b = bp_buf_fetch_slow(instance, bucket, space_id, page_no, &hit);
 	bp_buf_accessed(inst, li, b, cnt);
@@ -378,6 +479,15 @@ bp_buf_fetch_raw(uint32 space_id, uint32 page_no, BpFetchInfo *info)
 	return bp_make_page(instance, b);
 }
 
+/* Fetch with an atomic pin, not remembered (internal callers). */
+BpPage
+bp_buf_fetch_raw(uint32 space_id, uint32 page_no, BpFetchInfo *info)
+{
+	bool		used_hazard;
+
+	return bp_buf_fetch_internal(space_id, page_no, info, -1, &used_hazard);
+}
+
 void
 bp_buf_release_raw(BpPage page)
 {
@@ -387,9 +497,11 @@ bp_buf_release_raw(BpPage page)
 BpPage
 bp_page_fetch(uint32 space_id, uint32 page_no, BpFetchInfo *info)
 {
-	BpPage		p = bp_buf_fetch_raw(space_id, page_no, info);
+	int			slot = bp_hazard_free_slot();
+	bool		used_hazard;
+	BpPage		p = bp_buf_fetch_internal(space_id, page_no, info, slot, &used_hazard);
 
-	bp_pin_remember(p);
+	bp_pin_remember(p, used_hazard ? slot : -1);
 	return p;
 }
 
@@ -405,8 +517,11 @@ bp_page_release(BpPage page)
 		i = bp_pin_find(page);
 	if (my_pins[i].lock_mode >= 0)
 		bp_page_unlock(page);
+	if (my_pins[i].hazard >= 0)
+		bp_hazard_clear(my_pins[i].hazard);
+	else
+		bp_buf_release_raw(page);
 	my_pins[i] = my_pins[--n_my_pins];
-	bp_buf_release_raw(page);
 }
 
 void
@@ -489,7 +604,10 @@ bp_buf_release_all(bool warn)
 			if (LWLockHeldByMe(&d->content_lock))
 				LWLockRelease(&d->content_lock);
 		}
-		bp_buf_release_raw(e->page);
+		if (e->hazard >= 0)
+			bp_hazard_clear(e->hazard);
+		else
+			bp_buf_release_raw(e->page);
 	}
 }
 
@@ -627,6 +745,13 @@ bp_buf_discard_block(int instance, BpBlockNo b)
 		}
 		if (pg_atomic_compare_exchange_u32(&d->state, &st, st & ~BP_BS_VALID))
 			break;
+	}
+	pg_memory_barrier();
+	if (bp_hazard_held(instance, b))
+	{
+		pg_atomic_fetch_or_u32(&d->state, BP_BS_VALID);
+		LWLockRelease(part);
+		return false;
 	}
 	bp_hash_remove(li, bucket, b);
 	d->space_id = InvalidOid;

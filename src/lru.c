@@ -292,6 +292,19 @@ bp_lru_evict_pinned(int instance, BpBlockNo b)
 			if (pg_atomic_compare_exchange_u32(&d->state, &st, st & ~BP_BS_VALID))
 				break;
 		}
+		/* a hit may hold it through a hazard slot: see pool.h */
+		pg_memory_barrier();
+		if (bp_hazard_held(instance, b))
+		{
+			pg_atomic_fetch_or_u32(&d->state, BP_BS_VALID);
+			LWLockRelease(part);
+			/* it is in use: move it out of the way of the tail scans */
+			LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+			if (d->list == BP_LIST_LRU)
+				bp_lru_make_young(inst, li, b);
+			LWLockRelease(&inst->lru_lock.lock);
+			return false;
+		}
 		bp_hash_remove(li, bucket, b);
 		d->space_id = InvalidOid;
 		LWLockRelease(part);

@@ -57,6 +57,12 @@ bp_counters_stride(void)
 	return TYPEALIGN(PG_CACHE_LINE_SIZE, mul_size(bp_instances, sizeof(BpCounters)));
 }
 
+static Size
+bp_hazards_stride(void)
+{
+	return TYPEALIGN(PG_CACHE_LINE_SIZE, sizeof(pg_atomic_uint64) * BP_HAZARD_SLOTS);
+}
+
 Size
 bp_shmem_size(void)
 {
@@ -66,6 +72,7 @@ bp_shmem_size(void)
 					mul_size(bp_instances, sizeof(BpInstance)));
 	size = TYPEALIGN(PG_CACHE_LINE_SIZE, size);
 	size = add_size(size, mul_size(bp_n_procs(), bp_counters_stride()));
+	size = add_size(size, mul_size(bp_n_procs(), bp_hazards_stride()));
 	return add_size(size, PG_CACHE_LINE_SIZE);
 }
 
@@ -148,6 +155,14 @@ bp_shmem_startup_hook(void)
 		BpShmem->counters_offset =
 			TYPEALIGN(PG_CACHE_LINE_SIZE,
 					  (Size) ((char *) &BpShmem->instances[bp_instances] - (char *) BpShmem));
+		BpShmem->hazards_offset = BpShmem->counters_offset +
+			(Size) BpShmem->n_procs * bp_counters_stride();
+		for (i = 0; i < BpShmem->n_procs * BP_HAZARD_SLOTS; i++)
+		{
+			pg_atomic_uint64 *h = bp_hazards_of(i / BP_HAZARD_SLOTS) + i % BP_HAZARD_SLOTS;
+
+			pg_atomic_init_u64(h, BP_INVALID_PAGE);
+		}
 		if (BpShmem->chunks_per_instance * BpShmem->chunk_size * bp_instances != BpShmem->effective_size)
 			elog(PANIC, "bufpool_ext size arithmetic is inconsistent");
 	}
@@ -186,6 +201,42 @@ BpCounters *
 bp_my_counters(int instance)
 {
 	return bp_counters_for(MyProc->pgprocno, instance);
+}
+
+pg_atomic_uint64 *
+bp_hazards_of(int procno)
+{
+	return (pg_atomic_uint64 *) ((char *) BpShmem + BpShmem->hazards_offset +
+								 (Size) procno * bp_hazards_stride());
+}
+
+/*
+ * Is the block published in any process's hazard slot?  Caller has
+ * cleared VALID and issued a full barrier.
+ */
+bool
+bp_hazard_held(int instance, BpBlockNo b)
+{
+	return bp_hazard_count(instance, b) > 0;
+}
+
+int
+bp_hazard_count(int instance, BpBlockNo b)
+{
+	uint64		want = ((uint64) instance << 32) | b;
+	int			n = 0;
+	int			p;
+
+	for (p = 0; p < BpShmem->n_procs; p++)
+	{
+		pg_atomic_uint64 *h = bp_hazards_of(p);
+		int			k;
+
+		for (k = 0; k < BP_HAZARD_SLOTS; k++)
+			if (pg_atomic_read_u64(&h[k]) == want)
+				n++;
+	}
+	return n;
 }
 
 void

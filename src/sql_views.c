@@ -256,7 +256,7 @@ bp_put_page_row(ReturnSetInfo *rsinfo, int instance, BpBlockNo b, int64 lru_posi
 		io_fix = "IO_READ";
 	else if (st & BP_BS_IO_WRITE)
 		io_fix = "IO_WRITE";
-	else if (BP_STATE_REFCOUNT(st) > 0)
+	else if (BP_STATE_REFCOUNT(st) > 0 || (valid && bp_hazard_held(instance, b)))
 		io_fix = "IO_PIN";
 	else
 		io_fix = "IO_NONE";
@@ -281,7 +281,8 @@ bp_put_page_row(ReturnSetInfo *rsinfo, int instance, BpBlockNo b, int64 lru_posi
 		nulls[k++] = true;
 	}
 	values[k++] = Int32GetDatum(d->flush_type);
-	values[k++] = Int32GetDatum((int32) BP_STATE_REFCOUNT(st));
+	values[k++] = Int32GetDatum((int32) BP_STATE_REFCOUNT(st) +
+								(has_page ? bp_hazard_count(instance, b) : 0));
 	values[k++] = BoolGetDatum(false);	/* is_hashed: no adaptive hash index */
 	values[k++] = Int64GetDatum((int64) d->newest_lsn);
 	values[k++] = Int64GetDatum((int64) d->oldest_lsn);

@@ -214,6 +214,17 @@ typedef enum BpPoolState
 } BpPoolState;
 
 #define BP_MAX_CLEANERS 64
+
+/*
+ * Hazard pins.  A hit pins a block without writing shared state: the
+ * process publishes the block (a BpPage value) in one of its own slots,
+ * issues a full barrier, then checks that the block is VALID and holds
+ * the wanted page.  An evictor clears VALID, issues a full barrier, then
+ * scans every slot (bp_hazard_held) and backs off, restoring VALID, if
+ * the block is published.  One of the two always sees the other.
+ * Pins beyond the slots use the atomic pin count.
+ */
+#define BP_HAZARD_SLOTS	4
 #define BP_MAX_SPACES	1024
 
 typedef enum BpSpaceState
@@ -269,6 +280,8 @@ typedef struct BpShared
 	/* per-backend counters: n_procs x n_instances BpCounters */
 	int			n_procs;
 	Size		counters_offset;	/* from the start of BpShared */
+	/* hazard pins: n_procs x BP_HAZARD_SLOTS, one cache line per process */
+	Size		hazards_offset;
 
 	BpInstance	instances[FLEXIBLE_ARRAY_MEMBER];
 } BpShared;
@@ -307,6 +320,9 @@ extern void bp_ensure_attached(void);
 extern void bp_check_preloaded(void);
 extern void bp_attach_instance_segments(int instance);
 extern uint32 bp_now_ms(void);
+extern pg_atomic_uint64 *bp_hazards_of(int procno);
+extern bool bp_hazard_held(int instance, BpBlockNo b);
+extern int	bp_hazard_count(int instance, BpBlockNo b);
 
 /* chunk.c */
 extern Size bp_chunk_segment_size(uint32 *n_blocks_out);

@@ -1,0 +1,40 @@
+# A server whose bufpool_ext.page_size is not a power of two must refuse
+# to start, and say why in its log.
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('bad_page_size');
+$node->init;
+# appended after TEMP_CONFIG, so this value wins
+$node->append_conf('postgresql.conf', 'bufpool_ext.page_size = 12288');
+
+my $started = $node->start(fail_ok => 1);
+is($started, 0, 'the server refuses to start with page_size = 12288');
+if ($started)
+{
+	diag 'bufpool_ext.page_size in effect: '
+	  . $node->safe_psql('postgres', 'SHOW bufpool_ext.page_size');
+	$node->stop;
+}
+
+my $log = slurp_file($node->logfile);
+like(
+	$log,
+	qr/bufpool_ext\.page_size.*power of two/,
+	'the log says page_size must be a power of two');
+unlike($log, qr/bufpool_ext buffer pool ready/,
+	'no pool was built');
+
+# the same data directory starts with a valid page size
+$node->adjust_conf('postgresql.conf', 'bufpool_ext.page_size', '16384');
+$node->start;
+is($node->safe_psql('postgres', 'SHOW bufpool_ext.page_size'),
+	'16kB', 'the server starts once page_size is a power of two');
+$node->stop;
+
+done_testing();
