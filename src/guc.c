@@ -39,17 +39,6 @@ bool		bp_page_cleaner_pause = false;
 int			bp_ready_timeout_ms = 10000;
 int			bp_debug_read_lock = 0;
 
-static bool
-check_page_size(int *newval, void **extra, GucSource source)
-{
-	if ((*newval & (*newval - 1)) != 0)
-	{
-		GUC_check_errdetail("bufpool_ext.page_size must be a power of two, not %d.", *newval);
-		return false;
-	}
-	return true;
-}
-
 void
 bp_guc_init(void)
 {
@@ -76,7 +65,7 @@ bp_guc_init(void)
 							"A power of two between 4 kB and 64 kB.",
 							&bp_page_size, 16384, 4096, 65536,
 							PGC_POSTMASTER, GUC_UNIT_BYTE,
-							check_page_size, NULL, NULL);
+							NULL, NULL, NULL);
 	DefineCustomBoolVariable("bufpool_ext.numa_interleave",
 							 "Interleave buffer pool memory across NUMA nodes.",
 							 NULL,
@@ -152,4 +141,16 @@ bp_guc_init(void)
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("bufpool_ext");
+
+	/*
+	 * Checked here rather than in a check hook: a check hook's rejection of
+	 * a value from the configuration file of a preloaded library is only a
+	 * WARNING, and the server would start with the default.  An ERROR while
+	 * preloading stops the postmaster.
+	 */
+	if ((bp_page_size & (bp_page_size - 1)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for parameter \"bufpool_ext.page_size\": %d", bp_page_size),
+				 errdetail("bufpool_ext.page_size must be a power of two between 4096 and 65536.")));
 }
