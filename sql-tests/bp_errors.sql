@@ -17,6 +17,11 @@ SELECT bufpool.write_page(:space_id, 0, NULL);
 SELECT bufpool.write_page(:space_id, 0, 'x'::bytea, NULL);
 SELECT bufpool.evict(NULL, 0);
 SELECT bufpool.evict(:space_id, NULL);
+SELECT bufpool.bench_fetch(NULL, 10, 'uniform', 10);
+SELECT bufpool.bench_fetch(:space_id, 10, NULL, 10);
+SELECT bufpool.bench_pg_fetch(NULL, 10, 'uniform', 10);
+SELECT bufpool.bench_fetch(:space_id, 10, 'gaussian', 10);
+SELECT bufpool.bench_fetch(:space_id, 17, 'uniform', 10);
 
 -- unknown spaces
 SELECT * FROM bufpool.fetch_page(999, 0);

@@ -53,6 +53,7 @@
 #include "utils/rel.h"
 
 #include "bufpool_ext/bufpool.h"
+#include "bufpool_ext/sql.h"
 #include "bufpool_ext/pool.h"
 #include "bufpool_ext/space.h"
 
@@ -262,8 +263,36 @@ bp_bench_warm_bufpool(void *arg, uint32 page_no)
  * bufpool.bench_fetch(space_id, n_pages, pattern, n_ops, seed): ns per
  * bp_page_fetch + bp_page_release of a page of the space.
  */
+static Datum bench_fetch_impl(FunctionCallInfo fcinfo);
+static Datum bench_pg_fetch_impl(FunctionCallInfo fcinfo);
+
+/* The functions are not STRICT: a NULL argument is an error. */
+static void
+bench_args_not_null(FunctionCallInfo fcinfo, const char *fname, const char *first)
+{
+	static const char *const names[] = {NULL, "n_pages", "pattern", "n_ops", "seed"};
+	int			i;
+
+	for (i = 0; i < 5; i++)
+		bp_sql_not_null(fcinfo, i, fname, i == 0 ? first : names[i]);
+}
+
 Datum
 bp_sql_bench_fetch(PG_FUNCTION_ARGS)
+{
+	bench_args_not_null(fcinfo, "bench_fetch", "space_id");
+	return bench_fetch_impl(fcinfo);
+}
+
+Datum
+bp_sql_bench_pg_fetch(PG_FUNCTION_ARGS)
+{
+	bench_args_not_null(fcinfo, "bench_pg_fetch", "rel");
+	return bench_pg_fetch_impl(fcinfo);
+}
+
+static Datum
+bench_fetch_impl(FunctionCallInfo fcinfo)
 {
 	int32		space_arg = PG_GETARG_INT32(0);
 	int32		n_pages = PG_GETARG_INT32(1);
@@ -329,8 +358,8 @@ bp_bench_warm_pg(void *arg, uint32 page_no)
  * ReadBufferExtended + ReleaseBuffer of a block of the relation's main
  * fork.
  */
-Datum
-bp_sql_bench_pg_fetch(PG_FUNCTION_ARGS)
+static Datum
+bench_pg_fetch_impl(FunctionCallInfo fcinfo)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	int32		n_pages = PG_GETARG_INT32(1);
