@@ -8,7 +8,7 @@ FROM bufpool.status();
 SELECT pool_id, chunk_no, size, n_blocks, numa_nodes <> '' AS has_numa_nodes, state
 FROM bufpool.chunks ORDER BY 1, 2;
 
-SELECT bufpool.create_space('basic', 1000) AS space_id;
+SELECT bufpool.create_space('basic', 3000) AS space_id;
 SELECT space_id, name, size_pages, page_size, size_bytes, file_path, state, pages_in_pool
 FROM bufpool.spaces;
 
@@ -21,6 +21,16 @@ FROM bufpool.stats;
 
 -- pages land in both instances
 SELECT count(DISTINCT instance) FROM generate_series(0, 63) p, bufpool.fetch_page(1, p);
+
+-- warm-up, as InnoDB: until something is evicted, hits on old blocks
+-- neither move them nor count as (not) made young
+SELECT count(*) FROM generate_series(1000, 2299) p, bufpool.fetch_page(1, p);
+SELECT bool_and(old_database_pages > 0) AS both_have_old FROM bufpool.stats;
+SELECT sum(pages_made_young) AS y0, sum(pages_not_made_young) AS n0 FROM bufpool.stats \gset
+SELECT count(*) FILTER (WHERE is_old) AS hits_on_old
+FROM generate_series(1000, 2299) p, bufpool.fetch_page(1, p);
+SELECT sum(pages_made_young) - :y0 AS made_young,
+       sum(pages_not_made_young) - :n0 AS not_made_young FROM bufpool.stats;
 
 -- write: LSNs increase, page becomes dirty, read returns the bytes
 SELECT bufpool.write_page(1, 7, '\xdeadbeef'::bytea, 100) AS lsn1 \gset

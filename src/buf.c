@@ -401,6 +401,14 @@ bp_buf_accessed(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpCounters *
 		d->access_time = bp_now_ms();
 		return;
 	}
+
+	/*
+	 * As InnoDB: until the first eviction from this instance (warm-up, or
+	 * a working set that fits) LRU order does not matter yet, so hits
+	 * neither move blocks nor count as (not) made young.
+	 */
+	if (inst->freed_page_clock == 0)
+		return;
 	if (d->is_old)
 	{
 		if (bp_old_blocks_time > 0 &&
