@@ -241,12 +241,14 @@ bp_buf_pin_hazard(int instance, BpLocalInstance *li, uint32 bucket,
 
 /* Called after a block failed to read: unhash it and wake the waiters. */
 static void
-bp_buf_read_failed(BpInstance *inst, BpLocalInstance *li, uint32 bucket, BpBlockNo b)
+bp_buf_read_failed(int instance, uint64 h, BpBlockNo b)
 {
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
 	BpBlockDesc *d = bp_desc(li, b);
-	LWLock	   *part = bp_hash_lock(inst, bucket);
+	LWLock	   *part = bp_hash_lock(inst, h);
+	uint32		bucket = bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
 
-	LWLockAcquire(part, LW_EXCLUSIVE);
 	bp_hash_remove(li, bucket, b);
 	d->space_id = InvalidOid;
 	pg_atomic_fetch_and_u32(&d->state, ~(BP_BS_IO_READ | BP_BS_VALID));
@@ -261,9 +263,10 @@ bp_buf_read_failed(BpInstance *inst, BpLocalInstance *li, uint32 bucket, BpBlock
  * Read the page of a block we inserted with IO_READ, and make it VALID.
  */
 static void
-bp_buf_read_block(BpInstance *inst, BpLocalInstance *li, uint32 bucket, BpBlockNo b,
-				  BpCounters *cnt)
+bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt)
 {
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
 	BpBlockDesc *d = bp_desc(li, b);
 	char	   *frame = bp_frame(li, b);
 	uint64		page_lsn;
@@ -281,7 +284,7 @@ bp_buf_read_block(BpInstance *inst, BpLocalInstance *li, uint32 bucket, BpBlockN
 	}
 	PG_CATCH();
 	{
-		bp_buf_read_failed(inst, li, bucket, b);
+		bp_buf_read_failed(instance, h, b);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -314,12 +317,13 @@ bp_buf_read_block(BpInstance *inst, BpLocalInstance *li, uint32 bucket, BpBlockN
  * The miss path.  Returns the block pinned and VALID.
  */
 static BpBlockNo
-bp_buf_fetch_slow(int instance, uint32 bucket, uint32 space_id, uint32 page_no,
+bp_buf_fetch_slow(int instance, uint64 h, uint32 space_id, uint32 page_no,
 				  bool *hit)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
-	LWLock	   *part = bp_hash_lock(inst, bucket);
+	LWLock	   *part = bp_hash_lock(inst, h);
+	uint32		bucket;
 
 	for (;;)
 	{
@@ -327,7 +331,7 @@ bp_buf_fetch_slow(int instance, uint32 bucket, uint32 space_id, uint32 page_no,
 		BpBlockNo	fb;
 		BpBlockDesc *d;
 
-		LWLockAcquire(part, LW_SHARED);
+		bucket = bp_hash_lock_current(instance, h, LW_SHARED);
 		b = bp_hash_lookup(li, bucket, space_id, page_no);
 		if (b != BP_INVALID_BLOCK)
 			pg_atomic_fetch_add_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
@@ -338,7 +342,7 @@ bp_buf_fetch_slow(int instance, uint32 bucket, uint32 space_id, uint32 page_no,
 			/* not there: get a block, then look again under the lock */
 			bp_space_check_page(space_id, page_no);
 			fb = bp_lru_get_free_block(instance);
-			LWLockAcquire(part, LW_EXCLUSIVE);
+			bucket = bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
 			b = bp_hash_lookup(li, bucket, space_id, page_no);
 			if (b != BP_INVALID_BLOCK)
 			{
@@ -365,7 +369,7 @@ bp_buf_fetch_slow(int instance, uint32 bucket, uint32 space_id, uint32 page_no,
 				bp_lru_add_old(inst, li, fb);
 				LWLockRelease(&inst->lru_lock.lock);
 
-				bp_buf_read_block(inst, li, bucket, fb, cnt);
+				bp_buf_read_block(instance, h, fb, cnt);
 				ConditionVariableBroadcast(&d->io_cv);
 				*hit = false;
 				return fb;
@@ -475,7 +479,7 @@ bp_buf_fetch_internal(uint32 space_id, uint32 page_no, BpFetchInfo *info,
 	else
 		b = bp_buf_pin_optimistic(li, bucket, space_id, page_no);
 	if (unlikely(b == BP_INVALID_BLOCK))
-		b = bp_buf_fetch_slow(instance, bucket, space_id, page_no, &hit);
+		b = bp_buf_fetch_slow(instance, h, space_id, page_no, &hit);
 	bp_buf_accessed(inst, li, b, cnt);
 	if (info)
 	{
@@ -658,9 +662,9 @@ bp_buf_peek(uint32 space_id, uint32 page_no)
 	b = bp_buf_pin_optimistic(li, bucket, space_id, page_no);
 	if (b == BP_INVALID_BLOCK)
 	{
-		LWLock	   *part = bp_hash_lock(&BpShmem->instances[instance], bucket);
+		LWLock	   *part = bp_hash_lock(&BpShmem->instances[instance], h);
 
-		LWLockAcquire(part, LW_SHARED);
+		bucket = bp_hash_lock_current(instance, h, LW_SHARED);
 		b = bp_hash_lookup(li, bucket, space_id, page_no);
 		if (b != BP_INVALID_BLOCK)
 			pg_atomic_fetch_add_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
@@ -731,8 +735,8 @@ bp_buf_discard_block(int instance, BpBlockNo b)
 	BpLocalInstance *li = &BpLocal[instance];
 	BpBlockDesc *d = bp_desc(li, b);
 	uint64		h = bp_page_hash(d->space_id, d->page_no);
-	uint32		bucket = (uint32) h & li->hash_mask;
-	LWLock	   *part = bp_hash_lock(inst, bucket);
+	LWLock	   *part = bp_hash_lock(inst, h);
+	uint32		bucket;
 	uint32		st;
 
 	/* wait for a write in progress; then no new one can start (no space) */
@@ -741,7 +745,7 @@ bp_buf_discard_block(int instance, BpBlockNo b)
 		ConditionVariableSleep(&d->io_cv, PG_WAIT_EXTENSION);
 	ConditionVariableCancelSleep();
 
-	LWLockAcquire(part, LW_EXCLUSIVE);
+	bucket = bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
 	for (;;)
 	{
 		st = pg_atomic_read_u32(&d->state);

@@ -232,6 +232,7 @@ bp_chunk_map(int instance, int chunk_no)
 	if (hdr->magic != BP_CHUNK_MAGIC || hdr->chunk_no != chunk_no || hdr->instance != instance)
 		elog(ERROR, "chunk %d of buffer pool instance %d has a bad header", chunk_no, instance);
 	lc->seg = seg;
+	lc->handle = inst->chunk_handles[chunk_no];
 	lc->descs = (BpBlockDesc *) ((char *) hdr + hdr->descs_offset);
 	lc->frames = (char *) hdr + hdr->frames_offset;
 }

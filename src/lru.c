@@ -275,10 +275,9 @@ bp_lru_evict_pinned(int instance, BpBlockNo b)
 	if (st & BP_BS_VALID)
 	{
 		uint64		h = bp_page_hash(d->space_id, d->page_no);
-		uint32		bucket = (uint32) h & li->hash_mask;
-		LWLock	   *part = bp_hash_lock(inst, bucket);
+		LWLock	   *part = bp_hash_lock(inst, h);
+		uint32		bucket = bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
 
-		LWLockAcquire(part, LW_EXCLUSIVE);
 		for (;;)
 		{
 			st = pg_atomic_read_u32(&d->state);

@@ -48,8 +48,7 @@ bp_manager_build(void)
 	bp_chunk_build_all();
 
 	if (BpLocal == NULL)
-		BpLocal = MemoryContextAllocZero(TopMemoryContext,
-										 sizeof(BpLocalInstance) * BpShmem->n_instances);
+		bp_local_alloc();
 	for (i = 0; i < BpShmem->n_instances; i++)
 	{
 		bp_attach_instance_segments(i);

@@ -290,10 +290,57 @@ bp_attach_instance_segments(int instance)
 		li->hash_seg = seg;
 		li->hash = (BpBlockNo *) dsm_segment_address(seg);
 		li->hash_mask = inst->hash_buckets - 1;
+		li->hash_handle = inst->hash_handle;
 	}
-	for (c = li->n_chunks; c < inst->n_chunks; c++)
+	/* chunks a shrink removed (none of their blocks is reachable any more) */
+	for (c = li->n_chunks - 1; c >= inst->n_chunks; c--)
+	{
+		if (li->chunks[c].seg != NULL)
+			dsm_detach(li->chunks[c].seg);
+		memset(&li->chunks[c], 0, sizeof(BpLocalChunk));
+	}
+	li->n_chunks = Min(li->n_chunks, inst->n_chunks);
+	for (c = 0; c < inst->n_chunks; c++)
+		if (li->chunks[c].seg == NULL || li->chunks[c].handle != inst->chunk_handles[c])
+			bp_local_remap(li, (uint32) c);
+}
+
+/*
+ * Map chunk c of an instance as it is now (and every chunk below the
+ * instance's count this process lacks).  See bp_local_chunk.
+ */
+void
+bp_local_remap(BpLocalInstance *li, uint32 chunk)
+{
+	int			instance = (int) (li - BpLocal);
+	BpInstance *inst = &BpShmem->instances[instance];
+	int			c;
+
+	for (c = 0; c < inst->n_chunks || c <= (int) chunk; c++)
+	{
+		BpLocalChunk *lc = &li->chunks[c];
+
+		if (lc->seg != NULL && lc->handle == inst->chunk_handles[c])
+			continue;
+		if (c >= inst->n_chunks && c != (int) chunk)
+			continue;
+		if (lc->seg != NULL)
+			dsm_detach(lc->seg);
+		memset(lc, 0, sizeof(BpLocalChunk));
 		bp_chunk_map(instance, c);
-	li->n_chunks = inst->n_chunks;
+	}
+	li->n_chunks = Max(li->n_chunks, Max(inst->n_chunks, (int) chunk + 1));
+}
+
+void
+bp_local_alloc(void)
+{
+	int			i;
+
+	BpLocal = MemoryContextAllocZero(TopMemoryContext,
+									 sizeof(BpLocalInstance) * BpShmem->n_instances);
+	for (i = 0; i < BpShmem->n_instances; i++)
+		BpLocal[i].inst = &BpShmem->instances[i];
 }
 
 /*
@@ -335,8 +382,7 @@ bp_ensure_attached(void)
 	ConditionVariableCancelSleep();
 
 	if (BpLocal == NULL)
-		BpLocal = MemoryContextAllocZero(TopMemoryContext,
-										 sizeof(BpLocalInstance) * BpShmem->n_instances);
+		bp_local_alloc();
 	for (i = 0; i < BpShmem->n_instances; i++)
 		bp_attach_instance_segments(i);
 	pg_read_barrier();

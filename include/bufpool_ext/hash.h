@@ -21,10 +21,37 @@
 
 #include "bufpool_ext/pool.h"
 
+/*
+ * The partition of a page depends only on its hash value, not on the
+ * table size (buckets are a power of two >= BP_HASH_PARTITIONS), so it
+ * stays the same when a resize rebuilds the table.
+ */
 static inline LWLock *
-bp_hash_lock(BpInstance *inst, uint32 bucket)
+bp_hash_lock(BpInstance *inst, uint64 h)
 {
-	return &inst->hash_locks[bucket % BP_HASH_PARTITIONS].lock;
+	return &inst->hash_locks[h % BP_HASH_PARTITIONS].lock;
+}
+
+/*
+ * Lock the partition of hash value h and make sure this process maps the
+ * instance's current table (a resize replaces it while holding every
+ * partition lock).  Returns the bucket in the current table.
+ */
+static inline uint32
+bp_hash_lock_current(int instance, uint64 h, LWLockMode mode)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	LWLock	   *lock = bp_hash_lock(inst, h);
+
+	for (;;)
+	{
+		LWLockAcquire(lock, mode);
+		if (likely(li->hash_handle == inst->hash_handle))
+			return (uint32) h & li->hash_mask;
+		LWLockRelease(lock);
+		bp_attach_instance_segments(instance);
+	}
 }
 
 /* Caller holds the bucket's partition lock. */

@@ -291,6 +291,7 @@ typedef struct BpShared
  */
 typedef struct BpLocalChunk
 {
+	dsm_handle	handle;			/* of the segment mapped here */
 	dsm_segment *seg;
 	BpBlockDesc *descs;
 	char	   *frames;
@@ -298,8 +299,10 @@ typedef struct BpLocalChunk
 
 typedef struct BpLocalInstance
 {
+	BpInstance *inst;			/* process-local pointer to main shared memory */
 	int			n_chunks;
 	uint32		hash_mask;
+	dsm_handle	hash_handle;	/* of the hash this process maps */
 	dsm_segment *hash_seg;
 	BpBlockNo  *hash;
 	BpLocalChunk chunks[BP_MAX_CHUNKS];
@@ -317,6 +320,7 @@ extern Size bp_shmem_size(void);
 extern BpCounters *bp_counters_for(int procno, int instance);
 extern BpCounters *bp_my_counters(int instance);
 extern void bp_ensure_attached(void);
+extern void bp_local_alloc(void);
 extern void bp_check_preloaded(void);
 extern void bp_attach_instance_segments(int instance);
 extern uint32 bp_now_ms(void);
@@ -330,16 +334,37 @@ extern void bp_chunk_build_all(void);
 extern void bp_chunk_map(int instance, int chunk_no);
 extern const char *bp_chunk_numa_nodes(int instance, int chunk_no, char *buf, size_t len);
 
+extern void bp_local_remap(BpLocalInstance *li, uint32 chunk);
+
+/*
+ * A resize adds chunks, and a shrink followed by a grow can put a new
+ * segment in a chunk slot this process still maps: check that the slot's
+ * mapping is the current segment, and remap if not.  A block a process
+ * may use (pinned, or reached on a list under its lock) cannot be
+ * withdrawn while it is used, so the check is enough.  The caller may
+ * hold LWLocks; dsm_attach takes none of ours.
+ */
+static inline BpLocalChunk *
+bp_local_chunk(BpLocalInstance *li, BpBlockNo b)
+{
+	uint32		c = BP_BLOCK_CHUNK(b);
+
+	if (unlikely(c >= (uint32) li->n_chunks ||
+				 li->chunks[c].handle != li->inst->chunk_handles[c]))
+		bp_local_remap(li, c);
+	return &li->chunks[c];
+}
+
 static inline BpBlockDesc *
 bp_desc(BpLocalInstance *li, BpBlockNo b)
 {
-	return &li->chunks[BP_BLOCK_CHUNK(b)].descs[BP_BLOCK_IDX(b)];
+	return &bp_local_chunk(li, b)->descs[BP_BLOCK_IDX(b)];
 }
 
 static inline char *
 bp_frame(BpLocalInstance *li, BpBlockNo b)
 {
-	return li->chunks[BP_BLOCK_CHUNK(b)].frames + (Size) BP_BLOCK_IDX(b) * BpPageSize;
+	return bp_local_chunk(li, b)->frames + (Size) BP_BLOCK_IDX(b) * BpPageSize;
 }
 
 static inline uint64
