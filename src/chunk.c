@@ -22,6 +22,7 @@
  */
 #include "postgres.h"
 
+#include <sys/mman.h>
 #include <unistd.h>
 #ifdef HAVE_LIBNUMA
 #include <numa.h>
@@ -83,7 +84,7 @@ bp_numa_usable(void)
  * Create one chunk segment, lay out its blocks and publish its handle.
  * Blocks are not put on any list here (bp_lru_init_instance does that).
  */
-static void
+void
 bp_chunk_create(int instance, int chunk_no)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
@@ -205,6 +206,33 @@ bp_chunk_build_all(void)
 		if (inst->hash_handle == DSM_HANDLE_INVALID)
 			bp_hash_create(i);
 	}
+}
+
+/*
+ * Give a removed chunk's memory back at once and drop the pool manager's
+ * pin.  MADV_REMOVE frees the pages of a tmpfs (posix DSM) segment for
+ * every process that maps it, so memory returns to the system even while
+ * idle sessions still map the segment; the segment itself goes when the
+ * last of them detaches.  Caller has made every block unreachable.
+ */
+void
+bp_chunk_release(int instance, int chunk_no)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalChunk *lc = &BpLocal[instance].chunks[chunk_no];
+	dsm_segment *seg = dsm_find_mapping(inst->chunk_handles[chunk_no]);
+
+	if (seg == NULL)
+		return;
+#ifdef MADV_REMOVE
+	if (madvise(dsm_segment_address(seg), dsm_segment_map_length(seg), MADV_REMOVE) != 0)
+		ereport(LOG,
+				(errmsg("bufpool_ext: could not release the memory of chunk %d of instance %d at once: %m",
+						chunk_no, instance)));
+#endif
+	dsm_unpin_segment(inst->chunk_handles[chunk_no]);
+	dsm_detach(seg);
+	memset(lc, 0, sizeof(BpLocalChunk));
 }
 
 /*

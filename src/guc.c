@@ -17,11 +17,14 @@
 
 #include <limits.h>
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "bufpool_ext/guc.h"
 
 int			bp_size_mb = 128;
+int			bp_max_size_mb = 65536;
+int			bp_resize_timeout_ms = 60000;
 int			bp_chunk_size_mb = 32;
 int			bp_instances = 1;
 int			bp_page_size = 16384;
@@ -44,9 +47,21 @@ bp_guc_init(void)
 {
 	DefineCustomIntVariable("bufpool_ext.size",
 							"Size of the buffer pool.",
-							"Rounded up to a multiple of chunk_size times instances.",
+							"Rounded up to a multiple of chunk_size times instances.  A reload resizes the pool online.",
 							&bp_size_mb, 128, 1, 1024 * 1024,
+							PGC_SIGHUP, GUC_UNIT_MB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.max_size",
+							"Largest size the buffer pool may be resized to.",
+							NULL,
+							&bp_max_size_mb, 65536, 1, 1024 * 1024,
 							PGC_POSTMASTER, GUC_UNIT_MB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.resize_timeout",
+							"How long a shrink waits for pinned pages before it gives up.",
+							NULL,
+							&bp_resize_timeout_ms, 60000, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.chunk_size",
 							"Size of one chunk (one DSM segment) of the buffer pool.",
@@ -148,6 +163,11 @@ bp_guc_init(void)
 	 * WARNING, and the server would start with the default.  An ERROR while
 	 * preloading stops the postmaster.
 	 */
+	if (process_shared_preload_libraries_in_progress && bp_size_mb > bp_max_size_mb)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bufpool_ext.size %d MB is larger than bufpool_ext.max_size %d MB",
+						bp_size_mb, bp_max_size_mb)));
 	if ((bp_page_size & (bp_page_size - 1)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

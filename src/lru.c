@@ -198,6 +198,37 @@ bp_lru_remove(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 	}
 }
 
+/*
+ * Put block nb where block b is in the LRU list (relocation by a shrink);
+ * b leaves the list.  Caller holds lru_lock.
+ */
+void
+bp_lru_replace(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpBlockNo nb)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+	BpBlockDesc *nd = bp_desc(li, nb);
+
+	Assert(d->list == BP_LIST_LRU && nd->list == BP_LIST_NONE);
+	nd->lru_prev = d->lru_prev;
+	nd->lru_next = d->lru_next;
+	if (d->lru_prev != BP_INVALID_BLOCK)
+		bp_desc(li, d->lru_prev)->lru_next = nb;
+	else
+		inst->lru_head = nb;
+	if (d->lru_next != BP_INVALID_BLOCK)
+		bp_desc(li, d->lru_next)->lru_prev = nb;
+	else
+		inst->lru_tail = nb;
+	if (inst->lru_old == b)
+		inst->lru_old = nb;
+	nd->is_old = d->is_old;
+	nd->freed_page_clock = d->freed_page_clock;
+	nd->list = BP_LIST_LRU;
+	d->list = BP_LIST_NONE;
+	d->is_old = false;
+	d->lru_prev = d->lru_next = BP_INVALID_BLOCK;
+}
+
 void
 bp_lru_make_young(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 {
@@ -211,6 +242,17 @@ bp_free_push(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 	BpBlockDesc *d = bp_desc(li, b);
 
 	Assert(d->list == BP_LIST_NONE);
+	if (unlikely((int) BP_BLOCK_CHUNK(b) >= inst->withdraw_from))
+	{
+		/* a shrink is removing this chunk: keep the block out of use */
+		d->lru_next = inst->withdraw_head;
+		d->lru_prev = BP_INVALID_BLOCK;
+		d->list = BP_LIST_WITHDRAW;
+		d->is_old = false;
+		inst->withdraw_head = b;
+		inst->withdraw_len++;
+		return;
+	}
 	d->lru_next = inst->free_head;
 	d->lru_prev = BP_INVALID_BLOCK;
 	d->list = BP_LIST_FREE;
@@ -433,6 +475,12 @@ bp_lru_get_free_block(int instance)
 			if (bp_lru_evict_pinned(instance, b))
 			{
 				bp_my_counters(instance)->evicted++;
+				if (unlikely((int) BP_BLOCK_CHUNK(b) >= inst->withdraw_from))
+				{
+					/* its chunk is being removed: withdraw it, look again */
+					bp_lru_return_free_block(instance, b);
+					continue;
+				}
 				return b;
 			}
 			pg_atomic_fetch_sub_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);

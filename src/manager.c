@@ -12,8 +12,9 @@
  * worker exits to be restarted and try again.
  *
  * After a crash-restart the startup hook resets the state to INIT and
- * this worker, restarted with the cluster, builds a new pool.  Later it
- * will also run online resizes.
+ * this worker, restarted with the cluster, builds a new pool.  Then it
+ * runs online resizes (resize.c), one at a time, requested by
+ * bufpool.resize() or by a reload that changed bufpool_ext.size.
  *
  * IDENTIFICATION
  *	  src/manager.c
@@ -35,6 +36,7 @@
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/lru.h"
 #include "bufpool_ext/pool.h"
+#include "bufpool_ext/resize.h"
 #include "bufpool_ext/space.h"
 #include "bufpool_ext/workers.h"
 
@@ -98,18 +100,22 @@ bp_manager_main(Datum arg)
 		PG_END_TRY();
 	}
 
+	pg_atomic_write_u32(&BpShmem->manager_procno, MyProc->pgprocno);
 	while (!ShutdownRequestPending)
 	{
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 10000L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			bp_resize_from_config();
 		}
+		bp_resize_run_pending();
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
 	}
+	pg_atomic_write_u32(&BpShmem->manager_procno, INVALID_PGPROCNO);
 	proc_exit(0);
 }
 

@@ -99,6 +99,8 @@ bp_instance_init(BpInstance *inst, int id, int pool_tranche)
 	inst->free_head = BP_INVALID_BLOCK;
 	inst->lru_head = inst->lru_tail = inst->lru_old = BP_INVALID_BLOCK;
 	inst->flush_head = inst->flush_tail = BP_INVALID_BLOCK;
+	inst->withdraw_from = BP_MAX_CHUNKS;
+	inst->withdraw_head = BP_INVALID_BLOCK;
 	pg_atomic_init_u32(&inst->pending_reads, 0);
 	pg_atomic_init_u32(&inst->pending_flush_lru, 0);
 	pg_atomic_init_u32(&inst->pending_flush_list, 0);
@@ -148,6 +150,11 @@ bp_shmem_startup_hook(void)
 		for (i = 0; i < BP_MAX_CLEANERS; i++)
 			pg_atomic_init_u32(&BpShmem->cleaner_procno[i], INVALID_PGPROCNO);
 		LWLockInitialize(&BpShmem->space_lock.lock, BpShmem->pool_tranche);
+		LWLockInitialize(&BpShmem->resize_lock.lock, BpShmem->pool_tranche);
+		ConditionVariableInit(&BpShmem->resize_cv);
+		pg_atomic_init_u32(&BpShmem->manager_procno, INVALID_PGPROCNO);
+		BpShmem->resize_next_id = 1;
+		BpShmem->config_size_applied = (int64) BpShmem->requested_size;
 		BpShmem->next_space_id = 1;
 		for (i = 0; i < bp_instances; i++)
 			bp_instance_init(&BpShmem->instances[i], i, BpShmem->pool_tranche);

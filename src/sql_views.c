@@ -372,8 +372,8 @@ bp_sql_lists(PG_FUNCTION_ARGS)
 	for (i = 0; i < BpShmem->n_instances; i++)
 	{
 		BpInstance *inst = &BpShmem->instances[i];
-		const char *names[5] = {"free", "lru", "lru_old", "lru_young", "flush"};
-		int64		len[5];
+		const char *names[6] = {"free", "lru", "lru_old", "lru_young", "flush", "withdraw"};
+		int64		len[6];
 		int			k;
 
 		LWLockAcquire(&inst->lru_lock.lock, LW_SHARED);
@@ -381,11 +381,12 @@ bp_sql_lists(PG_FUNCTION_ARGS)
 		len[1] = inst->lru_len;
 		len[2] = inst->lru_old_len;
 		len[3] = (int64) inst->lru_len - inst->lru_old_len;
+		len[5] = inst->withdraw_len;
 		LWLockRelease(&inst->lru_lock.lock);
 		LWLockAcquire(&inst->flush_lock.lock, LW_SHARED);
 		len[4] = inst->flush_len;
 		LWLockRelease(&inst->flush_lock.lock);
-		for (k = 0; k < 5; k++)
+		for (k = 0; k < 6; k++)
 		{
 			Datum		values[4];
 			bool		nulls[4] = {0};
@@ -426,7 +427,7 @@ bp_sql_chunks(PG_FUNCTION_ARGS)
 			values[3] = Int64GetDatum((int64) inst->blocks_per_chunk);
 			values[4] = CStringGetTextDatum(bp_chunk_numa_nodes(i, c, nodes, sizeof(nodes)));
 			values[5] = CStringGetTextDatum(hdr->numa_policy ? "interleave" : "default");
-			values[6] = CStringGetTextDatum("active");
+			values[6] = CStringGetTextDatum(c >= inst->withdraw_from ? "withdrawing" : "active");
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}

@@ -18,6 +18,7 @@ extern void bp_lru_add_old(BpInstance *inst, BpLocalInstance *li, BpBlockNo b);
 extern void bp_lru_make_young(BpInstance *inst, BpLocalInstance *li, BpBlockNo b);
 extern void bp_lru_remove(BpInstance *inst, BpLocalInstance *li, BpBlockNo b);
 extern void bp_free_push(BpInstance *inst, BpLocalInstance *li, BpBlockNo b);
+extern void bp_lru_replace(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpBlockNo nb);
 
 extern void bp_lru_init_instance(int instance);
 extern BpBlockNo bp_lru_get_free_block(int instance);

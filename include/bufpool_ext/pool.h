@@ -85,7 +85,8 @@ typedef enum BpListKind
 {
 	BP_LIST_NONE = 0,			/* owned by one process (being read in) */
 	BP_LIST_FREE,
-	BP_LIST_LRU
+	BP_LIST_LRU,
+	BP_LIST_WITHDRAW			/* in a chunk a shrink is removing */
 } BpListKind;
 
 /* How the last write of a block was started (INNODB_BUFFER_PAGE.flush_type). */
@@ -191,6 +192,15 @@ typedef struct BpInstance
 	uint32		lru_old_len;
 	uint32		freed_page_clock;
 
+	/*
+	 * Shrink: chunks >= withdraw_from are being removed; their free
+	 * blocks go to the withdraw list instead of the free list (lru_lock).
+	 * BP_MAX_CHUNKS when no shrink runs.
+	 */
+	int			withdraw_from;
+	BpBlockNo	withdraw_head;
+	uint32		withdraw_len;
+
 	/* flush list: flush_lock; head newest oldest_lsn, tail oldest */
 	BpBlockNo	flush_head;
 	BpBlockNo	flush_tail;
@@ -214,6 +224,41 @@ typedef enum BpPoolState
 } BpPoolState;
 
 #define BP_MAX_CLEANERS 64
+
+/* Online resize (resize.c) */
+typedef enum BpResizePhase
+{
+	BP_RS_NONE = 0,
+	BP_RS_START,
+	BP_RS_WITHDRAW,
+	BP_RS_GLOBAL_LOCK,
+	BP_RS_RESIZING,
+	BP_RS_HASH,
+	BP_RS_COMPLETE,
+	BP_RS_FAILED
+} BpResizePhase;
+
+typedef struct BpResizeStatus
+{
+	int64		id;				/* 0: none */
+	int			phase;			/* BpResizePhase */
+	int			progress;		/* percent */
+	int64		from_size;		/* bytes */
+	int64		to_size;		/* bytes, rounded */
+	int64		requested_size; /* bytes, as asked */
+	TimestampTz started;
+	TimestampTz finished;
+	int64		pages_withdrawn;
+	int64		pages_relocated;
+	int64		pages_flushed;
+	int64		pages_evicted;
+	int64		max_hold_us;	/* longest section holding locks page access needs */
+	int			requester_pid;
+	char		source[16];		/* "sql" or "config" */
+	char		message[256];
+} BpResizeStatus;
+
+#define BP_RESIZE_HISTORY 8
 
 /*
  * Hazard pins.  A hit pins a block without writing shared state: the
@@ -271,6 +316,18 @@ typedef struct BpShared
 	/* page cleaners publish their latches here (pgprocno, -1 if none) */
 	pg_atomic_uint32 cleaner_procno[BP_MAX_CLEANERS];
 	pg_atomic_uint32 free_wanted;	/* a foreground search found no free block */
+
+	/* online resize: resize_lock (taken before any other lock) */
+	LWLockPadded resize_lock;
+	bool		resize_pending;
+	int64		resize_next_id;
+	BpResizeStatus resize_request;	/* valid while resize_pending */
+	BpResizeStatus resize_current;	/* the running or last resize */
+	BpResizeStatus resize_history[BP_RESIZE_HISTORY];
+	int			resize_history_n;
+	ConditionVariable resize_cv;
+	pg_atomic_uint32 manager_procno;
+	int64		config_size_applied;	/* bufpool_ext.size last acted on */
 
 	/* tablespace registry: space_lock; see space.c */
 	LWLockPadded space_lock;
@@ -331,6 +388,8 @@ extern int	bp_hazard_count(int instance, BpBlockNo b);
 /* chunk.c */
 extern Size bp_chunk_segment_size(uint32 *n_blocks_out);
 extern void bp_chunk_build_all(void);
+extern void bp_chunk_create(int instance, int chunk_no);
+extern void bp_chunk_release(int instance, int chunk_no);
 extern void bp_chunk_map(int instance, int chunk_no);
 extern const char *bp_chunk_numa_nodes(int instance, int chunk_no, char *buf, size_t len);
 
