@@ -28,3 +28,10 @@ REVOKE ALL ON FUNCTION bufpool.resize_status_srf() FROM PUBLIC;
 REVOKE ALL ON bufpool.resize_status FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bufpool.resize_status_srf() TO pg_monitor;
 GRANT SELECT ON bufpool.resize_status TO pg_monitor;
+
+-- keeps a page pinned until the end of the transaction (superuser)
+CREATE FUNCTION bufpool.pin_page(space_id int, page_no bigint)
+RETURNS void
+AS 'MODULE_PATHNAME', 'bp_sql_pin_page'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION bufpool.pin_page(int, bigint) FROM PUBLIC;

@@ -54,6 +54,7 @@ typedef struct BpPinEntry
 	BpPage		page;
 	int8		lock_mode;		/* -1 none, else BpLockMode */
 	int8		hazard;			/* hazard slot, or -1 for an atomic pin */
+	bool		xact_scoped;	/* released at transaction end, no warning */
 } BpPinEntry;
 
 static BpPinEntry my_pins[BP_MAX_PINS];
@@ -145,6 +146,7 @@ bp_pin_remember(BpPage p, int hazard)
 	my_pins[n_my_pins].page = p;
 	my_pins[n_my_pins].lock_mode = -1;
 	my_pins[n_my_pins].hazard = (int8) hazard;
+	my_pins[n_my_pins].xact_scoped = false;
 	if (hazard >= 0)
 		hazard_used |= 1U << hazard;
 	n_my_pins++;
@@ -607,7 +609,7 @@ bp_buf_release_all(bool warn)
 	{
 		BpPinEntry *e = &my_pins[--n_my_pins];
 
-		if (warn)
+		if (warn && !e->xact_scoped)
 			elog(WARNING, "bufpool page pin leaked at transaction end");
 		if (e->lock_mode >= 0)
 		{
@@ -633,6 +635,20 @@ bp_buf_xact_callback(XactEvent event, void *arg)
 	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
 			 event == XACT_EVENT_PREPARE)
 		bp_buf_release_all(true);
+}
+
+/*
+ * Keep a page pinned until the end of the transaction (bufpool.pin_page):
+ * an atomic pin, so it is visible in fix_count and holds off eviction,
+ * relocation and shrinking.
+ */
+void
+bp_buf_pin_for_xact(uint32 space_id, uint32 page_no)
+{
+	BpPage		p = bp_buf_fetch_raw(space_id, page_no, NULL);
+
+	bp_pin_remember(p, -1);
+	my_pins[n_my_pins - 1].xact_scoped = true;
 }
 
 void

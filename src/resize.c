@@ -162,9 +162,9 @@ bp_resize_chunks_for(int64 bytes, const char *what)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("buffer pool size %s (%lld bytes) is out of range",
 						what, (long long) bytes),
-				 errdetail("The size must be between %lld bytes (one %zu MB chunk per instance, %d instance(s)) and %lld bytes (bufpool_ext.max_size).",
+				 errdetail("The size must be between %lld bytes (one %zu MB chunk per instance, %d instance(s)) and %lld bytes (bufpool_ext.max_size, and at most %d chunks per instance).",
 						   (long long) unit, BpShmem->chunk_size / (1024 * 1024),
-						   BpShmem->n_instances, (long long) max_bytes)));
+						   BpShmem->n_instances, (long long) max_bytes, BP_MAX_CHUNKS)));
 	return (int) chunks;
 }
 
@@ -538,7 +538,7 @@ bp_rs_rehash(int instance)
 }
 
 /* Rehash instances whose block count moved more than 2x from the table's. */
-static void
+static bool
 bp_rs_hash_phase(void)
 {
 	int			i;
@@ -563,6 +563,7 @@ bp_rs_hash_phase(void)
 	}
 	if (any)
 		bp_rs_bump_generation();
+	return any;
 }
 
 static void
@@ -985,13 +986,17 @@ bp_resize_run_pending(void)
 
 	PG_TRY();
 	{
+		bool		rehashed;
+
 		bp_ensure_attached();
 		if (to > from)
 			bp_rs_grow(from, to);
 		else if (to < from)
 			bp_rs_shrink(from, to);
-		bp_rs_hash_phase();
-		bp_rs_finish(BP_RS_COMPLETE, to == from ? "the pool already has this size" : "");
+		rehashed = bp_rs_hash_phase();
+		bp_rs_finish(BP_RS_COMPLETE,
+					 to == from ? "the pool already has this size" :
+					 rehashed ? "page hash rebuilt" : "");
 	}
 	PG_CATCH();
 	{

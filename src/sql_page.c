@@ -15,6 +15,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -33,6 +34,7 @@ PG_FUNCTION_INFO_V1(bp_sql_read_page);
 PG_FUNCTION_INFO_V1(bp_sql_write_page);
 PG_FUNCTION_INFO_V1(bp_sql_flush);
 PG_FUNCTION_INFO_V1(bp_sql_evict);
+PG_FUNCTION_INFO_V1(bp_sql_pin_page);
 
 void
 bp_sql_require_superuser(const char *fname)
@@ -232,4 +234,28 @@ bp_sql_evict(PG_FUNCTION_ARGS)
 	page_no = PG_GETARG_INT64(1);
 	bp_sql_page_args(space_id, page_no);
 	PG_RETURN_BOOL(bp_buf_evict_page((uint32) space_id, (uint32) page_no));
+}
+
+/*
+ * bufpool.pin_page(space_id, page_no): keep the page pinned until the end
+ * of the transaction.
+ */
+Datum
+bp_sql_pin_page(PG_FUNCTION_ARGS)
+{
+	int32		space_id;
+	int64		page_no;
+
+	bp_sql_require_superuser("pin_page");
+	bp_sql_not_null(fcinfo, 0, "pin_page", "space_id");
+	bp_sql_not_null(fcinfo, 1, "pin_page", "page_no");
+	space_id = PG_GETARG_INT32(0);
+	page_no = PG_GETARG_INT64(1);
+	bp_sql_page_args(space_id, page_no);
+	if (!IsTransactionBlock())
+		ereport(WARNING,
+				(errmsg("bufpool.pin_page outside a transaction block has no lasting effect"),
+				 errhint("The pin is released at the end of the transaction.")));
+	bp_buf_pin_for_xact((uint32) space_id, (uint32) page_no);
+	PG_RETURN_VOID();
 }

@@ -18,5 +18,6 @@ extern BpPage bp_buf_fetch_raw(uint32 space_id, uint32 page_no, BpFetchInfo *inf
 extern void bp_buf_release_raw(BpPage page);
 extern BpPage bp_buf_peek(uint32 space_id, uint32 page_no);
 extern bool bp_buf_evict_page(uint32 space_id, uint32 page_no);
+extern void bp_buf_pin_for_xact(uint32 space_id, uint32 page_no);
 
 #endif							/* BUFPOOL_EXT_BUF_H */

@@ -1,0 +1,17 @@
+-- Upgrade path: install 1.0, then ALTER EXTENSION UPDATE to 1.1.
+DROP EXTENSION bufpool_ext;
+CREATE EXTENSION bufpool_ext VERSION '1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
+SELECT count(*) AS resize_functions FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = 'bufpool' AND p.proname IN ('resize', 'pin_page', 'resize_status_srf');
+-- the pool and its spaces are untouched by DROP/CREATE EXTENSION
+SELECT state FROM bufpool.status();
+ALTER EXTENSION bufpool_ext UPDATE TO '1.1';
+SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
+SELECT count(*) AS resize_functions FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = 'bufpool' AND p.proname IN ('resize', 'pin_page', 'resize_status_srf');
+-- the history of bp_resize is still there: it lives in the pool, not in the catalog
+SELECT count(*) AS resizes_remembered FROM bufpool.resize_status;
+-- privileges of the new objects
+SELECT has_function_privilege('public', 'bufpool.resize(text, boolean)', 'execute') AS public_resize,
+       has_table_privilege('pg_monitor', 'bufpool.resize_status', 'select') AS monitor_status;
