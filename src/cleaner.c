@@ -85,6 +85,8 @@ bp_cleaner_pass(int64 quota)
 	int			i;
 	int			n_mine = 0;
 
+	/* follow resizes: map new chunks, let go of removed ones */
+	bp_ensure_attached();
 	for (i = my_number; i < BpShmem->n_instances; i += bp_page_cleaners)
 		n_mine++;
 	for (i = my_number; i < BpShmem->n_instances; i += bp_page_cleaners)
