@@ -22,6 +22,10 @@
 # The table goes to stdout and to bench/results/hit_path.md with a
 # description of the machine.  The server is stopped on exit.
 #
+# Then the online-resize benchmark runs on a server of its own
+# (scripts/bench_resize.sh, bench/results/resize.md; its BPX_RESIZE_*
+# settings are described there).
+#
 #   BPX_BENCH_PORT        port / socket number (default 5487)
 #   BPX_BENCH_SECONDS     target seconds per run (default 2)
 #   BPX_BENCH_REPS        repetitions per measurement (default 3)
@@ -327,3 +331,8 @@ $TABLE
 $(printf '%s\n' "${RAW[@]}")
 EOF
 log "results written to $RESULTS (benchmark time ${ELAPSED} s)"
+
+# ---------------------------------------------------------------- resize
+# The online-resize benchmark starts its own server: stop this one first.
+stop_server
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_resize.sh"

@@ -32,6 +32,16 @@
  * interrupts every 65536 operations on both sides.  The result is the
  * elapsed time in nanoseconds divided by n_ops.
  *
+ * bufpool.bench_fetch_latency (driven by scripts/bench_resize.sh) runs the
+ * bufpool loop for a given time instead of a given count and times every
+ * fetch+release pair on its own, to see the stalls an online resize may
+ * cause.  Each duration (which includes one clock_gettime, some 20 ns) goes
+ * into a log-linear histogram in the manner of HdrHistogram: exact below
+ * 64 ns, then 64 linear buckets per power of two, so a bucket is at most
+ * 1/64 (1.6%) of its lower bound wide, up to 2^34 ns (17 s); a percentile
+ * is the middle of its bucket.  Mean and maximum are exact.  Storing every
+ * sample is out of the question at some 30 million operations a second.
+ *
  * Locking: none here; each loop takes the locks of the API it calls.
  *
  * IDENTIFICATION
@@ -45,9 +55,12 @@
 #include <time.h>
 
 #include "access/relation.h"
+#include "access/htup_details.h"
 #include "catalog/pg_class.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
 #include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/rel.h"
@@ -59,6 +72,7 @@
 
 PG_FUNCTION_INFO_V1(bp_sql_bench_fetch);
 PG_FUNCTION_INFO_V1(bp_sql_bench_pg_fetch);
+PG_FUNCTION_INFO_V1(bp_sql_bench_fetch_latency);
 
 #define BP_BENCH_MAX_PAGES		10000000
 #define BP_BENCH_MAX_OPS		INT64CONST(10000000000)
@@ -66,6 +80,18 @@ PG_FUNCTION_INFO_V1(bp_sql_bench_pg_fetch);
 #define BP_BENCH_CFI_MASK		UINT64CONST(0xFFFF)	/* interrupts every 65536 ops */
 #define BP_BENCH_ZIPF_S			0.99
 #define BP_BENCH_PERM_SEED		UINT64CONST(0x62706265)	/* fixed: one hot set */
+#define BP_BENCH_MAX_DURATION_MS	600000
+
+/*
+ * Latency histogram: values below BP_HIST_SUB are counted exactly; above,
+ * each power of two [2^e, 2^(e+1)) is cut into BP_HIST_SUB equal buckets.
+ * Values of 2^BP_HIST_MAX_BITS ns or more land in the last bucket (the
+ * exact maximum is kept apart).
+ */
+#define BP_HIST_SUB_BITS		6
+#define BP_HIST_SUB				(1 << BP_HIST_SUB_BITS)
+#define BP_HIST_MAX_BITS		34
+#define BP_HIST_BUCKETS			((BP_HIST_MAX_BITS - BP_HIST_SUB_BITS + 1) * BP_HIST_SUB)
 
 typedef enum BpBenchPattern
 {
@@ -251,6 +277,29 @@ bp_bench_now_ns(void)
 	return (uint64) ts.tv_sec * UINT64CONST(1000000000) + (uint64) ts.tv_nsec;
 }
 
+/*
+ * Check a space_id argument: the space must exist and hold n_pages pages.
+ * Returns the space id.
+ */
+static uint32
+bp_bench_space_arg(int32 space_arg, int32 n_pages)
+{
+	BpSpaceEntry space;
+
+	/* the registry is loaded once the pool is ready */
+	bp_ensure_attached();
+	if (space_arg < 0 || !bp_space_lookup((uint32) space_arg, &space))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("bufpool space %d does not exist", space_arg)));
+	if (space.size_pages < (uint64) n_pages)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bufpool space %d has %llu pages, fewer than n_pages %d",
+						space_arg, (unsigned long long) space.size_pages, n_pages)));
+	return (uint32) space_arg;
+}
+
 static void
 bp_bench_warm_bufpool(void *arg, uint32 page_no)
 {
@@ -265,6 +314,7 @@ bp_bench_warm_bufpool(void *arg, uint32 page_no)
  */
 static Datum bench_fetch_impl(FunctionCallInfo fcinfo);
 static Datum bench_pg_fetch_impl(FunctionCallInfo fcinfo);
+static Datum bench_fetch_latency_impl(FunctionCallInfo fcinfo);
 
 /* The functions are not STRICT: a NULL argument is an error. */
 static void
@@ -291,6 +341,17 @@ bp_sql_bench_pg_fetch(PG_FUNCTION_ARGS)
 	return bench_pg_fetch_impl(fcinfo);
 }
 
+Datum
+bp_sql_bench_fetch_latency(PG_FUNCTION_ARGS)
+{
+	static const char *const names[] = {"space_id", "n_pages", "pattern", "duration_ms", "seed"};
+	int			i;
+
+	for (i = 0; i < 5; i++)
+		bp_sql_not_null(fcinfo, i, "bench_fetch_latency", names[i]);
+	return bench_fetch_latency_impl(fcinfo);
+}
+
 static Datum
 bench_fetch_impl(FunctionCallInfo fcinfo)
 {
@@ -300,7 +361,6 @@ bench_fetch_impl(FunctionCallInfo fcinfo)
 	int64		n_ops = PG_GETARG_INT64(3);
 	int32		seed = PG_GETARG_INT32(4);
 	BpBenchPattern pattern;
-	BpSpaceEntry space;
 	uint32		space_id;
 	BpBenchTrace trace;
 	uint32	   *pages;
@@ -311,18 +371,7 @@ bench_fetch_impl(FunctionCallInfo fcinfo)
 
 	pattern = bp_bench_check_args(n_pages, pattern_txt, n_ops);
 
-	/* the registry is loaded once the pool is ready */
-	bp_ensure_attached();
-	space_id = (uint32) space_arg;
-	if (space_arg < 0 || !bp_space_lookup(space_id, &space))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("bufpool space %d does not exist", space_arg)));
-	if (space.size_pages < (uint64) n_pages)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("bufpool space %d has %llu pages, fewer than n_pages %d",
-						space_arg, (unsigned long long) space.size_pages, n_pages)));
+	space_id = bp_bench_space_arg(space_arg, n_pages);
 
 	trace = bp_bench_make_trace((uint32) n_pages, pattern, n_ops, seed);
 	bp_bench_warm(&trace, (uint32) n_pages, bp_bench_warm_bufpool, &space_id);
@@ -411,4 +460,140 @@ bench_pg_fetch_impl(FunctionCallInfo fcinfo)
 	relation_close(rel, AccessShareLock);
 	pfree(trace.pages);
 	PG_RETURN_FLOAT8((double) (end - start) / (double) n_ops);
+}
+
+/* Histogram bucket of a duration in ns. */
+static inline int
+bp_hist_bucket(uint64 v)
+{
+	int			e;
+
+	if (v < BP_HIST_SUB)
+		return (int) v;
+	e = pg_leftmost_one_pos64(v);
+	if (e >= BP_HIST_MAX_BITS)
+		return BP_HIST_BUCKETS - 1;
+	return (e - BP_HIST_SUB_BITS + 1) * BP_HIST_SUB +
+		(int) (v >> (e - BP_HIST_SUB_BITS)) - BP_HIST_SUB;
+}
+
+/* The middle of the values that fall into bucket i. */
+static double
+bp_hist_value(int i)
+{
+	int			g = i / BP_HIST_SUB;
+	uint64		lo;
+	uint64		width;
+
+	if (g == 0)
+		return (double) i;
+	width = UINT64CONST(1) << (g - 1);
+	lo = (uint64) (BP_HIST_SUB + i % BP_HIST_SUB) << (g - 1);
+	return (double) lo + (double) (width - 1) / 2.0;
+}
+
+/*
+ * The q-quantile of n samples counted in hist: the value of the sample of
+ * rank ceil(q * n), at most max_ns (the last bucket is open-ended).
+ */
+static double
+bp_hist_quantile(const uint64 *hist, uint64 n, double q, uint64 max_ns)
+{
+	uint64		rank = (uint64) ceil(q * (double) n);
+	uint64		seen = 0;
+	int			i;
+
+	if (rank < 1)
+		rank = 1;
+	for (i = 0; i < BP_HIST_BUCKETS; i++)
+	{
+		seen += hist[i];
+		if (seen >= rank)
+			return Min(bp_hist_value(i), (double) max_ns);
+	}
+	return (double) max_ns;
+}
+
+/*
+ * bufpool.bench_fetch_latency(space_id, n_pages, pattern, duration_ms,
+ * seed): bp_page_fetch + bp_page_release of pages of the space for
+ * duration_ms, each pair timed; returns (ops, mean_ns, p50_ns, p99_ns,
+ * p999_ns, max_ns).
+ */
+static Datum
+bench_fetch_latency_impl(FunctionCallInfo fcinfo)
+{
+	int32		space_arg = PG_GETARG_INT32(0);
+	int32		n_pages = PG_GETARG_INT32(1);
+	text	   *pattern_txt = PG_GETARG_TEXT_PP(2);
+	int32		duration_ms = PG_GETARG_INT32(3);
+	int32		seed = PG_GETARG_INT32(4);
+	BpBenchPattern pattern;
+	uint32		space_id;
+	BpBenchTrace trace;
+	uint32	   *pages;
+	uint64		mask;
+	uint64	   *hist;
+	uint64		deadline;
+	uint64		sum = 0;
+	uint64		max_ns = 0;
+	uint64		ops;
+	uint64		i;
+	TupleDesc	tupdesc;
+	Datum		values[6];
+	bool		nulls[6] = {0};
+
+	/* the trace is as long as it can be: the loop runs for a time */
+	pattern = bp_bench_check_args(n_pages, pattern_txt, BP_BENCH_TRACE_MAX);
+	if (duration_ms < 1 || duration_ms > BP_BENCH_MAX_DURATION_MS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("duration_ms must be between 1 and %d, not %d",
+						BP_BENCH_MAX_DURATION_MS, duration_ms)));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	space_id = bp_bench_space_arg(space_arg, n_pages);
+
+	trace = bp_bench_make_trace((uint32) n_pages, pattern, BP_BENCH_TRACE_MAX, seed);
+	bp_bench_warm(&trace, (uint32) n_pages, bp_bench_warm_bufpool, &space_id);
+	hist = palloc0(BP_HIST_BUCKETS * sizeof(uint64));
+
+	pages = trace.pages;
+	mask = trace.mask;
+	deadline = bp_bench_now_ns() + (uint64) duration_ms * UINT64CONST(1000000);
+	for (i = 0;; i++)
+	{
+		BpPage		p;
+		uint64		t0;
+		uint64		t1;
+		uint64		d;
+
+		if ((i & BP_BENCH_CFI_MASK) == 0)
+			CHECK_FOR_INTERRUPTS();
+		t0 = bp_bench_now_ns();
+		p = bp_page_fetch(space_id, pages[i & mask], NULL);
+		bp_page_release(p);
+		t1 = bp_bench_now_ns();
+
+		d = t1 - t0;
+		hist[bp_hist_bucket(d)]++;
+		sum += d;
+		if (d > max_ns)
+			max_ns = d;
+		if (t1 >= deadline)
+			break;
+	}
+	ops = i + 1;
+
+	values[0] = Int64GetDatum((int64) ops);
+	values[1] = Float8GetDatum((double) sum / (double) ops);
+	values[2] = Float8GetDatum(bp_hist_quantile(hist, ops, 0.50, max_ns));
+	values[3] = Float8GetDatum(bp_hist_quantile(hist, ops, 0.99, max_ns));
+	values[4] = Float8GetDatum(bp_hist_quantile(hist, ops, 0.999, max_ns));
+	values[5] = Float8GetDatum((double) max_ns);
+
+	pfree(hist);
+	pfree(trace.pages);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

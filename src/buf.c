@@ -819,43 +819,55 @@ void
 bp_buf_discard_space(uint32 space_id)
 {
 	TimestampTz start = GetCurrentTimestamp();
-	int			i;
+	int64		found;
 
-	bp_ensure_attached();
-	for (i = 0; i < BpShmem->n_instances; i++)
+	/*
+	 * Repeat until a pass finds nothing: a shrink running meanwhile can
+	 * relocate a page into a block this pass has already looked at.  No
+	 * new page of the space comes in (it is DROPPING), so this ends.
+	 */
+	do
 	{
-		BpInstance *inst = &BpShmem->instances[i];
-		BpLocalInstance *li = &BpLocal[i];
-		int			c;
+		int			i;
 
-		for (c = 0; c < li->n_chunks; c++)
+		found = 0;
+		bp_ensure_attached();
+		for (i = 0; i < BpShmem->n_instances; i++)
 		{
-			uint32		k;
+			BpInstance *inst = &BpShmem->instances[i];
+			BpLocalInstance *li = &BpLocal[i];
+			int			c;
 
-			for (k = 0; k < inst->blocks_per_chunk; k++)
+			for (c = 0; c < inst->n_chunks && c < li->n_chunks; c++)
 			{
-				BpBlockNo	b = BP_MAKE_BLOCK(c, k);
-				BpBlockDesc *d = bp_desc(li, b);
+				uint32		k;
 
-				while (d->space_id == space_id &&
-					   (pg_atomic_read_u32(&d->state) & (BP_BS_VALID | BP_BS_IO_READ)))
+				for (k = 0; k < inst->blocks_per_chunk; k++)
 				{
-					/* pin only if it is still that space's page */
-					pg_atomic_fetch_add_u32(&d->state, BP_REFCOUNT_ONE);
-					if (d->space_id == space_id &&
-						bp_buf_discard_block(i, b))
-						break;
-					pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
-					if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), BP_DISCARD_WAIT_MS))
-						ereport(ERROR,
-								(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-								 errmsg("page %u of bufpool space %u stayed pinned for %d ms",
-										d->page_no, space_id, BP_DISCARD_WAIT_MS),
-								 errhint("The space is left in state dropping; drop it again once the page is released.")));
-					CHECK_FOR_INTERRUPTS();
-					pg_usleep(1000L);
+					BpBlockNo	b = BP_MAKE_BLOCK(c, k);
+					BpBlockDesc *d = bp_desc(li, b);
+
+					while (d->space_id == space_id &&
+						   (pg_atomic_read_u32(&d->state) & (BP_BS_VALID | BP_BS_IO_READ)))
+					{
+						found++;
+						/* pin only if it is still that space's page */
+						pg_atomic_fetch_add_u32(&d->state, BP_REFCOUNT_ONE);
+						if (d->space_id == space_id &&
+							bp_buf_discard_block(i, b))
+							break;
+						pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+						if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), BP_DISCARD_WAIT_MS))
+							ereport(ERROR,
+									(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+									 errmsg("page %u of bufpool space %u stayed pinned for %d ms",
+											d->page_no, space_id, BP_DISCARD_WAIT_MS),
+									 errhint("The space is left in state dropping; drop it again once the page is released.")));
+						CHECK_FOR_INTERRUPTS();
+						pg_usleep(1000L);
+					}
 				}
 			}
 		}
-	}
+	} while (found > 0);
 }

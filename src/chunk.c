@@ -238,31 +238,50 @@ bp_chunk_release(int instance, int chunk_no)
 /*
  * Map chunk chunk_no of an instance into this process for the session.
  */
-void
+bool
 bp_chunk_map(int instance, int chunk_no)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalChunk *lc = &BpLocal[instance].chunks[chunk_no];
+	dsm_handle	handle;
 	dsm_segment *seg;
 	BpChunkHeader *hdr;
 
-	seg = dsm_find_mapping(inst->chunk_handles[chunk_no]);
+	pg_read_barrier();
+	handle = inst->chunk_handles[chunk_no];
+	seg = dsm_find_mapping(handle);
 	if (seg == NULL)
 	{
-		seg = dsm_attach(inst->chunk_handles[chunk_no]);
+		seg = dsm_attach(handle);
 		if (seg == NULL)
+		{
+			/* a shrink released it between our look at the count and now */
+			pg_read_barrier();
+			if (chunk_no >= inst->n_chunks)
+				return false;
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("could not map chunk %d of buffer pool instance %d", chunk_no, instance)));
+		}
 		dsm_pin_mapping(seg);
 	}
 	hdr = (BpChunkHeader *) dsm_segment_address(seg);
 	if (hdr->magic != BP_CHUNK_MAGIC || hdr->chunk_no != chunk_no || hdr->instance != instance)
+	{
+		/* released (its memory is already zero) while we attached */
+		pg_read_barrier();
+		if (chunk_no >= inst->n_chunks)
+		{
+			dsm_detach(seg);
+			return false;
+		}
 		elog(ERROR, "chunk %d of buffer pool instance %d has a bad header", chunk_no, instance);
+	}
 	lc->seg = seg;
-	lc->handle = inst->chunk_handles[chunk_no];
+	lc->handle = handle;
 	lc->descs = (BpBlockDesc *) ((char *) hdr + hdr->descs_offset);
 	lc->frames = (char *) hdr + hdr->frames_offset;
+	return true;
 }
 
 /*

@@ -101,24 +101,40 @@ bp_cleaner_pass(int64 quota)
 	bp_space_sync_pending();
 }
 
-static void
-bp_cleaner_final_flush(void)
+/*
+ * Shutdown: write every dirty page of instances first, first + step, ...
+ * and fsync.  The page cleaners each do their own instances; the pool
+ * manager does all of them as a backstop (a cleaner that errored out is
+ * restarted only after some seconds, and could miss the shutdown).  Two
+ * writers of the same page exclude each other through IO_WRITE.
+ */
+void
+bp_final_flush(int first, int step)
 {
 	int			i;
 	int			pass;
 
+	if (pg_atomic_read_u32(&BpShmem->pool_state) != BP_POOL_READY)
+		return;
 	pg_atomic_write_u32(&BpShmem->shutting_down, 1);
 	pg_memory_barrier();
+	bp_ensure_attached();
 	for (pass = 0; pass < 10; pass++)
 	{
 		int64		written = 0;
 
-		for (i = my_number; i < BpShmem->n_instances; i += bp_page_cleaners)
+		for (i = first; i < BpShmem->n_instances; i += step)
 			written += bp_flush_list_batch(i, INT64_MAX / 2, 0);
 		bp_space_sync_pending();
 		if (written == 0)
 			break;
 	}
+}
+
+static void
+bp_cleaner_final_flush(void)
+{
+	bp_final_flush(my_number, bp_page_cleaners);
 	if (my_number == 0)
 	{
 		LWLockAcquire(&BpShmem->space_lock.lock, LW_EXCLUSIVE);
@@ -135,6 +151,8 @@ bp_cleaner_main(Datum arg)
 	TimestampTz last_pass = 0;
 
 	my_number = DatumGetInt32(arg);
+	/* a cancel must not take the cleaner away (it would miss shutdown) */
+	pqsignal(SIGINT, SIG_IGN);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	BackgroundWorkerUnblockSignals();

@@ -350,8 +350,27 @@ bp_lru_evict_pinned(int instance, BpBlockNo b)
 		d->space_id = InvalidOid;
 		LWLockRelease(part);
 	}
-	else if (st & (BP_BS_IO_READ | BP_BS_IO_WRITE))
-		return false;
+	else
+	{
+		/*
+		 * Not VALID: an orphan of a failed read, taken only while it is
+		 * still on the LRU list.  A pin taken without lru_lock (a shrink's
+		 * withdraw pass) can land on a block another process has just
+		 * evicted and freed; that block is not ours to free again.
+		 */
+		if (st & (BP_BS_IO_READ | BP_BS_IO_WRITE))
+			return false;
+		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+		if (d->list != BP_LIST_LRU || (pg_atomic_read_u32(&d->state) & BP_BS_VALID))
+		{
+			LWLockRelease(&inst->lru_lock.lock);
+			return false;
+		}
+		bp_lru_remove(inst, li, b);
+		inst->freed_page_clock++;
+		LWLockRelease(&inst->lru_lock.lock);
+		return true;
+	}
 
 	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
 	if (d->list == BP_LIST_LRU)

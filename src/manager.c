@@ -73,6 +73,7 @@ bp_manager_build(void)
 void
 bp_manager_main(Datum arg)
 {
+	pqsignal(SIGINT, SIG_IGN);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	BackgroundWorkerUnblockSignals();
@@ -116,6 +117,8 @@ bp_manager_main(Datum arg)
 		CHECK_FOR_INTERRUPTS();
 	}
 	pg_atomic_write_u32(&BpShmem->manager_procno, INVALID_PGPROCNO);
+	/* backstop for the page cleaners' shutdown flush */
+	bp_final_flush(0, 1);
 	proc_exit(0);
 }
 

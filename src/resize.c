@@ -587,7 +587,7 @@ bp_rs_grow(int from, int to)
 							 errmsg("the server is shutting down")));
 				/* created and initialised with no lock held */
 				bp_chunk_create(i, c);
-				bp_chunk_map(i, c);
+				(void) bp_chunk_map(i, c);
 				done++;
 				bp_rs_add_counts(0, 0, 0, 0, done * 90 / Max(total, 1));
 			}
@@ -792,16 +792,25 @@ bp_rs_withdraw_pass(int instance, int to, int64 *withdrawn, int64 *relocated,
 
 			if (d->list == BP_LIST_WITHDRAW)
 				continue;
+			/* pin it only while it is on the LRU list: see bp_lru_evict_pinned */
+			LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
 			st = pg_atomic_read_u32(&d->state);
+			if (d->list == BP_LIST_WITHDRAW)
+			{
+				LWLockRelease(&inst->lru_lock.lock);
+				continue;
+			}
 			if (d->list != BP_LIST_LRU || BP_STATE_REFCOUNT(st) != 0 ||
 				(st & (BP_BS_IO_READ | BP_BS_IO_WRITE)) ||
 				!pg_atomic_compare_exchange_u32(&d->state, &st, st + BP_REFCOUNT_ONE))
 			{
+				LWLockRelease(&inst->lru_lock.lock);
 				/* in use, being read, or owned by a session: next pass */
 				if (left++ == 0 && first_pinned)
 					*first_pinned = *d;
 				continue;
 			}
+			LWLockRelease(&inst->lru_lock.lock);
 			if ((st & BP_BS_DIRTY) && bp_rs_flush_pinned(instance, b))
 				(*flushed)++;
 			if (!(pg_atomic_read_u32(&d->state) & BP_BS_VALID))
@@ -918,23 +927,38 @@ bp_rs_shrink(int from, int to)
 			pg_usleep(2000L);
 	}
 
-	/* global_lock: cut the chunk count, a few instructions per instance */
+	/*
+	 * global_lock: cut the chunk count of every instance at once.  All
+	 * lru_locks are held (in ascending instance order) so the check and
+	 * the cut are all-or-nothing; it is a few instructions per instance.
+	 */
 	bp_rs_set_phase(BP_RS_GLOBAL_LOCK, 92);
-	for (i = 0; i < BpShmem->n_instances; i++)
 	{
-		BpInstance *inst = &BpShmem->instances[i];
 		TimestampTz t0 = GetCurrentTimestamp();
 
-		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
-		if (inst->withdraw_len != (uint32) (from - to) * inst->blocks_per_chunk)
-			elog(ERROR, "bufpool_ext: instance %d withdrew %u blocks, expected %u",
-				 i, inst->withdraw_len, (uint32) (from - to) * inst->blocks_per_chunk);
-		inst->withdraw_head = BP_INVALID_BLOCK;
-		inst->withdraw_len = 0;
-		inst->withdraw_from = BP_MAX_CHUNKS;
-		inst->n_chunks = to;
-		inst->n_blocks = (uint32) to * inst->blocks_per_chunk;
-		LWLockRelease(&inst->lru_lock.lock);
+		for (i = 0; i < BpShmem->n_instances; i++)
+			LWLockAcquire(&BpShmem->instances[i].lru_lock.lock, LW_EXCLUSIVE);
+		for (i = 0; i < BpShmem->n_instances; i++)
+		{
+			BpInstance *inst = &BpShmem->instances[i];
+
+			if (inst->withdraw_len != (uint32) (from - to) * inst->blocks_per_chunk)
+				elog(ERROR, "bufpool_ext: instance %d withdrew %u blocks, expected %u",
+					 i, inst->withdraw_len, (uint32) (from - to) * inst->blocks_per_chunk);
+		}
+		for (i = 0; i < BpShmem->n_instances; i++)
+		{
+			BpInstance *inst = &BpShmem->instances[i];
+
+			inst->withdraw_head = BP_INVALID_BLOCK;
+			inst->withdraw_len = 0;
+			inst->withdraw_from = BP_MAX_CHUNKS;
+			inst->n_blocks = (uint32) to * inst->blocks_per_chunk;
+			pg_write_barrier();
+			inst->n_chunks = to;
+		}
+		for (i = BpShmem->n_instances; i > 0; i--)
+			LWLockRelease(&BpShmem->instances[i - 1].lru_lock.lock);
 		bp_rs_note_hold(t0);
 	}
 	bp_rs_update_shape(to);
@@ -994,6 +1018,7 @@ bp_resize_run_pending(void)
 		else if (to < from)
 			bp_rs_shrink(from, to);
 		rehashed = bp_rs_hash_phase();
+		BpShmem->requested_size = (Size) req.requested_size;
 		bp_rs_finish(BP_RS_COMPLETE,
 					 to == from ? "the pool already has this size" :
 					 rehashed ? "page hash rebuilt" : "");

@@ -308,8 +308,30 @@ bp_attach_instance_segments(int instance)
 	}
 	li->n_chunks = Min(li->n_chunks, inst->n_chunks);
 	for (c = 0; c < inst->n_chunks; c++)
-		if (li->chunks[c].seg == NULL || li->chunks[c].handle != inst->chunk_handles[c])
+		if (li->chunks[c].descs == NULL || li->chunks[c].handle != inst->chunk_handles[c])
 			bp_local_remap(li, (uint32) c);
+}
+
+/*
+ * Point a chunk slot at a process-local array of zeroed descriptors: never
+ * VALID, on no list.  Used for a chunk a shrink removed, which a stale
+ * lock-free hash walk can still name; everything it finds there backs off.
+ */
+static void
+bp_local_map_removed(BpLocalInstance *li, int c)
+{
+	static BpBlockDesc *zero_descs = NULL;
+	BpLocalChunk *lc = &li->chunks[c];
+
+	if (zero_descs == NULL)
+		zero_descs = MemoryContextAllocZero(TopMemoryContext,
+											sizeof(BpBlockDesc) * (Size) BP_MAX_BLOCKS_PER_CHUNK);
+	if (lc->seg != NULL)
+		dsm_detach(lc->seg);
+	lc->seg = NULL;
+	lc->descs = zero_descs;
+	lc->frames = NULL;
+	lc->handle = li->inst->chunk_handles[c];
 }
 
 /*
@@ -323,18 +345,23 @@ bp_local_remap(BpLocalInstance *li, uint32 chunk)
 	BpInstance *inst = &BpShmem->instances[instance];
 	int			c;
 
-	for (c = 0; c < inst->n_chunks || c <= (int) chunk; c++)
+	for (c = 0; c < Max(inst->n_chunks, (int) chunk + 1); c++)
 	{
 		BpLocalChunk *lc = &li->chunks[c];
 
-		if (lc->seg != NULL && lc->handle == inst->chunk_handles[c])
+		if (lc->descs != NULL && lc->handle == inst->chunk_handles[c])
 			continue;
-		if (c >= inst->n_chunks && c != (int) chunk)
+		if (c >= inst->n_chunks)
+		{
+			if (c == (int) chunk)
+				bp_local_map_removed(li, c);
 			continue;
+		}
 		if (lc->seg != NULL)
 			dsm_detach(lc->seg);
 		memset(lc, 0, sizeof(BpLocalChunk));
-		bp_chunk_map(instance, c);
+		if (!bp_chunk_map(instance, c))
+			bp_local_map_removed(li, c);
 	}
 	li->n_chunks = Max(li->n_chunks, Max(inst->n_chunks, (int) chunk + 1));
 }

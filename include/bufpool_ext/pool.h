@@ -390,7 +390,7 @@ extern Size bp_chunk_segment_size(uint32 *n_blocks_out);
 extern void bp_chunk_build_all(void);
 extern void bp_chunk_create(int instance, int chunk_no);
 extern void bp_chunk_release(int instance, int chunk_no);
-extern void bp_chunk_map(int instance, int chunk_no);
+extern bool bp_chunk_map(int instance, int chunk_no);
 extern const char *bp_chunk_numa_nodes(int instance, int chunk_no, char *buf, size_t len);
 
 extern void bp_local_remap(BpLocalInstance *li, uint32 chunk);

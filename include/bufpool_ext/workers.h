@@ -13,6 +13,7 @@
 #define BUFPOOL_EXT_WORKERS_H
 
 extern void bp_workers_register(void);
+extern void bp_final_flush(int first, int step);
 
 extern PGDLLEXPORT void bp_manager_main(Datum arg);
 extern PGDLLEXPORT void bp_cleaner_main(Datum arg);
