@@ -148,29 +148,47 @@ bp_chunk_create(int instance, int chunk_no)
 	inst->n_chunks = chunk_no + 1;
 }
 
-static void
-bp_hash_create(int instance)
+/*
+ * Create (pinned, mapped for the session) a page hash segment of the
+ * given number of buckets, all empty.  The segment starts with a
+ * BpHashHeader so a process derives the mask from the table it maps.
+ */
+dsm_segment *
+bp_hash_segment_create(int instance, uint32 buckets)
 {
-	BpInstance *inst = &BpShmem->instances[instance];
-	uint32		buckets = 1;
-	uint64		want = 2 * (uint64) inst->n_blocks;
 	dsm_segment *seg;
+	BpHashHeader *hdr;
 	BpBlockNo  *b;
 	uint32		i;
 
-	while (buckets < want && buckets < (1U << 31))
-		buckets <<= 1;
-	seg = dsm_create(sizeof(BpBlockNo) * (Size) buckets, DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	seg = dsm_create(MAXALIGN(sizeof(BpHashHeader)) + sizeof(BpBlockNo) * (Size) buckets,
+					 DSM_CREATE_NULL_IF_MAXSEGMENTS);
 	if (seg == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("too many dynamic shared memory segments to create the page hash of buffer pool instance %d",
 						instance)));
-	b = (BpBlockNo *) dsm_segment_address(seg);
+	hdr = (BpHashHeader *) dsm_segment_address(seg);
+	hdr->buckets = buckets;
+	hdr->instance = instance;
+	b = BP_HASH_BUCKETS(hdr);
 	for (i = 0; i < buckets; i++)
 		b[i] = BP_INVALID_BLOCK;
 	dsm_pin_segment(seg);
 	dsm_pin_mapping(seg);
+	return seg;
+}
+
+static void
+bp_hash_create(int instance)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	uint32		buckets = BP_HASH_PARTITIONS;
+	dsm_segment *seg;
+
+	while (buckets < 2 * (uint64) inst->n_blocks && buckets < (1U << 31))
+		buckets <<= 1;
+	seg = bp_hash_segment_create(instance, buckets);
 	inst->hash_buckets = buckets;
 	pg_write_barrier();
 	inst->hash_handle = dsm_segment_handle(seg);

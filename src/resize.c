@@ -492,17 +492,8 @@ bp_rs_rehash(int instance)
 		buckets <<= 1;
 	if (buckets == inst->hash_buckets)
 		return;
-	seg = dsm_create(sizeof(BpBlockNo) * (Size) buckets, DSM_CREATE_NULL_IF_MAXSEGMENTS);
-	if (seg == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("too many dynamic shared memory segments to rebuild the page hash of instance %d",
-						instance)));
-	nb = (BpBlockNo *) dsm_segment_address(seg);
-	for (i = 0; i < buckets; i++)
-		nb[i] = BP_INVALID_BLOCK;
-	dsm_pin_segment(seg);
-	dsm_pin_mapping(seg);
+	seg = bp_hash_segment_create(instance, buckets);
+	nb = BP_HASH_BUCKETS(dsm_segment_address(seg));
 
 	t0 = GetCurrentTimestamp();
 	for (i = 0; i < BP_HASH_PARTITIONS; i++)

@@ -277,27 +277,44 @@ bp_attach_instance_segments(int instance)
 	BpLocalInstance *li = &BpLocal[instance];
 	int			c;
 
-	if (li->hash_seg == NULL ||
-		dsm_segment_handle(li->hash_seg) != inst->hash_handle)
+	/*
+	 * The page hash: a resize may replace it at any time, so read the
+	 * handle once and take everything else from the segment it names; if
+	 * that segment is already gone, the handle has changed: look again.
+	 */
+	for (;;)
 	{
+		dsm_handle	handle;
 		dsm_segment *seg;
+		BpHashHeader *hdr;
 
-		if (li->hash_seg != NULL)
-			dsm_detach(li->hash_seg);
-		seg = dsm_find_mapping(inst->hash_handle);
+		pg_read_barrier();
+		handle = inst->hash_handle;
+		if (li->hash_seg != NULL && li->hash_handle == handle)
+			break;
+		seg = dsm_find_mapping(handle);
 		if (seg == NULL)
 		{
-			seg = dsm_attach(inst->hash_handle);
+			seg = dsm_attach(handle);
 			if (seg == NULL)
+			{
+				pg_read_barrier();
+				if (inst->hash_handle != handle)
+					continue;
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("could not map the page hash of buffer pool instance %d", instance)));
+			}
 			dsm_pin_mapping(seg);
 		}
+		if (li->hash_seg != NULL && li->hash_seg != seg)
+			dsm_detach(li->hash_seg);
+		hdr = (BpHashHeader *) dsm_segment_address(seg);
 		li->hash_seg = seg;
-		li->hash = (BpBlockNo *) dsm_segment_address(seg);
-		li->hash_mask = inst->hash_buckets - 1;
-		li->hash_handle = inst->hash_handle;
+		li->hash = BP_HASH_BUCKETS(hdr);
+		li->hash_mask = hdr->buckets - 1;
+		li->hash_handle = handle;
+		break;
 	}
 	/* chunks a shrink removed (none of their blocks is reachable any more) */
 	for (c = li->n_chunks - 1; c >= inst->n_chunks; c--)

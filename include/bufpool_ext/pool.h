@@ -140,6 +140,16 @@ typedef struct BpChunkHeader
 
 #define BP_CHUNK_MAGIC			0x42504348	/* "BPCH" */
 
+/* Header of a page hash segment; the buckets follow it. */
+typedef struct BpHashHeader
+{
+	uint32		buckets;		/* power of two */
+	int			instance;
+} BpHashHeader;
+
+#define BP_HASH_BUCKETS(hdr) \
+	((BpBlockNo *) ((char *) (hdr) + MAXALIGN(sizeof(BpHashHeader))))
+
 /* Counters kept per backend and per instance (summed by the views). */
 typedef struct BpCounters
 {
@@ -390,6 +400,7 @@ extern Size bp_chunk_segment_size(uint32 *n_blocks_out);
 extern void bp_chunk_build_all(void);
 extern void bp_chunk_create(int instance, int chunk_no);
 extern void bp_chunk_release(int instance, int chunk_no);
+extern dsm_segment *bp_hash_segment_create(int instance, uint32 buckets);
 extern bool bp_chunk_map(int instance, int chunk_no);
 extern const char *bp_chunk_numa_nodes(int instance, int chunk_no, char *buf, size_t len);
 
