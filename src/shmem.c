@@ -439,3 +439,40 @@ bp_ensure_attached(void)
 	pg_read_barrier();
 	BpLocalGeneration = gen;
 }
+
+/*
+ * A block that should be in a hash chain is not: the page hash is
+ * corrupt.  Say everything that helps find out why, then PANIC.
+ */
+void
+bp_hash_report_missing(BpLocalInstance *li, uint32 bucket, BpBlockNo b)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+	int64		found_in = -1;
+	uint32		i;
+
+	for (i = 0; i <= li->hash_mask && found_in < 0; i++)
+	{
+		BpBlockNo	x = li->hash[i];
+		int			steps = 0;
+
+		while (x != BP_INVALID_BLOCK && steps++ < 100000)
+		{
+			if (x == b)
+			{
+				found_in = i;
+				break;
+			}
+			x = bp_desc(li, x)->hash_next;
+		}
+	}
+	elog(PANIC, "bufpool_ext: block %u (chunk %u) of instance %d is not in its hash chain: "
+		 "bucket %u, found in bucket %lld; tag %u/%u hashes to bucket %u; state 0x%x, list %d; "
+		 "table %u (mask %u), instance table %u (%u buckets); chunks mapped %d of %d",
+		 b, BP_BLOCK_CHUNK(b), (int) (li - BpLocal), bucket, (long long) found_in,
+		 d->space_id, d->page_no,
+		 (uint32) bp_page_hash(d->space_id, d->page_no) & li->hash_mask,
+		 pg_atomic_read_u32(&d->state), d->list,
+		 li->hash_handle, li->hash_mask, li->inst->hash_handle, li->inst->hash_buckets,
+		 li->n_chunks, li->inst->n_chunks);
+}

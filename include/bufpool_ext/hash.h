@@ -82,6 +82,8 @@ bp_hash_insert(BpLocalInstance *li, uint32 bucket, BpBlockNo b)
 	((volatile BpBlockNo *) li->hash)[bucket] = b;
 }
 
+extern pg_noreturn void bp_hash_report_missing(BpLocalInstance *li, uint32 bucket, BpBlockNo b);
+
 /* Caller holds the bucket's partition lock in exclusive mode. */
 static inline void
 bp_hash_remove(BpLocalInstance *li, uint32 bucket, BpBlockNo b)
@@ -97,7 +99,7 @@ bp_hash_remove(BpLocalInstance *li, uint32 bucket, BpBlockNo b)
 		}
 		link = &bp_desc(li, *link)->hash_next;
 	}
-	elog(PANIC, "bufpool_ext: block %u is not in its hash chain", b);
+	bp_hash_report_missing(li, bucket, b);
 }
 
 #endif							/* BUFPOOL_EXT_HASH_H */
