@@ -34,6 +34,7 @@
 #include "utils/memutils.h"
 
 #include "bufpool_ext/guc.h"
+#include "bufpool_ext/hash.h"
 #include "bufpool_ext/pool.h"
 
 BpShared   *BpShmem = NULL;

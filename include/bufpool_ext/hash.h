@@ -82,7 +82,7 @@ bp_hash_insert(BpLocalInstance *li, uint32 bucket, BpBlockNo b)
 	((volatile BpBlockNo *) li->hash)[bucket] = b;
 }
 
-extern pg_noreturn void bp_hash_report_missing(BpLocalInstance *li, uint32 bucket, BpBlockNo b);
+extern void bp_hash_report_missing(BpLocalInstance *li, uint32 bucket, BpBlockNo b) pg_attribute_noreturn();
 
 /* Caller holds the bucket's partition lock in exclusive mode. */
 static inline void
