@@ -45,6 +45,18 @@
 
 #define BP_FREE_WAIT_MS		10000	/* give up finding a free block after this */
 
+/*
+ * List membership is checked for real, not only with Assert: a block on
+ * two lists would corrupt the pool silently, so stop at the first sign.
+ */
+#define BP_CHECK_LIST(d, b, want, what) \
+	do { \
+		if (unlikely((d)->list != (want))) \
+			elog(PANIC, "bufpool_ext: %s of block %u (chunk %u) found it on list %d, not %d; state 0x%x", \
+				 (what), (b), BP_BLOCK_CHUNK(b), (d)->list, (want), \
+				 pg_atomic_read_u32(&(d)->state)); \
+	} while (0)
+
 static void
 bp_lru_adjust_old(BpInstance *inst, BpLocalInstance *li)
 {
@@ -134,7 +146,7 @@ bp_lru_add_old(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 	BpBlockDesc *d = bp_desc(li, b);
 	BpBlockDesc *old;
 
-	Assert(d->list == BP_LIST_NONE);
+	BP_CHECK_LIST(d, b, BP_LIST_NONE, "adding to the LRU");
 	if (inst->lru_old == BP_INVALID_BLOCK)
 	{
 		bp_lru_insert_head(inst, li, b);
@@ -161,7 +173,7 @@ bp_lru_remove(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 {
 	BpBlockDesc *d = bp_desc(li, b);
 
-	Assert(d->list == BP_LIST_LRU);
+	BP_CHECK_LIST(d, b, BP_LIST_LRU, "removing from the LRU");
 	if (inst->lru_old == b)
 	{
 		/* keep the boundary: the previous block becomes the first old one */
@@ -208,7 +220,8 @@ bp_lru_replace(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpBlockNo nb)
 	BpBlockDesc *d = bp_desc(li, b);
 	BpBlockDesc *nd = bp_desc(li, nb);
 
-	Assert(d->list == BP_LIST_LRU && nd->list == BP_LIST_NONE);
+	BP_CHECK_LIST(d, b, BP_LIST_LRU, "relocating from the LRU");
+	BP_CHECK_LIST(nd, nb, BP_LIST_NONE, "relocating into");
 	nd->lru_prev = d->lru_prev;
 	nd->lru_next = d->lru_next;
 	if (d->lru_prev != BP_INVALID_BLOCK)
@@ -241,7 +254,10 @@ bp_free_push(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 {
 	BpBlockDesc *d = bp_desc(li, b);
 
-	Assert(d->list == BP_LIST_NONE);
+	BP_CHECK_LIST(d, b, BP_LIST_NONE, "freeing");
+	if (unlikely(pg_atomic_read_u32(&d->state) & (BP_BS_VALID | BP_BS_DIRTY | BP_BS_IO_READ | BP_BS_IO_WRITE)))
+		elog(PANIC, "bufpool_ext: freeing block %u (chunk %u) that is in use: state 0x%x",
+			 b, BP_BLOCK_CHUNK(b), pg_atomic_read_u32(&d->state));
 	if (unlikely((int) BP_BLOCK_CHUNK(b) >= inst->withdraw_from))
 	{
 		/* a shrink is removing this chunk: keep the block out of use */
@@ -466,6 +482,7 @@ bp_lru_get_free_block(int instance)
 
 			b = inst->free_head;
 			d = bp_desc(li, b);
+			BP_CHECK_LIST(d, b, BP_LIST_FREE, "taking from the free list");
 			inst->free_head = d->lru_next;
 			inst->free_len--;
 			d->list = BP_LIST_NONE;
