@@ -349,7 +349,13 @@ bp_local_map_removed(BpLocalInstance *li, int c)
 	lc->seg = NULL;
 	lc->descs = zero_descs;
 	lc->frames = NULL;
-	lc->handle = li->inst->chunk_handles[c];
+
+	/*
+	 * Never the handle of a live segment: a grow may already have stored
+	 * the handle of the slot's next segment before publishing the chunk,
+	 * and this dummy must not pass for that segment afterwards.
+	 */
+	lc->handle = DSM_HANDLE_INVALID;
 }
 
 /*
