@@ -36,3 +36,13 @@ AS 'MODULE_PATHNAME', 'bp_sql_pin_page'
 LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION bufpool.pin_page(int, bigint) FROM PUBLIC;
 
+
+-- benchmark loop: fetch+release for duration_ms, every op timed (superuser)
+CREATE FUNCTION bufpool.bench_fetch_latency(space_id int, n_pages int, pattern text,
+    duration_ms int, seed int DEFAULT 1,
+    OUT ops bigint, OUT mean_ns float8, OUT p50_ns float8, OUT p99_ns float8,
+    OUT p999_ns float8, OUT max_ns float8)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bp_sql_bench_fetch_latency'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION bufpool.bench_fetch_latency(int, int, text, int, int) FROM PUBLIC;
