@@ -129,18 +129,6 @@ fi
 
 # ---------------------------------------------------------------- setup
 q "CREATE EXTENSION bufpool_ext;" >/dev/null
-# 1.1 declares bufpool.bench_fetch_latency; if this build's script does
-# not, declare it here (this throwaway database only).
-LATENCY_DECLARED_HERE=0
-if [ "$(q "SELECT to_regprocedure('bufpool.bench_fetch_latency(int,int,text,int,int)') IS NULL;")" = t ]; then
-    warn "the installed extension script does not declare bufpool.bench_fetch_latency; declaring it for this run"
-    LATENCY_DECLARED_HERE=1
-    q "CREATE FUNCTION bufpool.bench_fetch_latency(space_id int, n_pages int, pattern text,
-    duration_ms int, seed int DEFAULT 1,
-    OUT ops bigint, OUT mean_ns float8, OUT p50_ns float8, OUT p99_ns float8,
-    OUT p999_ns float8, OUT max_ns float8)
-RETURNS record AS '\$libdir/bufpool_ext', 'bp_sql_bench_fetch_latency' LANGUAGE C VOLATILE;"
-fi
 
 q "CREATE TABLE resize_runs (kind text, rep int, resize_id bigint, client_s float8,
     server_s float8, from_size bigint, to_size bigint, pages_withdrawn bigint,
@@ -509,13 +497,6 @@ commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
     commit="$commit (with uncommitted changes)"
 fi
-if [ "$LATENCY_DECLARED_HERE" = 1 ]; then
-    declared="The installed extension script did not declare
-\`bufpool.bench_fetch_latency\`; the benchmark declared it in its throwaway
-database with the signature planned for 1.1."
-else
-    declared=""
-fi
 
 mkdir -p "$RESULTS_DIR"
 cat >"$RESULTS" <<EOF
@@ -600,7 +581,6 @@ bufpool_ext.instances = 2, bufpool_ext.page_cleaner_pause = on,
 bufpool_ext.resize_timeout = 60s, other bufpool_ext settings at their
 defaults; max_parallel_workers_per_gather = 0, autovacuum = off, fsync =
 off. Total run time: ${ELAPSED} s (duration part ${TIME_A} s, latency part ${TIME_B} s).
-$declared
 
 ## Targets
 
