@@ -53,33 +53,8 @@ if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
 fi
 
 BENCH=$(pick_scratch_dir "$REPO/tmp/bench" /tmp/bufpool_ext-bench)
-DATA="$BENCH/data"
-LOGFILE="$BENCH/server.log"
-OUT="$BENCH/out"
-stop_servers_under "$BENCH"
-as_root rm -rf "$BENCH"
-make_pg_dir "$BENCH"
-as_pg mkdir -p "$OUT"
-log "work directory: $BENCH"
-
-PG_CTL=("$PGBIN/pg_ctl" -D "$DATA")
-PSQL=("$PGBIN/psql" -X -q -At -h /tmp -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
-
-psql_q() { as_pg_in "$BENCH" "${PSQL[@]}" "$@"; }
-
-server_log_tail() {
-    echo "---- last lines of $LOGFILE ----" >&2
-    tail -n "${1:-40}" "$LOGFILE" >&2 || true
-    echo "---- end ----" >&2
-}
-
-stop_server() {
-    if [ -f "$DATA/PG_VERSION" ] && as_pg_in "$BENCH" "${PG_CTL[@]}" status >/dev/null 2>&1; then
-        as_pg_in "$BENCH" "${PG_CTL[@]}" -m fast -w -t 120 stop >/dev/null 2>&1 ||
-            as_pg_in "$BENCH" "${PG_CTL[@]}" -m immediate -w stop >/dev/null 2>&1 || true
-    fi
-}
-trap stop_server EXIT
+# shellcheck source=scripts/bench_server.sh
+. "$REPO/scripts/bench_server.sh"
 
 start_server() { # start_server INSTANCES
     log "starting the server (bufpool_ext.instances = $1, log: $LOGFILE)"
