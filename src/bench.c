@@ -318,37 +318,34 @@ static Datum bench_fetch_latency_impl(FunctionCallInfo fcinfo);
 
 /* The functions are not STRICT: a NULL argument is an error. */
 static void
-bench_args_not_null(FunctionCallInfo fcinfo, const char *fname, const char *first)
+bench_args_not_null(FunctionCallInfo fcinfo, const char *fname, const char *first,
+					const char *fourth)
 {
-	static const char *const names[] = {NULL, "n_pages", "pattern", "n_ops", "seed"};
+	const char *const names[] = {first, "n_pages", "pattern", fourth, "seed"};
 	int			i;
 
 	for (i = 0; i < 5; i++)
-		bp_sql_not_null(fcinfo, i, fname, i == 0 ? first : names[i]);
+		bp_sql_not_null(fcinfo, i, fname, names[i]);
 }
 
 Datum
 bp_sql_bench_fetch(PG_FUNCTION_ARGS)
 {
-	bench_args_not_null(fcinfo, "bench_fetch", "space_id");
+	bench_args_not_null(fcinfo, "bench_fetch", "space_id", "n_ops");
 	return bench_fetch_impl(fcinfo);
 }
 
 Datum
 bp_sql_bench_pg_fetch(PG_FUNCTION_ARGS)
 {
-	bench_args_not_null(fcinfo, "bench_pg_fetch", "rel");
+	bench_args_not_null(fcinfo, "bench_pg_fetch", "rel", "n_ops");
 	return bench_pg_fetch_impl(fcinfo);
 }
 
 Datum
 bp_sql_bench_fetch_latency(PG_FUNCTION_ARGS)
 {
-	static const char *const names[] = {"space_id", "n_pages", "pattern", "duration_ms", "seed"};
-	int			i;
-
-	for (i = 0; i < 5; i++)
-		bp_sql_not_null(fcinfo, i, "bench_fetch_latency", names[i]);
+	bench_args_not_null(fcinfo, "bench_fetch_latency", "space_id", "duration_ms");
 	return bench_fetch_latency_impl(fcinfo);
 }
 
