@@ -82,8 +82,11 @@ my $pgbench = IPC::Run::start(
 	],
 	'>', \$pgb_out, '2>', \$pgb_err);
 
-# resize back and forth while pgbench runs
-my @sizes = ('96MB', '32MB');
+# resize back and forth while pgbench runs.  By default resizes come
+# 0.3 s apart; BPX_STRESS=1 runs them back to back (several hundred in a
+# run), BPX_RESIZE_SIZES overrides the two sizes.
+my @sizes = split(' ', $ENV{BPX_RESIZE_SIZES} // '96MB 32MB');
+my $pause = $ENV{BPX_STRESS} ? 0 : 0.3;
 my ($done, $failed, $already) = (0, 0, 0);
 my @errors;
 my $t0 = time();
@@ -95,6 +98,7 @@ while ($pgbench->pumpable && time() - $t0 < $duration + 30)
 	if ($ret == 0 && $out eq 'complete')
 	{
 		$done++;
+		select(undef, undef, undef, $pause) if $pause > 0;
 	}
 	else
 	{
