@@ -240,28 +240,13 @@ echo
 echo "$TABLE"
 echo
 
-cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-mem_total=$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)
-commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-    commit="$commit (with uncommitted changes)"
-fi
-
 mkdir -p "$RESULTS_DIR"
 cat >"$RESULTS" <<EOF
 # Hit path: bufpool_ext against PostgreSQL shared_buffers
 
 Written by \`make bench\` (scripts/bench.sh) on $(date -u '+%Y-%m-%d %H:%M UTC').
 
-## Machine
-
-- CPUs (nproc): $(nproc)
-- CPU model: ${cpu_model:-unknown}
-- Memory: $mem_total
-- Kernel: $(uname -sr)
-- PostgreSQL: $("$PGBIN/postgres" --version)
-- bufpool_ext commit: $commit
-- Transparent huge pages for shmem: $(cat /sys/kernel/mm/transparent_hugepage/shmem_enabled 2>/dev/null || echo unknown); vm.nr_hugepages: $(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo unknown)
+$(machine_md)
 
 ## What is measured
 

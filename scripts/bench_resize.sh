@@ -466,28 +466,13 @@ echo "Server log: $N_COMPLETE resizes complete, $N_FAILED failed"
 [ -n "$LOG_OTHER" ] && printf '%s\n' "$LOG_OTHER"
 echo
 
-cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-mem_total=$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)
-commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-    commit="$commit (with uncommitted changes)"
-fi
-
 mkdir -p "$RESULTS_DIR"
 cat >"$RESULTS" <<EOF
 # Online resize: duration and fetch latency
 
 Written by \`make bench\` (scripts/bench_resize.sh) on $(date -u '+%Y-%m-%d %H:%M UTC').
 
-## Machine
-
-- CPUs (nproc): $(nproc)
-- CPU model: ${cpu_model:-unknown}
-- Memory: $mem_total
-- Kernel: $(uname -sr)
-- PostgreSQL: $("$PGBIN/postgres" --version)
-- bufpool_ext commit: $commit
-- Transparent huge pages for shmem: $(cat /sys/kernel/mm/transparent_hugepage/shmem_enabled 2>/dev/null || echo unknown); vm.nr_hugepages: $(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo unknown)
+$(machine_md)
 - /dev/shm: $(df -h /dev/shm | awk 'NR == 2 { print $2 }')
 - Load average (1, 5, 15 min) when the measurements began: $LOAD_BEFORE; when they ended: $LOAD_AFTER (this benchmark alone keeps 1 to 3 processes busy; more means something else ran)
 

@@ -30,3 +30,25 @@ stop_server() {
     fi
 }
 trap stop_server EXIT
+
+# The "## Machine" section of a results file.
+machine_md() {
+    local cpu_model mem_total commit
+    cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+    mem_total=$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)
+    commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+        commit="$commit (with uncommitted changes)"
+    fi
+    cat <<EOF
+## Machine
+
+- CPUs (nproc): $(nproc)
+- CPU model: ${cpu_model:-unknown}
+- Memory: $mem_total
+- Kernel: $(uname -sr)
+- PostgreSQL: $("$PGBIN/postgres" --version)
+- bufpool_ext commit: $commit
+- Transparent huge pages for shmem: $(cat /sys/kernel/mm/transparent_hugepage/shmem_enabled 2>/dev/null || echo unknown); vm.nr_hugepages: $(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo unknown)
+EOF
+}
