@@ -788,16 +788,7 @@ bp_buf_discard_block(int instance, BpBlockNo b)
 	if (st & BP_BS_DIRTY)
 	{
 		LWLockAcquire(&inst->flush_lock.lock, LW_EXCLUSIVE);
-		if (d->flush_prev != BP_INVALID_BLOCK)
-			bp_desc(li, d->flush_prev)->flush_next = d->flush_next;
-		else
-			inst->flush_head = d->flush_next;
-		if (d->flush_next != BP_INVALID_BLOCK)
-			bp_desc(li, d->flush_next)->flush_prev = d->flush_prev;
-		else
-			inst->flush_tail = d->flush_prev;
-		d->flush_prev = d->flush_next = BP_INVALID_BLOCK;
-		inst->flush_len--;
+		bp_flush_list_remove(inst, li, b);
 		d->oldest_lsn = 0;
 		pg_atomic_fetch_and_u32(&d->state, ~BP_BS_DIRTY);
 		LWLockRelease(&inst->flush_lock.lock);

@@ -33,8 +33,8 @@
 
 static char *write_buf = NULL;
 
-/* Caller holds flush_lock exclusively. */
-static void
+/* Take a block off the flush list.  Caller holds flush_lock exclusively. */
+void
 bp_flush_list_remove(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 {
 	BpBlockDesc *d = bp_desc(li, b);

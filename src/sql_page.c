@@ -75,6 +75,21 @@ bp_sql_page_args(int32 space_id, int64 page_no)
 	bp_space_check_page((uint32) space_id, page_no);
 }
 
+/*
+ * The common start of the functions that take (space_id, page_no) as
+ * their first two arguments: superuser, no NULLs, page inside the space.
+ */
+static void
+bp_sql_page_call(FunctionCallInfo fcinfo, const char *fname, int32 *space_id, int64 *page_no)
+{
+	bp_sql_require_superuser(fname);
+	bp_sql_not_null(fcinfo, 0, fname, "space_id");
+	bp_sql_not_null(fcinfo, 1, fname, "page_no");
+	*space_id = PG_GETARG_INT32(0);
+	*page_no = PG_GETARG_INT64(1);
+	bp_sql_page_args(*space_id, *page_no);
+}
+
 Datum
 bp_sql_create_space(PG_FUNCTION_ARGS)
 {
@@ -118,12 +133,7 @@ bp_sql_fetch_page(PG_FUNCTION_ARGS)
 	Datum		values[4];
 	bool		nulls[4] = {0};
 
-	bp_sql_require_superuser("fetch_page");
-	bp_sql_not_null(fcinfo, 0, "fetch_page", "space_id");
-	bp_sql_not_null(fcinfo, 1, "fetch_page", "page_no");
-	space_id = PG_GETARG_INT32(0);
-	page_no = PG_GETARG_INT64(1);
-	bp_sql_page_args(space_id, page_no);
+	bp_sql_page_call(fcinfo, "fetch_page", &space_id, &page_no);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
@@ -146,12 +156,7 @@ bp_sql_read_page(PG_FUNCTION_ARGS)
 	bytea	   *result;
 	BpPage		p;
 
-	bp_sql_require_superuser("read_page");
-	bp_sql_not_null(fcinfo, 0, "read_page", "space_id");
-	bp_sql_not_null(fcinfo, 1, "read_page", "page_no");
-	space_id = PG_GETARG_INT32(0);
-	page_no = PG_GETARG_INT64(1);
-	bp_sql_page_args(space_id, page_no);
+	bp_sql_page_call(fcinfo, "read_page", &space_id, &page_no);
 	payload = bp_page_payload_size();
 	result = (bytea *) palloc(VARHDRSZ + payload);
 	SET_VARSIZE(result, VARHDRSZ + payload);
@@ -176,17 +181,12 @@ bp_sql_write_page(PG_FUNCTION_ARGS)
 	BpPage		p;
 	uint64		lsn;
 
-	bp_sql_require_superuser("write_page");
-	bp_sql_not_null(fcinfo, 0, "write_page", "space_id");
-	bp_sql_not_null(fcinfo, 1, "write_page", "page_no");
+	bp_sql_page_call(fcinfo, "write_page", &space_id, &page_no);
 	bp_sql_not_null(fcinfo, 2, "write_page", "data");
 	bp_sql_not_null(fcinfo, 3, "write_page", "offset");
-	space_id = PG_GETARG_INT32(0);
-	page_no = PG_GETARG_INT64(1);
 	data = PG_GETARG_BYTEA_PP(2);
 	offset = PG_GETARG_INT32(3);
 	len = VARSIZE_ANY_EXHDR(data);
-	bp_sql_page_args(space_id, page_no);
 	payload = bp_page_payload_size();
 	if (offset < 0 || offset > payload)
 		ereport(ERROR,
@@ -227,12 +227,7 @@ bp_sql_evict(PG_FUNCTION_ARGS)
 	int32		space_id;
 	int64		page_no;
 
-	bp_sql_require_superuser("evict");
-	bp_sql_not_null(fcinfo, 0, "evict", "space_id");
-	bp_sql_not_null(fcinfo, 1, "evict", "page_no");
-	space_id = PG_GETARG_INT32(0);
-	page_no = PG_GETARG_INT64(1);
-	bp_sql_page_args(space_id, page_no);
+	bp_sql_page_call(fcinfo, "evict", &space_id, &page_no);
 	PG_RETURN_BOOL(bp_buf_evict_page((uint32) space_id, (uint32) page_no));
 }
 
@@ -246,12 +241,7 @@ bp_sql_pin_page(PG_FUNCTION_ARGS)
 	int32		space_id;
 	int64		page_no;
 
-	bp_sql_require_superuser("pin_page");
-	bp_sql_not_null(fcinfo, 0, "pin_page", "space_id");
-	bp_sql_not_null(fcinfo, 1, "pin_page", "page_no");
-	space_id = PG_GETARG_INT32(0);
-	page_no = PG_GETARG_INT64(1);
-	bp_sql_page_args(space_id, page_no);
+	bp_sql_page_call(fcinfo, "pin_page", &space_id, &page_no);
 	if (!IsTransactionBlock())
 		ereport(WARNING,
 				(errmsg("bufpool.pin_page outside a transaction block has no lasting effect"),
