@@ -762,22 +762,8 @@ bp_buf_discard_block(int instance, BpBlockNo b)
 	ConditionVariableCancelSleep();
 
 	bucket = bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
-	for (;;)
+	if (bp_block_try_invalidate(instance, b, BP_BS_IO_WRITE | BP_BS_IO_READ, &st) != BP_INVAL_DONE)
 	{
-		st = pg_atomic_read_u32(&d->state);
-		if (BP_STATE_REFCOUNT(st) != 1 || !(st & BP_BS_VALID) ||
-			(st & (BP_BS_IO_WRITE | BP_BS_IO_READ)))
-		{
-			LWLockRelease(part);
-			return false;
-		}
-		if (pg_atomic_compare_exchange_u32(&d->state, &st, st & ~BP_BS_VALID))
-			break;
-	}
-	pg_memory_barrier();
-	if (bp_hazard_held(instance, b))
-	{
-		pg_atomic_fetch_or_u32(&d->state, BP_BS_VALID);
 		LWLockRelease(part);
 		return false;
 	}

@@ -24,7 +24,10 @@
  * cleaner sets shutting_down, then writes every dirty page of its
  * instances and fsyncs them; a session that dirties a page after that
  * point writes it itself (bp_page_unlock), so a fast shutdown loses
- * nothing acknowledged.
+ * nothing acknowledged.  SIGTERM from pg_terminate_backend() looks the
+ * same: the cleaner flushes and exits with code 1, the postmaster starts
+ * it again after bgw_restart_time, and the new cleaner clears
+ * shutting_down.
  *
  * IDENTIFICATION
  *	  src/cleaner.c
@@ -162,12 +165,20 @@ bp_cleaner_main(Datum arg)
 	while (pg_atomic_read_u32(&BpShmem->pool_state) != BP_POOL_READY)
 	{
 		if (ShutdownRequestPending)
-			proc_exit(0);
+			proc_exit(1);
 		ConditionVariableTimedSleep(&BpShmem->ready_cv, 200, PG_WAIT_EXTENSION);
 	}
 	ConditionVariableCancelSleep();
 	bp_ensure_attached();
 	pg_atomic_write_u32(&BpShmem->cleaner_procno[my_number], MyProc->pgprocno);
+
+	/*
+	 * A running cleaner means the server is not shutting down: a SIGTERM
+	 * that set shutting_down was aimed at a worker (pg_terminate_backend),
+	 * and sessions need not write their own pages any more.  During a real
+	 * shutdown the postmaster starts no worker.
+	 */
+	pg_atomic_write_u32(&BpShmem->shutting_down, 0);
 
 	while (!ShutdownRequestPending)
 	{
@@ -200,5 +211,6 @@ bp_cleaner_main(Datum arg)
 
 	pg_atomic_write_u32(&BpShmem->cleaner_procno[my_number], INVALID_PGPROCNO);
 	bp_cleaner_final_flush();
-	proc_exit(0);
+	/* restarted unless the server is shutting down: see manager.c */
+	proc_exit(1);
 }

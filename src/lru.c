@@ -336,31 +336,22 @@ bp_lru_evict_pinned(int instance, BpBlockNo b)
 		LWLock	   *part = bp_hash_lock(inst, h);
 		uint32		bucket = bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
 
-		for (;;)
+		switch (bp_block_try_invalidate(instance, b,
+										BP_BS_DIRTY | BP_BS_IO_READ | BP_BS_IO_WRITE, &st))
 		{
-			st = pg_atomic_read_u32(&d->state);
-			if (BP_STATE_REFCOUNT(st) != 1 ||
-				(st & (BP_BS_DIRTY | BP_BS_IO_READ | BP_BS_IO_WRITE)) ||
-				!(st & BP_BS_VALID))
-			{
+			case BP_INVAL_DONE:
+				break;
+			case BP_INVAL_BUSY:
 				LWLockRelease(part);
 				return false;
-			}
-			if (pg_atomic_compare_exchange_u32(&d->state, &st, st & ~BP_BS_VALID))
-				break;
-		}
-		/* a hit may hold it through a hazard slot: see pool.h */
-		pg_memory_barrier();
-		if (bp_hazard_held(instance, b))
-		{
-			pg_atomic_fetch_or_u32(&d->state, BP_BS_VALID);
-			LWLockRelease(part);
-			/* it is in use: move it out of the way of the tail scans */
-			LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
-			if (d->list == BP_LIST_LRU)
-				bp_lru_make_young(inst, li, b);
-			LWLockRelease(&inst->lru_lock.lock);
-			return false;
+			case BP_INVAL_HAZARD:
+				LWLockRelease(part);
+				/* it is in use: move it out of the way of the tail scans */
+				LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+				if (d->list == BP_LIST_LRU)
+					bp_lru_make_young(inst, li, b);
+				LWLockRelease(&inst->lru_lock.lock);
+				return false;
 		}
 		bp_hash_remove(li, bucket, b);
 		d->space_id = InvalidOid;
@@ -370,14 +361,16 @@ bp_lru_evict_pinned(int instance, BpBlockNo b)
 	{
 		/*
 		 * Not VALID: an orphan of a failed read, taken only while it is
-		 * still on the LRU list.  A pin taken without lru_lock (a shrink's
-		 * withdraw pass) can land on a block another process has just
-		 * evicted and freed; that block is not ours to free again.
+		 * still on the LRU list and ours alone.  A block whose VALID bit
+		 * another evictor has cleared for a moment is pinned by that
+		 * evictor too, so the pin count tells the two apart.
 		 */
 		if (st & (BP_BS_IO_READ | BP_BS_IO_WRITE))
 			return false;
 		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
-		if (d->list != BP_LIST_LRU || (pg_atomic_read_u32(&d->state) & BP_BS_VALID))
+		st = pg_atomic_read_u32(&d->state);
+		if (d->list != BP_LIST_LRU || BP_STATE_REFCOUNT(st) != 1 ||
+			(st & (BP_BS_VALID | BP_BS_DIRTY | BP_BS_IO_READ | BP_BS_IO_WRITE)))
 		{
 			LWLockRelease(&inst->lru_lock.lock);
 			return false;

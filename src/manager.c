@@ -16,6 +16,10 @@
  * runs online resizes (resize.c), one at a time, requested by
  * bufpool.resize() or by a reload that changed bufpool_ext.size.
  *
+ * SIGTERM (shutdown, or pg_terminate_backend) makes a running resize fail
+ * and roll back; the worker then exits to be started again, and picks up
+ * any request left pending.  SIGINT (a cancel) is ignored.
+ *
  * IDENTIFICATION
  *	  src/manager.c
  *
@@ -119,7 +123,14 @@ bp_manager_main(Datum arg)
 	pg_atomic_write_u32(&BpShmem->manager_procno, INVALID_PGPROCNO);
 	/* backstop for the page cleaners' shutdown flush */
 	bp_final_flush(0, 1);
-	proc_exit(0);
+
+	/*
+	 * SIGTERM is the server's shutdown or a pg_terminate_backend() aimed
+	 * at this worker; the two look the same here.  Exit code 1 asks the
+	 * postmaster to start the worker again, which it does only if the
+	 * server is not shutting down (code 0 would end it for good).
+	 */
+	proc_exit(1);
 }
 
 void

@@ -575,7 +575,7 @@ bp_rs_grow(int from, int to)
 				if (ShutdownRequestPending)
 					ereport(ERROR,
 							(errcode(ERRCODE_ADMIN_SHUTDOWN),
-							 errmsg("the server is shutting down")));
+							 errmsg("the pool manager was stopped (server shutdown or pg_terminate_backend)")));
 				/* created and initialised with no lock held */
 				bp_chunk_create(i, c);
 				(void) bp_chunk_map(i, c);
@@ -660,26 +660,9 @@ bp_rs_relocate(int instance, BpBlockNo b)
 	h = bp_page_hash(d->space_id, d->page_no);
 	part = bp_hash_lock(inst, h);
 	bucket = bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
-	for (;;)
+	if (bp_block_try_invalidate(instance, b, BP_BS_DIRTY | BP_BS_IO_READ | BP_BS_IO_WRITE,
+								&st) != BP_INVAL_DONE)
 	{
-		st = pg_atomic_read_u32(&d->state);
-		if (BP_STATE_REFCOUNT(st) != 1 || !(st & BP_BS_VALID) ||
-			(st & (BP_BS_DIRTY | BP_BS_IO_READ | BP_BS_IO_WRITE)))
-			break;
-		if (pg_atomic_compare_exchange_u32(&d->state, &st, st & ~BP_BS_VALID))
-			break;
-	}
-	if (!(BP_STATE_REFCOUNT(st) == 1 && (st & BP_BS_VALID) &&
-		  !(st & (BP_BS_DIRTY | BP_BS_IO_READ | BP_BS_IO_WRITE))))
-	{
-		LWLockRelease(part);
-		bp_lru_return_free_block(instance, nb);
-		return false;
-	}
-	pg_memory_barrier();
-	if (bp_hazard_held(instance, b))
-	{
-		pg_atomic_fetch_or_u32(&d->state, BP_BS_VALID);
 		LWLockRelease(part);
 		bp_lru_return_free_block(instance, nb);
 		return false;
@@ -903,7 +886,7 @@ bp_rs_shrink(int from, int to)
 
 			bp_rs_rollback_withdraw();
 			if (ShutdownRequestPending)
-				snprintf(msg, sizeof(msg), "the server is shutting down; the pool stays at %lld bytes",
+				snprintf(msg, sizeof(msg), "the pool manager was stopped (server shutdown or pg_terminate_backend); the pool stays at %lld bytes",
 						 (long long) bp_resize_current_size());
 			else
 				snprintf(msg, sizeof(msg),

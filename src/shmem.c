@@ -228,6 +228,52 @@ bp_hazard_held(int instance, BpBlockNo b)
 	return bp_hazard_count(instance, b) > 0;
 }
 
+/*
+ * Take VALID away from a block we hold a pin on, so that no new hit can
+ * reach it: the evictor's half of the hazard protocol (pool.h), shared by
+ * eviction, relocation and discard.  Caller holds the page's hash
+ * partition lock exclusively.  Fails, leaving the block as it was, if
+ * others pin it, if a state bit in forbid is set, or if a hazard slot
+ * holds it (BP_INVAL_HAZARD: the block is in use right now).
+ *
+ * The state is read again after the hazard scan: a hit that passed its
+ * VALID check just before VALID went may have modified the page, marked
+ * it dirty and dropped its slot before the scan.  Its dirty mark is
+ * visible then (it precedes the slot's release), and the block must not
+ * be taken.  On success *final is the block's state without VALID; no
+ * one else can change it any more.
+ */
+BpInvalResult
+bp_block_try_invalidate(int instance, BpBlockNo b, uint32 forbid, uint32 *final)
+{
+	BpBlockDesc *d = bp_desc(&BpLocal[instance], b);
+	uint32		st;
+
+	for (;;)
+	{
+		st = pg_atomic_read_u32(&d->state);
+		if (BP_STATE_REFCOUNT(st) != 1 || !(st & BP_BS_VALID) || (st & forbid))
+			return BP_INVAL_BUSY;
+		if (pg_atomic_compare_exchange_u32(&d->state, &st, st & ~BP_BS_VALID))
+			break;
+	}
+	pg_memory_barrier();
+	if (bp_hazard_held(instance, b))
+	{
+		pg_atomic_fetch_or_u32(&d->state, BP_BS_VALID);
+		return BP_INVAL_HAZARD;
+	}
+	pg_read_barrier();
+	st = pg_atomic_read_u32(&d->state);
+	if (st & forbid)
+	{
+		pg_atomic_fetch_or_u32(&d->state, BP_BS_VALID);
+		return BP_INVAL_BUSY;
+	}
+	*final = st;
+	return BP_INVAL_DONE;
+}
+
 int
 bp_hazard_count(int instance, BpBlockNo b)
 {

@@ -394,6 +394,15 @@ extern uint32 bp_now_ms(void);
 extern pg_atomic_uint64 *bp_hazards_of(int procno);
 extern bool bp_hazard_held(int instance, BpBlockNo b);
 extern int	bp_hazard_count(int instance, BpBlockNo b);
+typedef enum BpInvalResult
+{
+	BP_INVAL_DONE,				/* VALID is gone and the block is ours */
+	BP_INVAL_BUSY,				/* pinned by others or a forbidden state bit */
+	BP_INVAL_HAZARD				/* a hazard slot holds it */
+} BpInvalResult;
+
+extern BpInvalResult bp_block_try_invalidate(int instance, BpBlockNo b, uint32 forbid,
+											 uint32 *final);
 
 /* chunk.c */
 extern Size bp_chunk_segment_size(uint32 *n_blocks_out);
