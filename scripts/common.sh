@@ -4,9 +4,14 @@
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_MAJOR=15
-PGBIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
+# BPX_PG_ROOT: a copy of the PostgreSQL install (its usr/lib/postgresql,
+# usr/share/postgresql and usr/include/postgresql) to build and test
+# against instead of the system's, e.g. to test two trees at once.
+# PostgreSQL finds its files relative to its binaries, so a copy works.
+PG_ROOT="${BPX_PG_ROOT:-}"
+PGBIN="${PG_ROOT}/usr/lib/postgresql/${PG_MAJOR}/bin"
 PG_CONFIG_BIN="${PGBIN}/pg_config"
-PGXS_DIR="/usr/lib/postgresql/${PG_MAJOR}/lib/pgxs"
+PGXS_DIR="${PG_ROOT}/usr/lib/postgresql/${PG_MAJOR}/lib/pgxs"
 PG_REGRESS="${PGXS_DIR}/src/test/regress/pg_regress"
 PG_ISOLATION_REGRESS="${PGXS_DIR}/src/test/isolation/pg_isolation_regress"
 PG_PERL_LIB="${PGXS_DIR}/src/test/perl"

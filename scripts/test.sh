@@ -19,6 +19,8 @@
 #   BPX_SUITE_TIMEOUT      seconds per pg_regress/isolation run (default 1500)
 #   BPX_TAP_TIMEOUT        seconds per TAP file (default 900)
 #   BPX_SKIP_BUILD=1       do not run deps/build/install first
+#   BPX_ONLY=REGEX         run only the tests whose name matches (grep -E)
+#   BPX_WORK=DIR           scratch directory (default tmp/test in the repo)
 set -uo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -67,7 +69,7 @@ if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
 fi
 
 # ---------------------------------------------------------------- work dir
-WORK=$(pick_scratch_dir "$REPO/tmp/test" /tmp/bufpool_ext-test)
+WORK=$(pick_scratch_dir "${BPX_WORK:-$REPO/tmp/test}" /tmp/bufpool_ext-test)
 stop_servers_under "$WORK"
 as_root rm -rf "$WORK"
 make_pg_dir "$WORK"
@@ -175,9 +177,14 @@ run_regress_suite() {
     fi
 }
 
+# only_matching : keep the names on stdin that match $BPX_ONLY (if set)
+only_matching() {
+    if [ -n "${BPX_ONLY:-}" ]; then grep -E -- "$BPX_ONLY" || true; else cat; fi
+}
+
 # --------------------------------------------------------------- pg_regress
 mapfile -t REGRESS_TESTS < <(cd "$SRC/sql-tests" && for f in *.sql; do
-    [ -f "$f" ] && printf '%s\n' "${f%.sql}"; done | LC_ALL=C sort)
+    [ -f "$f" ] && printf '%s\n' "${f%.sql}"; done | LC_ALL=C sort | only_matching)
 if [ "${#REGRESS_TESTS[@]}" -gt 0 ]; then
     as_pg mkdir -p "$WORK/regress"
     as_pg ln -s "$SRC/sql-tests" "$WORK/regress/sql"
@@ -191,7 +198,7 @@ fi
 SPECS=()
 if [ -d "$SRC/sql-tests/specs" ]; then
     mapfile -t SPECS < <(cd "$SRC/sql-tests/specs" && for f in *.spec; do
-        [ -f "$f" ] && printf '%s\n' "${f%.spec}"; done | LC_ALL=C sort)
+        [ -f "$f" ] && printf '%s\n' "${f%.spec}"; done | LC_ALL=C sort | only_matching)
 fi
 if [ "${#SPECS[@]}" -gt 0 ]; then
     as_pg mkdir -p "$WORK/isolation"
@@ -206,7 +213,7 @@ fi
 TAP_FILES=()
 if [ -d "$SRC/sql-tests/t" ]; then
     mapfile -t TAP_FILES < <(cd "$SRC/sql-tests/t" && for f in *.pl; do
-        [ -f "$f" ] && printf '%s\n' "$f"; done | LC_ALL=C sort)
+        [ -f "$f" ] && printf '%s\n' "$f"; done | LC_ALL=C sort | only_matching)
 fi
 if [ "${#TAP_FILES[@]}" -gt 0 ]; then
     TAP="$WORK/tap"
