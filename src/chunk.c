@@ -33,6 +33,7 @@
 
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/lru.h"
+#include "bufpool_ext/memstat.h"
 #include "bufpool_ext/pool.h"
 
 /*
@@ -142,6 +143,7 @@ bp_chunk_create(int instance, int chunk_no)
 
 	dsm_pin_segment(seg);
 	dsm_pin_mapping(seg);
+	bp_chunk_count_memory(hdr, true);
 	inst->blocks_per_chunk = n_blocks;
 	inst->chunk_handles[chunk_no] = dsm_segment_handle(seg);
 	pg_write_barrier();
@@ -176,7 +178,52 @@ bp_hash_segment_create(int instance, uint32 buckets)
 		b[i] = BP_INVALID_BLOCK;
 	dsm_pin_segment(seg);
 	dsm_pin_mapping(seg);
+	bp_hash_count_memory(buckets, true);
 	return seg;
+}
+
+/*
+ * Memory accounting (memstat.c) of the pool's segments: a chunk counts
+ * as its control part (header and block descriptors, instrument
+ * memory/bufpool/block_control) and its frames (memory/bufpool/chunk);
+ * a page hash as memory/bufpool/page_hash.  Counted by the process that
+ * creates or releases the segment.
+ */
+void
+bp_chunk_count_memory(BpChunkHeader *hdr, bool alloc)
+{
+	static BpMemKey key_control = 0;
+	static BpMemKey key_frames = 0;
+
+	if (key_control == 0)
+	{
+		key_control = bp_mem_register("memory/bufpool/block_control");
+		key_frames = bp_mem_register("memory/bufpool/chunk");
+	}
+	if (alloc)
+	{
+		bp_mem_alloc(key_control, hdr->frames_offset);
+		bp_mem_alloc(key_frames, hdr->segment_size - hdr->frames_offset);
+	}
+	else
+	{
+		bp_mem_free(key_control, hdr->frames_offset);
+		bp_mem_free(key_frames, hdr->segment_size - hdr->frames_offset);
+	}
+}
+
+void
+bp_hash_count_memory(uint32 buckets, bool alloc)
+{
+	static BpMemKey key = 0;
+	Size		bytes = MAXALIGN(sizeof(BpHashHeader)) + sizeof(BpBlockNo) * (Size) buckets;
+
+	if (key == 0)
+		key = bp_mem_register("memory/bufpool/page_hash");
+	if (alloc)
+		bp_mem_alloc(key, bytes);
+	else
+		bp_mem_free(key, bytes);
 }
 
 static void
@@ -242,6 +289,7 @@ bp_chunk_release(int instance, int chunk_no)
 
 	if (seg == NULL)
 		return;
+	bp_chunk_count_memory((BpChunkHeader *) dsm_segment_address(seg), false);
 #ifdef MADV_REMOVE
 	if (madvise(dsm_segment_address(seg), dsm_segment_map_length(seg), MADV_REMOVE) != 0)
 		ereport(LOG,

@@ -524,6 +524,7 @@ bp_rs_rehash(int instance)
 	bp_rs_note_hold(t0);
 
 	/* the old table goes when the last process that maps it lets go */
+	bp_hash_count_memory(((BpHashHeader *) dsm_segment_address(old_seg))->buckets, false);
 	dsm_unpin_segment(old_handle);
 	dsm_detach(old_seg);
 }

@@ -35,6 +35,7 @@
 
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/hash.h"
+#include "bufpool_ext/memstat.h"
 #include "bufpool_ext/pool.h"
 
 BpShared   *BpShmem = NULL;
@@ -83,6 +84,7 @@ bp_shmem_request_hook(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(bp_shmem_size());
+	RequestAddinShmemSpace(bp_memstat_shmem_size());
 }
 
 static void
@@ -174,6 +176,7 @@ bp_shmem_startup_hook(void)
 		if (BpShmem->chunks_per_instance * BpShmem->chunk_size * bp_instances != BpShmem->effective_size)
 			elog(PANIC, "bufpool_ext size arithmetic is inconsistent");
 	}
+	bp_memstat_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 
 	/* tranche names are process-local: children inherit the postmaster's */

@@ -60,6 +60,15 @@ extern void bp_mem_catch_up(void);
 extern Size bp_memstat_shmem_size(void);
 extern void bp_memstat_shmem_init(void);
 
+/* reading, for the views */
+extern int	bp_mem_n_instruments(void);
+extern const char *bp_mem_name(BpMemKey key);
+extern int	bp_mem_n_procs(void);
+extern int	bp_mem_read_row(int procno, BpMemKey key, BpMemStat *out,
+							const char **backend_type);
+extern void bp_mem_read_global(BpMemKey key, BpMemStat *out);
+extern void bp_mem_reset_all(void);
+
 /*
  * Count an allocation or a free of `bytes` for instrument `key` in this
  * process.  Cheap: a few adds on the process's own cache lines.
@@ -148,5 +157,6 @@ extern void bp_alloc_unregister_local(BpAllocInfo *info);
 extern BpAllocInfo *bp_alloc_shared_create(const char *name, BpAllocKind kind);
 extern void bp_alloc_shared_drop(BpAllocInfo *info);
 extern const char *bp_alloc_kind_name(BpAllocKind kind);
+extern int	bp_alloc_snapshot(BpAllocInfo *out, int max);
 
 #endif							/* BUFPOOL_EXT_MEMSTAT_H */

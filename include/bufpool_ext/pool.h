@@ -410,6 +410,8 @@ extern void bp_chunk_build_all(void);
 extern void bp_chunk_create(int instance, int chunk_no);
 extern void bp_chunk_release(int instance, int chunk_no);
 extern dsm_segment *bp_hash_segment_create(int instance, uint32 buckets);
+extern void bp_chunk_count_memory(BpChunkHeader *hdr, bool alloc);
+extern void bp_hash_count_memory(uint32 buckets, bool alloc);
 extern bool bp_chunk_map(int instance, int chunk_no);
 extern const char *bp_chunk_numa_nodes(int instance, int chunk_no, char *buf, size_t len);
 

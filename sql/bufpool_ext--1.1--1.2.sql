@@ -1,0 +1,80 @@
+/* bufpool_ext 1.1 -> 1.2: allocators and memory accounting */
+
+\echo Use "ALTER EXTENSION bufpool_ext UPDATE TO '1.2'" to load this file. \quit
+
+-- memory accounting ------------------------------------------------------------
+
+CREATE FUNCTION bufpool.memory_summary_srf(by_thread boolean,
+    OUT thread_id int, OUT backend_type text, OUT event_name text,
+    OUT count_alloc bigint, OUT count_free bigint,
+    OUT sum_number_of_bytes_alloc bigint, OUT sum_number_of_bytes_free bigint,
+    OUT low_count_used bigint, OUT current_count_used bigint,
+    OUT high_count_used bigint, OUT low_number_of_bytes_used bigint,
+    OUT current_number_of_bytes_used bigint, OUT high_number_of_bytes_used bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_memory_summary'
+LANGUAGE C STRICT VOLATILE;
+
+-- performance_schema's eleven columns
+CREATE VIEW bufpool.memory_summary_global_by_event_name AS
+    SELECT event_name, count_alloc, count_free,
+           sum_number_of_bytes_alloc, sum_number_of_bytes_free,
+           low_count_used, current_count_used, high_count_used,
+           low_number_of_bytes_used, current_number_of_bytes_used,
+           high_number_of_bytes_used
+    FROM bufpool.memory_summary_srf(false);
+
+-- thread_id is the process id; 0 is the postmaster and exited processes
+CREATE VIEW bufpool.memory_summary_by_thread_by_event_name AS
+    SELECT thread_id, backend_type, event_name, count_alloc, count_free,
+           sum_number_of_bytes_alloc, sum_number_of_bytes_free,
+           low_count_used, current_count_used, high_count_used,
+           low_number_of_bytes_used, current_number_of_bytes_used,
+           high_number_of_bytes_used
+    FROM bufpool.memory_summary_srf(true);
+
+-- sys schema style: human-readable, largest first
+CREATE VIEW bufpool.memory_global_by_current_bytes AS
+    SELECT event_name,
+           current_count_used AS current_count,
+           pg_size_pretty(current_number_of_bytes_used) AS current_alloc,
+           pg_size_pretty(CASE WHEN current_count_used > 0
+                               THEN current_number_of_bytes_used / current_count_used
+                               ELSE 0 END) AS current_avg_alloc,
+           high_count_used AS high_count,
+           pg_size_pretty(high_number_of_bytes_used) AS high_alloc,
+           pg_size_pretty(CASE WHEN high_count_used > 0
+                               THEN high_number_of_bytes_used / high_count_used
+                               ELSE 0 END) AS high_avg_alloc
+    FROM bufpool.memory_summary_global_by_event_name
+    WHERE current_number_of_bytes_used > 0
+    ORDER BY current_number_of_bytes_used DESC, event_name;
+
+CREATE VIEW bufpool.memory_global_total AS
+    SELECT pg_size_pretty(coalesce(sum(current_number_of_bytes_used), 0)) AS total_allocated
+    FROM bufpool.memory_summary_global_by_event_name;
+
+CREATE FUNCTION bufpool.memory_summary_reset()
+RETURNS void
+AS 'MODULE_PATHNAME', 'bp_sql_memory_summary_reset'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION bufpool.heaps_srf(
+    OUT name text, OUT type text, OUT is_shared boolean, OUT owner_pid int,
+    OUT blocks bigint, OUT bytes_reserved bigint, OUT bytes_used bigint,
+    OUT bytes_free bigint, OUT fragmentation float8)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_heaps'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW bufpool.heaps AS SELECT * FROM bufpool.heaps_srf();
+
+REVOKE ALL ON FUNCTION bufpool.memory_summary_srf(boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bufpool.memory_summary_reset() FROM PUBLIC;
+REVOKE ALL ON FUNCTION bufpool.heaps_srf() FROM PUBLIC;
+REVOKE ALL ON bufpool.memory_summary_global_by_event_name, bufpool.memory_summary_by_thread_by_event_name,
+    bufpool.memory_global_by_current_bytes, bufpool.memory_global_total, bufpool.heaps FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bufpool.memory_summary_srf(boolean) TO pg_monitor;
+GRANT EXECUTE ON FUNCTION bufpool.heaps_srf() TO pg_monitor;
+GRANT SELECT ON bufpool.memory_summary_global_by_event_name, bufpool.memory_summary_by_thread_by_event_name,
+    bufpool.memory_global_by_current_bytes, bufpool.memory_global_total, bufpool.heaps TO pg_monitor;
