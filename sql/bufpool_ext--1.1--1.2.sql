@@ -78,3 +78,19 @@ GRANT EXECUTE ON FUNCTION bufpool.memory_summary_srf(boolean) TO pg_monitor;
 GRANT EXECUTE ON FUNCTION bufpool.heaps_srf() TO pg_monitor;
 GRANT SELECT ON bufpool.memory_summary_global_by_event_name, bufpool.memory_summary_by_thread_by_event_name,
     bufpool.memory_global_by_current_bytes, bufpool.memory_global_total, bufpool.heaps TO pg_monitor;
+
+-- every process's memory-context totals as of its last statement
+CREATE FUNCTION bufpool.backend_memory_srf(
+    OUT pid int, OUT backend_type text, OUT published_at timestamptz,
+    OUT total_bytes bigint, OUT used_bytes bigint, OUT free_bytes bigint,
+    OUT blocks bigint, OUT contexts int)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_backend_memory'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW bufpool.backend_memory AS SELECT * FROM bufpool.backend_memory_srf();
+
+REVOKE ALL ON FUNCTION bufpool.backend_memory_srf() FROM PUBLIC;
+REVOKE ALL ON bufpool.backend_memory FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bufpool.backend_memory_srf() TO pg_monitor;
+GRANT SELECT ON bufpool.backend_memory TO pg_monitor;

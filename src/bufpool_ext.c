@@ -27,6 +27,7 @@
 
 #include "bufpool_ext/buf.h"
 #include "bufpool_ext/guc.h"
+#include "bufpool_ext/memstat.h"
 #include "bufpool_ext/pool.h"
 #include "bufpool_ext/workers.h"
 
@@ -43,4 +44,5 @@ _PG_init(void)
 	bp_shmem_request();
 	bp_workers_register();
 	bp_buf_init();
+	bp_backend_mem_init();
 }

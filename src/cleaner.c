@@ -49,6 +49,7 @@
 #include "bufpool_ext/flush.h"
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/lru.h"
+#include "bufpool_ext/memstat.h"
 #include "bufpool_ext/pool.h"
 #include "bufpool_ext/space.h"
 #include "bufpool_ext/workers.h"
@@ -195,6 +196,7 @@ bp_cleaner_main(Datum arg)
 		}
 		if (ShutdownRequestPending)
 			break;
+		bp_backend_mem_publish(false);
 		if (bp_page_cleaner_pause)
 			continue;
 

@@ -41,6 +41,7 @@ int			bp_lru_scan_depth = 1024;
 bool		bp_page_cleaner_pause = false;
 int			bp_ready_timeout_ms = 10000;
 int			bp_debug_read_lock = 0;
+int			bp_backend_memory_interval_ms = 1000;
 
 void
 bp_guc_init(void)
@@ -62,6 +63,12 @@ bp_guc_init(void)
 							NULL,
 							&bp_resize_timeout_ms, 60000, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.backend_memory_interval",
+							"Minimum time between two publications of a session's memory-context totals in bufpool.backend_memory.",
+							"0 publishes at the end of every statement.",
+							&bp_backend_memory_interval_ms, 1000, 0, 3600000,
+							PGC_SUSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.chunk_size",
 							"Size of one chunk (one DSM segment) of the buffer pool.",

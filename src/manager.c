@@ -39,6 +39,7 @@
 
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/lru.h"
+#include "bufpool_ext/memstat.h"
 #include "bufpool_ext/pool.h"
 #include "bufpool_ext/resize.h"
 #include "bufpool_ext/space.h"
@@ -115,6 +116,7 @@ bp_manager_main(Datum arg)
 			bp_resize_from_config();
 		}
 		bp_resize_run_pending();
+		bp_backend_mem_publish(false);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 10000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);

@@ -85,6 +85,7 @@ bp_shmem_request_hook(void)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(bp_shmem_size());
 	RequestAddinShmemSpace(bp_memstat_shmem_size());
+	RequestAddinShmemSpace(bp_backend_mem_shmem_size());
 }
 
 static void
@@ -177,6 +178,7 @@ bp_shmem_startup_hook(void)
 			elog(PANIC, "bufpool_ext size arithmetic is inconsistent");
 	}
 	bp_memstat_shmem_init();
+	bp_backend_mem_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 
 	/* tranche names are process-local: children inherit the postmaster's */

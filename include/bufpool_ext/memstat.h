@@ -60,6 +60,12 @@ extern void bp_mem_catch_up(void);
 extern Size bp_memstat_shmem_size(void);
 extern void bp_memstat_shmem_init(void);
 
+/* memory-context totals of every process (backend_mem.c) */
+extern Size bp_backend_mem_shmem_size(void);
+extern void bp_backend_mem_shmem_init(void);
+extern void bp_backend_mem_init(void);
+extern void bp_backend_mem_publish(bool force);
+
 /* reading, for the views */
 extern int	bp_mem_n_instruments(void);
 extern const char *bp_mem_name(BpMemKey key);
