@@ -143,6 +143,18 @@ like($id, qr/^[0-9]+$/, 'terminate: shrink requested without waiting');
 wait_for_withdraw('terminate');
 my $manager = worker_pids('bufpool_ext pool manager');
 like($manager, qr/^[0-9]+$/, 'terminate: one pool manager');
+# memory accounting: the chunks are the manager's rows until it exits
+my $chunk_rows_sql = q{
+	SELECT string_agg(thread_id || ':' || current_count_used, ',' ORDER BY thread_id)
+	FROM bufpool.memory_summary_by_thread_by_event_name
+	WHERE event_name = 'memory/bufpool/chunk'};
+my $chunk_global_sql = q{
+	SELECT count_alloc || '/' || count_free || '/' || current_count_used
+	FROM bufpool.memory_summary_global_by_event_name
+	WHERE event_name = 'memory/bufpool/chunk'};
+is($node->safe_psql('postgres', $chunk_rows_sql), "$manager:8",
+	'memory: the pool manager holds the 8 chunks');
+my $chunk_global = $node->safe_psql('postgres', $chunk_global_sql);
 is($node->safe_psql('postgres', "SELECT pg_terminate_backend($manager)"),
 	't', 'terminate: pg_terminate_backend on the pool manager');
 ok( $node->poll_query_until('postgres', qq{
@@ -167,6 +179,10 @@ ok( $node->poll_query_until('postgres', qq{
 		SELECT count(*) FROM pg_stat_activity
 		WHERE backend_type = 'bufpool_ext pool manager' AND pid <> $manager}, '1'),
 	'terminate: a new pool manager runs');
+like($node->safe_psql('postgres', $chunk_rows_sql), qr/^0:8(,[0-9]+:0)?$/,
+	'memory: the exited manager\'s chunks folded into thread 0');
+is($node->safe_psql('postgres', $chunk_global_sql), $chunk_global,
+	'memory: the global row did not change when the manager exited');
 is($node->safe_psql('postgres', "SELECT phase FROM bufpool.resize('32MB')"),
 	'complete', 'terminate: the new manager shrinks the pool');
 is(lists_ok(), 't|0', 'terminate: lists add up after the shrink');
@@ -193,6 +209,28 @@ ok( $node->safe_psql('postgres', qq{
 		WHERE space = $sid AND page_number = 0}) eq 't',
 	'cleaner: a write after the restart leaves the page dirty in the pool');
 is(bad_pages(2), 0, 'cleaner: every page intact');
+
+# -------------------------------------------------------------------------
+# 3b. bufpool.backend_memory shows another session's memory as of its last
+#     statement, and forgets the session when it exits.
+# -------------------------------------------------------------------------
+my $big = $node->background_psql('postgres');
+$big->query_safe('SET bufpool_ext.backend_memory_interval = 0');
+my $big_pid = $big->query_safe('SELECT pg_backend_pid()');
+chomp $big_pid;
+$big->query_safe(q{SELECT length(string_agg(repeat('x', 1000), '')) FROM generate_series(1, 20000)});
+ok( $node->safe_psql('postgres', qq{
+		SELECT total_bytes > 20000000 AND used_bytes > 20000000
+		FROM bufpool.backend_memory WHERE pid = $big_pid}) eq 't',
+	'backend_memory: another session\'s 20 MB statement is visible');
+$big->query_safe('SELECT 1');
+ok( $node->safe_psql('postgres', qq{
+		SELECT total_bytes < 10000000 FROM bufpool.backend_memory WHERE pid = $big_pid}) eq 't',
+	'backend_memory: and its next statement shows the memory gone');
+$big->quit;
+ok( $node->poll_query_until('postgres', qq{
+		SELECT count(*) FROM bufpool.backend_memory WHERE pid = $big_pid}, '0'),
+	'backend_memory: an exited session has no row');
 
 # -------------------------------------------------------------------------
 # 4. The pool manager is killed (SIGKILL) mid-shrink: a crash-restart,
