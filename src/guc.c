@@ -30,6 +30,7 @@ int			bp_instances = 1;
 int			bp_page_size = 16384;
 bool		bp_numa_interleave = false;
 int			bp_page_cleaners = 1;
+int			bp_buddy_size_kb = 1024;
 
 int			bp_old_blocks_pct = 37;
 int			bp_old_blocks_time = 1000;
@@ -41,6 +42,7 @@ int			bp_lru_scan_depth = 1024;
 bool		bp_page_cleaner_pause = false;
 int			bp_ready_timeout_ms = 10000;
 int			bp_debug_read_lock = 0;
+int			bp_backend_memory_interval_ms = 1000;
 
 void
 bp_guc_init(void)
@@ -92,6 +94,12 @@ bp_guc_init(void)
 							NULL,
 							&bp_page_cleaners, 1, 1, 64,
 							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.buddy_size",
+							"Shared memory set aside for the buddy allocator, for all instances together.",
+							"Split evenly between the instances, rounded down to whole pages per instance.  When it is used up, the buddy allocator takes frames from chunk 0 of the buffer pool.",
+							&bp_buddy_size_kb, 1024, 0, 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.old_blocks_pct",
 							"Percentage of the LRU list used for the old sublist.",
@@ -145,6 +153,13 @@ bp_guc_init(void)
 							"How long a session waits for the pool to be built before it reports an error.",
 							NULL,
 							&bp_ready_timeout_ms, 10000, 0, 600000,
+							PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("bufpool_ext.backend_memory_interval",
+							"Minimum time between two publications of a session's memory-context totals in bufpool.backend_memory.",
+							"0 publishes after every statement.",
+							&bp_backend_memory_interval_ms, 1000, 0, 3600000,
 							PGC_SUSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 

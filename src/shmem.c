@@ -33,6 +33,7 @@
 #include "storage/shmem.h"
 #include "utils/memutils.h"
 
+#include "bufpool_ext/buddy.h"
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/hash.h"
 #include "bufpool_ext/memstat.h"
@@ -85,6 +86,7 @@ bp_shmem_request_hook(void)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(bp_shmem_size());
 	RequestAddinShmemSpace(bp_memstat_shmem_size());
+	RequestAddinShmemSpace(bp_buddy_shmem_size());
 }
 
 static void
@@ -177,6 +179,8 @@ bp_shmem_startup_hook(void)
 			elog(PANIC, "bufpool_ext size arithmetic is inconsistent");
 	}
 	bp_memstat_shmem_init();
+	/* located in every process, initialised only when not found */
+	bp_buddy_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 
 	/* tranche names are process-local: children inherit the postmaster's */
