@@ -21,6 +21,7 @@ extern int	bp_instances;
 extern int	bp_page_size;
 extern bool bp_numa_interleave;
 extern int	bp_page_cleaners;
+extern int	bp_buddy_size_kb;
 
 /* reloadable settings */
 extern int	bp_old_blocks_pct;
