@@ -14,13 +14,19 @@ SELECT string_agg(attname, ', ' ORDER BY attnum) AS columns
 FROM pg_attribute
 WHERE attrelid = 'bufpool.memory_summary_by_thread_by_event_name'::regclass AND attnum > 0;
 
--- the pool's own memory: 4 chunks, their control blocks, 2 page hashes
+-- the pool's own memory: 4 chunks, their control blocks, 2 page hashes;
+-- main shared memory (2 parts) and the 2 buddy regions, counted at start-up
 SELECT event_name, current_count_used,
        current_number_of_bytes_used > 0 AS has_bytes
 FROM bufpool.memory_summary_global_by_event_name
 WHERE event_name IN ('memory/bufpool/shmem', 'memory/bufpool/chunk',
-                     'memory/bufpool/block_control', 'memory/bufpool/page_hash')
+                     'memory/bufpool/block_control', 'memory/bufpool/page_hash',
+                     'memory/bufpool/buddy_pool')
 ORDER BY event_name;
+SELECT current_number_of_bytes_used = pg_size_bytes(current_setting('bufpool_ext.buddy_size'))
+       AS buddy_regions_counted
+FROM bufpool.memory_summary_global_by_event_name
+WHERE event_name = 'memory/bufpool/buddy_pool';
 -- chunk frames + control blocks = the chunk segments' sizes
 SELECT (SELECT sum(current_number_of_bytes_used)
         FROM bufpool.memory_summary_global_by_event_name

@@ -95,6 +95,7 @@ bp_backend_mem_shmem_init(void)
 	if (!found)
 	{
 		memset(BpBackendMem, 0, bp_backend_mem_shmem_size());
+		bp_mem_count_startup("memory/bufpool/shmem", bp_backend_mem_shmem_size());
 		for (i = 0; i < bp_backend_mem_slots; i++)
 			pg_atomic_init_u32(&BpBackendMem[i].changecount, 0);
 	}

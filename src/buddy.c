@@ -63,10 +63,10 @@
  *
  * Accounting (memstat.h), as performance_schema would show it:
  *	 memory/bufpool/buddy_pool	what the buddy pools reserve: each region
- *								(counted once, by the first process that
- *								uses that pool, since the postmaster that
- *								allocates it counts nothing) and every
- *								frame taken (count = top-level blocks);
+ *								(counted at start-up, in the fold row of
+ *								the postmaster and exited processes) and
+ *								every frame taken (count = top-level
+ *								blocks);
  *	 memory/bufpool/buddy		blocks handed out, at their block size
  *								(what the request really takes), when the
  *								caller gives no instrument of its own;
@@ -166,7 +166,6 @@ typedef struct BpBuddyPool
 	int64		used_bytes;		/* block sizes handed out */
 	int64		reserved_bytes; /* region + frames */
 	int			n_frames;		/* slots holding a frame */
-	bool		region_counted; /* region charged to memory/bufpool/buddy_pool */
 
 	/* set at startup */
 	int			instance;
@@ -515,6 +514,8 @@ bp_buddy_shmem_init(void)
 			for (pos = BpBuddy->region_units; pos >= page_units; pos -= page_units)
 				bp_buddy_push(bp, pos - page_units, BpBuddy->top_order);
 			bp->reserved_bytes = (int64) region_bytes;
+			if (region_bytes > 0)
+				bp_mem_count_startup("memory/bufpool/buddy_pool", region_bytes);
 
 			snprintf(name, sizeof(name), "buddy/%d", i);
 			info = bp_alloc_shared_create(name, BP_ALLOC_BUDDY);
@@ -733,7 +734,6 @@ bp_buddy_alloc(int instance, Size size, BpMemKey key, int flags)
 	BpShmAddr	addr;
 	BpBlockNo	unused_frame = BP_INVALID_BLOCK;
 	uint32		unused_slot = 0;
-	bool		count_region = false;
 	bool		took_frame = false;
 
 	bp_buddy_check_loaded();
@@ -768,11 +768,6 @@ bp_buddy_alloc(int instance, Size size, BpMemKey key, int flags)
 		took_frame = true;
 	}
 	addr = bp_buddy_pos_addr(bp, pos);
-	if (unlikely(!bp->region_counted))
-	{
-		bp->region_counted = true;
-		count_region = BpBuddy->region_units > 0;
-	}
 	bp_buddy_update_info(bp);
 	LWLockRelease(&bp->lock.lock);
 
@@ -780,8 +775,6 @@ bp_buddy_alloc(int instance, Size size, BpMemKey key, int flags)
 		bp_mem_alloc(key_buddy_pool, BpBuddy->page_size);
 	if (unlikely(unused_frame != BP_INVALID_BLOCK))
 		bp_buddy_return_frame(bp, unused_frame, unused_slot);
-	if (unlikely(count_region))
-		bp_mem_alloc(key_buddy_pool, (Size) BpBuddy->region_units << BP_BUDDY_MIN_SHIFT);
 	bp_mem_alloc(key, (Size) 1 << (k + BP_BUDDY_MIN_SHIFT));
 	return addr;
 }

@@ -157,25 +157,39 @@ bp_memstat_shmem_init(void)
 	BpMem = ShmemInitStruct("bufpool_ext memstat", size, &found);
 	if (!found)
 	{
-		BpMemKey	k;
-
 		memset(BpMem, 0, size);
 		LWLockInitialize(&BpMem->lock, BpShmem->pool_tranche);
 		BpMem->n_instruments = 1;
 		BpMem->n_procs = MaxBackends + NUM_AUXILIARY_PROCS + max_prepared_xacts;
 		BpMem->reset_epoch = 1;
-		k = bp_mem_register_locked("memory/bufpool/shmem");
-		BpMem->fold[k].count_alloc = 1;
-		BpMem->fold[k].bytes_alloc = (int64) (bp_shmem_size() + size);
-		BpMem->fold[k].high_count = 1;
-		BpMem->fold[k].high_bytes = BpMem->fold[k].bytes_alloc;
-		BpMem->g_high_count[k] = 1;
-		BpMem->g_high_bytes[k] = BpMem->fold[k].bytes_alloc;
+		bp_mem_count_startup("memory/bufpool/shmem", bp_shmem_size() + size);
 	}
 	BpMemResetEpoch = &BpMem->reset_epoch;
 	/* a crash-restart gives every process a fresh start */
 	BpMemMine = NULL;
 	BpMemMyEpoch = 0;
+}
+
+/*
+ * Count an allocation made while shared memory is set up (by the
+ * postmaster, which has no row of its own): it goes to the fold row.
+ * Called only from the shmem startup hook, before any other process
+ * exists, with AddinShmemInitLock held.
+ */
+void
+bp_mem_count_startup(const char *name, Size bytes)
+{
+	BpMemKey	k = bp_mem_register_locked(name);
+	BpMemStat  *f;
+
+	if (k == 0)
+		return;
+	f = &BpMem->fold[k];
+	f->count_alloc++;
+	f->bytes_alloc += (int64) bytes;
+	bp_mem_update_watermarks(f);
+	BpMem->g_high_count[k] = Max(BpMem->g_high_count[k], f->count_alloc - f->count_free);
+	BpMem->g_high_bytes[k] = Max(BpMem->g_high_bytes[k], f->bytes_alloc - f->bytes_free);
 }
 
 /*

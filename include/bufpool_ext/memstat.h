@@ -59,6 +59,7 @@ extern void bp_mem_catch_up(void);
 /* shared memory set-up (called from shmem.c's hooks) */
 extern Size bp_memstat_shmem_size(void);
 extern void bp_memstat_shmem_init(void);
+extern void bp_mem_count_startup(const char *name, Size bytes);
 
 /* memory-context totals of every process (backend_mem.c) */
 extern Size bp_backend_mem_shmem_size(void);
