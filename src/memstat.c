@@ -85,8 +85,9 @@ typedef struct BpMemShared
 	int64		g_high_count[BP_MEM_MAX_INSTRUMENTS];
 	int64		g_low_bytes[BP_MEM_MAX_INSTRUMENTS];
 	int64		g_high_bytes[BP_MEM_MAX_INSTRUMENTS];
-	BpAllocInfo shared_alloc[BP_MEM_MAX_SHARED_ALLOCATORS];
+	int			n_shared_alloc; /* slots for shared allocators */
 	/* then n_procs x (BpMemProcHeader + BpMemStat[BP_MEM_MAX_INSTRUMENTS]) */
+	/* then n_shared_alloc x BpAllocInfo */
 } BpMemShared;
 
 static BpMemShared *BpMem = NULL;
@@ -119,12 +120,33 @@ bp_mem_proc_stats(int procno)
 						  MAXALIGN(sizeof(BpMemProcHeader)));
 }
 
+static int
+bp_mem_procs_wanted(void)
+{
+	return MaxBackends + NUM_AUXILIARY_PROCS + max_prepared_xacts;
+}
+
+/* BP_MEM_MAX_SHARED_ALLOCATORS for the server, one more per process */
+static int
+bp_mem_shared_alloc_wanted(void)
+{
+	return BP_MEM_MAX_SHARED_ALLOCATORS + bp_mem_procs_wanted();
+}
+
+static BpAllocInfo *
+bp_mem_shared_alloc(int i)
+{
+	return (BpAllocInfo *) ((char *) BpMem + MAXALIGN(sizeof(BpMemShared)) +
+							(Size) BpMem->n_procs * bp_mem_proc_stride()) + i;
+}
+
 Size
 bp_memstat_shmem_size(void)
 {
-	return add_size(MAXALIGN(sizeof(BpMemShared)),
-					mul_size(MaxBackends + NUM_AUXILIARY_PROCS + max_prepared_xacts,
-							 bp_mem_proc_stride()));
+	Size		size = add_size(MAXALIGN(sizeof(BpMemShared)),
+								mul_size(bp_mem_procs_wanted(), bp_mem_proc_stride()));
+
+	return add_size(size, mul_size(bp_mem_shared_alloc_wanted(), sizeof(BpAllocInfo)));
 }
 
 /* Find or add an instrument; caller holds the lock (or is alone). */
@@ -160,7 +182,8 @@ bp_memstat_shmem_init(void)
 		memset(BpMem, 0, size);
 		LWLockInitialize(&BpMem->lock, BpShmem->pool_tranche);
 		BpMem->n_instruments = 1;
-		BpMem->n_procs = MaxBackends + NUM_AUXILIARY_PROCS + max_prepared_xacts;
+		BpMem->n_procs = bp_mem_procs_wanted();
+		BpMem->n_shared_alloc = bp_mem_shared_alloc_wanted();
 		BpMem->reset_epoch = 1;
 		bp_mem_count_startup("memory/bufpool/shmem", bp_shmem_size() + size);
 	}
@@ -494,10 +517,10 @@ bp_alloc_shared_create(const char *name, BpAllocKind kind)
 	if (BpMem == NULL)
 		elog(ERROR, "bufpool_ext is not loaded through shared_preload_libraries");
 	LWLockAcquire(&BpMem->lock, LW_EXCLUSIVE);
-	for (i = 0; i < BP_MEM_MAX_SHARED_ALLOCATORS; i++)
-		if (!BpMem->shared_alloc[i].in_use)
+	for (i = 0; i < BpMem->n_shared_alloc; i++)
+		if (!bp_mem_shared_alloc(i)->in_use)
 		{
-			slot = &BpMem->shared_alloc[i];
+			slot = bp_mem_shared_alloc(i);
 			memset(slot, 0, sizeof(BpAllocInfo));
 			strlcpy(slot->name, name, BP_MEM_NAME_LEN);
 			slot->kind = (uint8) kind;
@@ -511,7 +534,7 @@ bp_alloc_shared_create(const char *name, BpAllocKind kind)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many shared allocators to create \"%s\"", name),
-				 errdetail("bufpool_ext keeps at most %d.", BP_MEM_MAX_SHARED_ALLOCATORS)));
+				 errdetail("bufpool_ext keeps at most %d.", BpMem->n_shared_alloc)));
 	return slot;
 }
 
@@ -521,6 +544,13 @@ bp_alloc_shared_drop(BpAllocInfo *info)
 	LWLockAcquire(&BpMem->lock, LW_EXCLUSIVE);
 	info->in_use = false;
 	LWLockRelease(&BpMem->lock);
+}
+
+/* how many shared allocators there can be */
+int
+bp_alloc_shared_max(void)
+{
+	return BpMem->n_shared_alloc;
 }
 
 /*
@@ -535,9 +565,9 @@ bp_alloc_snapshot(BpAllocInfo *out, int max)
 	BpAllocInfo *a;
 
 	LWLockAcquire(&BpMem->lock, LW_SHARED);
-	for (i = 0; i < BP_MEM_MAX_SHARED_ALLOCATORS && n < max; i++)
-		if (BpMem->shared_alloc[i].in_use)
-			out[n++] = BpMem->shared_alloc[i];
+	for (i = 0; i < BpMem->n_shared_alloc && n < max; i++)
+		if (bp_mem_shared_alloc(i)->in_use)
+			out[n++] = *bp_mem_shared_alloc(i);
 	LWLockRelease(&BpMem->lock);
 	for (a = local_allocators; a != NULL && n < max; a = a->next_local)
 		out[n++] = *a;

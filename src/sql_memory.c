@@ -137,13 +137,14 @@ Datum
 bp_sql_heaps(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int			max = BP_MEM_MAX_SHARED_ALLOCATORS + 1024;
+	int			max;
 	BpAllocInfo *all;
 	int			n;
 	int			i;
 
 	bp_check_preloaded();
 	InitMaterializedSRF(fcinfo, 0);
+	max = bp_alloc_shared_max() + 1024;
 	all = palloc(sizeof(BpAllocInfo) * max);
 	n = bp_alloc_snapshot(all, max);
 	for (i = 0; i < n; i++)

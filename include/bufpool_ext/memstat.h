@@ -156,6 +156,7 @@ typedef struct BpAllocInfo
 	struct BpAllocInfo *next_local;	/* local list link (local ones only) */
 } BpAllocInfo;
 
+/* shared allocators of the server; each process may own one more */
 #define BP_MEM_MAX_SHARED_ALLOCATORS 64
 
 extern void bp_alloc_register_local(BpAllocInfo *info, const char *name,
@@ -165,5 +166,6 @@ extern BpAllocInfo *bp_alloc_shared_create(const char *name, BpAllocKind kind);
 extern void bp_alloc_shared_drop(BpAllocInfo *info);
 extern const char *bp_alloc_kind_name(BpAllocKind kind);
 extern int	bp_alloc_snapshot(BpAllocInfo *out, int max);
+extern int	bp_alloc_shared_max(void);
 
 #endif							/* BUFPOOL_EXT_MEMSTAT_H */
