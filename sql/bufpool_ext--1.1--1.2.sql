@@ -157,3 +157,50 @@ REVOKE ALL ON FUNCTION bufpool.heap_test_random(text, int, int) FROM PUBLIC;
 REVOKE ALL ON FUNCTION bufpool.heap_test_blocks(text, int[], int) FROM PUBLIC;
 REVOKE ALL ON FUNCTION bufpool.heap_test_guard(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION bufpool.alloc_bench(text, text, text, bigint) FROM PUBLIC;
+
+-- buddy allocator -------------------------------------------------------------
+
+CREATE FUNCTION bufpool.buddy_stats_srf(
+    OUT page_size int, OUT buffer_pool_instance int,
+    OUT pages_used bigint, OUT pages_free bigint,
+    OUT relocation_ops bigint, OUT relocation_time bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_buddy_stats'
+LANGUAGE C STRICT VOLATILE;
+
+-- INFORMATION_SCHEMA.INNODB_CMPMEM: one row per instance and block size
+-- (64 bytes .. page_size).  Blocks are never relocated (they come from
+-- chunk 0, which a shrink never removes): relocation_ops and
+-- relocation_time are always 0.
+CREATE VIEW bufpool.buddy_stats AS SELECT * FROM bufpool.buddy_stats_srf();
+
+-- superuser-only test and benchmark functions (checked in C)
+CREATE FUNCTION bufpool.buddy_test_alloc(size int, instance int DEFAULT -1)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'bp_sql_buddy_test_alloc'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool.buddy_test_free(addr bigint, size int)
+RETURNS void
+AS 'MODULE_PATHNAME', 'bp_sql_buddy_test_free'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool.buddy_test_random(n_ops int, seed int, max_size int DEFAULT 4096,
+    OUT ops bigint, OUT max_live int, OUT ok boolean, OUT idle_check boolean)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bp_sql_buddy_test_random'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool.buddy_bench(n_ops bigint, size int)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'bp_sql_buddy_bench'
+LANGUAGE C VOLATILE;
+
+REVOKE ALL ON FUNCTION bufpool.buddy_stats_srf() FROM PUBLIC;
+REVOKE ALL ON bufpool.buddy_stats FROM PUBLIC;
+REVOKE ALL ON FUNCTION bufpool.buddy_test_alloc(int, int) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bufpool.buddy_test_free(bigint, int) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bufpool.buddy_test_random(int, int, int) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bufpool.buddy_bench(bigint, int) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bufpool.buddy_stats_srf() TO pg_monitor;
+GRANT SELECT ON bufpool.buddy_stats TO pg_monitor;

@@ -92,6 +92,35 @@ bp_arena_check_magic(const BpArena *arena)
 		elog(ERROR, "bufpool_ext: arena used before bp_arena_init or after bp_arena_destroy");
 }
 
+/*
+ * The key of a memory instrument, remembered by this process: keys never
+ * change for the life of the server, and bp_mem_register takes memstat's
+ * lock exclusively, which allocators made per call (the views' arenas)
+ * should not do every time.
+ */
+#define BP_KEY_CACHE 8
+
+BpMemKey
+bp_alloc_instrument(const char *instrument)
+{
+	static struct
+	{
+		char		name[BP_MEM_NAME_LEN];
+		BpMemKey	key;
+	}			cache[BP_KEY_CACHE];
+	static int	next = 0;
+	int			i;
+
+	for (i = 0; i < BP_KEY_CACHE; i++)
+		if (cache[i].key > 0 && strcmp(cache[i].name, instrument) == 0)
+			return cache[i].key;
+	i = next;
+	cache[i].key = bp_mem_register(instrument);
+	strlcpy(cache[i].name, instrument, BP_MEM_NAME_LEN);
+	next = (next + 1) % BP_KEY_CACHE;
+	return cache[i].key;
+}
+
 /* largest block a shared arena can hold */
 static Size
 bp_arena_shared_max(void)
@@ -130,7 +159,7 @@ bp_arena_init(BpArena *arena, const char *name, bool shared,
 
 	snprintf(instrument, sizeof(instrument), "memory/bufpool/arena/%s", name);
 	memset(arena, 0, sizeof(*arena));
-	arena->key = bp_mem_register(instrument);
+	arena->key = bp_alloc_instrument(instrument);
 	arena->shared = shared;
 	arena->error_on_full = error_on_full;
 	arena->block_size = block_size;

@@ -30,6 +30,7 @@ int			bp_instances = 1;
 int			bp_page_size = 16384;
 bool		bp_numa_interleave = false;
 int			bp_page_cleaners = 1;
+int			bp_buddy_size_kb = 1024;
 
 int			bp_old_blocks_pct = 37;
 int			bp_old_blocks_time = 1000;
@@ -99,6 +100,12 @@ bp_guc_init(void)
 							NULL,
 							&bp_page_cleaners, 1, 1, 64,
 							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.buddy_size",
+							"Shared memory set aside for the buddy allocator, for all instances together.",
+							"Split evenly between the instances, rounded down to whole pages per instance.  When it is used up, the buddy allocator takes frames from chunk 0 of the buffer pool.",
+							&bp_buddy_size_kb, 1024, 0, 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.old_blocks_pct",
 							"Percentage of the LRU list used for the old sublist.",

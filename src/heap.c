@@ -62,6 +62,7 @@
 
 #include "utils/memutils.h"
 
+#include "bufpool_ext/arena.h"
 #include "bufpool_ext/heap.h"
 #include "bufpool_ext/pool.h"
 
@@ -232,7 +233,7 @@ bp_heap_create(const char *name, int type, Size initial)
 				 errdetail("Valid sizes are 1 to %zu bytes.", BP_HEAP_MAX_REQUEST)));
 
 	snprintf(instrument, sizeof(instrument), "memory/bufpool/heap/%s", name);
-	key = bp_mem_register(instrument);
+	key = bp_alloc_instrument(instrument);
 	len = BP_HEAP_BASE_HDR + MAXALIGN(initial);
 	heap = (BpHeap *) bp_heap_get_memory(name, kind, shared, key, &len, &source, &addr);
 	memset(heap, 0, sizeof(BpHeap));

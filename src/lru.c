@@ -295,6 +295,7 @@ bp_lru_init_instance(int instance)
 	inst->lru_len = inst->lru_old_len = 0;
 	inst->flush_head = inst->flush_tail = BP_INVALID_BLOCK;
 	inst->flush_len = 0;
+	inst->memory_len = 0;
 	/* push in reverse so the free list hands out blocks in address order */
 	for (c = inst->n_chunks - 1; c >= 0; c--)
 		for (i = (int64) inst->blocks_per_chunk - 1; i >= 0; i--)
@@ -616,4 +617,170 @@ bp_lru_tail_work(int instance, int target_free, int scan_depth)
 		}
 	}
 	return written;
+}
+
+/* ----------------------------------------------------------------------
+ * Frames for memory use (bp_pool_frame_alloc, buddy.c)
+ * ---------------------------------------------------------------------- */
+
+/* Make block b, ours alone and on no list, a memory block.  Caller holds lru_lock. */
+static void
+bp_lru_mark_memory(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, uint32 tag)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+
+	BP_CHECK_LIST(d, b, BP_LIST_NONE, "taking for memory");
+	d->list = BP_LIST_MEMORY;
+	d->space_id = InvalidOid;
+	d->page_no = tag;
+	d->is_old = false;
+	d->lru_prev = d->lru_next = BP_INVALID_BLOCK;
+	inst->memory_len++;
+}
+
+/*
+ * Take a block of chunk 0 for memory use: InnoDB's buf_block_alloc, as
+ * its buddy allocator does, but only from chunk 0, which a shrink never
+ * removes, so nobody ever has to relocate or withdraw a memory block.
+ * The block keeps one pin (so no tail scan, eviction or withdraw pass
+ * takes it), is not VALID and not in the page hash, and sits on
+ * BP_LIST_MEMORY with page_no = tag.
+ *
+ * Tried in order: a chunk-0 block on the free list; a clean unpinned
+ * chunk-0 block from the LRU tail, evicted; a dirty one, written first.
+ * At most half of chunk 0's blocks may be memory blocks at once.
+ * Returns BP_INVALID_BLOCK with *capped set if that cap is reached, or
+ * with *capped clear if every chunk-0 block is in use.  The caller holds
+ * no lock of the pool.
+ */
+BpBlockNo
+bp_lru_get_memory_block(int instance, uint32 tag, bool *capped)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	uint32		cap = inst->blocks_per_chunk / 2;
+	int			attempt;
+
+	*capped = false;
+	for (attempt = 0; attempt < 8; attempt++)
+	{
+		BpBlockNo  *link;
+		BpBlockNo	b;
+		BpBlockNo	clean = BP_INVALID_BLOCK;
+		BpBlockNo	dirty = BP_INVALID_BLOCK;
+
+		CHECK_FOR_INTERRUPTS();
+		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+		if (inst->memory_len >= cap)
+		{
+			LWLockRelease(&inst->lru_lock.lock);
+			*capped = true;
+			return BP_INVALID_BLOCK;
+		}
+		for (link = &inst->free_head; *link != BP_INVALID_BLOCK;
+			 link = &bp_desc(li, *link)->lru_next)
+		{
+			BpBlockDesc *d;
+
+			b = *link;
+			if (BP_BLOCK_CHUNK(b) != 0)
+				continue;
+			d = bp_desc(li, b);
+			BP_CHECK_LIST(d, b, BP_LIST_FREE, "taking from the free list for memory");
+			*link = d->lru_next;
+			inst->free_len--;
+			d->list = BP_LIST_NONE;
+			pg_atomic_fetch_add_u32(&d->state, BP_REFCOUNT_ONE);
+			bp_lru_mark_memory(inst, li, b, tag);
+			LWLockRelease(&inst->lru_lock.lock);
+			return b;
+		}
+
+		/* no free chunk-0 block: the chunk-0 block nearest the LRU tail */
+		for (b = inst->lru_tail; b != BP_INVALID_BLOCK; b = bp_desc(li, b)->lru_prev)
+		{
+			BpBlockDesc *d = bp_desc(li, b);
+			uint32		st = pg_atomic_read_u32(&d->state);
+
+			if (BP_BLOCK_CHUNK(b) != 0 || BP_STATE_REFCOUNT(st) != 0 ||
+				(st & (BP_BS_IO_READ | BP_BS_IO_WRITE)))
+				continue;
+			if (st & BP_BS_DIRTY)
+			{
+				if (dirty == BP_INVALID_BLOCK &&
+					pg_atomic_compare_exchange_u32(&d->state, &st, st + BP_REFCOUNT_ONE))
+					dirty = b;
+				continue;
+			}
+			if (pg_atomic_compare_exchange_u32(&d->state, &st, st + BP_REFCOUNT_ONE))
+			{
+				clean = b;
+				break;
+			}
+		}
+		LWLockRelease(&inst->lru_lock.lock);
+
+		if (clean != BP_INVALID_BLOCK)
+		{
+			if (dirty != BP_INVALID_BLOCK)
+				pg_atomic_fetch_sub_u32(&bp_desc(li, dirty)->state, BP_REFCOUNT_ONE);
+			if (!bp_lru_evict_pinned(instance, clean))
+			{
+				pg_atomic_fetch_sub_u32(&bp_desc(li, clean)->state, BP_REFCOUNT_ONE);
+				continue;
+			}
+			bp_my_counters(instance)->evicted++;
+			LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+			if (inst->memory_len >= cap)
+			{
+				/* others took frames meanwhile: the block goes back */
+				pg_atomic_fetch_sub_u32(&bp_desc(li, clean)->state, BP_REFCOUNT_ONE);
+				bp_free_push(inst, li, clean);
+				LWLockRelease(&inst->lru_lock.lock);
+				*capped = true;
+				return BP_INVALID_BLOCK;
+			}
+			bp_lru_mark_memory(inst, li, clean, tag);
+			LWLockRelease(&inst->lru_lock.lock);
+			return clean;
+		}
+		if (dirty != BP_INVALID_BLOCK)
+		{
+			/* written, then taken as a clean block on the next attempt */
+			bp_lru_single_page_flush(instance, dirty);
+			continue;
+		}
+		break;
+	}
+	return BP_INVALID_BLOCK;
+}
+
+/*
+ * Give back a memory block: it goes to the free list.  Returns false,
+ * changing nothing, if b is not a memory block with page_no == tag (a
+ * wrong free by the caller).
+ */
+bool
+bp_lru_put_memory_block(int instance, BpBlockNo b, uint32 tag)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockDesc *d;
+
+	if (BP_BLOCK_CHUNK(b) != 0 || BP_BLOCK_IDX(b) >= inst->blocks_per_chunk)
+		return false;
+	d = bp_desc(li, b);
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	if (d->list != BP_LIST_MEMORY || d->page_no != tag)
+	{
+		LWLockRelease(&inst->lru_lock.lock);
+		return false;
+	}
+	d->list = BP_LIST_NONE;
+	d->page_no = 0;
+	inst->memory_len--;
+	pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+	bp_free_push(inst, li, b);
+	LWLockRelease(&inst->lru_lock.lock);
+	return true;
 }

@@ -257,8 +257,14 @@ bp_put_page_row(ReturnSetInfo *rsinfo, int instance, BpBlockNo b, int64 lru_posi
 	int			k = 0;
 	int			j;
 
+	bool		memory = !valid && d->list == BP_LIST_MEMORY;
+	/* a memory block's own pin keeps other code away; it is no fix */
+	uint32		fixes = BP_STATE_REFCOUNT(st) - (memory && BP_STATE_REFCOUNT(st) > 0 ? 1 : 0);
+
 	if (valid)
 		page_state = "FILE_PAGE";
+	else if (memory)
+		page_state = "MEMORY";	/* InnoDB's BUF_BLOCK_MEMORY (buddy.c) */
 	else if (d->list == BP_LIST_FREE)
 		page_state = "NOT_USED";
 	else if (d->list == BP_LIST_LRU && !(st & BP_BS_IO_READ))
@@ -269,7 +275,7 @@ bp_put_page_row(ReturnSetInfo *rsinfo, int instance, BpBlockNo b, int64 lru_posi
 		io_fix = "IO_READ";
 	else if (st & BP_BS_IO_WRITE)
 		io_fix = "IO_WRITE";
-	else if (BP_STATE_REFCOUNT(st) > 0 || (valid && bp_hazard_held(instance, b)))
+	else if (fixes > 0 || (valid && bp_hazard_held(instance, b)))
 		io_fix = "IO_PIN";
 	else
 		io_fix = "IO_NONE";
@@ -294,7 +300,7 @@ bp_put_page_row(ReturnSetInfo *rsinfo, int instance, BpBlockNo b, int64 lru_posi
 		nulls[k++] = true;
 	}
 	values[k++] = Int32GetDatum(d->flush_type);
-	values[k++] = Int32GetDatum((int32) BP_STATE_REFCOUNT(st) +
+	values[k++] = Int32GetDatum((int32) fixes +
 								(has_page ? bp_hazard_count(instance, b) : 0));
 	values[k++] = BoolGetDatum(false);	/* is_hashed: no adaptive hash index */
 	values[k++] = Int64GetDatum((int64) d->newest_lsn);
@@ -386,8 +392,9 @@ bp_sql_lists(PG_FUNCTION_ARGS)
 	for (i = 0; i < BpShmem->n_instances; i++)
 	{
 		BpInstance *inst = &BpShmem->instances[i];
-		const char *names[6] = {"free", "lru", "lru_old", "lru_young", "flush", "withdraw"};
-		int64		len[6];
+		const char *names[7] = {"free", "lru", "lru_old", "lru_young", "flush", "withdraw",
+		"memory"};
+		int64		len[7];
 		int			k;
 
 		LWLockAcquire(&inst->lru_lock.lock, LW_SHARED);
@@ -396,11 +403,12 @@ bp_sql_lists(PG_FUNCTION_ARGS)
 		len[2] = inst->lru_old_len;
 		len[3] = (int64) inst->lru_len - inst->lru_old_len;
 		len[5] = inst->withdraw_len;
+		len[6] = inst->memory_len;
 		LWLockRelease(&inst->lru_lock.lock);
 		LWLockAcquire(&inst->flush_lock.lock, LW_SHARED);
 		len[4] = inst->flush_len;
 		LWLockRelease(&inst->flush_lock.lock);
-		for (k = 0; k < 6; k++)
+		for (k = 0; k < 7; k++)
 		{
 			Datum		values[4];
 			bool		nulls[4] = {0};

@@ -67,6 +67,9 @@ typedef struct BpArena
 	char		name[BP_ARENA_NAME_LEN];
 } BpArena;
 
+/* key of memory instrument "memory/bufpool/..." (cached per process) */
+extern BpMemKey bp_alloc_instrument(const char *instrument);
+
 /* create (in memory the caller provides: local, or shared for shared) */
 extern void bp_arena_init(BpArena *arena, const char *name, bool shared,
 						  Size block_size, Size max_capacity, bool error_on_full);

@@ -21,6 +21,7 @@ extern int	bp_instances;
 extern int	bp_page_size;
 extern bool bp_numa_interleave;
 extern int	bp_page_cleaners;
+extern int	bp_buddy_size_kb;
 
 /* reloadable settings */
 extern int	bp_old_blocks_pct;
@@ -33,6 +34,7 @@ extern int	bp_lru_scan_depth;
 extern bool bp_page_cleaner_pause;
 extern int	bp_ready_timeout_ms;
 extern int	bp_debug_read_lock;
+extern int	bp_backend_memory_interval_ms;
 
 extern void bp_guc_init(void);
 

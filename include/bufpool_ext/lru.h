@@ -26,6 +26,10 @@ extern void bp_lru_return_free_block(int instance, BpBlockNo b);
 extern bool bp_lru_evict_pinned(int instance, BpBlockNo b);
 extern int	bp_lru_tail_work(int instance, int target_free, int scan_depth);
 
+/* frames for memory use (buddy.c); caller holds no pool lock */
+extern BpBlockNo bp_lru_get_memory_block(int instance, uint32 tag, bool *capped);
+extern bool bp_lru_put_memory_block(int instance, BpBlockNo b, uint32 tag);
+
 /*
  * InnoDB's throttle: a young block is moved to the head again only once
  * it has drifted about a quarter of the young part toward the tail, so

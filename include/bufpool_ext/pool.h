@@ -86,8 +86,20 @@ typedef enum BpListKind
 	BP_LIST_NONE = 0,			/* owned by one process (being read in) */
 	BP_LIST_FREE,
 	BP_LIST_LRU,
-	BP_LIST_WITHDRAW			/* in a chunk a shrink is removing */
+	BP_LIST_WITHDRAW,			/* in a chunk a shrink is removing */
+	BP_LIST_MEMORY				/* a frame used as memory (buddy.c), chunk 0 only,
+								 * pinned; InnoDB's BUF_BLOCK_MEMORY */
 } BpListKind;
+
+/*
+ * page_no of a BP_LIST_MEMORY block says who holds it (space_id is
+ * InvalidOid): a frame of bp_pool_frame_alloc, or a frame of the buddy
+ * allocator with its slot number in the low bits.  Written by the
+ * process that owns the block.
+ */
+#define BP_MEMORY_TAG_FRAME		0xFFFFFFFFU
+#define BP_MEMORY_TAG_BUDDY		0xFFF00000U
+#define BP_MEMORY_TAG_IS_BUDDY(t) (((t) & 0xFFF00000U) == BP_MEMORY_TAG_BUDDY && (t) != BP_MEMORY_TAG_FRAME)
 
 /* How the last write of a block was started (INNODB_BUFFER_PAGE.flush_type). */
 typedef enum BpFlushType
@@ -201,6 +213,7 @@ typedef struct BpInstance
 	uint32		lru_len;
 	uint32		lru_old_len;
 	uint32		freed_page_clock;
+	uint32		memory_len;		/* blocks on BP_LIST_MEMORY (chunk 0 only) */
 
 	/*
 	 * Shrink: chunks >= withdraw_from are being removed; their free
