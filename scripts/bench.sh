@@ -24,7 +24,8 @@
 #
 # Then the online-resize benchmark runs on a server of its own
 # (scripts/bench_resize.sh, bench/results/resize.md; its BPX_RESIZE_*
-# settings are described there).
+# settings are described there), and the allocator benchmark
+# (scripts/bench_alloc.sh, bench/results/alloc.md; BPX_ALLOC_*).
 #
 #   BPX_BENCH_PORT        port / socket number (default 5487)
 #   BPX_BENCH_SECONDS     target seconds per run (default 2)
@@ -296,3 +297,6 @@ log "results written to $RESULTS (benchmark time ${ELAPSED} s)"
 # The online-resize benchmark starts its own server: stop this one first.
 stop_server
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_resize.sh"
+
+# ---------------------------------------------------------------- allocators
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_alloc.sh"

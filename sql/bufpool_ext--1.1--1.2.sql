@@ -94,6 +94,70 @@ REVOKE ALL ON FUNCTION bufpool.backend_memory_srf() FROM PUBLIC;
 REVOKE ALL ON bufpool.backend_memory FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bufpool.backend_memory_srf() TO pg_monitor;
 GRANT SELECT ON bufpool.backend_memory TO pg_monitor;
+
+-- arena and heap allocators
+-- Test and benchmark functions of src/arena.c and src/heap.c (src/sql_alloc.c);
+-- all superuser-only, checked in C.
+
+CREATE FUNCTION bufpool.arena_test_random(n_ops int, seed int, block_size int,
+    max_capacity bigint DEFAULT 0, max_align int DEFAULT 8, shared boolean DEFAULT false,
+    OUT allocs bigint, OUT nulls bigint, OUT blocks int, OUT reserved bigint,
+    OUT used bigint, OUT invariants_ok boolean, OUT failure text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bp_sql_arena_test_random'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool.arena_test_blocks(block_size int, sizes int[],
+    action text DEFAULT 'none', shared boolean DEFAULT false,
+    OUT block_no int, OUT size bigint, OUT big boolean, OUT used bigint,
+    OUT next_block_size bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_arena_test_blocks'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool.arena_test_capacity(block_size int, max_capacity bigint,
+    alloc_size int, n_allocs int, error_on_full boolean DEFAULT true,
+    OUT allocs bigint, OUT got_null boolean, OUT blocks int, OUT reserved bigint,
+    OUT used bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bp_sql_arena_test_capacity'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool.heap_test_random(type text, n_ops int, seed int,
+    OUT allocs bigint, OUT frees bigint, OUT mark_frees bigint, OUT blocks int,
+    OUT reserved bigint, OUT used bigint, OUT invariants_ok boolean, OUT failure text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bp_sql_heap_test_random'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool.heap_test_blocks(type text, sizes int[], free_top int DEFAULT 0,
+    OUT block_no int, OUT len bigint, OUT capacity bigint, OUT source text,
+    OUT used bigint, OUT blocks int)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_heap_test_blocks'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool.heap_test_guard(which text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'bp_sql_heap_test_guard'
+LANGUAGE C VOLATILE;
+
+-- benchmark loop: ns per allocation, peak bytes held vs requested (make bench)
+CREATE FUNCTION bufpool.alloc_bench(allocator text, pattern text, size_spec text,
+    n_ops bigint, OUT ns_per_op float8, OUT reserved bigint, OUT requested bigint,
+    OUT reserved_per_requested float8)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bp_sql_alloc_bench'
+LANGUAGE C VOLATILE;
+
+REVOKE ALL ON FUNCTION bufpool.arena_test_random(int, int, int, bigint, int, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bufpool.arena_test_blocks(int, int[], text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bufpool.arena_test_capacity(int, bigint, int, int, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bufpool.heap_test_random(text, int, int) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bufpool.heap_test_blocks(text, int[], int) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bufpool.heap_test_guard(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bufpool.alloc_bench(text, text, text, bigint) FROM PUBLIC;
+
 -- buddy allocator -------------------------------------------------------------
 
 CREATE FUNCTION bufpool.buddy_stats_srf(

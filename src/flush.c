@@ -17,6 +17,13 @@
  * stays dirty and keeps its place (its old oldest_lsn is conservative).
  * A failed write leaves the block dirty, so nothing is lost.
  *
+ * A batch's array of pinned blocks comes from a BUFFER heap of the
+ * process (src/heap.c), created at its first batch: the heap's top is
+ * marked at the start and freed back to at the end, on error too, so a
+ * large batch (an array of half a page or more) borrows a buffer-pool
+ * frame for its duration instead of growing the process's memory (an
+ * array larger than a page gets an exact malloc'd block).
+ *
  * IDENTIFICATION
  *	  src/flush.c
  *
@@ -29,9 +36,11 @@
 #include "utils/memutils.h"
 
 #include "bufpool_ext/flush.h"
+#include "bufpool_ext/heap.h"
 #include "bufpool_ext/space.h"
 
 static char *write_buf = NULL;
+static BpHeap *flush_heap = NULL;	/* batch arrays, see above */
 
 /* Take a block off the flush list.  Caller holds flush_lock exclusively. */
 void
@@ -186,6 +195,7 @@ bp_flush_list_batch(int instance, int64 max_pages, uint32 space_id)
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
 	BpBlockNo  *batch;
+	BpHeapMark	mark;
 	int64		n = 0;
 	int64		i;
 	volatile int64 written = 0;
@@ -198,7 +208,10 @@ bp_flush_list_batch(int instance, int64 max_pages, uint32 space_id)
 	LWLockRelease(&inst->flush_lock.lock);
 	if (max_pages == 0)
 		return 0;
-	batch = palloc(sizeof(BpBlockNo) * max_pages);
+	if (flush_heap == NULL)
+		flush_heap = bp_heap_create("flush_batch", BP_HEAP_BUFFER, 0);
+	mark = bp_heap_get_top(flush_heap);
+	batch = bp_heap_alloc(flush_heap, sizeof(BpBlockNo) * max_pages);
 
 	/*
 	 * Dirty blocks cannot be evicted, but a block of a space being dropped
@@ -238,10 +251,11 @@ bp_flush_list_batch(int instance, int64 max_pages, uint32 space_id)
 		for (i = 0; i < n; i++)
 			if (batch[i] != BP_INVALID_BLOCK)
 				pg_atomic_fetch_sub_u32(&bp_desc(li, batch[i])->state, BP_REFCOUNT_ONE);
+		bp_heap_free_to_mark(flush_heap, mark);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	pfree(batch);
+	bp_heap_free_to_mark(flush_heap, mark);
 	return written;
 }
 

@@ -22,6 +22,10 @@
  * Each process keeps its own small cache of open files (fd.c virtual
  * file descriptors), and the set of spaces it wrote since its last sync.
  *
+ * Loading and saving the registry build their copy of the entries in a
+ * local arena (src/arena.c) made for the call and destroyed at its end,
+ * or by the memory context's reset callback after an ERROR.
+ *
  * IDENTIFICATION
  *	  src/space.c
  *
@@ -39,12 +43,14 @@
 #include "port/pg_crc32c.h"
 #include "storage/fd.h"
 
+#include "bufpool_ext/arena.h"
 #include "bufpool_ext/space.h"
 
 #define BP_REGISTRY_MAGIC	0x42505352	/* "BPSR" */
 #define BP_REGISTRY_VERSION	1
 #define BP_MAX_SPACE_PAGES	((int64) 0x7FFFFFFF)
 #define BP_FD_CACHE			64
+#define BP_REGISTRY_ARENA_BLOCK	8192
 
 typedef struct BpRegistryHeader
 {
@@ -89,8 +95,9 @@ bp_space_save_registry(void)
 	int			fd;
 	char		tmp[MAXPGPATH];
 	Size		body;
+	BpArena    *arena = bp_arena_create_scoped("space_registry", BP_REGISTRY_ARENA_BLOCK);
 
-	entries = palloc0(sizeof(BpSpaceEntry) * BP_MAX_SPACES);
+	entries = bp_arena_alloc(arena, sizeof(BpSpaceEntry) * BP_MAX_SPACES);
 	for (i = 0; i < BP_MAX_SPACES; i++)
 		if (BpShmem->spaces[i].state != BP_SPACE_UNUSED)
 			entries[n++] = BpShmem->spaces[i];
@@ -130,7 +137,7 @@ bp_space_save_registry(void)
 				 errmsg("could not fsync file \"%s\": %m", tmp)));
 	CloseTransientFile(fd);
 	durable_rename(tmp, BP_REGISTRY_FILE, ERROR);
-	pfree(entries);
+	bp_arena_destroy(arena);
 }
 
 /*
@@ -147,6 +154,7 @@ bp_space_load_registry(void)
 	int			fd;
 	uint32		i;
 	bool		changed = false;
+	BpArena    *arena;
 
 	if (MakePGDirectory(BP_DIR) < 0 && errno != EEXIST)
 		ereport(ERROR,
@@ -174,7 +182,8 @@ bp_space_load_registry(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("file \"%s\" is not a bufpool_ext space registry", BP_REGISTRY_FILE)));
-	entries = palloc0(sizeof(BpSpaceEntry) * Max(hdr.n_entries, 1));
+	arena = bp_arena_create_scoped("space_registry", BP_REGISTRY_ARENA_BLOCK);
+	entries = bp_arena_alloc(arena, sizeof(BpSpaceEntry) * Max(hdr.n_entries, 1));
 	if (read(fd, entries, sizeof(BpSpaceEntry) * hdr.n_entries) != (ssize_t) (sizeof(BpSpaceEntry) * hdr.n_entries) ||
 		read(fd, &stored, sizeof(stored)) != sizeof(stored))
 		ereport(ERROR,
@@ -218,7 +227,7 @@ bp_space_load_registry(void)
 		e->name[NAMEDATALEN - 1] = '\0';
 		BpShmem->spaces[i] = *e;
 	}
-	pfree(entries);
+	bp_arena_destroy(arena);
 	if (changed)
 		bp_space_save_registry();
 }

@@ -10,6 +10,10 @@
  * previous read of the view by anyone, as InnoDB's are since the previous
  * printout; the previous read is kept per instance under rate_mutex.
  *
+ * The snapshots a call builds (registry copy, LRU order, counts) come
+ * from one local arena per call (src/arena.c), destroyed at the end of
+ * the call, or by its memory context's reset callback after an ERROR.
+ *
  * IDENTIFICATION
  *	  src/sql_views.c
  *
@@ -23,9 +27,13 @@
 #include "utils/builtins.h"
 #include "utils/tuplestore.h"
 
+#include "bufpool_ext/arena.h"
 #include "bufpool_ext/pool.h"
 #include "bufpool_ext/space.h"
 #include "bufpool_ext/sql.h"
+
+/* first block of a view call's arena; the registry copy gets its own */
+#define BP_VIEW_ARENA_BLOCK 8192
 
 PG_FUNCTION_INFO_V1(bp_sql_spaces);
 PG_FUNCTION_INFO_V1(bp_sql_stats);
@@ -52,13 +60,15 @@ bp_sum_counters(int instance, BpCounters *out)
 	}
 }
 
-/* Registry snapshot: copy of every used entry. */
+/* Registry snapshot: copy of every used entry, in the call's arena. */
 static int
-bp_registry_snapshot(BpSpaceEntry *out)
+bp_registry_snapshot(BpArena *arena, BpSpaceEntry **outp)
 {
+	BpSpaceEntry *out = bp_arena_alloc(arena, sizeof(BpSpaceEntry) * BP_MAX_SPACES);
 	int			n = 0;
 	int			i;
 
+	*outp = out;
 	LWLockAcquire(&BpShmem->space_lock.lock, LW_SHARED);
 	for (i = 0; i < BP_MAX_SPACES; i++)
 		if (BpShmem->spaces[i].state != BP_SPACE_UNUSED)
@@ -71,6 +81,7 @@ Datum
 bp_sql_spaces(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	BpArena    *arena;
 	BpSpaceEntry *entries;
 	int64	   *in_pool;
 	int			n;
@@ -78,9 +89,10 @@ bp_sql_spaces(PG_FUNCTION_ARGS)
 
 	bp_ensure_attached();
 	InitMaterializedSRF(fcinfo, 0);
-	entries = palloc(sizeof(BpSpaceEntry) * BP_MAX_SPACES);
-	n = bp_registry_snapshot(entries);
-	in_pool = palloc0(sizeof(int64) * Max(n, 1));
+	arena = bp_arena_create_scoped("sql_views", BP_VIEW_ARENA_BLOCK);
+	n = bp_registry_snapshot(arena, &entries);
+	in_pool = bp_arena_alloc(arena, sizeof(int64) * Max(n, 1));
+	memset(in_pool, 0, sizeof(int64) * Max(n, 1));
 
 	/* one pass over the pool counts pages of every space */
 	for (i = 0; i < BpShmem->n_instances; i++)
@@ -126,6 +138,7 @@ bp_sql_spaces(PG_FUNCTION_ARGS)
 		values[7] = Int64GetDatum(in_pool[i]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	bp_arena_destroy(arena);
 	return (Datum) 0;
 }
 
@@ -320,14 +333,15 @@ bp_sql_pages(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	bool		lru_order = PG_GETARG_BOOL(0);
+	BpArena    *arena;
 	BpSpaceEntry *reg;
 	int			n_reg;
 	int			i;
 
 	bp_ensure_attached();
 	InitMaterializedSRF(fcinfo, 0);
-	reg = palloc(sizeof(BpSpaceEntry) * BP_MAX_SPACES);
-	n_reg = bp_registry_snapshot(reg);
+	arena = bp_arena_create_scoped("sql_views", BP_VIEW_ARENA_BLOCK);
+	n_reg = bp_registry_snapshot(arena, &reg);
 
 	for (i = 0; i < BpShmem->n_instances; i++)
 	{
@@ -342,14 +356,13 @@ bp_sql_pages(PG_FUNCTION_ARGS)
 			BpBlockNo	b;
 
 			LWLockAcquire(&inst->lru_lock.lock, LW_SHARED);
-			order = palloc(sizeof(BpBlockNo) * (inst->lru_len + 1));
+			order = bp_arena_alloc(arena, sizeof(BpBlockNo) * (inst->lru_len + 1));
 			for (b = inst->lru_head; b != BP_INVALID_BLOCK && n <= inst->lru_len;
 				 b = bp_desc(li, b)->lru_next)
 				order[n++] = b;
 			LWLockRelease(&inst->lru_lock.lock);
 			for (j = 0; j < n; j++)
 				bp_put_page_row(rsinfo, i, order[j], j, reg, n_reg);
-			pfree(order);
 		}
 		else
 		{
@@ -364,6 +377,7 @@ bp_sql_pages(PG_FUNCTION_ARGS)
 			}
 		}
 	}
+	bp_arena_destroy(arena);
 	return (Datum) 0;
 }
 

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Allocator benchmark of bufpool_ext: the arena (src/arena.c) and the heap
+# (src/heap.c) against malloc and palloc (an AllocSet context), in C loops
+# (bufpool.alloc_bench, src/sql_alloc.c).  Run by scripts/bench.sh after
+# the resize part, or alone:  BPX_SKIP_BUILD=1 bash scripts/bench_alloc.sh
+#
+# Starts a throwaway cluster under tmp/bench_alloc (port $BPX_ALLOC_PORT,
+# socket in /tmp, no TCP) with a 32 MB pool, then for every allocator x
+# pattern x size runs bufpool.alloc_bench BPX_ALLOC_REPS times, the
+# repetitions interleaved (each repetition runs every case once, so a slow
+# spell of the machine does not land on one allocator only), and keeps
+# the median.
+#
+#   patterns  pairs      allocate, then free at once (the arena cannot
+#                        free: its "free" is a no-op and it is cleared for
+#                        reuse every 1024 allocations)
+#             batch1024  1024 allocations, then free them all / reset
+#   sizes     16, 4096, uniform16-1024 (fixed-seed sizes made before timing)
+#
+# The targets of the issue are printed as PASS/FAIL next to the figures:
+# the arena at least 3x faster than palloc, the heap no slower than palloc.
+#
+# Tables go to stdout and, with every run and the machine, to
+# bench/results/alloc.md.  The server is stopped on exit.
+#
+#   BPX_ALLOC_PORT   port / socket number (default 5485)
+#   BPX_ALLOC_REPS   repetitions of each measurement (default 3)
+#   BPX_ALLOC_OPS    allocations per run (default 2000000)
+#   BPX_SKIP_BUILD=1 do not run deps/build/install first
+set -euo pipefail
+# shellcheck source=scripts/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+PORT="${BPX_ALLOC_PORT:-5485}"
+REPS="${BPX_ALLOC_REPS:-3}"
+N_OPS="${BPX_ALLOC_OPS:-2000000}"
+ALLOCATORS=(arena heap malloc palloc)
+PATTERNS=(pairs batch1024)
+SIZES=(16 4096 uniform16-1024)
+# targets of the issue
+ARENA_VS_PALLOC_MIN=3.0
+HEAP_VS_PALLOC_MIN=1.0
+RESULTS_DIR="$REPO/bench/results"
+RESULTS="$RESULTS_DIR/alloc.md"
+
+if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
+    bash "$REPO/scripts/build.sh"
+fi
+
+BENCH=$(pick_scratch_dir "$REPO/tmp/bench_alloc" /tmp/bufpool_ext-bench-alloc)
+# shellcheck source=scripts/bench_server.sh
+. "$REPO/scripts/bench_server.sh"
+
+q() { psql_q -c "$1" || { server_log_tail; die "failed: $1"; }; }
+
+log "initdb $DATA"
+as_pg_in "$BENCH" "$PGBIN/initdb" -D "$DATA" -U postgres -A trust \
+    --no-locale -E UTF8 >"$BENCH/initdb.log" 2>&1 ||
+    { cat "$BENCH/initdb.log" >&2; die "initdb failed"; }
+as_pg_in "$BENCH" tee "$DATA/bufpool_bench_alloc.conf" >/dev/null <<EOF
+# Written by scripts/bench_alloc.sh.
+shared_preload_libraries = 'bufpool_ext'
+port = $PORT
+listen_addresses = ''
+unix_socket_directories = '/tmp'
+logging_collector = off
+max_parallel_workers_per_gather = 0
+autovacuum = off
+fsync = off
+bufpool_ext.page_size = 8192
+bufpool_ext.size = '32MB'
+bufpool_ext.chunk_size = '8MB'
+bufpool_ext.page_cleaner_pause = on
+EOF
+as_pg_in "$BENCH" sh -c "printf '\n# added by scripts/bench_alloc.sh\ninclude = '\''bufpool_bench_alloc.conf'\''\n' >> '$DATA/postgresql.conf'"
+
+log "starting the server (port $PORT, log: $LOGFILE)"
+if ! as_pg_in "$BENCH" "${PG_CTL[@]}" -l "$LOGFILE" -w -t 120 start >/dev/null; then
+    server_log_tail
+    die "the benchmark server did not start"
+fi
+q "CREATE EXTENSION bufpool_ext;" >/dev/null
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+T0=$SECONDS
+declare -A NS RATIO RAW
+for ((r = 1; r <= REPS; r++)); do
+    log "repetition $r of $REPS"
+    for s in "${SIZES[@]}"; do
+        for p in "${PATTERNS[@]}"; do
+            for a in "${ALLOCATORS[@]}"; do
+                out=$(q "SELECT round(ns_per_op::numeric, 3) || ' ' || round(reserved_per_requested::numeric, 3)
+                         FROM bufpool.alloc_bench('$a', '$p', '$s', $N_OPS);")
+                k="$s|$p|$a"
+                RAW[$k]="${RAW[$k]:-}${RAW[$k]:+ }${out%% *}"
+                RATIO[$k]=${out##* }
+            done
+        done
+    done
+done
+ELAPSED=$((SECONDS - T0))
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+ROWS=()
+RAWROWS=()
+TARGETS=()
+for s in "${SIZES[@]}"; do
+    for p in "${PATTERNS[@]}"; do
+        for a in "${ALLOCATORS[@]}"; do
+            k="$s|$p|$a"
+            # shellcheck disable=SC2086  # split the list of figures
+            NS[$k]=$(median ${RAW[$k]})
+            RAWROWS+=("| $s | $p | $a | ${RAW[$k]} | ${NS[$k]} |")
+        done
+        ROWS+=("$(awk -v s="$s" -v p="$p" \
+            -v ar="${NS[$s|$p|arena]}" -v he="${NS[$s|$p|heap]}" \
+            -v ma="${NS[$s|$p|malloc]}" -v pa="${NS[$s|$p|palloc]}" \
+            -v rar="${RATIO[$s|$p|arena]}" -v rhe="${RATIO[$s|$p|heap]}" \
+            -v rma="${RATIO[$s|$p|malloc]}" -v rpa="${RATIO[$s|$p|palloc]}" 'BEGIN {
+                printf "| %s | %s | %.1f | %.1f | %.1f | %.1f | %.2fx | %.2fx | %.2fx | %.2fx | %s / %s / %s / %s |",
+                    s, p, ar, he, ma, pa, pa / ar, pa / he, ma / ar, ma / he, rar, rhe, rma, rpa }')")
+        TARGETS+=("$(awk -v s="$s" -v p="$p" -v ar="${NS[$s|$p|arena]}" -v he="${NS[$s|$p|heap]}" \
+            -v pa="${NS[$s|$p|palloc]}" -v amin="$ARENA_VS_PALLOC_MIN" -v hmin="$HEAP_VS_PALLOC_MIN" 'BEGIN {
+                x = pa / ar; y = pa / he;
+                printf "| %s | %s | %.2fx %s | %.2fx %s |", s, p,
+                    x, (x >= amin ? "PASS" : "FAIL"), y, (y >= hmin ? "PASS" : "FAIL") }')")
+    done
+done
+
+HEADER="| size | pattern | arena ns/op | heap ns/op | malloc ns/op | palloc ns/op | arena vs palloc | heap vs palloc | arena vs malloc | heap vs malloc | reserved/requested (arena / heap / malloc / palloc) |
+|---|---|---|---|---|---|---|---|---|---|---|"
+TABLE=$(printf '%s\n' "$HEADER" "${ROWS[@]}")
+THEADER="| size | pattern | arena speed-up over palloc (target >= ${ARENA_VS_PALLOC_MIN}x) | heap speed-up over palloc (target >= ${HEAP_VS_PALLOC_MIN}x) |
+|---|---|---|---|"
+TTABLE=$(printf '%s\n' "$THEADER" "${TARGETS[@]}")
+
+echo
+echo "$TABLE"
+echo
+echo "$TTABLE"
+echo
+
+mkdir -p "$RESULTS_DIR"
+cat >"$RESULTS" <<EOF
+# Allocators: arena and heap against malloc and palloc
+
+Written by \`make bench\` (scripts/bench_alloc.sh) on $(date -u '+%Y-%m-%d %H:%M UTC').
+
+$(machine_md)
+- Load average (1, 5, 15 min) when the measurements began: $LOAD_BEFORE; when they ended: $LOAD_AFTER (this benchmark alone keeps 1 process busy; more means something else ran)
+
+## What is measured
+
+\`bufpool.alloc_bench(allocator, pattern, size_spec, n_ops)\` (src/sql_alloc.c)
+runs n_ops = $N_OPS allocations in a C loop in one backend and reports
+nanoseconds per allocation, its free (or its share of the free-all /
+reset) included. Each allocation's first byte is written. Sizes are
+taken in turn from 4096 sizes made before the clock starts (fixed size,
+or uniform in 16..1024 from a fixed-seed PRNG).
+
+- **arena**: a local arena (8 kB first block); \`pairs\`: the free is a
+  no-op and the arena is cleared for reuse (\`bp_arena_clear_for_reuse\`)
+  every 1024 allocations; \`batch1024\`: the same.
+- **heap**: a DYNAMIC heap; \`pairs\`: \`bp_heap_free_top\` after each
+  allocation; \`batch1024\`: \`bp_heap_empty\` after 1024.
+- **malloc**: glibc malloc / free; \`batch1024\`: 1024 frees.
+- **palloc**: a fresh AllocSet context (ALLOCSET_DEFAULT_SIZES);
+  \`pairs\`: pfree; \`batch1024\`: MemoryContextReset.
+
+"vs palloc" is palloc's ns/op divided by the allocator's (2.00x = twice
+as fast). reserved/requested: an untimed pass of
+min(n_ops, 16384) allocations records the most bytes the allocator held
+(arena/heap: bytes in blocks; palloc: MemoryContextMemAllocated; malloc:
+malloc_usable_size + 8 per live chunk) and the most bytes requested and
+still live at the same points (one allocation for pairs, except the
+arena, whose allocations live until it is cleared; 1024 for batch1024).
+Each figure is the median of $REPS runs. Total run time: ${ELAPSED} s.
+
+## Results
+
+$TABLE
+
+## Targets of the issue
+
+$TTABLE
+
+## Every run (ns/op, in run order)
+
+| size | pattern | allocator | runs | median |
+|---|---|---|---|---|
+$(printf '%s\n' "${RAWROWS[@]}")
+EOF
+log "results written to $RESULTS (benchmark time ${ELAPSED} s)"
