@@ -4,6 +4,21 @@
 SET client_min_messages = error;
 CREATE EXTENSION IF NOT EXISTS bufpool_ext;
 RESET client_min_messages;
+-- Other processes keep their memory-context lines (backend_memory_contexts)
+-- on buddy memory: turn that off so this test sees the buddy pools as they
+-- start, and wait until every process has given its arena back.
+ALTER SYSTEM SET bufpool_ext.backend_memory_contexts = off;
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.3);
+DO $$
+BEGIN
+    FOR i IN 1 .. 300 LOOP
+        EXIT WHEN NOT EXISTS (SELECT 1 FROM bufpool.heaps WHERE name = 'backend_memory');
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END
+$$;
+SELECT count(*) AS context_arenas FROM bufpool.heaps WHERE name = 'backend_memory';
 
 -- DYNAMIC: first block 64 B, each next twice the previous, capped at 8000 B;
 -- a larger request gets a block of exactly its size
@@ -110,3 +125,6 @@ REVOKE ALL ON FUNCTION bufpool.heap_test_random(text, int, int),
     bufpool.heap_test_guard(text) FROM bp_heap_plain;
 REVOKE USAGE ON SCHEMA bufpool FROM bp_heap_plain;
 DROP ROLE bp_heap_plain;
+-- memory-context lines on again
+ALTER SYSTEM RESET bufpool_ext.backend_memory_contexts;
+SELECT pg_reload_conf();

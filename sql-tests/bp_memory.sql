@@ -153,6 +153,18 @@ FROM bufpool.backend_memory WHERE pid = pg_backend_pid();
 SELECT count(DISTINCT backend_type) >= 3 AS workers_publish
 FROM bufpool.backend_memory
 WHERE backend_type IN ('bufpool_ext pool manager', 'bufpool_ext page cleaner', 'client backend');
+-- backend_memory_contexts: TopMemoryContext's own memory, then its children
+SELECT count(*) FILTER (WHERE depth = 0 AND context = 'TopMemoryContext') AS top,
+       bool_or(context = 'CacheMemoryContext' AND depth = 1) AS cache,
+       bool_and(used_bytes + free_bytes = total_bytes AND contexts >= 1) AS sane,
+       bool_or(truncated) AS truncated
+FROM bufpool.backend_memory_contexts WHERE pid = pg_backend_pid();
+-- the lines live in this session's shared arena, on buddy memory
+SELECT type, is_shared, blocks > 0 AS has_blocks, bytes_used > 0 AS used
+FROM bufpool.heaps WHERE name = 'backend_memory' AND owner_pid = pg_backend_pid();
+SELECT current_count_used > 0 AS arena_blocks_counted
+FROM bufpool.memory_summary_global_by_event_name
+WHERE event_name = 'memory/bufpool/arena/backend_memory';
 SET bufpool_ext.backend_memory_interval = -1;
 SET bufpool_ext.backend_memory_interval = '2h';
 
@@ -171,6 +183,7 @@ SELECT count(*) FROM bufpool.memory_global_by_current_bytes;
 SELECT count(*) FROM bufpool.memory_global_total;
 SELECT count(*) FROM bufpool.heaps;
 SELECT count(*) FROM bufpool.backend_memory;
+SELECT count(*) FROM bufpool.backend_memory_contexts;
 SELECT bufpool.memory_summary_reset();
 RESET ROLE;
 SET ROLE bp_mem_monitor;
@@ -178,8 +191,9 @@ SELECT count(*) > 0 AS sees_global FROM bufpool.memory_summary_global_by_event_n
 SELECT count(*) > 0 AS sees_threads FROM bufpool.memory_summary_by_thread_by_event_name;
 SELECT count(*) > 0 AS sees_sys FROM bufpool.memory_global_by_current_bytes;
 SELECT count(*) AS total_rows FROM bufpool.memory_global_total;
-SELECT count(*) >= 0 AS sees_heaps FROM bufpool.heaps;
+SELECT count(*) > 0 AS sees_heaps FROM bufpool.heaps;
 SELECT count(*) > 0 AS sees_backends FROM bufpool.backend_memory;
+SELECT count(*) > 0 AS sees_contexts FROM bufpool.backend_memory_contexts;
 SELECT bufpool.memory_summary_reset();
 RESET ROLE;
 -- EXECUTE granted by mistake is not enough: the function checks in C

@@ -15,3 +15,16 @@ SELECT count(*) AS resizes_remembered FROM bufpool.resize_status;
 -- privileges of the new objects
 SELECT has_function_privilege('public', 'bufpool.resize(text, boolean)', 'execute') AS public_resize,
        has_table_privilege('pg_monitor', 'bufpool.resize_status', 'select') AS monitor_status;
+-- and on to 1.2: allocators and memory accounting
+ALTER EXTENSION bufpool_ext UPDATE TO '1.2';
+SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
+SELECT count(*) AS memory_views FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'bufpool' AND c.relname IN ('memory_summary_global_by_event_name',
+    'memory_summary_by_thread_by_event_name', 'memory_global_by_current_bytes',
+    'memory_global_total', 'heaps', 'buddy_stats', 'backend_memory', 'backend_memory_contexts');
+-- accounting went on through DROP/CREATE EXTENSION: it lives in shared memory
+SELECT current_count_used > 0 AS chunks_counted
+FROM bufpool.memory_summary_global_by_event_name WHERE event_name = 'memory/bufpool/chunk';
+SELECT has_function_privilege('public', 'bufpool.memory_summary_reset()', 'execute') AS public_reset,
+       has_table_privilege('pg_monitor', 'bufpool.memory_summary_global_by_event_name', 'select') AS monitor_memory,
+       has_table_privilege('public', 'bufpool.heaps', 'select') AS public_heaps;

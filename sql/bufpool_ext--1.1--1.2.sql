@@ -95,6 +95,24 @@ REVOKE ALL ON bufpool.backend_memory FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bufpool.backend_memory_srf() TO pg_monitor;
 GRANT SELECT ON bufpool.backend_memory TO pg_monitor;
 
+-- per process, one line per child of TopMemoryContext (its subtree summed)
+-- and TopMemoryContext's own memory (depth 0), as of its last statement
+CREATE FUNCTION bufpool.backend_memory_contexts_srf(
+    OUT pid int, OUT backend_type text, OUT published_at timestamptz,
+    OUT context text, OUT depth int, OUT total_bytes bigint, OUT used_bytes bigint,
+    OUT free_bytes bigint, OUT contexts int, OUT truncated boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_backend_memory_contexts'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW bufpool.backend_memory_contexts AS
+    SELECT * FROM bufpool.backend_memory_contexts_srf();
+
+REVOKE ALL ON FUNCTION bufpool.backend_memory_contexts_srf() FROM PUBLIC;
+REVOKE ALL ON bufpool.backend_memory_contexts FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bufpool.backend_memory_contexts_srf() TO pg_monitor;
+GRANT SELECT ON bufpool.backend_memory_contexts TO pg_monitor;
+
 -- arena and heap allocators
 -- Test and benchmark functions of src/arena.c and src/heap.c (src/sql_alloc.c);
 -- all superuser-only, checked in C.

@@ -219,7 +219,9 @@ bp_arena_full(BpArena *arena, Size size)
 
 /*
  * Get a block of `size` bytes (header included) and put it at the head
- * (current) or second in the list (big).  Returns the block's reference.
+ * (current) or second in the list (big).  Returns the block's reference;
+ * a null one, when the memory is not there and the arena is of the
+ * no-error kind (error_on_full false), as for a full arena.
  */
 static BpArenaRef
 bp_arena_new_block(BpArena *arena, Size size, bool big)
@@ -229,12 +231,17 @@ bp_arena_new_block(BpArena *arena, Size size, bool big)
 
 	if (arena->shared)
 	{
-		ref.shm = bp_buddy_alloc(-1, size, arena->key, 0);
+		ref.shm = bp_buddy_alloc(-1, size, arena->key,
+								 arena->error_on_full ? 0 : BP_ALLOC_NO_OOM);
+		if (ref.shm == BP_SHM_NULL)
+			return ref;
 		blk = (BpArenaBlock *) bp_shm_ptr(ref.shm);
 	}
 	else
 	{
 		ref.local = malloc(size);
+		if (ref.local == NULL && !arena->error_on_full)
+			return ref;
 		if (ref.local == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -307,6 +314,8 @@ bp_arena_alloc_slow(BpArena *arena, Size size, Size alignment)
 			return NULL;
 		}
 		ref = bp_arena_new_block(arena, need, true);
+		if (bp_arena_ref_null(arena, ref))
+			return NULL;
 		base = (char *) bp_arena_block(arena, ref);
 		start = TYPEALIGN(alignment, (uintptr_t) base + BP_ARENA_HDR);
 		arena->info_slot->used += (int64) (start + size - ((uintptr_t) base + BP_ARENA_HDR));
@@ -329,7 +338,8 @@ bp_arena_alloc_slow(BpArena *arena, Size size, Size alignment)
 			}
 			bsize = arena->shared ? need : room;
 		}
-		bp_arena_new_block(arena, bsize, false);
+		if (bp_arena_ref_null(arena, bp_arena_new_block(arena, bsize, false)))
+			return NULL;
 		arena->block_size = BP_ARENA_GROW(arena->block_size);
 		if (arena->block_size > BP_ARENA_MAX_BLOCK)
 			arena->block_size = BP_ARENA_MAX_BLOCK;

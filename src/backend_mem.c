@@ -17,9 +17,25 @@
  * at most that often, at the first statement end after the interval.
  * The background workers of bufpool_ext publish from their main loops.
  *
+ * With the totals each process also publishes one line per child of
+ * TopMemoryContext (CacheMemoryContext, MessageContext, a portal, ...)
+ * summed over its subtree, for bufpool.backend_memory_contexts.  The
+ * lines go into a shared arena (arena.c) that lives in the process's
+ * slot: its blocks come from the buddy allocator, the lines are chained
+ * by BpShmAddr, and each publication empties the arena for reuse (its
+ * last block stays) and writes the lines again.  The arena is of the
+ * no-error kind with a capacity of BP_CTX_CAPACITY: when it is full, or
+ * the buddy allocator has no memory, the list is cut short and says so
+ * (truncated); a statement end never fails because of it.
+ *
  * A slot is written only by its owner.  Readers use a change counter,
  * as pgstat's backend status does: odd while a write is under way; a
- * reader copies the slot and retries if the counter moved.
+ * reader copies the slot and retries if the counter moved.  A reader
+ * follows a line's next address only after checking that the counter
+ * has not moved since it copied the line, so it never follows an
+ * address the owner was rewriting; the memory behind a stale address is
+ * still mapped (buddy region or chunk-0 frame), and the check after the
+ * copy throws away what was read from it.
  *
  * IDENTIFICATION
  *	  src/backend_mem.c
@@ -44,9 +60,25 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "bufpool_ext/arena.h"
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/memstat.h"
 #include "bufpool_ext/pool.h"
+
+#define BP_CTX_NAME_LEN		48
+#define BP_CTX_MAX_LINES	256
+#define BP_CTX_CAPACITY		(16 * 1024)
+
+/* one line of bufpool.backend_memory_contexts, in the slot's arena */
+typedef struct BpBackendMemCtx
+{
+	BpShmAddr	next;
+	char		name[BP_CTX_NAME_LEN];
+	int64		total_bytes;
+	int64		free_bytes;
+	int32		contexts;		/* in the subtree */
+	int32		depth;			/* 0: TopMemoryContext itself, 1: a child */
+} BpBackendMemCtx;
 
 typedef struct BpBackendMemSlot
 {
@@ -58,17 +90,25 @@ typedef struct BpBackendMemSlot
 	int64		free_bytes;
 	int64		blocks;
 	int32		contexts;
+	/* the per-context lines (owner only, but for head/n_lines/truncated) */
+	bool		arena_ready;
+	bool		truncated;		/* lines left out: arena full or no memory */
+	int32		n_lines;
+	BpShmAddr	head;
+	BpArena		arena;
 } BpBackendMemSlot;
 
 static BpBackendMemSlot *BpBackendMem = NULL;
 static int	bp_backend_mem_slots = 0;
 static BpBackendMemSlot *my_slot = NULL;
 static TimestampTz last_publish = 0;
+static bool lines_disabled = false;	/* an error stopped the lines here */
 
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 PG_FUNCTION_INFO_V1(bp_sql_backend_memory);
+PG_FUNCTION_INFO_V1(bp_sql_backend_memory_contexts);
 
 static int
 bp_backend_mem_n(void)
@@ -121,9 +161,80 @@ bp_backend_mem_exit(int code, Datum arg)
 	pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
 	pg_write_barrier();
 	my_slot->pid = 0;
+	my_slot->head = BP_SHM_NULL;
+	my_slot->n_lines = 0;
+	if (my_slot->arena_ready)
+	{
+		my_slot->arena_ready = false;
+		bp_arena_destroy(&my_slot->arena);
+	}
 	pg_write_barrier();
 	pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
 	my_slot = NULL;
+}
+
+/* Append one line to the slot's list; false if the arena is full. */
+static bool
+bp_backend_mem_add_line(BpBackendMemSlot *slot, BpShmAddr *tail, const char *name,
+						int depth, MemoryContextCounters *c, int32 n)
+{
+	BpShmAddr	a = bp_arena_alloc_shm(&slot->arena, sizeof(BpBackendMemCtx));
+	BpBackendMemCtx *line;
+
+	if (a == BP_SHM_NULL)
+		return false;
+	line = (BpBackendMemCtx *) bp_shm_ptr(a);
+	line->next = BP_SHM_NULL;
+	strlcpy(line->name, name, sizeof(line->name));
+	line->total_bytes = (int64) c->totalspace;
+	line->free_bytes = (int64) c->freespace;
+	line->contexts = n;
+	line->depth = depth;
+	if (*tail == BP_SHM_NULL)
+		slot->head = a;
+	else
+		((BpBackendMemCtx *) bp_shm_ptr(*tail))->next = a;
+	*tail = a;
+	slot->n_lines++;
+	return true;
+}
+
+/*
+ * Rewrite the per-context lines: TopMemoryContext's own memory, then each
+ * child's subtree.  Caller has made the change counter odd.
+ */
+static void
+bp_backend_mem_lines(BpBackendMemSlot *slot)
+{
+	MemoryContextCounters c;
+	MemoryContext child;
+	BpShmAddr	tail = BP_SHM_NULL;
+
+	bp_arena_clear_for_reuse(&slot->arena);
+	slot->head = BP_SHM_NULL;
+	slot->n_lines = 0;
+	slot->truncated = false;
+
+	memset(&c, 0, sizeof(c));
+	TopMemoryContext->methods->stats(TopMemoryContext, NULL, NULL, &c, false);
+	if (!bp_backend_mem_add_line(slot, &tail, TopMemoryContext->name, 0, &c, 1))
+	{
+		slot->truncated = true;
+		return;
+	}
+	for (child = TopMemoryContext->firstchild; child != NULL; child = child->nextchild)
+	{
+		int32		n = 0;
+
+		memset(&c, 0, sizeof(c));
+		bp_backend_mem_walk(child, &c, &n);
+		if (slot->n_lines >= BP_CTX_MAX_LINES ||
+			!bp_backend_mem_add_line(slot, &tail, child->name, 1, &c, n))
+		{
+			slot->truncated = true;
+			return;
+		}
+	}
 }
 
 /*
@@ -136,6 +247,7 @@ bp_backend_mem_publish(bool force)
 	TimestampTz now;
 	MemoryContextCounters totals;
 	int32		n = 0;
+	bool		lines;
 
 	if (BpBackendMem == NULL || MyProc == NULL || MyProc->pgprocno >= bp_backend_mem_slots)
 		return;
@@ -153,6 +265,10 @@ bp_backend_mem_publish(bool force)
 	memset(&totals, 0, sizeof(totals));
 	bp_backend_mem_walk(TopMemoryContext, &totals, &n);
 
+	/* the lines need the pool (chunk-0 frames may hold them) */
+	lines = bp_backend_memory_contexts && !lines_disabled &&
+		pg_atomic_read_u32(&BpShmem->pool_state) == BP_POOL_READY;
+
 	pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
 	pg_write_barrier();
 	my_slot->pid = MyProcPid;
@@ -166,6 +282,46 @@ bp_backend_mem_publish(bool force)
 	my_slot->free_bytes = (int64) totals.freespace;
 	my_slot->blocks = (int64) totals.nblocks;
 	my_slot->contexts = n;
+	my_slot->truncated = !lines;
+	if (!lines && my_slot->arena_ready && !lines_disabled)
+	{
+		/* turned off: give the arena's memory back */
+		my_slot->head = BP_SHM_NULL;
+		my_slot->n_lines = 0;
+		my_slot->arena_ready = false;
+		bp_arena_destroy(&my_slot->arena);
+	}
+	if (lines)
+	{
+		MemoryContext oldcxt = CurrentMemoryContext;
+
+		/*
+		 * A statement end must not fail for this: an error here (the pool
+		 * cannot be mapped, no heaps slot left) stops the lines in this
+		 * process for good, and the list stays empty.
+		 */
+		PG_TRY();
+		{
+			bp_ensure_attached();
+			if (!my_slot->arena_ready)
+			{
+				bp_arena_init(&my_slot->arena, "backend_memory", true, 1024,
+							  BP_CTX_CAPACITY, false);
+				my_slot->arena_ready = true;
+			}
+			bp_backend_mem_lines(my_slot);
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(oldcxt);
+			FlushErrorState();
+			lines_disabled = true;
+			my_slot->head = BP_SHM_NULL;
+			my_slot->n_lines = 0;
+			my_slot->truncated = true;
+		}
+		PG_END_TRY();
+	}
 	pg_write_barrier();
 	pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
 }
@@ -253,5 +409,99 @@ bp_sql_backend_memory(PG_FUNCTION_ARGS)
 		values[7] = Int32GetDatum(copy.contexts);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	return (Datum) 0;
+}
+
+/*
+ * bufpool.backend_memory_contexts_srf()
+ *	  returns (pid, backend_type, published_at, context, depth,
+ *			   total_bytes, used_bytes, free_bytes, contexts, truncated)
+ *
+ * One line per child of TopMemoryContext of every process (its subtree
+ * summed), and TopMemoryContext's own memory at depth 0.
+ */
+Datum
+bp_sql_backend_memory_contexts(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	BpBackendMemCtx *lines;
+	int			i;
+
+	bp_check_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	bp_ensure_attached();		/* lines may sit in chunk-0 frames */
+	bp_backend_mem_publish(true);
+	lines = palloc(sizeof(BpBackendMemCtx) * BP_CTX_MAX_LINES);
+	for (i = 0; i < bp_backend_mem_slots; i++)
+	{
+		BpBackendMemSlot *s = &BpBackendMem[i];
+		int32		pid = 0;
+		char		backend_type[BGW_MAXLEN];
+		TimestampTz at = 0;
+		bool		truncated = false;
+		int			n = 0;
+		int			tries;
+		int			k;
+
+		for (tries = 0; tries < 1000; tries++)
+		{
+			uint32		before = pg_atomic_read_u32(&s->changecount);
+			BpShmAddr	a;
+			bool		torn = false;
+
+			if (before % 2 != 0)
+			{
+				CHECK_FOR_INTERRUPTS();
+				continue;
+			}
+			pg_read_barrier();
+			pid = s->pid;
+			memcpy(backend_type, s->backend_type, sizeof(backend_type));
+			at = s->published_at;
+			truncated = s->truncated;
+			a = s->head;
+			n = 0;
+			pg_read_barrier();
+			if (pg_atomic_read_u32(&s->changecount) != before)
+				continue;
+			while (a != BP_SHM_NULL && n < BP_CTX_MAX_LINES)
+			{
+				memcpy(&lines[n], bp_shm_ptr(a), sizeof(BpBackendMemCtx));
+				pg_read_barrier();
+				/* the line (and its next address) is good only if nothing moved */
+				if (pg_atomic_read_u32(&s->changecount) != before)
+				{
+					torn = true;
+					break;
+				}
+				a = lines[n++].next;
+			}
+			if (!torn)
+				break;
+			CHECK_FOR_INTERRUPTS();
+		}
+		if (tries == 1000 || pid == 0)
+			continue;
+		backend_type[BGW_MAXLEN - 1] = '\0';
+		for (k = 0; k < n; k++)
+		{
+			Datum		values[10];
+			bool		nulls[10] = {0};
+
+			lines[k].name[BP_CTX_NAME_LEN - 1] = '\0';
+			values[0] = Int32GetDatum(pid);
+			values[1] = CStringGetTextDatum(backend_type);
+			values[2] = TimestampTzGetDatum(at);
+			values[3] = CStringGetTextDatum(lines[k].name);
+			values[4] = Int32GetDatum(lines[k].depth);
+			values[5] = Int64GetDatum(lines[k].total_bytes);
+			values[6] = Int64GetDatum(lines[k].total_bytes - lines[k].free_bytes);
+			values[7] = Int64GetDatum(lines[k].free_bytes);
+			values[8] = Int32GetDatum(lines[k].contexts);
+			values[9] = BoolGetDatum(truncated);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	pfree(lines);
 	return (Datum) 0;
 }

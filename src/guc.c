@@ -43,6 +43,7 @@ bool		bp_page_cleaner_pause = false;
 int			bp_ready_timeout_ms = 10000;
 int			bp_debug_read_lock = 0;
 int			bp_backend_memory_interval_ms = 1000;
+bool		bp_backend_memory_contexts = true;
 
 void
 bp_guc_init(void)
@@ -71,6 +72,12 @@ bp_guc_init(void)
 							&bp_backend_memory_interval_ms, 1000, 0, 3600000,
 							PGC_SUSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("bufpool_ext.backend_memory_contexts",
+							 "Publish per-context lines for bufpool.backend_memory_contexts.",
+							 "Each process keeps them in a small shared arena on buddy memory; off frees it at the next publication.",
+							 &bp_backend_memory_contexts, true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.chunk_size",
 							"Size of one chunk (one DSM segment) of the buffer pool.",
 							NULL,

@@ -48,7 +48,8 @@ typedef struct BpArena
 {
 	uint32		magic;			/* BP_ARENA_MAGIC while initialised */
 	bool		shared;
-	bool		error_on_full;	/* ERROR (true) or NULL when max_capacity is hit */
+	bool		error_on_full;	/* ERROR (true) or NULL when max_capacity is
+								 * hit or the memory is not there */
 	BpMemKey	key;			/* memory instrument charged */
 	Size		block_size;		/* size of the next block */
 	Size		min_block_size;	/* first block size, restored by clear */
@@ -85,7 +86,10 @@ extern BpArena *bp_arena_create_scoped(const char *name, Size block_size);
 /* clear and unregister (after this, bp_arena_init again before any use) */
 extern void bp_arena_destroy(BpArena *arena);
 
-/* allocate; NULL only when max_capacity is hit and error_on_full is false */
+/*
+ * allocate; NULL only when error_on_full is false and max_capacity is hit
+ * or no memory is left (malloc or the buddy allocator failed)
+ */
 extern void *bp_arena_alloc_aligned(BpArena *arena, Size size, Size alignment);
 
 /*

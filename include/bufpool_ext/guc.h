@@ -16,6 +16,7 @@ extern int	bp_size_mb;
 extern int	bp_max_size_mb;
 extern int	bp_resize_timeout_ms;
 extern int	bp_backend_memory_interval_ms;
+extern bool bp_backend_memory_contexts;
 extern int	bp_chunk_size_mb;
 extern int	bp_instances;
 extern int	bp_page_size;
