@@ -227,10 +227,19 @@ $big->query_safe('SELECT 1');
 ok( $node->safe_psql('postgres', qq{
 		SELECT total_bytes < 10000000 FROM bufpool.backend_memory WHERE pid = $big_pid}) eq 't',
 	'backend_memory: and its next statement shows the memory gone');
+ok( $node->safe_psql('postgres', qq{
+		SELECT count(*) > 1 FROM bufpool.backend_memory_contexts WHERE pid = $big_pid}) eq 't',
+	'backend_memory_contexts: the session\'s context lines are visible');
+is( $node->safe_psql('postgres', qq{
+		SELECT count(*) FROM bufpool.heaps WHERE name = 'backend_memory' AND owner_pid = $big_pid}),
+	'1', 'backend_memory_contexts: its lines sit in its shared arena');
 $big->quit;
 ok( $node->poll_query_until('postgres', qq{
 		SELECT count(*) FROM bufpool.backend_memory WHERE pid = $big_pid}, '0'),
 	'backend_memory: an exited session has no row');
+is( $node->safe_psql('postgres', qq{
+		SELECT count(*) FROM bufpool.heaps WHERE name = 'backend_memory' AND owner_pid = $big_pid}),
+	'0', 'backend_memory_contexts: an exited session gave its arena back');
 
 # -------------------------------------------------------------------------
 # 4. The pool manager is killed (SIGKILL) mid-shrink: a crash-restart,

@@ -32,6 +32,9 @@ $node->init;
 $node->append_conf('postgresql.conf', qq{
 bufpool_ext.buddy_size = '64kB'
 max_connections = 20
+# the processes' memory-context lines live on buddy memory too; this test
+# checks that the pools return to their startup state
+bufpool_ext.backend_memory_contexts = off
 });
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
