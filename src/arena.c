@@ -85,6 +85,24 @@ bp_arena_ref_null(const BpArena *arena, BpArenaRef ref)
 	return arena->shared ? ref.shm == BP_SHM_NULL : ref.local == NULL;
 }
 
+/* Count in info's used what the inline fast path handed out. */
+static inline void
+bp_arena_sync(BpArena *arena)
+{
+	arena->info_slot->used += (int64) (arena->cur_used - arena->synced);
+	arena->synced = arena->cur_used;
+}
+
+/* bufpool.heaps reads a local arena's info: bring used up to date */
+static void
+bp_arena_refresh(BpAllocInfo *info)
+{
+	BpArena    *arena = (BpArena *) ((char *) info - offsetof(BpArena, info));
+
+	if (arena->magic == BP_ARENA_MAGIC && arena->cur_size != 0)
+		bp_arena_sync(arena);
+}
+
 static void
 bp_arena_check_magic(const BpArena *arena)
 {
@@ -176,6 +194,7 @@ bp_arena_init(BpArena *arena, const char *name, bool shared,
 	{
 		arena->head.local = NULL;
 		bp_alloc_register_local(&arena->info, name, BP_ALLOC_ARENA, false);
+		arena->info.refresh = bp_arena_refresh;
 		arena->info_slot = &arena->info;
 	}
 	arena->info_slot->blocks = 0;
@@ -267,9 +286,11 @@ bp_arena_new_block(BpArena *arena, Size size, bool big)
 	{
 		blk->next = arena->head;
 		arena->head = ref;
+		bp_arena_sync(arena);	/* what the old current block used */
 		arena->cur_size = size;
 		/* a big block alone is current but full */
 		arena->cur_used = big ? size : BP_ARENA_HDR;
+		arena->synced = arena->cur_used;
 	}
 	return ref;
 }
@@ -369,7 +390,8 @@ bp_arena_alloc_aligned(BpArena *arena, Size size, Size alignment)
 				   start + size >= start))
 		{
 			arena->cur_used = start + size - (uintptr_t) base;
-			arena->info_slot->used += (int64) (start + size - from);
+			if (arena->shared)
+				bp_arena_sync(arena);
 			return (void *) start;
 		}
 	}
@@ -422,6 +444,7 @@ bp_arena_clear(BpArena *arena)
 		arena->head.local = NULL;
 	arena->cur_size = 0;
 	arena->cur_used = 0;
+	arena->synced = 0;
 	arena->block_size = arena->min_block_size;
 	arena->info_slot->used = 0;
 	bp_arena_free_chain(arena, head);
@@ -449,6 +472,7 @@ bp_arena_clear_for_reuse(BpArena *arena)
 		cur->next.local = NULL;
 	cur->big = false;
 	arena->cur_used = BP_ARENA_HDR;
+	arena->synced = BP_ARENA_HDR;
 	arena->info_slot->used = 0;
 	bp_arena_free_chain(arena, rest);
 }
@@ -496,7 +520,7 @@ bp_arena_reserved(const BpArena *arena)
 Size
 bp_arena_used(const BpArena *arena)
 {
-	return (Size) arena->info_slot->used;
+	return (Size) (arena->info_slot->used + (int64) (arena->cur_used - arena->synced));
 }
 
 int
@@ -557,7 +581,7 @@ bp_arena_check(const BpArena *arena, const char **why)
 		*why = "block count differs from the blocks held";
 	else if (reserved != arena->info_slot->reserved)
 		*why = "reserved differs from the sum of block sizes";
-	else if (arena->info_slot->used < 0 || arena->info_slot->used > room)
+	else if ((int64) bp_arena_used(arena) < 0 || (int64) bp_arena_used(arena) > room)
 		*why = "used is more than the room in the blocks";
 	else if (arena->cur_used > arena->cur_size)
 		*why = "current block overfull";

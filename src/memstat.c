@@ -570,6 +570,10 @@ bp_alloc_snapshot(BpAllocInfo *out, int max)
 			out[n++] = *bp_mem_shared_alloc(i);
 	LWLockRelease(&BpMem->lock);
 	for (a = local_allocators; a != NULL && n < max; a = a->next_local)
+	{
+		if (a->refresh != NULL)
+			a->refresh(a);
 		out[n++] = *a;
+	}
 	return n;
 }

@@ -58,6 +58,13 @@ typedef struct BpArena
 	/* current block (the head of the list): [cur_used, cur_size) is free */
 	Size		cur_used;
 	Size		cur_size;
+	/*
+	 * cur_used as far as info's used counts it: the inline fast path only
+	 * moves cur_used, and the difference is added to used when anything
+	 * reads or resets it (bp_arena_used, a new block, a clear, the
+	 * bufpool.heaps snapshot).  Shared arenas are always in step.
+	 */
+	Size		synced;
 	/* blocks: the current one first, then blocks of big requests, then older */
 	BpArenaRef	head;
 	/* statistics (also in info) */
@@ -108,7 +115,6 @@ bp_arena_alloc(BpArena *arena, Size size)
 	{
 		char	   *p = (char *) arena->head.local + off;
 
-		arena->info_slot->used += (int64) (end - arena->cur_used);
 		arena->cur_used = end;
 		return p;
 	}

@@ -154,6 +154,8 @@ typedef struct BpAllocInfo
 	int64		reserved;		/* bytes held from the system or the pool */
 	int64		used;			/* bytes handed out and not freed */
 	struct BpAllocInfo *next_local;	/* local list link (local ones only) */
+	/* local ones only: bring the numbers up to date before they are read */
+	void		(*refresh) (struct BpAllocInfo *info);
 } BpAllocInfo;
 
 /* shared allocators of the server; each process may own one more */
