@@ -893,11 +893,13 @@ bp_bench_held(BpBenchState *st, int n_live)
 /*
  * One run: n_ops allocations of sizes[i % BP_BENCH_SIZES].  With account,
  * tracks the peak held bytes and the peak live requested bytes (slow:
- * not the timed run).
+ * not the timed run).  Inlined with constant allocator and pattern into
+ * bp_bench_run, so each timed loop is specialised: no per-operation
+ * switch, the allocator's own fast path only.
  */
-static void
-bp_bench_run(BpBenchState *st, bool pairs, const uint32 *sizes, int64 n_ops,
-			 bool account, Size *peak_held, Size *peak_req)
+static pg_attribute_always_inline void
+bp_bench_run_impl(BpBenchState *st, int which, bool pairs, const uint32 *sizes, int64 n_ops,
+				  bool account, Size *peak_held, Size *peak_req)
 {
 	int64		i;
 	int			k = 0;
@@ -909,7 +911,7 @@ bp_bench_run(BpBenchState *st, bool pairs, const uint32 *sizes, int64 n_ops,
 		Size		sz = sizes[i & (BP_BENCH_SIZES - 1)];
 		char	   *p;
 
-		switch (st->which)
+		switch (which)
 		{
 			case BP_BENCH_ARENA:
 				p = bp_arena_alloc(st->arena, sz);
@@ -934,7 +936,7 @@ bp_bench_run(BpBenchState *st, bool pairs, const uint32 *sizes, int64 n_ops,
 		if (pairs)
 		{
 			/* a pair: free at once (the arena cannot: it is cleared every round) */
-			switch (st->which)
+			switch (which)
 			{
 				case BP_BENCH_ARENA:
 					break;
@@ -961,10 +963,10 @@ bp_bench_run(BpBenchState *st, bool pairs, const uint32 *sizes, int64 n_ops,
 			if (account)
 			{
 				*peak_req = Max(*peak_req, live_req);
-				if (st->which != BP_BENCH_ARENA)
+				if (which != BP_BENCH_ARENA)
 					live_req = 0;
 			}
-			if (st->which == BP_BENCH_ARENA && ++k == BP_BENCH_ROUND)
+			if (which == BP_BENCH_ARENA && ++k == BP_BENCH_ROUND)
 			{
 				if (account)
 					*peak_held = Max(*peak_held, bp_arena_reserved(st->arena));
@@ -984,7 +986,7 @@ bp_bench_run(BpBenchState *st, bool pairs, const uint32 *sizes, int64 n_ops,
 					*peak_held = Max(*peak_held, bp_bench_held(st, k));
 					live_req = 0;
 				}
-				switch (st->which)
+				switch (which)
 				{
 					case BP_BENCH_ARENA:
 						bp_arena_clear_for_reuse(st->arena);
@@ -1019,7 +1021,7 @@ bp_bench_run(BpBenchState *st, bool pairs, const uint32 *sizes, int64 n_ops,
 		*peak_held = Max(*peak_held, bp_bench_held(st, pairs ? 0 : k));
 	}
 	/* leave nothing allocated (malloc batch: the last partial round) */
-	if (!pairs && st->which == BP_BENCH_MALLOC)
+	if (!pairs && which == BP_BENCH_MALLOC)
 	{
 		int			j;
 
@@ -1029,13 +1031,39 @@ bp_bench_run(BpBenchState *st, bool pairs, const uint32 *sizes, int64 n_ops,
 			st->ptrs[j] = NULL;
 		}
 	}
-	if (st->which == BP_BENCH_ARENA)
+	if (which == BP_BENCH_ARENA)
 		bp_arena_clear(st->arena);
-	else if (st->which == BP_BENCH_HEAP)
+	else if (which == BP_BENCH_HEAP)
 		bp_heap_empty(st->heap);
-	else if (st->which == BP_BENCH_PALLOC)
+	else if (which == BP_BENCH_PALLOC)
 		MemoryContextReset(st->cxt);
 	bp_bench_sink = acc;
+}
+
+static void
+bp_bench_run(BpBenchState *st, bool pairs, const uint32 *sizes, int64 n_ops,
+			 bool account, Size *peak_held, Size *peak_req)
+{
+	if (account)
+	{
+		bp_bench_run_impl(st, st->which, pairs, sizes, n_ops, true, peak_held, peak_req);
+		return;
+	}
+#define BP_BENCH_CASE(w) \
+	case w: \
+		if (pairs) \
+			bp_bench_run_impl(st, w, true, sizes, n_ops, false, NULL, NULL); \
+		else \
+			bp_bench_run_impl(st, w, false, sizes, n_ops, false, NULL, NULL); \
+		break
+	switch (st->which)
+	{
+			BP_BENCH_CASE(BP_BENCH_ARENA);
+			BP_BENCH_CASE(BP_BENCH_HEAP);
+			BP_BENCH_CASE(BP_BENCH_MALLOC);
+			BP_BENCH_CASE(BP_BENCH_PALLOC);
+	}
+#undef BP_BENCH_CASE
 }
 
 /* size_spec: "N" or "uniformA-B" (1 <= A <= B <= 1 MB) */
