@@ -82,8 +82,36 @@ SELECT bufpool.buddy_test_free((2::bigint << 62), 64);  -- frame kind, no frame 
 SELECT bufpool.buddy_test_free((1::bigint << 62) + (5::bigint << 56), 64);  -- instance 5
 SELECT * FROM pg_temp.used0;
 SELECT bufpool.buddy_test_free(:b1, 300);
-SELECT bufpool.buddy_test_free(:b1, 300);          -- double free
+SELECT bufpool.buddy_test_free(:b1, 300);          -- double free (of the parked block)
 SELECT * FROM pg_temp.used0;
+
+-- deferred frees: a freed region block is parked unmerged in its order's
+-- cache (one block per order) and handed out first; buddy_stats merges
+-- the cache before counting.  A parked block is still free: freeing it
+-- again is a double free, and its size is the parked one.
+SELECT bufpool.buddy_test_alloc(64, 0) AS c1 \gset
+SELECT bufpool.buddy_test_free(:c1, 64);
+SELECT bufpool.buddy_test_free(:c1, 64);           -- double free
+SELECT bufpool.buddy_test_free(:c1, 128);          -- parked as 64, not 128
+SELECT bufpool.buddy_test_alloc(64, 0) = :c1 AS parked_block_reused;
+SELECT * FROM pg_temp.used0;
+SELECT bufpool.buddy_test_free(:c1, 64);
+SELECT * FROM pg_temp.used0;
+-- a parked block never makes an allocation take a frame: instance 1's
+-- first page split for a 64-byte block, its other 63 pages in use, the
+-- 64-byte block freed (parked, so the first page stays split); a page
+-- request merges the cache and gets the first page from the region
+SELECT bufpool.buddy_test_alloc(64, 1) AS d1 \gset
+CREATE TEMP TABLE held63 AS
+SELECT bufpool.buddy_test_alloc(8192, 1) AS a FROM generate_series(1, 63);
+SELECT bufpool.buddy_test_free(:d1, 64);
+SELECT bufpool.buddy_test_alloc(8192, 1) AS d2 \gset
+SELECT pg_temp.kind(:d2) AS kind, pg_temp.off(:d1) AS off1, pg_temp.off(:d2) AS off2;
+SELECT length AS memory_blocks FROM bufpool.lists WHERE pool_id = 1 AND list = 'memory';
+SELECT bufpool.buddy_test_free(:d2, 8192);
+SELECT count(bufpool.buddy_test_free(a, 8192)) AS freed FROM held63;
+DROP TABLE held63;
+SELECT blocks, bytes_reserved, bytes_used FROM bufpool.heaps WHERE name = 'buddy/1';
 
 -- exhaustion: 64 pages fill instance 1's region, then frames of chunk 0
 CREATE TEMP TABLE held (a bigint, size int);

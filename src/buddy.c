@@ -61,6 +61,22 @@
  * InnoDB's buf_buddy_alloc / buf_buddy_free, and like those, free must be
  * told the size that was asked for.
  *
+ * Deferred frees.  An alloc+free pair on an empty pool would split a page
+ * into every order on the way down and merge it all back on free.  So a
+ * freed block of the region whose order's cache slot is empty is parked
+ * there unmerged (map entry CACHED), and an allocation of that order takes
+ * the parked block first.  Unmerged memory is thus at most one block per
+ * order per pool (with its free buddies).  A free that finds its buddy
+ * parked merges with it (the slot empties).  Frame blocks are never
+ * parked, so a frame still leaves the pool as soon as its pieces are all
+ * free.  Whatever needs merged memory merges the cache first
+ * (bp_buddy_flush_locked): an allocation before it takes a frame,
+ * bufpool.buddy_stats before it counts (so pages_free is what it was
+ * without the cache), and the startup-state check of buddy_test_random.
+ * Parked blocks are free: not in used bytes, n_used or the memory
+ * accounting (which is charged per call), and freeing one again is a
+ * double free.
+ *
  * Accounting (memstat.h), as performance_schema would show it:
  *	 memory/bufpool/buddy_pool	what the buddy pools reserve: each region
  *								(counted at start-up, in the fold row of
@@ -81,16 +97,44 @@
  * frames held, bytes reserved = region + frames, bytes used = blocks
  * handed out.
  *
- * Locking.  One LWLock per instance's pool (tranche bufpool_ext_buddy)
- * protects its free lists, byte map, frame slots, counters and its
- * bufpool.heaps slot.  It is a leaf: no other LWLock is taken while it
- * is held.  Taking a frame (which takes lru_lock, maybe a hash partition
- * lock and I/O for eviction) or giving one back is done with the buddy
- * lock released: reserve a slot, release, take the frame, retake the
- * lock, then install the frame and allocate in that same hold, so no
- * process ever sees a held frame that is wholly free (if the block came
- * from elsewhere, the whole frame leaves again).  Memory accounting is
- * done after the lock is released.
+ * Locking.  One spinlock per instance's pool (mutex) protects its free
+ * lists, cache, byte map, frame slots, counters and its bufpool.heaps
+ * slot.  It was an LWLock; the two acquire/release round trips were half
+ * of an alloc+free pair, and every section under the lock is short:
+ * nothing in it can ereport, palloc, CHECK_FOR_INTERRUPTS, take another
+ * lock or map memory (bp_buddy_lock maps chunk 0 before it returns, if
+ * the pool holds frames; every error is raised after the release).  The
+ * sections and their bounds (T = top_order, 7 for 8 kB pages, at most 15):
+ *	 - alloc from the cache, or park a free: a dozen loads and stores;
+ *	 - alloc with splits, or free with merges: at most T steps, each a few
+ *	   stores into the links of free blocks (cache lines that may be cold);
+ *	 - an allocation that misses, and buddy_stats: merge the cache, at most
+ *	   T + 1 blocks of at most T steps (56 for 8 kB pages);
+ *	 - reserving a frame slot: a scan from slot_hint, usually one compare,
+ *	   at most n_slots (1024) compares of a 4 kB array.
+ * The longest is a few microseconds when every link it touches is a cache
+ * miss (or the first touch of a region page in this process takes a minor
+ * fault); typically it is tens of nanoseconds.  Waiters spin in s_lock for
+ * that long at most, never for anything that can block.
+ *
+ * The invariant checks of the tests walk a whole pool (every map byte of
+ * the region and of up to n_slots frames, every free list): far too long
+ * for a spinlock.  They freeze the pool instead: take freeze_lock (an
+ * LWLock, tranche bufpool_ext_buddy) exclusively, set frozen under the
+ * spinlock, walk without it, clear frozen, release.  bp_buddy_lock sees
+ * frozen and waits on freeze_lock in shared mode (sleeping, not spinning),
+ * then tries again.  Nothing between freeze and unfreeze may fail (a
+ * violation is written into a static buffer and reported as a WARNING
+ * after unfreezing), else the pool would stay frozen.
+ *
+ * Both locks are leaves: no other lock is taken while either is held
+ * (the frozen walk holds only freeze_lock).  Taking a frame (which takes
+ * lru_lock, maybe a hash partition lock and I/O for eviction) or giving
+ * one back is done with the spinlock released: reserve a slot, release,
+ * take the frame, retake the lock, then install the frame and allocate in
+ * that same hold, so no process ever sees a held frame that is wholly
+ * free (if the block came from elsewhere, the whole frame leaves again).
+ * Memory accounting is done after the lock is released.
  *
  * IDENTIFICATION
  *	  src/buddy.c
@@ -106,6 +150,7 @@
 #include "port/pg_bitutils.h"
 #include "portability/instr_time.h"
 #include "storage/shmem.h"
+#include "storage/spin.h"
 #include "utils/builtins.h"
 #include "utils/tuplestore.h"
 
@@ -138,6 +183,7 @@ PG_FUNCTION_INFO_V1(bp_sql_buddy_bench);
 /* byte map entry of the unit where a block starts (0 elsewhere) */
 #define BP_BUDDY_FREE			0x80
 #define BP_BUDDY_USED			0x40
+#define BP_BUDDY_CACHED			0x20	/* free, parked in cache[order] */
 #define BP_BUDDY_ORDER(m)		((m) & 0x0F)
 
 #define BP_BUDDY_NIL			0xFFFFFFFFU
@@ -153,19 +199,29 @@ typedef struct BpBuddyLink
 	uint32		prev;
 } BpBuddyLink;
 
-/* One instance's buddy pool. */
+/*
+ * One instance's buddy pool.  Fields marked "mutex" may be read or written
+ * only by the holder of mutex while frozen is false, or by the process
+ * that froze the pool (see Locking in the header comment).
+ */
 typedef struct BpBuddyPool
 {
-	LWLockPadded lock;
+	slock_t		mutex;
+	bool		frozen;			/* mutex: a checker owns the pool */
 
-	/* lock */
+	/* mutex */
 	uint32		free_mask;		/* bit k: free_head[k] is not empty */
-	uint32		free_head[BP_BUDDY_MAX_ORDERS];
-	int64		n_free[BP_BUDDY_MAX_ORDERS];
-	int64		n_used[BP_BUDDY_MAX_ORDERS];
 	int64		used_bytes;		/* block sizes handed out */
+	uint32		cache[BP_BUDDY_MAX_ORDERS]; /* parked free block, or NIL */
+	uint32		free_head[BP_BUDDY_MAX_ORDERS];
+	int64		n_free[BP_BUDDY_MAX_ORDERS];	/* on the free lists */
+	int64		n_used[BP_BUDDY_MAX_ORDERS];
 	int64		reserved_bytes; /* region + frames */
 	int			n_frames;		/* slots holding a frame */
+	uint32		slot_hint;		/* no slot below it is free */
+
+	/* held exclusively by a checker, waited on while frozen */
+	LWLock		freeze_lock;
 
 	/* set at startup */
 	int			instance;
@@ -387,29 +443,41 @@ bp_buddy_alloc_locked(BpBuddyPool *bp, int k)
 	return pos;
 }
 
+/* Empty frame slot s.  Caller holds the lock. */
+static inline void
+bp_buddy_release_slot(BpBuddyPool *bp, uint32 s)
+{
+	bp_buddy_slots(bp)[s] = BP_BUDDY_SLOT_FREE;
+	if (s < bp->slot_hint)
+		bp->slot_hint = s;
+}
+
 /*
- * Give back the block of order k at pos (checked by the caller) and merge
- * it with its free buddies.  If that frees a whole frame, the frame leaves
- * the pool: its slot is emptied and its block number returned, for the
- * caller to give back to the buffer pool once the lock is released (with
- * *slot set).  Otherwise returns BP_INVALID_BLOCK.
+ * Put the free block of order k at pos (its map entry no longer counts)
+ * on a free list, merged with its free buddies: those on a free list and
+ * the one parked in the cache.  If that frees a whole frame, the frame
+ * leaves the pool: its slot is emptied and its block number returned,
+ * for the caller to give back to the buffer pool once the lock is
+ * released (with *slot set).  Otherwise returns BP_INVALID_BLOCK.
+ * Caller holds the lock.
  */
 static BpBlockNo
-bp_buddy_free_locked(BpBuddyPool *bp, uint32 pos, int k, uint32 *slot)
+bp_buddy_merge_locked(BpBuddyPool *bp, uint32 pos, int k, uint32 *slot)
 {
 	uint8	   *map = bp_buddy_map(bp);
 	int			top = BpBuddy->top_order;
 
 	map[pos] = 0;
-	bp->n_used[k]--;
-	bp->used_bytes -= (int64) 1 << (k + BP_BUDDY_MIN_SHIFT);
 	while (k < top)
 	{
 		uint32		buddy = pos ^ (1U << k);
 
-		if (map[buddy] != (BP_BUDDY_FREE | k))
+		if (map[buddy] == (BP_BUDDY_FREE | k))
+			bp_buddy_unlink(bp, buddy, k);
+		else if (map[buddy] == (BP_BUDDY_CACHED | k))
+			bp->cache[k] = BP_BUDDY_NIL;
+		else
 			break;
-		bp_buddy_unlink(bp, buddy, k);
 		map[buddy] = 0;
 		pos &= ~(1U << k);
 		k++;
@@ -419,7 +487,7 @@ bp_buddy_free_locked(BpBuddyPool *bp, uint32 pos, int k, uint32 *slot)
 		uint32		s = (pos - BpBuddy->region_units) >> top;
 		BpBlockNo	b = bp_buddy_slots(bp)[s];
 
-		bp_buddy_slots(bp)[s] = BP_BUDDY_SLOT_FREE;
+		bp_buddy_release_slot(bp, s);
 		bp->n_frames--;
 		bp->reserved_bytes -= BpBuddy->page_size;
 		*slot = s;
@@ -427,6 +495,86 @@ bp_buddy_free_locked(BpBuddyPool *bp, uint32 pos, int k, uint32 *slot)
 	}
 	bp_buddy_push(bp, pos, k);
 	return BP_INVALID_BLOCK;
+}
+
+/*
+ * Give back the used block of order k at pos (checked by the caller).  A
+ * block of the region goes to the cache of its order if that is empty,
+ * unmerged; anything else is merged at once (bp_buddy_merge_locked, which
+ * says what it returns).  Frame blocks are never cached, so that a frame
+ * whose pieces are all free leaves the pool at once.  Caller holds the lock.
+ */
+static inline BpBlockNo
+bp_buddy_free_locked(BpBuddyPool *bp, uint32 pos, int k, uint32 *slot)
+{
+	bp->n_used[k]--;
+	bp->used_bytes -= (int64) 1 << (k + BP_BUDDY_MIN_SHIFT);
+	if (likely(pos < BpBuddy->region_units && bp->cache[k] == BP_BUDDY_NIL))
+	{
+		bp_buddy_map(bp)[pos] = BP_BUDDY_CACHED | k;
+		bp->cache[k] = pos;
+		return BP_INVALID_BLOCK;
+	}
+	return bp_buddy_merge_locked(bp, pos, k, slot);
+}
+
+/*
+ * Merge every cached block, smallest first (so that a block merging up
+ * to the order of a larger cached buddy takes that one along too).  Only
+ * region blocks are cached, so no frame can become free here.  At most
+ * top_order + 1 blocks of top_order merge steps each.  Caller holds the
+ * lock.
+ */
+static void
+bp_buddy_flush_locked(BpBuddyPool *bp)
+{
+	int			k;
+
+	for (k = 0; k <= BpBuddy->top_order; k++)
+	{
+		uint32		pos = bp->cache[k];
+		uint32		slot;
+		BpBlockNo	frame PG_USED_FOR_ASSERTS_ONLY;
+
+		if (pos == BP_BUDDY_NIL)
+			continue;
+		bp->cache[k] = BP_BUDDY_NIL;
+		frame = bp_buddy_merge_locked(bp, pos, k, &slot);
+		Assert(frame == BP_INVALID_BLOCK);
+	}
+}
+
+/*
+ * Take a block of order k: the cached one, else from the free lists (with
+ * splits), else after merging the cache.  BP_BUDDY_NIL if none.  Caller
+ * holds the lock.
+ */
+static inline uint32
+bp_buddy_take_locked(BpBuddyPool *bp, int k)
+{
+	uint32		pos = bp->cache[k];
+	int			j;
+
+	if (likely(pos != BP_BUDDY_NIL))
+	{
+		bp->cache[k] = BP_BUDDY_NIL;
+		bp_buddy_map(bp)[pos] = BP_BUDDY_USED | k;
+		bp->n_used[k]++;
+		bp->used_bytes += (int64) 1 << (k + BP_BUDDY_MIN_SHIFT);
+		return pos;
+	}
+	pos = bp_buddy_alloc_locked(bp, k);
+	if (likely(pos != BP_BUDDY_NIL))
+		return pos;
+	for (j = 0; j <= BpBuddy->top_order; j++)
+	{
+		if (bp->cache[j] != BP_BUDDY_NIL)
+		{
+			bp_buddy_flush_locked(bp);
+			return bp_buddy_alloc_locked(bp, k);
+		}
+	}
+	return BP_BUDDY_NIL;
 }
 
 /* Keep the pool's bufpool.heaps slot current.  Caller holds the lock. */
@@ -505,9 +653,13 @@ bp_buddy_shmem_init(void)
 			bp->region_off = off;
 			off += region_bytes;
 			Assert(off <= size);
-			LWLockInitialize(&bp->lock.lock, BpBuddy->tranche);
+			SpinLockInit(&bp->mutex);
+			LWLockInitialize(&bp->freeze_lock, BpBuddy->tranche);
 			for (s = 0; s < BP_BUDDY_MAX_ORDERS; s++)
+			{
 				bp->free_head[s] = BP_BUDDY_NIL;
+				bp->cache[s] = BP_BUDDY_NIL;
+			}
 			for (s = 0; s < BpBuddy->n_slots; s++)
 				bp_buddy_slots(bp)[s] = BP_BUDDY_SLOT_FREE;
 			/* the region's pages, lowest at the head */
@@ -561,20 +713,65 @@ bp_buddy_chunk0_mapped(int instance)
 }
 
 /*
- * Take the pool's lock, with chunk 0 of the instance mapped here if the
- * pool holds frames, so that nothing under the lock can fail to map it.
+ * Take the pool's spinlock, with chunk 0 of the instance mapped here if
+ * the pool holds frames, so that nothing under the lock can fail to map
+ * it.  While a checker has the pool frozen, wait on its freeze_lock
+ * (sleeping, not spinning) and try again.
  */
 static inline void
 bp_buddy_lock(BpBuddyPool *bp)
 {
 	for (;;)
 	{
-		LWLockAcquire(&bp->lock.lock, LW_EXCLUSIVE);
-		if (likely(bp->n_frames == 0 || bp_buddy_chunk0_mapped(bp->instance)))
+		bool		frozen;
+
+		SpinLockAcquire(&bp->mutex);
+		frozen = bp->frozen;
+		if (likely(!frozen &&
+				   (bp->n_frames == 0 || bp_buddy_chunk0_mapped(bp->instance))))
 			return;
-		LWLockRelease(&bp->lock.lock);
-		bp_ensure_attached();
+		SpinLockRelease(&bp->mutex);
+		if (frozen)
+		{
+			LWLockAcquire(&bp->freeze_lock, LW_SHARED);
+			LWLockRelease(&bp->freeze_lock);
+		}
+		else
+			bp_ensure_attached();
 	}
+}
+
+static inline void
+bp_buddy_unlock(BpBuddyPool *bp)
+{
+	SpinLockRelease(&bp->mutex);
+}
+
+/*
+ * Freeze the pool for a long walk: take freeze_lock exclusively (so
+ * checkers queue there), then set frozen under the spinlock.  From then
+ * on every other process waits in bp_buddy_lock, and the caller may read
+ * and change the pool without the spinlock.  Until bp_buddy_unfreeze the
+ * caller must not ereport, palloc or CHECK_FOR_INTERRUPTS: an error would
+ * leave the pool frozen.
+ */
+static void
+bp_buddy_freeze(BpBuddyPool *bp)
+{
+	LWLockAcquire(&bp->freeze_lock, LW_EXCLUSIVE);
+	/* frozen is false: only a holder of freeze_lock sets it */
+	bp_buddy_lock(bp);
+	bp->frozen = true;
+	bp_buddy_unlock(bp);
+}
+
+static void
+bp_buddy_unfreeze(BpBuddyPool *bp)
+{
+	SpinLockAcquire(&bp->mutex);
+	bp->frozen = false;
+	SpinLockRelease(&bp->mutex);
+	LWLockRelease(&bp->freeze_lock);
 }
 
 /* Order of a request of size bytes; ERROR if out of range. */
@@ -668,18 +865,21 @@ bp_buddy_add_frame(BpBuddyPool *bp, int k, const char **why,
 	}
 	bp_ensure_attached();
 
-	LWLockAcquire(&bp->lock.lock, LW_EXCLUSIVE);
-	for (s = 0; s < BpBuddy->n_slots; s++)
+	/* the longest spinlock hold: at most n_slots compares, usually one */
+	bp_buddy_lock(bp);
+	for (s = bp->slot_hint; s < BpBuddy->n_slots; s++)
 		if (slots[s] == BP_BUDDY_SLOT_FREE)
 			break;
 	if (s == BpBuddy->n_slots)
 	{
-		LWLockRelease(&bp->lock.lock);
+		bp->slot_hint = s;
+		bp_buddy_unlock(bp);
 		*why = "the buddy pool holds as many frames as it can";
 		return BP_BUDDY_NIL;
 	}
 	slots[s] = BP_BUDDY_SLOT_PENDING;
-	LWLockRelease(&bp->lock.lock);
+	bp->slot_hint = s + 1;
+	bp_buddy_unlock(bp);
 
 	PG_TRY();
 	{
@@ -687,18 +887,18 @@ bp_buddy_add_frame(BpBuddyPool *bp, int k, const char **why,
 	}
 	PG_CATCH();
 	{
-		LWLockAcquire(&bp->lock.lock, LW_EXCLUSIVE);
-		slots[s] = BP_BUDDY_SLOT_FREE;
-		LWLockRelease(&bp->lock.lock);
+		bp_buddy_lock(bp);
+		bp_buddy_release_slot(bp, s);
+		bp_buddy_unlock(bp);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 
-	LWLockAcquire(&bp->lock.lock, LW_EXCLUSIVE);
+	bp_buddy_lock(bp);
 	if (b == BP_INVALID_BLOCK)
 	{
-		slots[s] = BP_BUDDY_SLOT_FREE;
-		LWLockRelease(&bp->lock.lock);
+		bp_buddy_release_slot(bp, s);
+		bp_buddy_unlock(bp);
 		*why = capped ? "half of the blocks of chunk 0 are already used as memory"
 			: "every block of chunk 0 is pinned or under I/O";
 		return BP_BUDDY_NIL;
@@ -710,13 +910,13 @@ bp_buddy_add_frame(BpBuddyPool *bp, int k, const char **why,
 	bp_buddy_push(bp, fpos, BpBuddy->top_order);
 
 	/* cannot fail: there is a free page now */
-	pos = bp_buddy_alloc_locked(bp, k);
+	pos = bp_buddy_take_locked(bp, k);
 	Assert(pos != BP_BUDDY_NIL);
 	if (bp_buddy_map(bp)[fpos] == (BP_BUDDY_FREE | BpBuddy->top_order))
 	{
 		bp_buddy_unlink(bp, fpos, BpBuddy->top_order);
 		bp_buddy_map(bp)[fpos] = 0;
-		slots[s] = BP_BUDDY_SLOT_FREE;
+		bp_buddy_release_slot(bp, s);
 		bp->n_frames--;
 		bp->reserved_bytes -= BpBuddy->page_size;
 		*unused = b;
@@ -745,13 +945,13 @@ bp_buddy_alloc(int instance, Size size, BpMemKey key, int flags)
 	bp = bp_buddy_pool(instance);
 
 	bp_buddy_lock(bp);
-	pos = bp_buddy_alloc_locked(bp, k);
+	pos = bp_buddy_take_locked(bp, k);
 	if (unlikely(pos == BP_BUDDY_NIL))
 	{
 		const char *why;
 
 		/* take a frame with our lock released; returns with it held */
-		LWLockRelease(&bp->lock.lock);
+		bp_buddy_unlock(bp);
 		pos = bp_buddy_add_frame(bp, k, &why, &unused_frame, &unused_slot);
 		if (pos == BP_BUDDY_NIL)
 		{
@@ -769,7 +969,7 @@ bp_buddy_alloc(int instance, Size size, BpMemKey key, int flags)
 	}
 	addr = bp_buddy_pos_addr(bp, pos);
 	bp_buddy_update_info(bp);
-	LWLockRelease(&bp->lock.lock);
+	bp_buddy_unlock(bp);
 
 	if (unlikely(took_frame))
 		bp_mem_alloc(key_buddy_pool, BpBuddy->page_size);
@@ -862,10 +1062,10 @@ bp_buddy_free(BpShmAddr addr, Size size, BpMemKey key)
 	{
 		const char *detail;
 
-		LWLockRelease(&bp->lock.lock);
+		bp_buddy_unlock(bp);
 		if (pos == BP_BUDDY_NIL || m == 0)
 			detail = "No block of the buddy allocator starts there.";
-		else if (m & BP_BUDDY_FREE)
+		else if (m & (BP_BUDDY_FREE | BP_BUDDY_CACHED))
 			detail = psprintf("The block there is free (a block of %d bytes): a double free?",
 							  1 << (BP_BUDDY_ORDER(m) + BP_BUDDY_MIN_SHIFT));
 		else
@@ -876,7 +1076,7 @@ bp_buddy_free(BpShmAddr addr, Size size, BpMemKey key)
 	}
 	frame = bp_buddy_free_locked(bp, pos, k, &slot);
 	bp_buddy_update_info(bp);
-	LWLockRelease(&bp->lock.lock);
+	bp_buddy_unlock(bp);
 
 	if (unlikely(frame != BP_INVALID_BLOCK))
 		bp_buddy_return_frame(bp, frame, slot);
@@ -982,22 +1182,30 @@ bp_pool_frame_free(BpShmAddr addr, BpMemKey key)
  * Invariants (for the tests)
  * ---------------------------------------------------------------------- */
 
+/*
+ * The checks run with the pool frozen, where nothing may ereport or
+ * palloc: a violation is written here (snprintf allocates nothing) and
+ * reported as a WARNING once the pool is unfrozen.
+ */
+static char bp_buddy_fail_msg[512];
+
 #define BP_BUDDY_FAIL(...) \
 	do { \
-		ereport(WARNING, \
-				(errmsg("buddy pool of instance %d: invariant violated", bp->instance), \
-				 errdetail(__VA_ARGS__))); \
+		snprintf(bp_buddy_fail_msg, sizeof(bp_buddy_fail_msg), __VA_ARGS__); \
 		return false; \
 	} while (0)
 
 /*
  * Walk one top-level block: every unit either starts a block (map entry
- * with its order, aligned, inside the top block) or lies inside one;
- * count free and used blocks per order; no free block has a free buddy
- * of its order (they would have merged).
+ * with its order and one state, aligned, inside the top block) or lies
+ * inside one; count free, cached and used blocks per order; no block on
+ * a free list has a buddy of its order on a free list (they would have
+ * merged; a cached block's buddy may be free, that is what the cache
+ * defers); a cached block is in the region and is its order's cache.
  */
 static bool
-bp_buddy_check_top(BpBuddyPool *bp, uint32 start, int64 *n_free, int64 *n_used, int64 *used)
+bp_buddy_check_top(BpBuddyPool *bp, uint32 start, int64 *n_free, int64 *n_cached,
+				   int64 *n_used, int64 *used)
 {
 	uint8	   *map = bp_buddy_map(bp);
 	int			top = BpBuddy->top_order;
@@ -1010,7 +1218,10 @@ bp_buddy_check_top(BpBuddyPool *bp, uint32 start, int64 *n_free, int64 *n_used, 
 		int			o = BP_BUDDY_ORDER(m);
 		uint32		q;
 
-		if (m == 0 || o > top || ((m & BP_BUDDY_FREE) != 0) == ((m & BP_BUDDY_USED) != 0))
+		uint8		state = m & (BP_BUDDY_FREE | BP_BUDDY_USED | BP_BUDDY_CACHED);
+
+		if (o > top || (m & ~(state | 0x0F)) != 0 ||
+			(state != BP_BUDDY_FREE && state != BP_BUDDY_USED && state != BP_BUDDY_CACHED))
 			BP_BUDDY_FAIL("Unit %u has map entry 0x%02x where a block should start.", p, m);
 		if ((p & ((1U << o) - 1)) != 0 || p + (1U << o) > end)
 			BP_BUDDY_FAIL("Block at unit %u of order %d is misaligned or crosses its top block.", p, o);
@@ -1024,6 +1235,13 @@ bp_buddy_check_top(BpBuddyPool *bp, uint32 start, int64 *n_free, int64 *n_used, 
 				BP_BUDDY_FAIL("Free blocks at units %u and %u of order %d are buddies and not merged.",
 							  p, p ^ (1U << o), o);
 		}
+		else if (m & BP_BUDDY_CACHED)
+		{
+			n_cached[o]++;
+			if (p >= BpBuddy->region_units || bp->cache[o] != p)
+				BP_BUDDY_FAIL("Unit %u is marked as a cached block of order %d, but the cache of that order holds unit %u.",
+							  p, o, bp->cache[o]);
+		}
 		else
 		{
 			n_used[o]++;
@@ -1034,11 +1252,12 @@ bp_buddy_check_top(BpBuddyPool *bp, uint32 start, int64 *n_free, int64 *n_used, 
 	return true;
 }
 
-/* Check every invariant of a pool.  Caller holds its lock (bp_buddy_lock). */
+/* Check every invariant of a pool.  Caller has frozen it. */
 static bool
 bp_buddy_check_locked(BpBuddyPool *bp)
 {
 	int64		n_free[BP_BUDDY_MAX_ORDERS] = {0};
+	int64		n_cached[BP_BUDDY_MAX_ORDERS] = {0};
 	int64		n_used[BP_BUDDY_MAX_ORDERS] = {0};
 	int64		used = 0;
 	int			top = BpBuddy->top_order;
@@ -1051,7 +1270,7 @@ bp_buddy_check_locked(BpBuddyPool *bp)
 	int			k;
 
 	for (pos = 0; pos < BpBuddy->region_units; pos += page_units)
-		if (!bp_buddy_check_top(bp, pos, n_free, n_used, &used))
+		if (!bp_buddy_check_top(bp, pos, n_free, n_cached, n_used, &used))
 			return false;
 	for (s = 0; s < BpBuddy->n_slots; s++)
 	{
@@ -1066,8 +1285,13 @@ bp_buddy_check_locked(BpBuddyPool *bp)
 		}
 		else
 		{
-			BpBlockDesc *d = bp_desc(&BpLocal[bp->instance], slots[s]);
+			BpBlockDesc *d;
 
+			/* bp_desc must not have to map chunk 0 here: that can fail */
+			if (!bp_buddy_chunk0_mapped(bp->instance))
+				BP_BUDDY_FAIL("Slot %u holds frame %u, but the pool counts %d frames (chunk 0 is not mapped).",
+							  s, slots[s], bp->n_frames);
+			d = bp_desc(&BpLocal[bp->instance], slots[s]);
 			frames++;
 			if (BP_BLOCK_CHUNK(slots[s]) != 0 || d->list != BP_LIST_MEMORY ||
 				d->page_no != (BP_MEMORY_TAG_BUDDY | s) ||
@@ -1077,7 +1301,7 @@ bp_buddy_check_locked(BpBuddyPool *bp)
 							  slots[s], s, d->list, d->page_no);
 			if (map[start] == (BP_BUDDY_FREE | top))
 				BP_BUDDY_FAIL("Frame %u of slot %u is wholly free but still held.", slots[s], s);
-			if (!bp_buddy_check_top(bp, start, n_free, n_used, &used))
+			if (!bp_buddy_check_top(bp, start, n_free, n_cached, n_used, &used))
 				return false;
 		}
 	}
@@ -1099,6 +1323,9 @@ bp_buddy_check_locked(BpBuddyPool *bp)
 			BP_BUDDY_FAIL("Order %d: %lld used and %lld free counted, %lld and %lld found.",
 						  k, (long long) bp->n_used[k], (long long) bp->n_free[k],
 						  (long long) n_used[k], (long long) n_free[k]);
+		if (n_cached[k] != (bp->cache[k] != BP_BUDDY_NIL ? 1 : 0))
+			BP_BUDDY_FAIL("Order %d: the cache holds unit %u, %lld cached blocks found.",
+						  k, bp->cache[k], (long long) n_cached[k]);
 		if (((bp->free_mask >> k) & 1) != (bp->free_head[k] != BP_BUDDY_NIL))
 			BP_BUDDY_FAIL("Order %d: free mask bit does not match the list.", k);
 		for (pos = bp->free_head[k]; pos != BP_BUDDY_NIL; pos = bp_buddy_link(bp, pos)->next)
@@ -1153,18 +1380,29 @@ bp_buddy_check_all(bool *idle)
 	for (i = 0; i < BpBuddy->n_instances; i++)
 	{
 		BpBuddyPool *bp = bp_buddy_pool(i);
+		bool		pool_ok;
 
-		bp_buddy_lock(bp);
-		if (!bp_buddy_check_locked(bp))
-			ok = false;
-		else if (idle)
+		bp_buddy_freeze(bp);
+		pool_ok = bp_buddy_check_locked(bp);
+		if (pool_ok && idle)
 		{
 			if (bp->used_bytes != 0)
 				*idle = false;
-			else if (!bp_buddy_initial_locked(bp))
-				ok = false;
+			else
+			{
+				/* the startup state has everything merged */
+				bp_buddy_flush_locked(bp);
+				pool_ok = bp_buddy_initial_locked(bp);
+			}
 		}
-		LWLockRelease(&bp->lock.lock);
+		bp_buddy_unfreeze(bp);
+		if (!pool_ok)
+		{
+			ereport(WARNING,
+					(errmsg("buddy pool of instance %d: invariant violated", i),
+					 errdetail("%s", bp_buddy_fail_msg)));
+			ok = false;
+		}
 	}
 	return ok;
 }
@@ -1204,10 +1442,12 @@ bp_sql_buddy_stats(PG_FUNCTION_ARGS)
 		int64		n_free[BP_BUDDY_MAX_ORDERS];
 		int			k;
 
-		LWLockAcquire(&bp->lock.lock, LW_SHARED);
+		/* pages_free as if every free had merged: merge the cache first */
+		bp_buddy_lock(bp);
+		bp_buddy_flush_locked(bp);
 		memcpy(n_used, bp->n_used, sizeof(n_used));
 		memcpy(n_free, bp->n_free, sizeof(n_free));
-		LWLockRelease(&bp->lock.lock);
+		bp_buddy_unlock(bp);
 		for (k = 0; k <= BpBuddy->top_order; k++)
 		{
 			Datum		values[6];
@@ -1431,14 +1671,12 @@ bp_sql_buddy_test_random(PG_FUNCTION_ARGS)
 	}
 	PG_CATCH();
 	{
-		int			i;
-		bool		locked = false;
-
-		/* give back what we hold, unless the error left a pool locked */
-		for (i = 0; i < BpBuddy->n_instances; i++)
-			if (LWLockHeldByMe(&bp_buddy_pool(i)->lock.lock))
-				locked = true;
-		while (!locked && r->n_live > 0)
+		/*
+		 * Give back what we hold.  No error leaves a pool locked or frozen
+		 * (the spinlock is released before every ereport, and nothing
+		 * while frozen can fail), so this is safe.
+		 */
+		while (r->n_live > 0)
 		{
 			r->n_live--;
 			bp_buddy_free(r->live[r->n_live].addr, r->live[r->n_live].size, 0);
