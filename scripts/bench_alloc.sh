@@ -100,6 +100,34 @@ for ((r = 1; r <= REPS; r++)); do
         done
     done
 done
+
+# buddy allocator: alloc+free pairs (bufpool.buddy_bench) against malloc
+# pairs of the same size (alloc_bench 'malloc' 'pairs'), interleaved
+BUDDY_SIZES=(64 1000 4096 8192)
+BUDDY_MAX_NS=50
+declare -A BRAW MRAW
+for ((r = 1; r <= REPS; r++)); do
+    log "buddy repetition $r of $REPS"
+    for s in "${BUDDY_SIZES[@]}"; do
+        b=$(q "SELECT round(bufpool.buddy_bench($N_OPS, $s)::numeric, 3);")
+        m=$(q "SELECT round(ns_per_op::numeric, 3) FROM bufpool.alloc_bench('malloc', 'pairs', '$s', $N_OPS);")
+        BRAW[$s]="${BRAW[$s]:-}${BRAW[$s]:+ }$b"
+        MRAW[$s]="${MRAW[$s]:-}${MRAW[$s]:+ }$m"
+    done
+done
+BROWS=()
+for s in "${BUDDY_SIZES[@]}"; do
+    # shellcheck disable=SC2086  # split the list of figures
+    bmed=$(median ${BRAW[$s]})
+    # shellcheck disable=SC2086
+    mmed=$(median ${MRAW[$s]})
+    BROWS+=("$(awk -v s="$s" -v b="$bmed" -v m="$mmed" -v br="${BRAW[$s]}" -v lim="$BUDDY_MAX_NS" 'BEGIN {
+        printf "| %s | %.1f | %.1f | %.2fx | %s | %s |", s, b, m, m / b,
+            (b <= lim ? "PASS" : "FAIL"), br }')")
+done
+BTABLE=$(printf '%s\n' "| size (bytes) | buddy alloc+free ns | malloc+free ns | buddy vs malloc | target <= ${BUDDY_MAX_NS} ns | buddy runs |" \
+    "|---|---|---|---|---|---|" "${BROWS[@]}")
+
 ELAPSED=$((SECONDS - T0))
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -141,10 +169,12 @@ echo "$TABLE"
 echo
 echo "$TTABLE"
 echo
+echo "$BTABLE"
+echo
 
 mkdir -p "$RESULTS_DIR"
 cat >"$RESULTS" <<EOF
-# Allocators: arena and heap against malloc and palloc
+# Allocators: arena, heap and buddy against malloc and palloc
 
 Written by \`make bench\` (scripts/bench_alloc.sh) on $(date -u '+%Y-%m-%d %H:%M UTC').
 
@@ -185,6 +215,15 @@ $TABLE
 ## Targets of the issue
 
 $TTABLE
+
+## Buddy allocator
+
+\`bufpool.buddy_bench(n_ops, size)\` times $N_OPS \`bp_buddy_alloc\` +
+\`bp_buddy_free\` pairs of one size on one instance's pool (uncontended,
+accounting included), against glibc malloc + free pairs of the same size
+in the same run; median of $REPS interleaved runs.
+
+$BTABLE
 
 ## Every run (ns/op, in run order)
 
