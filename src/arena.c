@@ -89,7 +89,7 @@ bp_arena_ref_null(const BpArena *arena, BpArenaRef ref)
 static inline void
 bp_arena_sync(BpArena *arena)
 {
-	arena->info_slot->used += (int64) (arena->cur_used - arena->synced);
+	BP_ARENA_INFO(arena)->used += (int64) (arena->cur_used - arena->synced);
 	arena->synced = arena->cur_used;
 }
 
@@ -188,18 +188,18 @@ bp_arena_init(BpArena *arena, const char *name, bool shared,
 	if (shared)
 	{
 		arena->head.shm = BP_SHM_NULL;
-		arena->info_slot = bp_alloc_shared_create(name, BP_ALLOC_ARENA);
+		arena->info_index = bp_alloc_shared_index(bp_alloc_shared_create(name, BP_ALLOC_ARENA));
 	}
 	else
 	{
 		arena->head.local = NULL;
 		bp_alloc_register_local(&arena->info, name, BP_ALLOC_ARENA, false);
 		arena->info.refresh = bp_arena_refresh;
-		arena->info_slot = &arena->info;
+		arena->info_index = -1;
 	}
-	arena->info_slot->blocks = 0;
-	arena->info_slot->reserved = 0;
-	arena->info_slot->used = 0;
+	BP_ARENA_INFO(arena)->blocks = 0;
+	BP_ARENA_INFO(arena)->reserved = 0;
+	BP_ARENA_INFO(arena)->used = 0;
 	arena->magic = BP_ARENA_MAGIC;
 }
 
@@ -220,8 +220,8 @@ bp_arena_free_chain(BpArena *arena, BpArenaRef ref)
 			free(ref.local);
 			bp_mem_free(arena->key, size);
 		}
-		arena->info_slot->blocks--;
-		arena->info_slot->reserved -= (int64) size;
+		BP_ARENA_INFO(arena)->blocks--;
+		BP_ARENA_INFO(arena)->reserved -= (int64) size;
 		ref = next;
 	}
 }
@@ -233,7 +233,7 @@ bp_arena_full(BpArena *arena, Size size)
 			(errcode(ERRCODE_OUT_OF_MEMORY),
 			 errmsg("arena \"%s\" is full", arena->name),
 			 errdetail("A request of %zu bytes would take the arena past its capacity of %zu bytes (%zu bytes reserved).",
-					   size, arena->max_capacity, (Size) arena->info_slot->reserved)));
+					   size, arena->max_capacity, (Size) BP_ARENA_INFO(arena)->reserved)));
 }
 
 /*
@@ -272,8 +272,8 @@ bp_arena_new_block(BpArena *arena, Size size, bool big)
 	}
 	blk->size = size;
 	blk->big = big;
-	arena->info_slot->blocks++;
-	arena->info_slot->reserved += (int64) size;
+	BP_ARENA_INFO(arena)->blocks++;
+	BP_ARENA_INFO(arena)->reserved += (int64) size;
 
 	if (big && !bp_arena_ref_null(arena, arena->head))
 	{
@@ -301,7 +301,7 @@ bp_arena_alloc_slow(BpArena *arena, Size size, Size alignment)
 {
 	Size		extra = alignment > MAXIMUM_ALIGNOF ? alignment : 0;
 	Size		need;
-	Size		reserved = (Size) arena->info_slot->reserved;
+	Size		reserved = (Size) BP_ARENA_INFO(arena)->reserved;
 	Size		room = arena->max_capacity > reserved ? arena->max_capacity - reserved : 0;
 	BpArenaRef	ref;
 	char	   *base;
@@ -339,7 +339,7 @@ bp_arena_alloc_slow(BpArena *arena, Size size, Size alignment)
 			return NULL;
 		base = (char *) bp_arena_block(arena, ref);
 		start = TYPEALIGN(alignment, (uintptr_t) base + BP_ARENA_HDR);
-		arena->info_slot->used += (int64) (start + size - ((uintptr_t) base + BP_ARENA_HDR));
+		BP_ARENA_INFO(arena)->used += (int64) (start + size - ((uintptr_t) base + BP_ARENA_HDR));
 		return (void *) start;
 	}
 	else
@@ -446,7 +446,7 @@ bp_arena_clear(BpArena *arena)
 	arena->cur_used = 0;
 	arena->synced = 0;
 	arena->block_size = arena->min_block_size;
-	arena->info_slot->used = 0;
+	BP_ARENA_INFO(arena)->used = 0;
 	bp_arena_free_chain(arena, head);
 }
 
@@ -473,7 +473,7 @@ bp_arena_clear_for_reuse(BpArena *arena)
 	cur->big = false;
 	arena->cur_used = BP_ARENA_HDR;
 	arena->synced = BP_ARENA_HDR;
-	arena->info_slot->used = 0;
+	BP_ARENA_INFO(arena)->used = 0;
 	bp_arena_free_chain(arena, rest);
 }
 
@@ -485,10 +485,10 @@ bp_arena_destroy(BpArena *arena)
 		return;
 	bp_arena_clear(arena);
 	if (arena->shared)
-		bp_alloc_shared_drop(arena->info_slot);
+		bp_alloc_shared_drop(BP_ARENA_INFO(arena));
 	else
 		bp_alloc_unregister_local(&arena->info);
-	arena->info_slot = NULL;
+	arena->info_index = -1;
 	arena->magic = 0;
 }
 
@@ -514,19 +514,19 @@ bp_arena_create_scoped(const char *name, Size block_size)
 Size
 bp_arena_reserved(const BpArena *arena)
 {
-	return (Size) arena->info_slot->reserved;
+	return (Size) BP_ARENA_INFO(arena)->reserved;
 }
 
 Size
 bp_arena_used(const BpArena *arena)
 {
-	return (Size) (arena->info_slot->used + (int64) (arena->cur_used - arena->synced));
+	return (Size) (BP_ARENA_INFO(arena)->used + (int64) (arena->cur_used - arena->synced));
 }
 
 int
 bp_arena_blocks(const BpArena *arena)
 {
-	return (int) arena->info_slot->blocks;
+	return (int) BP_ARENA_INFO(arena)->blocks;
 }
 
 int
@@ -577,9 +577,9 @@ bp_arena_check(const BpArena *arena, const char **why)
 		room += (int64) (blk->size - BP_ARENA_HDR);
 		ref = blk->next;
 	}
-	if (blocks != arena->info_slot->blocks)
+	if (blocks != BP_ARENA_INFO(arena)->blocks)
 		*why = "block count differs from the blocks held";
-	else if (reserved != arena->info_slot->reserved)
+	else if (reserved != BP_ARENA_INFO(arena)->reserved)
 		*why = "reserved differs from the sum of block sizes";
 	else if ((int64) bp_arena_used(arena) < 0 || (int64) bp_arena_used(arena) > room)
 		*why = "used is more than the room in the blocks";

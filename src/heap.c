@@ -253,8 +253,10 @@ bp_heap_create(const char *name, int type, Size initial)
 	{
 		PG_TRY();
 		{
-			heap->info_slot = bp_alloc_shared_create(name, kind == BP_HEAP_BUFFER ?
-													 BP_ALLOC_HEAP_BUFFER : BP_ALLOC_HEAP_DYNAMIC);
+			heap->info_index =
+				bp_alloc_shared_index(bp_alloc_shared_create(name, kind == BP_HEAP_BUFFER ?
+															 BP_ALLOC_HEAP_BUFFER :
+															 BP_ALLOC_HEAP_DYNAMIC));
 		}
 		PG_CATCH();
 		{
@@ -267,11 +269,11 @@ bp_heap_create(const char *name, int type, Size initial)
 	{
 		bp_alloc_register_local(&heap->info, name, kind == BP_HEAP_BUFFER ?
 								BP_ALLOC_HEAP_BUFFER : BP_ALLOC_HEAP_DYNAMIC, false);
-		heap->info_slot = &heap->info;
+		heap->info_index = -1;
 	}
-	heap->info_slot->blocks = 1;
-	heap->info_slot->reserved = (int64) len;
-	heap->info_slot->used = 0;
+	BP_HEAP_INFO(heap)->blocks = 1;
+	BP_HEAP_INFO(heap)->reserved = (int64) len;
+	BP_HEAP_INFO(heap)->used = 0;
 	heap->heap_magic = BP_HEAP_MAGIC;
 	return heap;
 }
@@ -351,15 +353,15 @@ bp_heap_alloc_slow(BpHeap *heap, Size n)
 	blk->addr = addr;
 	ref = bp_heap_ref_of(heap->shared, blk, addr);
 	bp_heap_push(heap, blk, ref);
-	heap->info_slot->blocks++;
-	heap->info_slot->reserved += (int64) len;
+	BP_HEAP_INFO(heap)->blocks++;
+	BP_HEAP_INFO(heap)->reserved += (int64) len;
 
 take:
 	{
 		void	   *p = (char *) blk + blk->free;
 
 		blk->free += need;
-		heap->info_slot->used += (int64) need;
+		BP_HEAP_INFO(heap)->used += (int64) need;
 		return p;
 	}
 }
@@ -375,7 +377,7 @@ bp_heap_pop(BpHeap *heap)
 	uint64		ref = heap->top;
 	BpHeapBlock *below = bp_heap_deref(heap, blk->prev);
 
-	heap->info_slot->used -= (int64) (blk->free - blk->start);
+	BP_HEAP_INFO(heap)->used -= (int64) (blk->free - blk->start);
 	heap->top = blk->prev;
 	below->next = 0;
 	blk->free = blk->start;
@@ -393,8 +395,8 @@ bp_heap_pop(BpHeap *heap)
 			return;
 		}
 	}
-	heap->info_slot->blocks--;
-	heap->info_slot->reserved -= (int64) blk->len;
+	BP_HEAP_INFO(heap)->blocks--;
+	BP_HEAP_INFO(heap)->reserved -= (int64) blk->len;
 	bp_heap_put_memory(heap, blk);
 }
 
@@ -406,8 +408,8 @@ bp_heap_drop_spare(BpHeap *heap)
 		BpHeapBlock *blk = bp_heap_deref(heap, heap->spare);
 
 		heap->spare = 0;
-		heap->info_slot->blocks--;
-		heap->info_slot->reserved -= (int64) blk->len;
+		BP_HEAP_INFO(heap)->blocks--;
+		BP_HEAP_INFO(heap)->reserved -= (int64) blk->len;
 		bp_heap_put_memory(heap, blk);
 	}
 }
@@ -437,7 +439,7 @@ bp_heap_free_top_slow(BpHeap *heap, Size n)
 		elog(ERROR, "bufpool_ext: heap \"%s\": free_top of %zu bytes, but the top block holds %zu",
 			 heap->name, n, top->free - top->start);
 	top->free -= take;
-	heap->info_slot->used -= (int64) take;
+	BP_HEAP_INFO(heap)->used -= (int64) take;
 }
 
 /* The current top of the heap, to free back to. */
@@ -453,7 +455,7 @@ bp_heap_get_top(BpHeap *heap)
 		bp_heap_pop(heap);
 	mark.block = heap->top;
 	mark.free = bp_heap_deref(heap, heap->top)->free;
-	mark.used = (Size) heap->info_slot->used;
+	mark.used = (Size) BP_HEAP_INFO(heap)->used;
 	return mark;
 }
 
@@ -484,7 +486,7 @@ bp_heap_free_to_mark(BpHeap *heap, BpHeapMark mark)
 
 	while (heap->top != mark.block)
 		bp_heap_pop(heap);
-	heap->info_slot->used -= (int64) (blk->free - mark.free);
+	BP_HEAP_INFO(heap)->used -= (int64) (blk->free - mark.free);
 	blk->free = mark.free;
 }
 
@@ -533,7 +535,7 @@ bp_heap_release_all(BpHeap *heap, bool check)
 	}
 	heap->heap_magic = 0;
 	if (heap->shared)
-		bp_alloc_shared_drop(heap->info_slot);
+		bp_alloc_shared_drop(BP_HEAP_INFO(heap));
 	else
 		bp_alloc_unregister_local(&heap->info);
 	bp_heap_put_memory(heap, &heap->base);
@@ -594,19 +596,19 @@ bp_heap_from_shm(BpShmAddr addr)
 Size
 bp_heap_used(const BpHeap *heap)
 {
-	return (Size) heap->info_slot->used;
+	return (Size) BP_HEAP_INFO(heap)->used;
 }
 
 Size
 bp_heap_reserved(const BpHeap *heap)
 {
-	return (Size) heap->info_slot->reserved;
+	return (Size) BP_HEAP_INFO(heap)->reserved;
 }
 
 int
 bp_heap_blocks(const BpHeap *heap)
 {
-	return (int) heap->info_slot->blocks;
+	return (int) BP_HEAP_INFO(heap)->blocks;
 }
 
 int
@@ -692,11 +694,11 @@ bp_heap_check(const BpHeap *heap, const char **why)
 		blocks++;
 		reserved += (int64) blk->len;
 	}
-	if (blocks != heap->info_slot->blocks)
+	if (blocks != BP_HEAP_INFO(heap)->blocks)
 		*why = "block count differs from the blocks held";
-	else if (reserved != heap->info_slot->reserved)
+	else if (reserved != BP_HEAP_INFO(heap)->reserved)
 		*why = "reserved differs from the sum of block sizes";
-	else if (used != heap->info_slot->used)
+	else if (used != BP_HEAP_INFO(heap)->used)
 		*why = "used differs from the bytes taken in the blocks";
 	else if (used > reserved)
 		*why = "used is more than reserved";

@@ -546,6 +546,20 @@ bp_alloc_shared_drop(BpAllocInfo *info)
 	LWLockRelease(&BpMem->lock);
 }
 
+/* A shared allocator's slot, by index (what shared memory stores). */
+BpAllocInfo *
+bp_alloc_shared_slot(int index)
+{
+	Assert(index >= 0 && index < BpMem->n_shared_alloc);
+	return bp_mem_shared_alloc(index);
+}
+
+int
+bp_alloc_shared_index(const BpAllocInfo *slot)
+{
+	return (int) (slot - bp_mem_shared_alloc(0));
+}
+
 /* how many shared allocators there can be */
 int
 bp_alloc_shared_max(void)

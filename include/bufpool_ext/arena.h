@@ -68,12 +68,16 @@ typedef struct BpArena
 	/* blocks: the current one first, then blocks of big requests, then older */
 	BpArenaRef	head;
 	/* statistics (also in info) */
-	BpAllocInfo info;			/* local arenas; shared: see info_slot */
-	BpAllocInfo *info_slot;		/* the BpAllocInfo kept current: &info, or a
-								 * slot in main shared memory (same address
-								 * in every process) for shared arenas */
+	BpAllocInfo info;			/* local arenas; shared: see info_index */
+	int32		info_index;		/* shared arenas: their bufpool.heaps slot
+								 * (an index: no pointer in shared memory);
+								 * -1 for local ones, which keep info */
 	char		name[BP_ARENA_NAME_LEN];
 } BpArena;
+
+/* the BpAllocInfo an arena keeps current */
+#define BP_ARENA_INFO(a) \
+	((a)->info_index >= 0 ? bp_alloc_shared_slot((a)->info_index) : &(a)->info)
 
 /* key of memory instrument "memory/bufpool/..." (cached per process) */
 extern BpMemKey bp_alloc_instrument(const char *instrument);

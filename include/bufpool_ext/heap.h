@@ -78,9 +78,14 @@ typedef struct BpHeap
 	uint64		spare;			/* one emptied block kept for the next one */
 	void	   *scope;			/* bp_heap_create_scoped's holder, or NULL */
 	BpAllocInfo info;			/* local heaps: registered in bufpool.heaps */
-	BpAllocInfo *info_slot;		/* &info, or a slot in main shared memory */
+	int32		info_index;		/* shared heaps: their bufpool.heaps slot
+								 * (an index, not a pointer); -1: info */
 	char		name[BP_HEAP_NAME_LEN];
 } BpHeap;
+
+/* the BpAllocInfo a heap keeps current */
+#define BP_HEAP_INFO(h) \
+	((h)->info_index >= 0 ? bp_alloc_shared_slot((h)->info_index) : &(h)->info)
 
 /* A position in a heap, to free back to (InnoDB's heap top). */
 typedef struct BpHeapMark
@@ -114,7 +119,7 @@ bp_heap_alloc(BpHeap *heap, Size n)
 		if (likely(need >= n && top->len - top->free >= need))
 		{
 			top->free += need;
-			heap->info_slot->used += (int64) need;
+			BP_HEAP_INFO(heap)->used += (int64) need;
 			return (char *) top + (top->free - need);
 		}
 	}
@@ -139,7 +144,7 @@ bp_heap_free_top(BpHeap *heap, Size n)
 				   (take > 0 || top->free > top->start)))
 		{
 			top->free -= take;
-			heap->info_slot->used -= (int64) take;
+			BP_HEAP_INFO(heap)->used -= (int64) take;
 			return;
 		}
 	}

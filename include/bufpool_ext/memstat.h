@@ -166,6 +166,8 @@ extern void bp_alloc_register_local(BpAllocInfo *info, const char *name,
 extern void bp_alloc_unregister_local(BpAllocInfo *info);
 extern BpAllocInfo *bp_alloc_shared_create(const char *name, BpAllocKind kind);
 extern void bp_alloc_shared_drop(BpAllocInfo *info);
+extern BpAllocInfo *bp_alloc_shared_slot(int index);
+extern int	bp_alloc_shared_index(const BpAllocInfo *slot);
 extern const char *bp_alloc_kind_name(BpAllocKind kind);
 extern int	bp_alloc_snapshot(BpAllocInfo *out, int max);
 extern int	bp_alloc_shared_max(void);
