@@ -15,7 +15,8 @@
  * some microseconds, so it is rate-limited by
  * bufpool_ext.backend_memory_interval (default 1 s): a process publishes
  * at most that often, at the first statement end after the interval.
- * The background workers of bufpool_ext publish from their main loops.
+ * The background workers of bufpool_ext publish from their main loops;
+ * parallel workers do not publish (they live for one query).
  *
  * With the totals each process also publishes one line per child of
  * TopMemoryContext (CacheMemoryContext, MessageContext, a portal, ...)
@@ -44,6 +45,7 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
 #include "access/twophase.h"
 #include "executor/executor.h"
 #include "fmgr.h"
@@ -250,6 +252,9 @@ bp_backend_mem_publish(bool force)
 	bool		lines;
 
 	if (BpBackendMem == NULL || MyProc == NULL || MyProc->pgprocno >= bp_backend_mem_slots)
+		return;
+	/* a parallel worker lives for one query: its leader's figures matter */
+	if (IsParallelWorker())
 		return;
 	now = GetCurrentTimestamp();
 	if (!force && last_publish != 0 &&
