@@ -288,6 +288,7 @@ bp_arena_new_block(BpArena *arena, Size size, bool big)
 		arena->head = ref;
 		bp_arena_sync(arena);	/* what the old current block used */
 		arena->cur_size = size;
+		arena->fast_end = arena->shared ? 0 : size;
 		/* a big block alone is current but full */
 		arena->cur_used = big ? size : BP_ARENA_HDR;
 		arena->synced = arena->cur_used;
@@ -443,6 +444,7 @@ bp_arena_clear(BpArena *arena)
 	else
 		arena->head.local = NULL;
 	arena->cur_size = 0;
+	arena->fast_end = 0;
 	arena->cur_used = 0;
 	arena->synced = 0;
 	arena->block_size = arena->min_block_size;

@@ -65,6 +65,9 @@ typedef struct BpArena
 	 * bufpool.heaps snapshot).  Shared arenas are always in step.
 	 */
 	Size		synced;
+	/* cur_size for a local arena with a current block, else 0: the inline
+	 * fast path's one bound check */
+	Size		fast_end;
 	/* blocks: the current one first, then blocks of big requests, then older */
 	BpArenaRef	head;
 	/* statistics (also in info) */
@@ -114,8 +117,7 @@ bp_arena_alloc(BpArena *arena, Size size)
 	Size		off = MAXALIGN(arena->cur_used);
 	Size		end = off + size;
 
-	if (likely(!arena->shared && arena->cur_size != 0 &&
-			   end <= arena->cur_size && end >= off))
+	if (likely(end <= arena->fast_end && end >= off))
 	{
 		char	   *p = (char *) arena->head.local + off;
 
