@@ -24,7 +24,8 @@ SELECT count(*) AS context_arenas FROM bufpool.heaps WHERE name = 'backend_memor
 -- a larger request gets a block of exactly its size
 SELECT * FROM bufpool.heap_test_blocks('dynamic', ARRAY[8, 100, 200, 400, 800, 1600, 3200, 6400, 10000, 10]);
 -- free_top of the last 3: the 10000-byte block goes; the last emptied block
--- stays on top (empty) until needed, and one more is kept as the spare
+-- stays on top (empty) until needed, and one more is kept as a spare (spares
+-- are held but not counted among the blocks in use)
 SELECT * FROM bufpool.heap_test_blocks('dynamic', ARRAY[8, 100, 200, 400, 800, 1600, 3200, 6400, 10000, 10], 3);
 -- BUFFER: a block of at least half a page takes a whole pool frame (8 kB pages)
 SELECT * FROM bufpool.heap_test_blocks('buffer', ARRAY[8, 100, 200, 400, 800, 1600, 3200, 6400, 100]);

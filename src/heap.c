@@ -20,11 +20,15 @@
  * until the heap needs another one (an allocation that does not fit, a
  * free_top of bytes below it, a mark), so alloc/free pairs at a block
  * boundary stay on the inline fast paths of heap.h.  A block given up
- * (and every block above a mark) is freed, except that one emptied block of at most the standard size (the largest
- * such block seen, not a frame) is kept aside, the "spare", for the next
- * block the heap needs: a loop that allocates and frees across a block
- * boundary would otherwise call malloc and free on every turn.
- * bp_heap_empty and bp_heap_free drop the spare.
+ * (and every block above a mark, and with bp_heap_empty every block but
+ * the first) is kept aside as a spare if it is not a frame and at most
+ * the standard size, up to BP_HEAP_MAX_SPARES of them; the next blocks
+ * the heap needs come from the spares first.  A loop that allocates and
+ * frees across a block boundary, or fills and empties the heap, would
+ * otherwise call malloc and free on every turn (InnoDB's mem_heap_empty
+ * frees the blocks; here they stay held, and counted as reserved, until
+ * bp_heap_free).  Spares are in bufpool.heaps' blocks and reserved, not
+ * in bp_heap_blocks, which counts the blocks in use.
  *
  * Types.  DYNAMIC heaps take blocks from malloc, or with BP_HEAP_SHARED
  * from the buddy allocator, the heap then living in shared memory and
@@ -327,16 +331,23 @@ bp_heap_alloc_slow(BpHeap *heap, Size n)
 		goto take;
 	}
 
-	/* the spare block, if it is big enough */
-	if (heap->spare != 0)
+	/* a spare block big enough, if there is one */
 	{
-		blk = bp_heap_deref(heap, heap->spare);
-		if (bp_heap_cap(blk) >= need)
+		uint64	   *link = &heap->spare;
+
+		while (*link != 0)
 		{
-			ref = heap->spare;
-			heap->spare = 0;
-			bp_heap_push(heap, blk, ref);
-			goto take;
+			blk = bp_heap_deref(heap, *link);
+			if (bp_heap_cap(blk) >= need)
+			{
+				ref = *link;
+				*link = blk->next;
+				heap->n_spare--;
+				blk->next = 0;
+				bp_heap_push(heap, blk, ref);
+				goto take;
+			}
+			link = &blk->next;
 		}
 	}
 
@@ -382,18 +393,14 @@ bp_heap_pop(BpHeap *heap)
 	below->next = 0;
 	blk->free = blk->start;
 	if (blk->source != BP_HEAP_SRC_FRAME &&
-		bp_heap_cap(blk) <= bp_heap_standard(heap->type))
+		bp_heap_cap(blk) <= bp_heap_standard(heap->type) &&
+		heap->n_spare < BP_HEAP_MAX_SPARES)
 	{
-		/* keep the larger of this block and the spare */
-		if (heap->spare != 0 &&
-			bp_heap_cap(bp_heap_deref(heap, heap->spare)) < bp_heap_cap(blk))
-			bp_heap_drop_spare(heap);
-		if (heap->spare == 0)
-		{
-			blk->prev = blk->next = 0;
-			heap->spare = ref;
-			return;
-		}
+		blk->prev = 0;
+		blk->next = heap->spare;
+		heap->spare = ref;
+		heap->n_spare++;
+		return;
 	}
 	BP_HEAP_INFO(heap)->blocks--;
 	BP_HEAP_INFO(heap)->reserved -= (int64) blk->len;
@@ -403,11 +410,12 @@ bp_heap_pop(BpHeap *heap)
 static void
 bp_heap_drop_spare(BpHeap *heap)
 {
-	if (heap->spare != 0)
+	while (heap->spare != 0)
 	{
 		BpHeapBlock *blk = bp_heap_deref(heap, heap->spare);
 
-		heap->spare = 0;
+		heap->spare = blk->next;
+		heap->n_spare--;
 		BP_HEAP_INFO(heap)->blocks--;
 		BP_HEAP_INFO(heap)->reserved -= (int64) blk->len;
 		bp_heap_put_memory(heap, blk);
@@ -501,7 +509,6 @@ bp_heap_empty(BpHeap *heap)
 	bottom.free = heap->base.start;
 	bottom.used = 0;
 	bp_heap_free_to_mark(heap, bottom);
-	bp_heap_drop_spare(heap);
 }
 
 /*
@@ -605,10 +612,11 @@ bp_heap_reserved(const BpHeap *heap)
 	return (Size) BP_HEAP_INFO(heap)->reserved;
 }
 
+/* blocks in use (the spares not counted) */
 int
 bp_heap_blocks(const BpHeap *heap)
 {
-	return (int) BP_HEAP_INFO(heap)->blocks;
+	return (int) (BP_HEAP_INFO(heap)->blocks - heap->n_spare);
 }
 
 int
@@ -641,6 +649,7 @@ bp_heap_check(const BpHeap *heap, const char **why)
 	int64		blocks = 0;
 	int64		reserved = 0;
 	int64		used = 0;
+	uint64		blk_next = 0;
 
 	if (heap->heap_magic != BP_HEAP_MAGIC)
 	{
@@ -682,17 +691,29 @@ bp_heap_check(const BpHeap *heap, const char **why)
 		prev = ref;
 		ref = blk->next;
 	}
-	if (heap->spare != 0)
 	{
-		BpHeapBlock *blk = bp_heap_deref(heap, heap->spare);
+		uint32		n = 0;
 
-		if (blk->magic != BP_HEAP_BLOCK_MAGIC || blk->free != blk->start)
+		for (ref = heap->spare; ref != 0 && n <= BP_HEAP_MAX_SPARES; ref = blk_next)
 		{
-			*why = "spare block not empty or bad magic";
+			BpHeapBlock *blk = bp_heap_deref(heap, ref);
+
+			if (blk->magic != BP_HEAP_BLOCK_MAGIC || blk->free != blk->start ||
+				blk->source == BP_HEAP_SRC_FRAME)
+			{
+				*why = "spare block not empty, a frame, or bad magic";
+				return false;
+			}
+			blocks++;
+			reserved += (int64) blk->len;
+			n++;
+			blk_next = blk->next;
+		}
+		if (n != heap->n_spare)
+		{
+			*why = "spare count differs from the spare list";
 			return false;
 		}
-		blocks++;
-		reserved += (int64) blk->len;
 	}
 	if (blocks != BP_HEAP_INFO(heap)->blocks)
 		*why = "block count differs from the blocks held";

@@ -65,6 +65,9 @@ typedef struct BpHeapBlock
 	BpShmAddr	addr;			/* buddy and frame blocks: their name */
 } BpHeapBlock;
 
+/* emptied blocks a heap keeps for reuse (each at most the standard size) */
+#define BP_HEAP_MAX_SPARES	128
+
 /* The heap is its first block, as InnoDB's mem_heap_t. */
 typedef struct BpHeap
 {
@@ -75,7 +78,8 @@ typedef struct BpHeap
 	BpMemKey	key;			/* memory/bufpool/heap/<name> */
 	uint64		self;			/* reference of the first block */
 	uint64		top;			/* the top (newest) block */
-	uint64		spare;			/* one emptied block kept for the next one */
+	uint64		spare;			/* emptied blocks kept for reuse, linked by next */
+	uint32		n_spare;		/* how many (at most BP_HEAP_MAX_SPARES) */
 	void	   *scope;			/* bp_heap_create_scoped's holder, or NULL */
 	BpAllocInfo info;			/* local heaps: registered in bufpool.heaps */
 	int32		info_index;		/* shared heaps: their bufpool.heaps slot
