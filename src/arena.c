@@ -251,7 +251,8 @@ bp_arena_new_block(BpArena *arena, Size size, bool big)
 	if (arena->shared)
 	{
 		ref.shm = bp_buddy_alloc(-1, size, arena->key,
-								 arena->error_on_full ? 0 : BP_ALLOC_NO_OOM);
+								 (arena->error_on_full ? 0 : BP_ALLOC_NO_OOM) |
+								 (arena->region_only ? BP_ALLOC_NO_FRAME : 0));
 		if (ref.shm == BP_SHM_NULL)
 			return ref;
 		blk = (BpArenaBlock *) bp_shm_ptr(ref.shm);

@@ -54,6 +54,7 @@
 #include "nodes/memnodes.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
+#include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "tcop/utility.h"
@@ -63,6 +64,7 @@
 #include "utils/tuplestore.h"
 
 #include "bufpool_ext/arena.h"
+#include "bufpool_ext/buddy.h"
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/memstat.h"
 #include "bufpool_ext/pool.h"
@@ -160,6 +162,11 @@ bp_backend_mem_exit(int code, Datum arg)
 {
 	if (my_slot == NULL)
 		return;
+	/* an error may have left a lock held; the buddy free below needs none */
+	LWLockReleaseAll();
+	/* an exit in the middle of a publication left the counter odd */
+	if (pg_atomic_read_u32(&my_slot->changecount) % 2 != 0)
+		pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
 	pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
 	pg_write_barrier();
 	my_slot->pid = 0;
@@ -288,33 +295,42 @@ bp_backend_mem_publish(bool force)
 	my_slot->blocks = (int64) totals.nblocks;
 	my_slot->contexts = n;
 	my_slot->truncated = !lines;
-	if (!lines && my_slot->arena_ready && !lines_disabled)
-	{
-		/* turned off: give the arena's memory back */
-		my_slot->head = BP_SHM_NULL;
-		my_slot->n_lines = 0;
-		my_slot->arena_ready = false;
-		bp_arena_destroy(&my_slot->arena);
-	}
-	if (lines)
+	if (!lines_disabled && (lines || my_slot->arena_ready))
 	{
 		MemoryContext oldcxt = CurrentMemoryContext;
 
 		/*
-		 * A statement end must not fail for this: an error here (the pool
-		 * cannot be mapped, no heaps slot left) stops the lines in this
-		 * process for good, and the list stays empty.
+		 * A statement end must not fail for this.  The arena takes region
+		 * memory of the buddy allocator only (no pool frame, so no LWLock
+		 * of the pool, no eviction, no I/O) and returns NULL when it has
+		 * none; what can still raise an error does so holding no lock (no
+		 * heaps slot left, mapping chunk 0 for a pool that holds frames).
+		 * Such an error stops the lines in this process for good, and the
+		 * list stays empty.  Interrupts are held, so a cancel waits for the
+		 * next check instead of being swallowed here.
 		 */
+		HOLD_INTERRUPTS();
 		PG_TRY();
 		{
-			bp_ensure_attached();
-			if (!my_slot->arena_ready)
+			if (!lines)
 			{
-				bp_arena_init(&my_slot->arena, "backend_memory", true, 1024,
-							  BP_CTX_CAPACITY, false);
-				my_slot->arena_ready = true;
+				/* turned off: give the arena's memory back */
+				my_slot->head = BP_SHM_NULL;
+				my_slot->n_lines = 0;
+				my_slot->arena_ready = false;
+				bp_arena_destroy(&my_slot->arena);
 			}
-			bp_backend_mem_lines(my_slot);
+			else
+			{
+				if (!my_slot->arena_ready)
+				{
+					bp_arena_init(&my_slot->arena, "backend_memory", true, 1024,
+								  BP_CTX_CAPACITY, false);
+					my_slot->arena.region_only = true;
+					my_slot->arena_ready = true;
+				}
+				bp_backend_mem_lines(my_slot);
+			}
 		}
 		PG_CATCH();
 		{
@@ -326,6 +342,7 @@ bp_backend_mem_publish(bool force)
 			my_slot->truncated = true;
 		}
 		PG_END_TRY();
+		RESUME_INTERRUPTS();
 	}
 	pg_write_barrier();
 	pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
@@ -471,6 +488,12 @@ bp_sql_backend_memory_contexts(PG_FUNCTION_ARGS)
 				continue;
 			while (a != BP_SHM_NULL && n < BP_CTX_MAX_LINES)
 			{
+				/* a stale address is caught below; never copy past a block */
+				if (!bp_shm_range_ok(a, sizeof(BpBackendMemCtx)))
+				{
+					torn = true;
+					break;
+				}
 				memcpy(&lines[n], bp_shm_ptr(a), sizeof(BpBackendMemCtx));
 				pg_read_barrier();
 				/* the line (and its next address) is good only if nothing moved */

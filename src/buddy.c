@@ -946,6 +946,17 @@ bp_buddy_alloc(int instance, Size size, BpMemKey key, int flags)
 
 	bp_buddy_lock(bp);
 	pos = bp_buddy_take_locked(bp, k);
+	if (unlikely(pos == BP_BUDDY_NIL) && (flags & BP_ALLOC_NO_FRAME))
+	{
+		bp_buddy_unlock(bp);
+		if (flags & BP_ALLOC_NO_OOM)
+			return BP_SHM_NULL;
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed on request of size %zu in the buddy allocator of buffer pool instance %d: its region is used up and the caller takes no pool frame.",
+						   size, instance)));
+	}
 	if (unlikely(pos == BP_BUDDY_NIL))
 	{
 		const char *why;
@@ -1117,6 +1128,26 @@ bp_shm_ptr(BpShmAddr addr)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid shared memory address %llu", (unsigned long long) addr)));
 	return NULL;				/* keep compiler quiet */
+}
+
+bool
+bp_shm_range_ok(BpShmAddr addr, Size len)
+{
+	int			instance;
+
+	if (addr == BP_SHM_NULL || BpBuddy == NULL)
+		return false;
+	instance = BP_SHM_INSTANCE(addr);
+	if (instance >= BpBuddy->n_instances)
+		return false;
+	if (BP_SHM_KIND(addr) == BP_SHM_KIND_REGION)
+		return BP_SHM_REGION_OFF(addr) + len <=
+			((uint64) BpBuddy->region_units << BP_BUDDY_MIN_SHIFT);
+	if (BP_SHM_KIND(addr) == BP_SHM_KIND_FRAME)
+		return BP_BLOCK_CHUNK(BP_SHM_FRAME_BLOCK(addr)) == 0 &&
+			BP_BLOCK_IDX(BP_SHM_FRAME_BLOCK(addr)) < BpShmem->instances[instance].blocks_per_chunk &&
+			BP_SHM_FRAME_OFF(addr) + len <= (uint64) BpBuddy->page_size;
+	return false;
 }
 
 /* ----------------------------------------------------------------------

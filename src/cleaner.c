@@ -26,8 +26,8 @@
  * point writes it itself (bp_page_unlock), so a fast shutdown loses
  * nothing acknowledged.  SIGTERM from pg_terminate_backend() looks the
  * same: the cleaner flushes and exits with code 1, the postmaster starts
- * it again after bgw_restart_time, and the new cleaner clears
- * shutting_down.
+ * it again after bgw_restart_time, and the new cleaner clears its own bit
+ * of shutting_down (a bitmask, one bit per worker).
  *
  * IDENTIFICATION
  *	  src/cleaner.c
@@ -113,14 +113,14 @@ bp_cleaner_pass(int64 quota)
  * writers of the same page exclude each other through IO_WRITE.
  */
 void
-bp_final_flush(int first, int step)
+bp_final_flush(int first, int step, uint32 worker_bit)
 {
 	int			i;
 	int			pass;
 
 	if (pg_atomic_read_u32(&BpShmem->pool_state) != BP_POOL_READY)
 		return;
-	pg_atomic_write_u32(&BpShmem->shutting_down, 1);
+	pg_atomic_fetch_or_u32(&BpShmem->shutting_down, worker_bit);
 	pg_memory_barrier();
 	bp_ensure_attached();
 	for (pass = 0; pass < 10; pass++)
@@ -138,7 +138,7 @@ bp_final_flush(int first, int step)
 static void
 bp_cleaner_final_flush(void)
 {
-	bp_final_flush(my_number, bp_page_cleaners);
+	bp_final_flush(my_number, bp_page_cleaners, BP_SHUTDOWN_BIT_CLEANER(my_number));
 	if (my_number == 0)
 	{
 		LWLockAcquire(&BpShmem->space_lock.lock, LW_EXCLUSIVE);
@@ -174,12 +174,12 @@ bp_cleaner_main(Datum arg)
 	pg_atomic_write_u32(&BpShmem->cleaner_procno[my_number], MyProc->pgprocno);
 
 	/*
-	 * A running cleaner means the server is not shutting down: a SIGTERM
-	 * that set shutting_down was aimed at a worker (pg_terminate_backend),
-	 * and sessions need not write their own pages any more.  During a real
-	 * shutdown the postmaster starts no worker.
+	 * A starting cleaner means its own earlier SIGTERM was aimed at it
+	 * (pg_terminate_backend), not the server's shutdown: clear its own bit
+	 * of shutting_down.  Only its own: another worker's bit may belong to
+	 * a real shutdown that began while this one was being started.
 	 */
-	pg_atomic_write_u32(&BpShmem->shutting_down, 0);
+	pg_atomic_fetch_and_u32(&BpShmem->shutting_down, ~BP_SHUTDOWN_BIT_CLEANER(my_number));
 
 	while (!ShutdownRequestPending)
 	{

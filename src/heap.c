@@ -64,6 +64,7 @@
 
 #include <stdlib.h>
 
+#include "miscadmin.h"
 #include "utils/memutils.h"
 
 #include "bufpool_ext/arena.h"
@@ -531,7 +532,7 @@ bp_heap_release_all(BpHeap *heap, bool check)
 			bp_heap_check_block(heap, blk);
 		}
 	}
-	if (heap->scope != NULL)
+	if (heap->scope != NULL && heap->scope_pid == MyProcPid)
 		((BpHeapScope *) heap->scope)->heap = NULL;
 	bp_heap_drop_spare(heap);
 	for (ref = heap->top; ref != heap->self;)
@@ -551,6 +552,13 @@ bp_heap_release_all(BpHeap *heap, bool check)
 void
 bp_heap_free(BpHeap *heap)
 {
+	/* a scoped heap's holder lives in its creator's memory */
+	if (heap != NULL && heap->heap_magic == BP_HEAP_MAGIC && heap->scope != NULL &&
+		heap->scope_pid != MyProcPid)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("heap \"%s\" belongs to process %d", heap->name, heap->scope_pid),
+				 errdetail("A heap made by bp_heap_create_scoped is freed by the process that made it.")));
 	bp_heap_release_all(heap, true);
 }
 
@@ -576,6 +584,7 @@ bp_heap_create_scoped(const char *name, int type, Size initial)
 
 	scope->heap = heap;
 	heap->scope = scope;
+	heap->scope_pid = MyProcPid;
 	cb->func = bp_heap_scope_cleanup;
 	cb->arg = scope;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);

@@ -107,6 +107,8 @@ bp_manager_main(Datum arg)
 	}
 
 	pg_atomic_write_u32(&BpShmem->manager_procno, MyProc->pgprocno);
+	/* an earlier manager stopped by pg_terminate_backend left its bit set */
+	pg_atomic_fetch_and_u32(&BpShmem->shutting_down, ~BP_SHUTDOWN_BIT_MANAGER);
 	while (!ShutdownRequestPending)
 	{
 		if (ConfigReloadPending)
@@ -124,7 +126,7 @@ bp_manager_main(Datum arg)
 	}
 	pg_atomic_write_u32(&BpShmem->manager_procno, INVALID_PGPROCNO);
 	/* backstop for the page cleaners' shutdown flush */
-	bp_final_flush(0, 1);
+	bp_final_flush(0, 1, BP_SHUTDOWN_BIT_MANAGER);
 
 	/*
 	 * SIGTERM is the server's shutdown or a pg_terminate_backend() aimed

@@ -99,6 +99,9 @@ volatile uint32 *BpMemResetEpoch = &bp_mem_dummy_epoch;
 
 static BpAllocInfo *local_allocators = NULL;
 
+/* this process has folded its row (it is exiting): count into the fold row */
+static bool bp_mem_exited = false;
+
 static Size
 bp_mem_proc_stride(void)
 {
@@ -266,6 +269,10 @@ bp_mem_exit(int code, Datum arg)
 		return;
 	hdr = bp_mem_proc_header(MyProc->pgprocno);
 	LWLockAcquire(&BpMem->lock, LW_EXCLUSIVE);
+	/* a reset since this process last counted: rebase before folding */
+	if (hdr->epoch != BpMem->reset_epoch)
+		for (k = 1; k < BP_MEM_MAX_INSTRUMENTS; k++)
+			bp_mem_rebase(&BpMemMine[k]);
 	for (k = 1; k < BpMem->n_instruments; k++)
 	{
 		BpMemStat  *s = &BpMemMine[k];
@@ -283,6 +290,54 @@ bp_mem_exit(int code, Datum arg)
 	hdr->pid = 0;
 	LWLockRelease(&BpMem->lock);
 	BpMemMine = NULL;
+	bp_mem_exited = true;
+}
+
+/*
+ * bp_mem_alloc / bp_mem_free when the inline path cannot count: no row
+ * yet (attach), a reset to apply, or the row already folded at exit (a
+ * later exit callback freeing memory counts into the fold row itself).
+ */
+void
+bp_mem_count_slow(BpMemKey key, Size bytes, bool alloc)
+{
+	BpMemStat  *s;
+
+	if (key <= 0 || BpMem == NULL)
+		return;
+	if (bp_mem_exited)
+	{
+		LWLockAcquire(&BpMem->lock, LW_EXCLUSIVE);
+		s = &BpMem->fold[key];
+		if (alloc)
+		{
+			s->count_alloc++;
+			s->bytes_alloc += (int64) bytes;
+		}
+		else
+		{
+			s->count_free++;
+			s->bytes_free += (int64) bytes;
+		}
+		bp_mem_update_watermarks(s);
+		LWLockRelease(&BpMem->lock);
+		return;
+	}
+	bp_mem_catch_up();
+	if (BpMemMine == NULL)
+		return;					/* no PGPROC: the postmaster */
+	s = &BpMemMine[key];
+	if (alloc)
+	{
+		s->count_alloc++;
+		s->bytes_alloc += (int64) bytes;
+	}
+	else
+	{
+		s->count_free++;
+		s->bytes_free += (int64) bytes;
+	}
+	bp_mem_update_watermarks(s);
 }
 
 /*
@@ -327,6 +382,7 @@ bp_mem_catch_up(void)
 	BpMemMyEpoch = BpMem->reset_epoch;
 	for (k = 1; k < BP_MEM_MAX_INSTRUMENTS; k++)
 		bp_mem_rebase(&BpMemMine[k]);
+	pg_write_barrier();
 	bp_mem_proc_header(MyProc->pgprocno)->epoch = BpMemMyEpoch;
 }
 
@@ -376,6 +432,7 @@ bp_mem_read_row(int procno, BpMemKey key, BpMemStat *out, const char **backend_t
 		return -1;
 	pg_read_barrier();
 	*out = bp_mem_proc_stats(procno)[key];
+	pg_read_barrier();
 	if (hdr->epoch != BpMem->reset_epoch)
 		bp_mem_rebase(out);
 	*backend_type = hdr->backend_type;

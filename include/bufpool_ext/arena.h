@@ -48,6 +48,8 @@ typedef struct BpArena
 {
 	uint32		magic;			/* BP_ARENA_MAGIC while initialised */
 	bool		shared;
+	bool		region_only;	/* shared: never take a pool frame (see
+								 * BP_ALLOC_NO_FRAME) */
 	bool		error_on_full;	/* ERROR (true) or NULL when max_capacity is
 								 * hit or the memory is not there */
 	BpMemKey	key;			/* memory instrument charged */

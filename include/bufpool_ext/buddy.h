@@ -30,9 +30,16 @@ typedef uint64 BpShmAddr;
 
 /* flags for bp_buddy_alloc and bp_pool_frame_alloc */
 #define BP_ALLOC_NO_OOM		0x01	/* return BP_SHM_NULL instead of ERROR */
+#define BP_ALLOC_NO_FRAME	0x02	/* buddy: never take a pool frame (so no
+										 * lru.c, no LWLock, no I/O); with
+										 * NO_OOM, BP_SHM_NULL when the region
+										 * has no room */
 
 /* pointer in this process to shared memory named by addr (NULL for NULL) */
 extern void *bp_shm_ptr(BpShmAddr addr);
+
+/* whether [addr, addr + len) lies inside one region or one frame */
+extern bool bp_shm_range_ok(BpShmAddr addr, Size len);
 
 /*
  * Buddy allocation: size is rounded up to a power of two of at least

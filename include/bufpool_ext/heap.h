@@ -80,7 +80,9 @@ typedef struct BpHeap
 	uint64		top;			/* the top (newest) block */
 	uint64		spare;			/* emptied blocks kept for reuse, linked by next */
 	uint32		n_spare;		/* how many (at most BP_HEAP_MAX_SPARES) */
-	void	   *scope;			/* bp_heap_create_scoped's holder, or NULL */
+	void	   *scope;			/* bp_heap_create_scoped's holder, or NULL;
+								 * a pointer valid in scope_pid only */
+	int32		scope_pid;
 	BpAllocInfo info;			/* local heaps: registered in bufpool.heaps */
 	int32		info_index;		/* shared heaps: their bufpool.heaps slot
 								 * (an index, not a pointer); -1: info */

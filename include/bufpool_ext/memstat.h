@@ -55,6 +55,7 @@ extern PGDLLIMPORT volatile uint32 *BpMemResetEpoch;
 extern BpMemKey bp_mem_register(const char *name);
 extern void bp_mem_attach(void);
 extern void bp_mem_catch_up(void);
+extern void bp_mem_count_slow(BpMemKey key, Size bytes, bool alloc);
 
 /* shared memory set-up (called from shmem.c's hooks) */
 extern Size bp_memstat_shmem_size(void);
@@ -101,10 +102,11 @@ bp_mem_alloc(BpMemKey key, Size bytes)
 {
 	BpMemStat  *s;
 
-	if (unlikely(BpMemMine == NULL || BpMemMyEpoch != *BpMemResetEpoch))
-		bp_mem_catch_up();
-	if (unlikely(BpMemMine == NULL || key <= 0))
+	if (unlikely(BpMemMine == NULL || BpMemMyEpoch != *BpMemResetEpoch || key <= 0))
+	{
+		bp_mem_count_slow(key, bytes, true);
 		return;
+	}
 	s = &BpMemMine[key];
 	s->count_alloc++;
 	s->bytes_alloc += (int64) bytes;
@@ -116,10 +118,11 @@ bp_mem_free(BpMemKey key, Size bytes)
 {
 	BpMemStat  *s;
 
-	if (unlikely(BpMemMine == NULL || BpMemMyEpoch != *BpMemResetEpoch))
-		bp_mem_catch_up();
-	if (unlikely(BpMemMine == NULL || key <= 0))
+	if (unlikely(BpMemMine == NULL || BpMemMyEpoch != *BpMemResetEpoch || key <= 0))
+	{
+		bp_mem_count_slow(key, bytes, false);
 		return;
+	}
 	s = &BpMemMine[key];
 	s->count_free++;
 	s->bytes_free += (int64) bytes;

@@ -334,7 +334,8 @@ typedef struct BpShared
 
 	pg_atomic_uint64 next_lsn;	/* the global modification counter */
 	pg_atomic_uint64 modifications;	/* for idle detection */
-	pg_atomic_uint32 shutting_down;	/* cleaners are doing the final flush */
+	pg_atomic_uint32 shutting_down;	/* workers doing their final flush: bit 0
+									 * the pool manager, bit 1 + k cleaner k */
 
 	/* page cleaners publish their latches here (pgprocno, -1 if none) */
 	pg_atomic_uint32 cleaner_procno[BP_MAX_CLEANERS];

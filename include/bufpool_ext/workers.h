@@ -13,7 +13,11 @@
 #define BUFPOOL_EXT_WORKERS_H
 
 extern void bp_workers_register(void);
-extern void bp_final_flush(int first, int step);
+extern void bp_final_flush(int first, int step, uint32 worker_bit);
+
+/* bit of a worker in BpShmem->shutting_down */
+#define BP_SHUTDOWN_BIT_MANAGER		1U
+#define BP_SHUTDOWN_BIT_CLEANER(k)	(1U << (1 + ((k) % 31)))
 
 extern PGDLLEXPORT void bp_manager_main(Datum arg);
 extern PGDLLEXPORT void bp_cleaner_main(Datum arg);

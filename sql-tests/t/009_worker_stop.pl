@@ -185,6 +185,13 @@ is($node->safe_psql('postgres', $chunk_global_sql), $chunk_global,
 	'memory: the global row did not change when the manager exited');
 is($node->safe_psql('postgres', "SELECT phase FROM bufpool.resize('32MB')"),
 	'complete', 'terminate: the new manager shrinks the pool');
+# the terminated manager's final flush set its bit of shutting_down; the
+# new manager cleared it, so a write stays in the pool (not written at once)
+$node->safe_psql('postgres', "SELECT bufpool.write_page($sid, 1, " . content_sql(1, 2) . ')');
+ok( $node->safe_psql('postgres', qq{
+		SELECT oldest_modification > 0 FROM bufpool.pages
+		WHERE space = $sid AND page_number = 1}) eq 't',
+	'terminate: after the new manager starts, a write leaves the page dirty');
 is(lists_ok(), 't|0', 'terminate: lists add up after the shrink');
 is(bad_pages(2), 0, 'terminate: every page intact after the shrink');
 
