@@ -57,42 +57,24 @@ BENCH=$(pick_scratch_dir "$REPO/tmp/bench" /tmp/bufpool_ext-bench)
 # shellcheck source=scripts/bench_server.sh
 . "$REPO/scripts/bench_server.sh"
 
-start_server() { # start_server INSTANCES
-    log "starting the server (bufpool_ext.instances = $1, log: $LOGFILE)"
-    as_pg_in "$BENCH" tee "$DATA/bufpool_bench.conf" >/dev/null <<EOF
-# Written by scripts/bench.sh on every start.
-shared_preload_libraries = 'bufpool_ext'
-port = $PORT
-listen_addresses = ''
-unix_socket_directories = '/tmp'
-logging_collector = off
+start_server() { # start_server INSTANCES (settings written on every start)
+    log "bufpool_ext.instances = $1"
+    bench_write_conf bufpool_bench.conf <<EOF
 shared_buffers = '1GB'
-max_parallel_workers_per_gather = 0
-autovacuum = off
-fsync = off
 synchronous_commit = off
 full_page_writes = off
 wal_level = minimal
 max_wal_senders = 0
 checkpoint_timeout = '1h'
 max_wal_size = '4GB'
-bufpool_ext.page_size = 8192
 bufpool_ext.size = '1024MB'
 bufpool_ext.chunk_size = '128MB'
 bufpool_ext.instances = $1
-bufpool_ext.page_cleaner_pause = on
 EOF
-    if ! as_pg_in "$BENCH" "${PG_CTL[@]}" -l "$LOGFILE" -w -t 120 start >/dev/null; then
-        server_log_tail
-        die "the benchmark server did not start"
-    fi
+    bench_start
 }
 
-log "initdb $DATA"
-as_pg_in "$BENCH" "$PGBIN/initdb" -D "$DATA" -U postgres -A trust \
-    --no-locale -E UTF8 >"$BENCH/initdb.log" 2>&1 ||
-    { cat "$BENCH/initdb.log" >&2; die "initdb failed"; }
-as_pg_in "$BENCH" sh -c "printf '\n# added by scripts/bench.sh\ninclude = '\''bufpool_bench.conf'\''\n' >> '$DATA/postgresql.conf'"
+bench_initdb bufpool_bench.conf
 
 first_instances=${INSTANCES_LIST%% *}
 start_server "$first_instances"

@@ -51,34 +51,12 @@ BENCH=$(pick_scratch_dir "$REPO/tmp/bench_alloc" /tmp/bufpool_ext-bench-alloc)
 # shellcheck source=scripts/bench_server.sh
 . "$REPO/scripts/bench_server.sh"
 
-q() { psql_q -c "$1" || { server_log_tail; die "failed: $1"; }; }
-
-log "initdb $DATA"
-as_pg_in "$BENCH" "$PGBIN/initdb" -D "$DATA" -U postgres -A trust \
-    --no-locale -E UTF8 >"$BENCH/initdb.log" 2>&1 ||
-    { cat "$BENCH/initdb.log" >&2; die "initdb failed"; }
-as_pg_in "$BENCH" tee "$DATA/bufpool_bench_alloc.conf" >/dev/null <<EOF
-# Written by scripts/bench_alloc.sh.
-shared_preload_libraries = 'bufpool_ext'
-port = $PORT
-listen_addresses = ''
-unix_socket_directories = '/tmp'
-logging_collector = off
-max_parallel_workers_per_gather = 0
-autovacuum = off
-fsync = off
-bufpool_ext.page_size = 8192
+bench_initdb bufpool_bench_alloc.conf
+bench_write_conf bufpool_bench_alloc.conf <<EOF
 bufpool_ext.size = '32MB'
 bufpool_ext.chunk_size = '8MB'
-bufpool_ext.page_cleaner_pause = on
 EOF
-as_pg_in "$BENCH" sh -c "printf '\n# added by scripts/bench_alloc.sh\ninclude = '\''bufpool_bench_alloc.conf'\''\n' >> '$DATA/postgresql.conf'"
-
-log "starting the server (port $PORT, log: $LOGFILE)"
-if ! as_pg_in "$BENCH" "${PG_CTL[@]}" -l "$LOGFILE" -w -t 120 start >/dev/null; then
-    server_log_tail
-    die "the benchmark server did not start"
-fi
+bench_start
 q "CREATE EXTENSION bufpool_ext;" >/dev/null
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

@@ -64,43 +64,20 @@ BENCH=$(pick_scratch_dir "$REPO/tmp/bench_resize" /tmp/bufpool_ext-bench-resize)
 # shellcheck source=scripts/bench_server.sh
 . "$REPO/scripts/bench_server.sh"
 
-# q SQL: run one statement, die with the server log on error
-q() { psql_q -c "$1" || { server_log_tail; die "failed: $1"; }; }
-
-log "initdb $DATA"
-as_pg_in "$BENCH" "$PGBIN/initdb" -D "$DATA" -U postgres -A trust \
-    --no-locale -E UTF8 >"$BENCH/initdb.log" 2>&1 ||
-    { cat "$BENCH/initdb.log" >&2; die "initdb failed"; }
-as_pg_in "$BENCH" tee "$DATA/bufpool_bench_resize.conf" >/dev/null <<EOF
-# Written by scripts/bench_resize.sh.
-shared_preload_libraries = 'bufpool_ext'
-port = $PORT
-listen_addresses = ''
-unix_socket_directories = '/tmp'
-logging_collector = off
-max_parallel_workers_per_gather = 0
-autovacuum = off
-fsync = off
+bench_initdb bufpool_bench_resize.conf
+bench_write_conf bufpool_bench_resize.conf <<EOF
 synchronous_commit = off
 full_page_writes = off
 wal_level = minimal
 max_wal_senders = 0
 checkpoint_timeout = '1h'
-bufpool_ext.page_size = 8192
 bufpool_ext.size = '$SMALL'
 bufpool_ext.max_size = '8GB'
 bufpool_ext.chunk_size = '128MB'
 bufpool_ext.instances = 2
-bufpool_ext.page_cleaner_pause = on
 bufpool_ext.resize_timeout = '60s'
 EOF
-as_pg_in "$BENCH" sh -c "printf '\n# added by scripts/bench_resize.sh\ninclude = '\''bufpool_bench_resize.conf'\''\n' >> '$DATA/postgresql.conf'"
-
-log "starting the server (port $PORT, log: $LOGFILE)"
-if ! as_pg_in "$BENCH" "${PG_CTL[@]}" -l "$LOGFILE" -w -t 120 start >/dev/null; then
-    server_log_tail
-    die "the benchmark server did not start"
-fi
+bench_start
 
 # ---------------------------------------------------------------- setup
 q "CREATE EXTENSION bufpool_ext;" >/dev/null

@@ -1,7 +1,8 @@
 # bench_server.sh: the throwaway server of a benchmark script, sourced
 # after common.sh with BENCH (work directory) and PORT set.  Defines
-# DATA, LOGFILE, OUT, PG_CTL, PSQL, psql_q, server_log_tail and
-# stop_server (run at exit), and starts from an empty work directory.
+# DATA, LOGFILE, OUT, PG_CTL, PSQL, psql_q, q, server_log_tail,
+# bench_initdb, bench_write_conf, bench_start and stop_server (run at
+# exit), and starts from an empty work directory.
 # shellcheck shell=bash
 DATA="$BENCH/data"
 LOGFILE="$BENCH/server.log"
@@ -16,6 +17,51 @@ PG_CTL=("$PGBIN/pg_ctl" -D "$DATA")
 PSQL=("$PGBIN/psql" -X -q -At -h /tmp -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
 
 psql_q() { as_pg_in "$BENCH" "${PSQL[@]}" "$@"; }
+
+# q SQL: run one statement, die with the server log on error
+q() { psql_q -c "$1" || { server_log_tail; die "failed: $1"; }; }
+
+BENCH_SCRIPT=$(basename "$0")
+
+# bench_initdb CONF: a new cluster in $DATA whose postgresql.conf includes
+# $DATA/CONF (written by bench_write_conf)
+bench_initdb() {
+    log "initdb $DATA"
+    as_pg_in "$BENCH" "$PGBIN/initdb" -D "$DATA" -U postgres -A trust \
+        --no-locale -E UTF8 >"$BENCH/initdb.log" 2>&1 ||
+        { cat "$BENCH/initdb.log" >&2; die "initdb failed"; }
+    as_pg_in "$BENCH" sh -c "printf '\n# added by scripts/$BENCH_SCRIPT\ninclude = '\''$1'\''\n' >> '$DATA/postgresql.conf'"
+}
+
+# bench_write_conf CONF: $DATA/CONF with the settings every benchmark
+# server has, then the script's own from stdin
+bench_write_conf() {
+    {
+        cat <<EOF
+# Written by scripts/$BENCH_SCRIPT.
+shared_preload_libraries = 'bufpool_ext'
+port = $PORT
+listen_addresses = ''
+unix_socket_directories = '/tmp'
+logging_collector = off
+max_parallel_workers_per_gather = 0
+autovacuum = off
+fsync = off
+bufpool_ext.page_size = 8192
+bufpool_ext.page_cleaner_pause = on
+EOF
+        cat
+    } | as_pg_in "$BENCH" tee "$DATA/$1" >/dev/null
+}
+
+# bench_start: start the server, or die with its log
+bench_start() {
+    log "starting the server (port $PORT, log: $LOGFILE)"
+    if ! as_pg_in "$BENCH" "${PG_CTL[@]}" -l "$LOGFILE" -w -t 120 start >/dev/null; then
+        server_log_tail
+        die "the benchmark server did not start"
+    fi
+}
 
 server_log_tail() {
     echo "---- last lines of $LOGFILE ----" >&2
