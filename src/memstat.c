@@ -211,9 +211,7 @@ bp_mem_count_startup(const char *name, Size bytes)
 	if (k == 0)
 		return;
 	f = &BpMem->fold[k];
-	f->count_alloc++;
-	f->bytes_alloc += (int64) bytes;
-	bp_mem_update_watermarks(f);
+	bp_mem_apply(f, bytes, true);
 	BpMem->g_high_count[k] = Max(BpMem->g_high_count[k], f->count_alloc - f->count_free);
 	BpMem->g_high_bytes[k] = Max(BpMem->g_high_bytes[k], f->bytes_alloc - f->bytes_free);
 }
@@ -301,43 +299,19 @@ bp_mem_exit(int code, Datum arg)
 void
 bp_mem_count_slow(BpMemKey key, Size bytes, bool alloc)
 {
-	BpMemStat  *s;
-
 	if (key <= 0 || BpMem == NULL)
 		return;
 	if (bp_mem_exited)
 	{
 		LWLockAcquire(&BpMem->lock, LW_EXCLUSIVE);
-		s = &BpMem->fold[key];
-		if (alloc)
-		{
-			s->count_alloc++;
-			s->bytes_alloc += (int64) bytes;
-		}
-		else
-		{
-			s->count_free++;
-			s->bytes_free += (int64) bytes;
-		}
-		bp_mem_update_watermarks(s);
+		bp_mem_apply(&BpMem->fold[key], bytes, alloc);
 		LWLockRelease(&BpMem->lock);
 		return;
 	}
 	bp_mem_catch_up();
 	if (BpMemMine == NULL)
 		return;					/* no PGPROC: the postmaster */
-	s = &BpMemMine[key];
-	if (alloc)
-	{
-		s->count_alloc++;
-		s->bytes_alloc += (int64) bytes;
-	}
-	else
-	{
-		s->count_free++;
-		s->bytes_free += (int64) bytes;
-	}
-	bp_mem_update_watermarks(s);
+	bp_mem_apply(&BpMemMine[key], bytes, alloc);
 }
 
 /*

@@ -97,36 +97,43 @@ bp_mem_update_watermarks(BpMemStat *s)
 		s->low_bytes = cur_bytes;
 }
 
+/* Count one allocation (or free) of bytes in row s. */
+static inline void
+bp_mem_apply(BpMemStat *s, Size bytes, bool alloc)
+{
+	if (alloc)
+	{
+		s->count_alloc++;
+		s->bytes_alloc += (int64) bytes;
+	}
+	else
+	{
+		s->count_free++;
+		s->bytes_free += (int64) bytes;
+	}
+	bp_mem_update_watermarks(s);
+}
+
 static inline void
 bp_mem_alloc(BpMemKey key, Size bytes)
 {
-	BpMemStat  *s;
-
 	if (unlikely(BpMemMine == NULL || BpMemMyEpoch != *BpMemResetEpoch || key <= 0))
 	{
 		bp_mem_count_slow(key, bytes, true);
 		return;
 	}
-	s = &BpMemMine[key];
-	s->count_alloc++;
-	s->bytes_alloc += (int64) bytes;
-	bp_mem_update_watermarks(s);
+	bp_mem_apply(&BpMemMine[key], bytes, true);
 }
 
 static inline void
 bp_mem_free(BpMemKey key, Size bytes)
 {
-	BpMemStat  *s;
-
 	if (unlikely(BpMemMine == NULL || BpMemMyEpoch != *BpMemResetEpoch || key <= 0))
 	{
 		bp_mem_count_slow(key, bytes, false);
 		return;
 	}
-	s = &BpMemMine[key];
-	s->count_free++;
-	s->bytes_free += (int64) bytes;
-	bp_mem_update_watermarks(s);
+	bp_mem_apply(&BpMemMine[key], bytes, false);
 }
 
 /*
