@@ -7,21 +7,10 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS bufpool_ext;
 RESET client_min_messages;
--- Other processes keep their memory-context lines (backend_memory_contexts)
--- on buddy memory: turn that off so this test sees the buddy pools as they
--- start, and wait until every process has given its arena back.
-ALTER SYSTEM SET bufpool_ext.backend_memory_contexts = off;
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.3);
-DO $$
-BEGIN
-    FOR i IN 1 .. 300 LOOP
-        EXIT WHEN NOT EXISTS (SELECT 1 FROM bufpool.heaps WHERE name = 'backend_memory');
-        PERFORM pg_sleep(0.1);
-    END LOOP;
-END
-$$;
-SELECT count(*) AS context_arenas FROM bufpool.heaps WHERE name = 'backend_memory';
+-- the buddy pools as they start: other processes' memory-context lines off
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set buddy_quiet :abs_srcdir '/sql/include/buddy_quiet.psql'
+\i :buddy_quiet
 SHOW bufpool_ext.buddy_size;
 SELECT buffer_pool_instance, page_size, pages_used, pages_free
 FROM bufpool.buddy_stats WHERE pages_used + pages_free > 0 ORDER BY 1, 2;

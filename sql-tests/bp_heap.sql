@@ -4,21 +4,10 @@
 SET client_min_messages = error;
 CREATE EXTENSION IF NOT EXISTS bufpool_ext;
 RESET client_min_messages;
--- Other processes keep their memory-context lines (backend_memory_contexts)
--- on buddy memory: turn that off so this test sees the buddy pools as they
--- start, and wait until every process has given its arena back.
-ALTER SYSTEM SET bufpool_ext.backend_memory_contexts = off;
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.3);
-DO $$
-BEGIN
-    FOR i IN 1 .. 300 LOOP
-        EXIT WHEN NOT EXISTS (SELECT 1 FROM bufpool.heaps WHERE name = 'backend_memory');
-        PERFORM pg_sleep(0.1);
-    END LOOP;
-END
-$$;
-SELECT count(*) AS context_arenas FROM bufpool.heaps WHERE name = 'backend_memory';
+-- the buddy pools as they start: other processes' memory-context lines off
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set buddy_quiet :abs_srcdir '/sql/include/buddy_quiet.psql'
+\i :buddy_quiet
 
 -- DYNAMIC: first block 64 B, each next twice the previous, capped at 8000 B;
 -- a larger request gets a block of exactly its size
