@@ -11,9 +11,10 @@
 # spell of the machine does not land on one allocator only), and keeps
 # the median.
 #
-#   patterns  pairs      allocate, then free at once (the arena cannot
-#                        free: its "free" is a no-op and it is cleared for
-#                        reuse every 1024 allocations)
+#   patterns  pairs      allocate, then free at once (the arena's free is
+#                        bp_arena_free_last, which gives back its latest
+#                        allocation; it is also cleared for reuse every
+#                        1024 allocations)
 #             batch1024  1024 allocations, then free them all / reset
 #   sizes     16, 4096, uniform16-1024 (fixed-seed sizes made before timing)
 #
@@ -168,9 +169,12 @@ reset) included. Each allocation's first byte is written. Sizes are
 taken in turn from 4096 sizes made before the clock starts (fixed size,
 or uniform in 16..1024 from a fixed-seed PRNG).
 
-- **arena**: a local arena (8 kB first block); \`pairs\`: the free is a
-  no-op and the arena is cleared for reuse (\`bp_arena_clear_for_reuse\`)
-  every 1024 allocations; \`batch1024\`: the same.
+- **arena**: a local arena (8 kB first block); \`pairs\`: the free is
+  \`bp_arena_free_last\` (last in, first out: the latest allocation's
+  bytes come back) and the arena is also cleared for reuse
+  (\`bp_arena_clear_for_reuse\`) every 1024 allocations; \`batch1024\`:
+  no free, cleared for reuse after 1024 (this is also what pairs cost
+  without free_last).
 - **heap**: a DYNAMIC heap; \`pairs\`: \`bp_heap_free_top\` after each
   allocation; \`batch1024\`: \`bp_heap_empty\` after 1024.
 - **malloc**: glibc malloc / free; \`batch1024\`: 1024 frees.
@@ -182,8 +186,8 @@ as fast). reserved/requested: an untimed pass of
 min(n_ops, 16384) allocations records the most bytes the allocator held
 (arena/heap: bytes in blocks; palloc: MemoryContextMemAllocated; malloc:
 malloc_usable_size + 8 per live chunk) and the most bytes requested and
-still live at the same points (one allocation for pairs, except the
-arena, whose allocations live until it is cleared; 1024 for batch1024).
+still live at the same points (one allocation for pairs; 1024 for
+batch1024).
 Each figure is the median of $REPS runs. Total run time: ${ELAPSED} s.
 
 ## Results

@@ -85,12 +85,36 @@ bp_arena_ref_null(const BpArena *arena, BpArenaRef ref)
 	return arena->shared ? ref.shm == BP_SHM_NULL : ref.local == NULL;
 }
 
+/* Bytes used of the current block (a local arena keeps them in fast_ptr). */
+static inline Size
+bp_arena_cur_used(const BpArena *arena)
+{
+	if (arena->shared)
+		return arena->cur_used;
+	return arena->fast_ptr == NULL ? 0 : (Size) (arena->fast_ptr - (char *) arena->head.local);
+}
+
+/* Set them, for a current block of cur_size bytes at the head. */
+static inline void
+bp_arena_set_cur_used(BpArena *arena, Size used)
+{
+	if (arena->shared)
+		arena->cur_used = used;
+	else
+	{
+		arena->fast_ptr = (char *) arena->head.local + used;
+		arena->fast_limit = (char *) arena->head.local + arena->cur_size;
+	}
+}
+
 /* Count in info's used what the inline fast path handed out. */
 static inline void
 bp_arena_sync(BpArena *arena)
 {
-	BP_ARENA_INFO(arena)->used += (int64) (arena->cur_used - arena->synced);
-	arena->synced = arena->cur_used;
+	Size		used = bp_arena_cur_used(arena);
+
+	BP_ARENA_INFO(arena)->used += (int64) (used - arena->synced);
+	arena->synced = used;
 }
 
 /* bufpool.heaps reads a local arena's info: bring used up to date */
@@ -285,14 +309,13 @@ bp_arena_new_block(BpArena *arena, Size size, bool big)
 	}
 	else
 	{
+		bp_arena_sync(arena);	/* what the old current block used */
 		blk->next = arena->head;
 		arena->head = ref;
-		bp_arena_sync(arena);	/* what the old current block used */
 		arena->cur_size = size;
-		arena->fast_end = arena->shared ? 0 : size;
 		/* a big block alone is current but full */
-		arena->cur_used = big ? size : BP_ARENA_HDR;
-		arena->synced = arena->cur_used;
+		bp_arena_set_cur_used(arena, big ? size : BP_ARENA_HDR);
+		arena->synced = big ? size : BP_ARENA_HDR;
 	}
 	return ref;
 }
@@ -385,13 +408,13 @@ bp_arena_alloc_aligned(BpArena *arena, Size size, Size alignment)
 	{
 		char	   *base = arena->shared ? (char *) bp_shm_ptr(arena->head.shm)
 			: (char *) arena->head.local;
-		uintptr_t	from = (uintptr_t) base + arena->cur_used;
+		uintptr_t	from = (uintptr_t) base + bp_arena_cur_used(arena);
 		uintptr_t	start = TYPEALIGN(alignment, from);
 
 		if (likely(start + size <= (uintptr_t) base + arena->cur_size &&
 				   start + size >= start))
 		{
-			arena->cur_used = start + size - (uintptr_t) base;
+			bp_arena_set_cur_used(arena, start + size - (uintptr_t) base);
 			if (arena->shared)
 				bp_arena_sync(arena);
 			return (void *) start;
@@ -404,6 +427,26 @@ bp_arena_alloc_aligned(BpArena *arena, Size size, Size alignment)
 				 errmsg("arena alignment %zu is not valid", alignment),
 				 errdetail("The alignment must be a power of two from 1 to %d.", BP_ARENA_MAX_ALIGN)));
 	return bp_arena_alloc_slow(arena, size, alignment);
+}
+
+/*
+ * bp_arena_free_last for a shared arena (local ones are done inline; a
+ * local arena without a current block has nothing to give back).
+ */
+bool
+bp_arena_free_last_slow(BpArena *arena, void *ptr, Size size)
+{
+	char	   *base;
+
+	bp_arena_check_magic(arena);
+	if (!arena->shared || arena->cur_size == 0)
+		return false;
+	base = (char *) bp_shm_ptr(arena->head.shm);
+	if ((char *) ptr <= base || (char *) ptr + size != base + arena->cur_used)
+		return false;
+	arena->cur_used = (char *) ptr - base;
+	bp_arena_sync(arena);
+	return true;
 }
 
 /* The allocation as a BpShmAddr, for a shared arena. */
@@ -445,7 +488,8 @@ bp_arena_clear(BpArena *arena)
 	else
 		arena->head.local = NULL;
 	arena->cur_size = 0;
-	arena->fast_end = 0;
+	arena->fast_ptr = NULL;
+	arena->fast_limit = NULL;
 	arena->cur_used = 0;
 	arena->synced = 0;
 	arena->block_size = arena->min_block_size;
@@ -474,7 +518,7 @@ bp_arena_clear_for_reuse(BpArena *arena)
 	else
 		cur->next.local = NULL;
 	cur->big = false;
-	arena->cur_used = BP_ARENA_HDR;
+	bp_arena_set_cur_used(arena, BP_ARENA_HDR);
 	arena->synced = BP_ARENA_HDR;
 	BP_ARENA_INFO(arena)->used = 0;
 	bp_arena_free_chain(arena, rest);
@@ -523,7 +567,8 @@ bp_arena_reserved(const BpArena *arena)
 Size
 bp_arena_used(const BpArena *arena)
 {
-	return (Size) (BP_ARENA_INFO(arena)->used + (int64) (arena->cur_used - arena->synced));
+	return (Size) (BP_ARENA_INFO(arena)->used +
+				   (int64) (bp_arena_cur_used(arena) - arena->synced));
 }
 
 int
@@ -586,7 +631,7 @@ bp_arena_check(const BpArena *arena, const char **why)
 		*why = "reserved differs from the sum of block sizes";
 	else if ((int64) bp_arena_used(arena) < 0 || (int64) bp_arena_used(arena) > room)
 		*why = "used is more than the room in the blocks";
-	else if (arena->cur_used > arena->cur_size)
+	else if (bp_arena_cur_used(arena) > arena->cur_size)
 		*why = "current block overfull";
 	else if (arena->max_capacity != 0 && reserved > (int64) arena->max_capacity)
 		*why = "reserved is past max_capacity";

@@ -238,6 +238,66 @@ bp_arena_head_id(BpArena *arena)
 	return arena->shared ? arena->head.shm : (uint64) (uintptr_t) arena->head.local;
 }
 
+/* start of the current block, or NULL */
+static char *
+bp_arena_head_ptr(BpArena *arena)
+{
+	if (arena->cur_size == 0)
+		return NULL;
+	return arena->shared ? (char *) bp_shm_ptr(arena->head.shm) : (char *) arena->head.local;
+}
+
+/*
+ * Give back the latest allocation, live[*n_live - 1], which the previous
+ * operation made.  It must come back exactly when it lies in the current
+ * block (when that block is a big request's own, which is current only
+ * when it was the first block, it also has to end there); the bytes used drop
+ * by its size, and the same request then gets the same address again.
+ */
+static void
+bp_arena_test_free_last(BpArena *arena, BpLive *live, int64 *n_live, const char **why)
+{
+	BpLive	   *last = &live[*n_live - 1];
+	char	   *base = bp_arena_head_ptr(arena);
+	Size		size;
+	bool		big = false;
+	bool		expect;
+	Size		used_before = bp_arena_used(arena);
+	char	   *again;
+
+	if (base != NULL)
+		bp_arena_block_sizes(arena, &size, &big, 1);
+	expect = base != NULL && (char *) last->p > base &&
+		(char *) last->p < base + arena->cur_size;
+	/* a big request's block alone is current and full: its end must match */
+	if (expect && big)
+		expect = bp_arena_block_overhead() + last->size == size;
+	if (bp_arena_free_last(arena, last->p, last->size) != expect)
+	{
+		*why = expect ? "free_last did not give back the latest allocation"
+			: "free_last gave back bytes outside the current block";
+		return;
+	}
+	if (!expect)
+		return;
+	if (bp_arena_used(arena) != used_before - last->size)
+	{
+		*why = "free_last did not lower used by the size";
+		return;
+	}
+	if (((uintptr_t) last->p & (MAXIMUM_ALIGNOF - 1)) != 0)
+	{
+		/* aligned to less than 8: the same request rounds up; drop it */
+		(*n_live)--;
+		return;
+	}
+	again = bp_arena_alloc(arena, last->size);
+	if (again != last->p)
+		*why = "the request after free_last did not reuse its bytes";
+	else
+		bp_fill(last);			/* live again, under the same id */
+}
+
 /*
  * bufpool.arena_test_random(n_ops, seed, block_size, max_capacity,
  *							 max_align, shared)
@@ -263,6 +323,7 @@ bp_sql_arena_test_random(PG_FUNCTION_ARGS)
 	int64		nulls_got = 0;
 	int64		op;
 	uint32		next_id = 1;
+	bool		allocated_last = false;
 	const char *why = NULL;
 	Size		overhead = bp_arena_block_overhead();
 	Datum		values[7];
@@ -298,6 +359,9 @@ bp_sql_arena_test_random(PG_FUNCTION_ARGS)
 	{
 		uint32		r = (uint32) pg_prng_uint64_range(&rng, 0, 99);
 		int			blocks_before = bp_arena_blocks(arena);
+		bool		last_was_alloc = allocated_last;
+
+		allocated_last = false;
 
 		CHECK_FOR_INTERRUPTS();
 		if (r < 2)
@@ -323,6 +387,12 @@ bp_sql_arena_test_random(PG_FUNCTION_ARGS)
 				bp_arena_head_id(arena) != head ||
 				bp_arena_reserved(arena) != head_size || bp_arena_used(arena) != 0)
 				why = "clear_for_reuse did not keep exactly the current block";
+		}
+		else if (r < 10)
+		{
+			/* free_last, when the previous operation allocated */
+			if (last_was_alloc)
+				bp_arena_test_free_last(arena, live, &n_live, &why);
 		}
 		else
 		{
@@ -352,6 +422,7 @@ bp_sql_arena_test_random(PG_FUNCTION_ARGS)
 				continue;
 			}
 			allocs++;
+			allocated_last = true;
 			if (((uintptr_t) p & (align - 1)) != 0)
 				why = "allocation not aligned";
 			else if (bp_arena_blocks(arena) == blocks_before + 1)
@@ -904,7 +975,16 @@ bp_bench_run_impl(BpBenchState *st, int which, bool pairs, const uint32 *sizes, 
 	int64		i;
 	int			k = 0;
 	Size		live_req = 0;
+	Size		kept_req = 0;	/* arena pairs: bytes free_last could not give back */
 	char		acc = 0;
+
+	/*
+	 * In locals: the loop's byte stores may alias anything, so fields of
+	 * *st would be loaded again after every one of them.
+	 */
+	BpArena    *arena = st->arena;
+	BpHeap	   *heap = st->heap;
+	MemoryContext cxt = st->cxt;
 
 	for (i = 0; i < n_ops; i++)
 	{
@@ -914,10 +994,10 @@ bp_bench_run_impl(BpBenchState *st, int which, bool pairs, const uint32 *sizes, 
 		switch (which)
 		{
 			case BP_BENCH_ARENA:
-				p = bp_arena_alloc(st->arena, sz);
+				p = bp_arena_alloc(arena, sz);
 				break;
 			case BP_BENCH_HEAP:
-				p = bp_heap_alloc(st->heap, sz);
+				p = bp_heap_alloc(heap, sz);
 				break;
 			case BP_BENCH_MALLOC:
 				p = malloc(sz);
@@ -925,7 +1005,7 @@ bp_bench_run_impl(BpBenchState *st, int which, bool pairs, const uint32 *sizes, 
 					ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 				break;
 			default:
-				p = MemoryContextAlloc(st->cxt, sz);
+				p = MemoryContextAlloc(cxt, sz);
 				break;
 		}
 		p[0] = (char) i;
@@ -935,15 +1015,19 @@ bp_bench_run_impl(BpBenchState *st, int which, bool pairs, const uint32 *sizes, 
 
 		if (pairs)
 		{
-			/* a pair: free at once (the arena cannot: it is cleared every round) */
+			/* a pair: free at once (the arena gives back its latest allocation) */
 			switch (which)
 			{
 				case BP_BENCH_ARENA:
+					if (account)
+						*peak_held = Max(*peak_held, bp_arena_reserved(arena));
+					if (!bp_arena_free_last(arena, p, sz) && account)
+						kept_req += sz; /* a big request's own block: kept */
 					break;
 				case BP_BENCH_HEAP:
 					if (account)
-						*peak_held = Max(*peak_held, bp_heap_reserved(st->heap));
-					bp_heap_free_top(st->heap, sz);
+						*peak_held = Max(*peak_held, bp_heap_reserved(heap));
+					bp_heap_free_top(heap, sz);
 					break;
 				case BP_BENCH_MALLOC:
 					if (account)
@@ -963,16 +1047,15 @@ bp_bench_run_impl(BpBenchState *st, int which, bool pairs, const uint32 *sizes, 
 			if (account)
 			{
 				*peak_req = Max(*peak_req, live_req);
-				if (which != BP_BENCH_ARENA)
-					live_req = 0;
+				live_req = kept_req;
 			}
 			if (which == BP_BENCH_ARENA && ++k == BP_BENCH_ROUND)
 			{
 				if (account)
-					*peak_held = Max(*peak_held, bp_arena_reserved(st->arena));
-				bp_arena_clear_for_reuse(st->arena);
+					*peak_held = Max(*peak_held, bp_arena_reserved(arena));
+				bp_arena_clear_for_reuse(arena);
 				k = 0;
-				live_req = 0;
+				live_req = kept_req = 0;
 			}
 		}
 		else
@@ -989,10 +1072,10 @@ bp_bench_run_impl(BpBenchState *st, int which, bool pairs, const uint32 *sizes, 
 				switch (which)
 				{
 					case BP_BENCH_ARENA:
-						bp_arena_clear_for_reuse(st->arena);
+						bp_arena_clear_for_reuse(arena);
 						break;
 					case BP_BENCH_HEAP:
-						bp_heap_empty(st->heap);
+						bp_heap_empty(heap);
 						break;
 					case BP_BENCH_MALLOC:
 						{
@@ -1006,7 +1089,7 @@ bp_bench_run_impl(BpBenchState *st, int which, bool pairs, const uint32 *sizes, 
 						}
 						break;
 					default:
-						MemoryContextReset(st->cxt);
+						MemoryContextReset(cxt);
 						break;
 				}
 				k = 0;
@@ -1032,11 +1115,11 @@ bp_bench_run_impl(BpBenchState *st, int which, bool pairs, const uint32 *sizes, 
 		}
 	}
 	if (which == BP_BENCH_ARENA)
-		bp_arena_clear(st->arena);
+		bp_arena_clear(arena);
 	else if (which == BP_BENCH_HEAP)
-		bp_heap_empty(st->heap);
+		bp_heap_empty(heap);
 	else if (which == BP_BENCH_PALLOC)
-		MemoryContextReset(st->cxt);
+		MemoryContextReset(cxt);
 	bp_bench_sink = acc;
 }
 

@@ -351,18 +351,22 @@ bp_sql_pages(PG_FUNCTION_ARGS)
 		if (lru_order)
 		{
 			BpBlockNo  *order;
+			Size		order_size;
 			uint32		n = 0;
 			uint32		j;
 			BpBlockNo	b;
 
 			LWLockAcquire(&inst->lru_lock.lock, LW_SHARED);
-			order = bp_arena_alloc(arena, sizeof(BpBlockNo) * (inst->lru_len + 1));
+			order_size = sizeof(BpBlockNo) * (inst->lru_len + 1);
+			order = bp_arena_alloc(arena, order_size);
 			for (b = inst->lru_head; b != BP_INVALID_BLOCK && n <= inst->lru_len;
 				 b = bp_desc(li, b)->lru_next)
 				order[n++] = b;
 			LWLockRelease(&inst->lru_lock.lock);
 			for (j = 0; j < n; j++)
 				bp_put_page_row(rsinfo, i, order[j], j, reg, n_reg);
+			/* the next instance's order reuses these bytes */
+			bp_arena_free_last(arena, order, order_size);
 		}
 		else
 		{

@@ -7,7 +7,8 @@
  * Allocation bumps a pointer in the current block; a new block is 1.5x
  * the previous one; a request at least as large as the block size gets a
  * block of its own.  Everything is freed at once (bp_arena_clear) or
- * kept for reuse except the last block (bp_arena_clear_for_reuse).
+ * kept for reuse except the last block (bp_arena_clear_for_reuse); the
+ * latest allocation alone can be given back (bp_arena_free_last).
  *
  * A local arena takes its blocks from malloc (in backend-local memory).
  * A shared arena takes them from the buddy allocator and keeps its whole
@@ -57,19 +58,28 @@ typedef struct BpArena
 	Size		min_block_size;	/* first block size, restored by clear */
 	Size		max_capacity;	/* 0: unlimited; else limit on reserved bytes */
 	Size		alignment;		/* default alignment (8) */
-	/* current block (the head of the list): [cur_used, cur_size) is free */
+	/*
+	 * The current block (the head of the list): [cur_used, cur_size) is
+	 * free.  A local arena keeps cur_used in fast_ptr instead, and cur_used
+	 * is left 0.
+	 */
 	Size		cur_used;
 	Size		cur_size;
 	/*
 	 * cur_used as far as info's used counts it: the inline fast path only
-	 * moves cur_used, and the difference is added to used when anything
+	 * moves fast_ptr, and the difference is added to used when anything
 	 * reads or resets it (bp_arena_used, a new block, a clear, the
 	 * bufpool.heaps snapshot).  Shared arenas are always in step.
 	 */
 	Size		synced;
-	/* cur_size for a local arena with a current block, else 0: the inline
-	 * fast path's one bound check */
-	Size		fast_end;
+	/*
+	 * A local arena with a current block: fast_ptr is its start plus the
+	 * bytes used, fast_limit its end; the state of the inline fast paths
+	 * (one load, one bound check, one store).  NULL otherwise (a shared
+	 * arena, or no block yet).
+	 */
+	char	   *fast_ptr;
+	char	   *fast_limit;
 	/* blocks: the current one first, then blocks of big requests, then older */
 	BpArenaRef	head;
 	/* statistics (also in info) */
@@ -110,23 +120,47 @@ extern void *bp_arena_alloc_aligned(BpArena *arena, Size size, Size alignment);
 
 /*
  * The common case inline, as MEM_ROOT::Alloc: a local arena with room in
- * its current block (whose start is MAXALIGN'd, so an offset rounded up
- * to 8 is an address aligned to 8).  Everything else goes out of line.
+ * its current block.  Everything else (a size of 0 too) goes out of line.
  */
 static inline void *
 bp_arena_alloc(BpArena *arena, Size size)
 {
-	Size		off = MAXALIGN(arena->cur_used);
-	Size		end = off + size;
+	uintptr_t	start = TYPEALIGN(MAXIMUM_ALIGNOF, (uintptr_t) arena->fast_ptr);
+	uintptr_t	end = start + size;
 
-	if (likely(end <= arena->fast_end && end >= off))
+	/* end > start: no wrap-around, and no block (both NULL) goes out of line */
+	if (likely(end <= (uintptr_t) arena->fast_limit && end > start))
 	{
-		char	   *p = (char *) arena->head.local + off;
-
-		arena->cur_used = end;
-		return p;
+		arena->fast_ptr = (char *) end;
+		return (void *) start;
 	}
 	return bp_arena_alloc_aligned(arena, size, MAXIMUM_ALIGNOF);
+}
+
+/*
+ * Give back the most recent allocation, last in first out (as obstack_free
+ * or mem_heap's free_top): when [ptr, ptr + size) is the last thing the
+ * current block handed out, its bytes are free again and the next
+ * allocation reuses them; otherwise nothing happens and the bytes stay
+ * until a clear.  size must be the size that was asked for.  Returns
+ * whether the bytes came back.  Alignment padding before ptr stays used.
+ */
+extern bool bp_arena_free_last_slow(BpArena *arena, void *ptr, Size size);
+
+static inline bool
+bp_arena_free_last(BpArena *arena, void *ptr, Size size)
+{
+	/*
+	 * Ending where the current block's used bytes end means it is the
+	 * latest allocation: an allocation of that size anywhere else would
+	 * overlap the block.  Never true without a local current block.
+	 */
+	if (likely((char *) ptr + size == arena->fast_ptr))
+	{
+		arena->fast_ptr = (char *) ptr;
+		return true;
+	}
+	return arena->shared && bp_arena_free_last_slow(arena, ptr, size);
 }
 
 /* shared arenas: the same allocation, named for other processes */
