@@ -28,3 +28,6 @@ FROM bufpool.memory_summary_global_by_event_name WHERE event_name = 'memory/bufp
 SELECT has_function_privilege('public', 'bufpool.memory_summary_reset()', 'execute') AS public_reset,
        has_table_privilege('pg_monitor', 'bufpool.memory_summary_global_by_event_name', 'select') AS monitor_memory,
        has_table_privilege('public', 'bufpool.heaps', 'select') AS public_heaps;
+-- and on to 1.3: durability
+ALTER EXTENSION bufpool_ext UPDATE TO '1.3';
+SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
