@@ -1,3 +1,32 @@
 /* bufpool_ext 1.2 -> 1.3: durability (redo log, doublewrite, recovery) */
 
 \echo Use "ALTER EXTENSION bufpool_ext UPDATE TO '1.3'" to load this file. \quit
+
+-- redo log: status, recovery and checkpoints --------------------------------------
+CREATE FUNCTION bufpool.redo_status_row(
+    OUT insert_lsn bigint, OUT write_lsn bigint, OUT flush_lsn bigint,
+    OUT checkpoint_lsn bigint, OUT checkpoint_age bigint,
+    OUT log_file_size bigint, OUT log_buffer_size bigint, OUT flush_log_at_commit int,
+    OUT records bigint, OUT bytes bigint, OUT writes bigint, OUT fsyncs bigint,
+    OUT buffer_waits bigint, OUT log_full_waits bigint, OUT checkpoints bigint,
+    OUT last_checkpoint timestamptz,
+    OUT recovery_ran boolean, OUT recovery_start_lsn bigint, OUT recovery_end_lsn bigint,
+    OUT recovery_records bigint, OUT recovery_applied bigint, OUT recovery_pages bigint,
+    OUT recovery_bad_pages bigint, OUT recovery_skipped_records bigint,
+    OUT recovery_ms float8, OUT recovery_finished timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bp_sql_redo_status'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW bufpool.redo_status AS SELECT * FROM bufpool.redo_status_row();
+
+CREATE FUNCTION bufpool.checkpoint()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'bp_sql_checkpoint'
+LANGUAGE C STRICT VOLATILE;
+
+REVOKE ALL ON FUNCTION bufpool.redo_status_row() FROM PUBLIC;
+REVOKE ALL ON bufpool.redo_status FROM PUBLIC;
+REVOKE ALL ON FUNCTION bufpool.checkpoint() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bufpool.redo_status_row() TO pg_monitor;
+GRANT SELECT ON bufpool.redo_status TO pg_monitor;

@@ -37,6 +37,7 @@
 #include "storage/proc.h"
 #include "utils/builtins.h"
 
+#include "bufpool_ext/redo.h"
 #include "bufpool_ext/flush.h"
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/hash.h"
@@ -591,6 +592,7 @@ bp_page_payload_size(void)
 	return BpShmem->page_size - (int) BP_PAGE_HEADER_SIZE;
 }
 
+/* The whole payload was (or may have been) changed: log all of it. */
 uint64
 bp_page_mark_dirty(BpPage page)
 {
@@ -598,7 +600,42 @@ bp_page_mark_dirty(BpPage page)
 
 	if (my_pins[i].lock_mode != BP_LOCK_EXCLUSIVE)
 		elog(ERROR, "bufpool page must be locked exclusively to be modified");
-	return bp_mark_dirty(bp_page_instance(page), bp_page_block(page));
+	return bp_mark_dirty(bp_page_instance(page), bp_page_block(page), BP_REDO_PAGE, 0,
+						 bp_page_data(page), (uint32) bp_page_payload_size());
+}
+
+/* Change len bytes at offset of the payload, logging only them. */
+uint64
+bp_page_write(BpPage page, int offset, const char *data, int len)
+{
+	int			i = bp_pin_find(page);
+	int			payload = bp_page_payload_size();
+	uint64		lsn;
+
+	if (my_pins[i].lock_mode != BP_LOCK_EXCLUSIVE)
+		elog(ERROR, "bufpool page must be locked exclusively to be modified");
+	if (offset < 0 || len < 0 || (int64) offset + len > payload)
+		elog(ERROR, "bufpool page write of %d bytes at offset %d is outside the payload of %d bytes",
+			 len, offset, payload);
+	/* logged first: if that fails (a log write error), the page is unchanged */
+	lsn = bp_mark_dirty(bp_page_instance(page), bp_page_block(page), BP_REDO_BYTES,
+						(uint32) offset, data, (uint32) len);
+	memcpy(bp_page_data(page) + offset, data, len);
+	return lsn;
+}
+
+void
+bp_log_free_check(void)
+{
+	bp_check_preloaded();
+	bp_ensure_attached();
+	bp_redo_free_check();
+}
+
+void
+bp_log_commit(uint64 lsn)
+{
+	bp_redo_commit(lsn);
 }
 
 /* Release every pin (and page lock) this process still holds. */

@@ -46,6 +46,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "bufpool_ext/redo.h"
 #include "bufpool_ext/flush.h"
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/lru.h"
@@ -133,6 +134,8 @@ bp_final_flush(int first, int step, uint32 worker_bit)
 		if (written == 0)
 			break;
 	}
+	/* nothing of these instances is dirty: recovery need not go back */
+	(void) bp_redo_checkpoint();
 }
 
 static void

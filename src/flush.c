@@ -35,6 +35,7 @@
 #include "pgstat.h"
 #include "utils/memutils.h"
 
+#include "bufpool_ext/redo.h"
 #include "bufpool_ext/flush.h"
 #include "bufpool_ext/heap.h"
 #include "bufpool_ext/space.h"
@@ -61,26 +62,35 @@ bp_flush_list_remove(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 }
 
 /*
- * Record a modification of a pinned block.  Caller holds its content lock
- * in exclusive mode.  Returns the modification's LSN, also stored in the
- * page header.
+ * Record a modification of a pinned block: log it (type BP_REDO_BYTES:
+ * data_len bytes at offset of the payload, already copied into the
+ * frame; BP_REDO_PAGE: the whole payload) and put the block on the flush
+ * list if it was clean.  Caller holds its content lock in exclusive mode.
+ * Returns the modification's LSN (the end of its redo record), also
+ * stored in the page header.
+ *
+ * A clean block gets its record under its instance's flush_lock, so
+ * each flush list is ordered by oldest_lsn and a checkpoint that reads
+ * the list tails misses no change (redo.c).
  */
 uint64
-bp_mark_dirty(int instance, BpBlockNo b)
+bp_mark_dirty(int instance, BpBlockNo b, uint32 type, uint32 offset,
+			  const char *data, uint32 data_len)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
 	BpBlockDesc *d = bp_desc(li, b);
 	uint64		lsn;
+	uint64		start;
 
 	Assert(LWLockHeldByMeInMode(&d->content_lock, LW_EXCLUSIVE));
 	if (pg_atomic_read_u32(&d->state) & BP_BS_DIRTY)
-		lsn = pg_atomic_fetch_add_u64(&BpShmem->next_lsn, 1);
+		lsn = bp_redo_append(type, d->space_id, d->page_no, offset, data, data_len, &start);
 	else
 	{
 		LWLockAcquire(&inst->flush_lock.lock, LW_EXCLUSIVE);
-		lsn = pg_atomic_fetch_add_u64(&BpShmem->next_lsn, 1);
-		d->oldest_lsn = lsn;
+		lsn = bp_redo_append(type, d->space_id, d->page_no, offset, data, data_len, &start);
+		d->oldest_lsn = start;
 		d->flush_prev = BP_INVALID_BLOCK;
 		d->flush_next = inst->flush_head;
 		if (inst->flush_head != BP_INVALID_BLOCK)
@@ -116,6 +126,9 @@ bp_flush_block_io(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpFlushTyp
 	memcpy(write_buf, bp_frame(li, b), BpPageSize);
 	lsn = d->newest_lsn;
 	LWLockRelease(&d->content_lock);
+
+	/* write-ahead: the page's redo is durable before the page is written */
+	bp_redo_flush(lsn, true);
 
 	/* false means the space is gone: forget the page all the same */
 	(void) bp_space_write(d->space_id, d->page_no, write_buf);

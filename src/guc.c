@@ -44,6 +44,10 @@ int			bp_ready_timeout_ms = 10000;
 int			bp_debug_read_lock = 0;
 int			bp_backend_memory_interval_ms = 1000;
 bool		bp_backend_memory_contexts = true;
+int			bp_flush_log_at_commit = 1;
+int			bp_log_buffer_size_kb = 16384;
+int			bp_log_file_size_mb = 96;
+int			bp_checkpoint_timeout_s = 30;
 
 void
 bp_guc_init(void)
@@ -65,6 +69,30 @@ bp_guc_init(void)
 							NULL,
 							&bp_resize_timeout_ms, 60000, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.flush_log_at_commit",
+							"When a page change's redo record must be on disk.",
+							"1: written and fsynced before bufpool.write_page returns (group commit); 2: written before it returns, fsynced about every second; 0: written and fsynced about every second.",
+							&bp_flush_log_at_commit, 1, 0, 2,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.log_buffer_size",
+							"Size of the redo log buffer in shared memory.",
+							"It is written to the log file when it is more than half full, and at least every second.",
+							&bp_log_buffer_size_kb, 16384, 256, 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.log_file_size",
+							"Size of the circular redo log file.",
+							"A checkpoint is made when the log is half full; a change waits for one when the log is full.",
+							&bp_log_file_size_mb, 96, 8, 65536,
+							PGC_POSTMASTER, GUC_UNIT_MB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.checkpoint_timeout",
+							"Longest time between two checkpoints of the log writer.",
+							NULL,
+							&bp_checkpoint_timeout_s, 30, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.backend_memory_interval",
 							"Minimum time between two publications of a session's memory-context totals in bufpool.backend_memory.",

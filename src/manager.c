@@ -41,6 +41,7 @@
 #include "bufpool_ext/lru.h"
 #include "bufpool_ext/memstat.h"
 #include "bufpool_ext/pool.h"
+#include "bufpool_ext/redo.h"
 #include "bufpool_ext/resize.h"
 #include "bufpool_ext/space.h"
 #include "bufpool_ext/workers.h"
@@ -52,6 +53,7 @@ bp_manager_build(void)
 
 	pg_atomic_write_u32(&BpShmem->pool_state, BP_POOL_BUILDING);
 	bp_space_load_registry();
+	bp_redo_recover();
 	bp_chunk_build_all();
 
 	if (BpLocal == NULL)
@@ -151,6 +153,16 @@ bp_workers_register(void)
 	strcpy(worker.bgw_function_name, "bp_manager_main");
 	strcpy(worker.bgw_name, "bufpool_ext pool manager");
 	strcpy(worker.bgw_type, "bufpool_ext pool manager");
+	RegisterBackgroundWorker(&worker);
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 1;
+	strcpy(worker.bgw_library_name, "bufpool_ext");
+	strcpy(worker.bgw_function_name, "bp_log_writer_main");
+	strcpy(worker.bgw_name, "bufpool_ext log writer");
+	strcpy(worker.bgw_type, "bufpool_ext log writer");
 	RegisterBackgroundWorker(&worker);
 
 	for (i = 0; i < bp_page_cleaners; i++)

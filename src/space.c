@@ -44,6 +44,7 @@
 #include "storage/fd.h"
 
 #include "bufpool_ext/arena.h"
+#include "bufpool_ext/redo.h"
 #include "bufpool_ext/space.h"
 
 #define BP_REGISTRY_MAGIC	0x42505352	/* "BPSR" */
@@ -107,7 +108,8 @@ bp_space_save_registry(void)
 	hdr.page_size = BpShmem->page_size;
 	hdr.next_space_id = BpShmem->next_space_id;
 	hdr.n_entries = n;
-	hdr.max_lsn = pg_atomic_read_u64(&BpShmem->next_lsn);
+	hdr.max_lsn = Max(pg_atomic_read_u64(&BpShmem->next_lsn),
+					  BpRedo != NULL ? bp_redo_insert_lsn() : 0);
 	body = sizeof(BpSpaceEntry) * n;
 	INIT_CRC32C(crc);
 	COMP_CRC32C(crc, &hdr, sizeof(hdr));
@@ -548,4 +550,38 @@ bp_space_sync_pending(void)
 		}
 		n_pending_sync--;
 	}
+}
+
+/*
+ * fsync every space's file (a checkpoint: pages other processes wrote
+ * are in the kernel's cache until then).
+ */
+void
+bp_space_sync_all(void)
+{
+	uint32		ids[BP_MAX_SPACES];
+	int			n = 0;
+	int			i;
+
+	LWLockAcquire(&BpShmem->space_lock.lock, LW_SHARED);
+	for (i = 0; i < BP_MAX_SPACES; i++)
+		if (BpShmem->spaces[i].state == BP_SPACE_ACTIVE)
+			ids[n++] = BpShmem->spaces[i].space_id;
+	LWLockRelease(&BpShmem->space_lock.lock);
+	for (i = 0; i < n; i++)
+	{
+		if (!bp_space_lookup(ids[i], NULL))
+			continue;			/* dropped meanwhile */
+		if (FileSync(bp_space_file(ids[i]), PG_WAIT_EXTENSION) != 0)
+			ereport(data_sync_elevel(ERROR),
+					(errcode_for_file_access(),
+					 errmsg("could not fsync file of bufpool space %u: %m", ids[i])));
+	}
+}
+
+/* The highest LSN recorded before this start (the registry's, or a page's read since). */
+uint64
+bp_space_max_lsn(void)
+{
+	return pg_atomic_read_u64(&BpShmem->next_lsn);
 }

@@ -200,12 +200,13 @@ bp_sql_write_page(PG_FUNCTION_ARGS)
 				 errmsg("%d bytes at offset %d run past the end of the page payload", len, offset),
 				 errdetail("The payload of a page has %d bytes.", payload)));
 
+	bp_log_free_check();
 	p = bp_page_fetch((uint32) space_id, (uint32) page_no, NULL);
 	bp_page_lock(p, BP_LOCK_EXCLUSIVE);
-	memcpy(bp_page_data(p) + offset, VARDATA_ANY(data), len);
-	lsn = bp_page_mark_dirty(p);
+	lsn = bp_page_write(p, offset, VARDATA_ANY(data), len);
 	bp_page_unlock(p);
 	bp_page_release(p);
+	bp_log_commit(lsn);
 	PG_RETURN_INT64((int64) lsn);
 }
 

@@ -15,8 +15,9 @@
  *
  * A fetched page stays pinned until released; a pin left at transaction
  * abort is released with the transaction's resources.  To change a page,
- * lock it exclusively, change bp_page_data() and call bp_page_mark_dirty()
- * before unlocking: it returns the modification's LSN.
+ * lock it exclusively and either call bp_page_write() (changes and logs a
+ * byte range) or change bp_page_data() and call bp_page_mark_dirty() (logs
+ * the whole payload) before unlocking: both return the change's LSN.
  *
  * IDENTIFICATION
  *	  include/bufpool_ext/bufpool.h
@@ -66,6 +67,16 @@ extern void bp_page_lock(BpPage page, BpLockMode mode);
 extern void bp_page_unlock(BpPage page);
 extern char *bp_page_data(BpPage page);	/* payload after the header */
 extern int	bp_page_payload_size(void);
-extern uint64 bp_page_mark_dirty(BpPage page);
+extern uint64 bp_page_mark_dirty(BpPage page);	/* logs the whole payload */
+extern uint64 bp_page_write(BpPage page, int offset, const char *data, int len);
+
+/*
+ * Redo: call bp_log_free_check() before locking any page (it may write
+ * pages and checkpoint to keep room in the log), and bp_log_commit(lsn)
+ * after unlocking, with the last LSN of the change, to make it as durable
+ * as bufpool_ext.flush_log_at_commit asks.
+ */
+extern void bp_log_free_check(void);
+extern void bp_log_commit(uint64 lsn);
 
 #endif							/* BUFPOOL_EXT_BUFPOOL_H */

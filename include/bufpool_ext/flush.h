@@ -16,7 +16,8 @@
 extern bool bp_flush_block(int instance, BpBlockNo b, BpFlushType type);
 extern int64 bp_flush_list_batch(int instance, int64 max_pages, uint32 space_id);
 extern int64 bp_flush_all(uint32 space_id);
-extern uint64 bp_mark_dirty(int instance, BpBlockNo b);
+extern uint64 bp_mark_dirty(int instance, BpBlockNo b, uint32 type, uint32 offset,
+							const char *data, uint32 data_len);
 extern void bp_flush_list_remove(BpInstance *inst, BpLocalInstance *li, BpBlockNo b);
 extern uint32 bp_dirty_pages_total(void);
 

@@ -36,6 +36,10 @@ extern bool bp_page_cleaner_pause;
 extern int	bp_ready_timeout_ms;
 extern int	bp_debug_read_lock;
 
+extern int	bp_flush_log_at_commit;
+extern int	bp_log_buffer_size_kb;
+extern int	bp_log_file_size_mb;
+extern int	bp_checkpoint_timeout_s;
 extern void bp_guc_init(void);
 
 #endif							/* BUFPOOL_EXT_GUC_H */

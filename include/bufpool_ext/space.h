@@ -26,6 +26,8 @@ extern void bp_space_check_page(uint32 space_id, int64 page_no);
 extern void bp_space_read(uint32 space_id, uint32 page_no, char *buf);
 extern bool bp_space_write(uint32 space_id, uint32 page_no, char *buf);
 extern void bp_space_sync_pending(void);
+extern void bp_space_sync_all(void);
+extern uint64 bp_space_max_lsn(void);
 extern void bp_space_path(uint32 space_id, char *path, size_t len);
 
 /* page.c */
