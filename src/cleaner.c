@@ -81,6 +81,23 @@ bp_cleaner_flush_quota(uint64 *last_mods)
 	else
 		n = 0;
 	*last_mods = mods;
+
+	/*
+	 * Adaptive flushing by checkpoint age, as InnoDB's: past 10% of the
+	 * log the oldest pages must go so the checkpoint can advance, at up
+	 * to io_capacity_max by 75% (a change waits for room at 100%).
+	 */
+	if (BpRedo != NULL && BpRedo->ready && BpRedo->file_size > 0)
+	{
+		double		age_pct = 100.0 * (pg_atomic_read_u64(&BpRedo->insert_lsn) -
+									   pg_atomic_read_u64(&BpRedo->checkpoint_lsn)) /
+			BpRedo->file_size;
+
+		if (age_pct >= 75.0)
+			n = Max(n, bp_io_capacity_max);
+		else if (age_pct >= 10.0)
+			n = Max(n, (int64) (bp_io_capacity_max * age_pct / 75.0));
+	}
 	return Min(n, (int64) bp_io_capacity_max);
 }
 
