@@ -42,7 +42,9 @@ SELECT substr(bufpool.read_page(1, 7), 1, 5) AS head,
 SELECT sum(modified_database_pages) AS dirty FROM bufpool.stats;
 SELECT list, sum(length) FROM bufpool.lists WHERE list = 'flush' GROUP BY list;
 SELECT space, page_number, page_type, fix_count, io_fix, page_state,
-       newest_modification = :lsn2 AS newest_ok, oldest_modification = :lsn1 AS oldest_ok,
+       newest_modification = :lsn2 AS newest_ok,
+       -- the start of the first unwritten change (its record), the newest is the end of the last
+       oldest_modification < :lsn1 AND oldest_modification > :lsn1 - 8192 AS oldest_ok,
        table_name, data_size
 FROM bufpool.pages WHERE space = 1 AND page_number = 7;
 
