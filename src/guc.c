@@ -48,6 +48,42 @@ int			bp_flush_log_at_commit = 1;
 int			bp_log_buffer_size_kb = 16384;
 int			bp_log_file_size_mb = 96;
 int			bp_checkpoint_timeout_s = 30;
+int			bp_debug_fail_writes = BP_FAIL_NONE;
+
+static const struct config_enum_entry bp_fail_writes_options[] = {
+	{"none", BP_FAIL_NONE, false},
+	{"log_eio", BP_FAIL_LOG_EIO, false},
+	{"log_enospc", BP_FAIL_LOG_ENOSPC, false},
+	{"data_eio", BP_FAIL_DATA_EIO, false},
+	{"data_enospc", BP_FAIL_DATA_ENOSPC, false},
+	{NULL, 0, false}
+};
+
+/*
+ * The fault injection of bufpool_ext.debug_fail_writes: true (with errno
+ * set) when writes of this kind (BP_FAIL_LOG or BP_FAIL_DATA) must fail.
+ */
+bool
+bp_debug_write_fails(int kind)
+{
+	switch (bp_debug_fail_writes)
+	{
+		case BP_FAIL_LOG_EIO:
+		case BP_FAIL_DATA_EIO:
+			if ((bp_debug_fail_writes == BP_FAIL_LOG_EIO) != (kind == BP_FAIL_LOG))
+				return false;
+			errno = EIO;
+			return true;
+		case BP_FAIL_LOG_ENOSPC:
+		case BP_FAIL_DATA_ENOSPC:
+			if ((bp_debug_fail_writes == BP_FAIL_LOG_ENOSPC) != (kind == BP_FAIL_LOG))
+				return false;
+			errno = ENOSPC;
+			return true;
+		default:
+			return false;
+	}
+}
 
 void
 bp_guc_init(void)
@@ -197,6 +233,12 @@ bp_guc_init(void)
 							PGC_SUSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	DefineCustomEnumVariable("bufpool_ext.debug_fail_writes",
+							 "Test hook: make writes of the redo log or of data files fail with EIO or ENOSPC.",
+							 "none, log_eio, log_enospc, data_eio, data_enospc.  Set it in the configuration and reload so the background workers see it too.",
+							 &bp_debug_fail_writes, BP_FAIL_NONE, bp_fail_writes_options,
+							 PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.debug_read_lock",
 							"Test hook: before reading a page from disk, wait for this advisory lock key (0: off).",
 							"Lets isolation tests hold a session in the middle of a page read.",

@@ -201,7 +201,10 @@ bp_redo_write_range(uint64 from, uint64 to)
 
 		n = (Size) Min((uint64) n, fsize - foff);
 		errno = 0;
-		w = FileWrite(f, BpRedo->buffer + boff, n, (off_t) foff, PG_WAIT_EXTENSION);
+		if (unlikely(bp_debug_fail_writes != BP_FAIL_NONE) && bp_debug_write_fails(BP_FAIL_LOG))
+			w = -1;
+		else
+			w = FileWrite(f, BpRedo->buffer + boff, n, (off_t) foff, PG_WAIT_EXTENSION);
 		if (w != (int) n)
 		{
 			if (w >= 0)

@@ -487,7 +487,7 @@ bp_ensure_attached(void)
 					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 					 errmsg("the bufpool_ext buffer pool could not be built"),
 					 errdetail("%s", BpShmem->error),
-					 errhint("Check the server log, fix the cause and restart the server.")));
+					 errhint("Check the server log and fix the cause; the pool manager tries again every few seconds.")));
 		if (GetCurrentTimestamp() >= deadline)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -44,6 +44,7 @@
 #include "storage/fd.h"
 
 #include "bufpool_ext/arena.h"
+#include "bufpool_ext/guc.h"
 #include "bufpool_ext/redo.h"
 #include "bufpool_ext/space.h"
 
@@ -513,7 +514,10 @@ bp_space_write(uint32 space_id, uint32 page_no, char *buf)
 	bp_page_set_checksum(buf);
 	f = bp_space_file(space_id);
 	errno = 0;
-	n = FileWrite(f, buf, BpPageSize, (off_t) page_no * BpPageSize, PG_WAIT_EXTENSION);
+	if (unlikely(bp_debug_fail_writes != BP_FAIL_NONE) && bp_debug_write_fails(BP_FAIL_DATA))
+		n = -1;
+	else
+		n = FileWrite(f, buf, BpPageSize, (off_t) page_no * BpPageSize, PG_WAIT_EXTENSION);
 	if (n != BpPageSize)
 	{
 		if (n >= 0)

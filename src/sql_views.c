@@ -27,6 +27,7 @@
 #include "utils/builtins.h"
 #include "utils/tuplestore.h"
 
+#include "bufpool_ext/redo.h"
 #include "bufpool_ext/arena.h"
 #include "bufpool_ext/pool.h"
 #include "bufpool_ext/space.h"
@@ -485,6 +486,8 @@ bp_sql_status(PG_FUNCTION_ARGS)
 	values[5] = Int64GetDatum((int64) BpShmem->effective_size);
 	values[6] = Int32GetDatum(BpShmem->page_size);
 	values[7] = Int64GetDatum(pages);
-	values[8] = Int64GetDatum((int64) pg_atomic_read_u64(&BpShmem->next_lsn));
+	/* the LSN the next change starts at */
+	values[8] = Int64GetDatum((int64) (BpRedo->ready ? bp_redo_insert_lsn()
+									   : pg_atomic_read_u64(&BpShmem->next_lsn)));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

@@ -40,6 +40,19 @@ extern int	bp_flush_log_at_commit;
 extern int	bp_log_buffer_size_kb;
 extern int	bp_log_file_size_mb;
 extern int	bp_checkpoint_timeout_s;
+extern int	bp_debug_fail_writes;
+
+/* bufpool_ext.debug_fail_writes */
+#define BP_FAIL_NONE			0
+#define BP_FAIL_LOG_EIO			1
+#define BP_FAIL_LOG_ENOSPC		2
+#define BP_FAIL_DATA_EIO		3
+#define BP_FAIL_DATA_ENOSPC		4
+/* kinds of write for bp_debug_write_fails */
+#define BP_FAIL_LOG				1
+#define BP_FAIL_DATA			2
+extern bool bp_debug_write_fails(int kind);
+
 extern void bp_guc_init(void);
 
 #endif							/* BUFPOOL_EXT_GUC_H */

@@ -92,8 +92,8 @@ like(
 ok( $node->poll_query_until('postgres', q{
 		SELECT string_agg(DISTINCT backend_type, ',' ORDER BY backend_type)
 		FROM pg_stat_activity WHERE backend_type LIKE 'bufpool_ext%'},
-		'bufpool_ext page cleaner,bufpool_ext pool manager'),
-	'the page cleaner and the pool manager run after the crash-restart');
+		'bufpool_ext log writer,bufpool_ext page cleaner,bufpool_ext pool manager'),
+	'the log writer, the page cleaner and the pool manager run after the crash-restart');
 my $new_manager_pid = $node->safe_psql('postgres',
 	"SELECT pid FROM pg_stat_activity WHERE backend_type = 'bufpool_ext pool manager'");
 like($new_manager_pid, qr/^[0-9]+$/, 'one pool manager after the crash-restart');

@@ -1,0 +1,125 @@
+# Write faults: EIO and ENOSPC on the redo log and on data files
+# (bufpool_ext.debug_fail_writes) give clear errors with the right
+# SQLSTATE, the pool stays consistent, nothing acknowledged is lost, and
+# once the fault is gone the extension carries on.  The last case crashes
+# the server while data writes fail: recovery cannot write its pages, the
+# pool reports why, and it is built once the fault is cleared.
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('write_faults');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+restart_after_crash = on
+bufpool_ext.flush_log_at_commit = 1
+});
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
+my $sid = $node->safe_psql('postgres', "SELECT bufpool.create_space('faults', 64)");
+
+sub write_pages
+{
+	my ($from, $to, $tag) = @_;
+	return $node->safe_psql('postgres', qq{
+		SELECT count(bufpool.write_page($sid, p, convert_to(format('%s %s', '$tag', p), 'UTF8'), 0))
+		FROM generate_series($from, $to) AS p});
+}
+
+# pages from..to whose start is not "<tag> <page>"
+sub wrong_pages
+{
+	my ($from, $to, $tag) = @_;
+	return $node->safe_psql('postgres', qq{
+		SELECT coalesce(string_agg(p::text, ','), '')
+		FROM generate_series($from, $to) AS p
+		WHERE substring(bufpool.read_page($sid, p) FROM 1 FOR length(format('%s %s', '$tag', p)))
+			  <> convert_to(format('%s %s', '$tag', p), 'UTF8')});
+}
+
+sub set_fault
+{
+	my ($fault) = @_;
+	$node->safe_psql('postgres',
+		$fault eq 'none'
+		? 'ALTER SYSTEM RESET bufpool_ext.debug_fail_writes'
+		: "ALTER SYSTEM SET bufpool_ext.debug_fail_writes = '$fault'");
+	$node->safe_psql('postgres', 'SELECT pg_reload_conf()');
+	# every process, background workers too, has reloaded after this
+	sleep(1);
+}
+
+sub dirty_pages
+{
+	return $node->safe_psql('postgres', 'SELECT sum(modified_database_pages) FROM bufpool.stats');
+}
+
+is(write_pages(0, 9, 'before'), 10, 'ten pages written before any fault');
+
+# ---- the redo log fails: a change is refused, nothing is acknowledged
+for my $case ([ 'log_eio', '58030', 'Input/output error' ],
+	[ 'log_enospc', '53100', 'No space left on device' ])
+{
+	my ($fault, $state, $text) = @$case;
+	set_fault($fault);
+	my ($rc, $out, $err) = $node->psql('postgres',
+		"\\set VERBOSITY verbose\nSELECT bufpool.write_page($sid, 20, 'x'::bytea, 0)");
+	isnt($rc, 0, "$fault: write_page fails");
+	like($err, qr/ERROR:  $state: could not write .* of bufpool_ext redo log .*: $text/,
+		"$fault: clear error, SQLSTATE $state");
+	is(wrong_pages(0, 9, 'before'), '', "$fault: acknowledged pages still read back");
+	set_fault('none');
+	is(write_pages(10, 19, "after_$fault"), 10, "$fault cleared: writes work again");
+}
+
+# ---- data files fail: flushing is refused, pages stay dirty
+for my $case ([ 'data_eio', '58030', 'Input/output error' ],
+	[ 'data_enospc', '53100', 'No space left on device' ])
+{
+	my ($fault, $state, $text) = @$case;
+	is(write_pages(30, 39, $fault), 10, "$fault: ten pages written");
+	my $dirty = dirty_pages();
+	cmp_ok($dirty, '>=', 10, "$fault: they are dirty ($dirty)");
+	set_fault($fault);
+	my ($rc, $out, $err) = $node->psql('postgres',
+		"\\set VERBOSITY verbose\nSELECT bufpool.flush()");
+	isnt($rc, 0, "$fault: flush fails");
+	like($err, qr/ERROR:  $state: could not write page [0-9]+ of bufpool space $sid: $text/,
+		"$fault: clear error, SQLSTATE $state");
+	is(dirty_pages(), $dirty, "$fault: the pages are still dirty");
+	is(wrong_pages(30, 39, $fault), '', "$fault: and read back from the pool");
+	set_fault('none');
+	ok($node->safe_psql('postgres', 'SELECT bufpool.flush()') >= 10,
+		"$fault cleared: flush writes them");
+	is(dirty_pages(), 0, "$fault cleared: nothing is dirty");
+}
+
+# ---- a crash while data writes fail
+is(write_pages(40, 49, 'crash'), 10, 'ten pages written before the crash');
+set_fault('data_enospc');
+$node->stop('immediate');
+$node->start;
+# recovery must write the pages back and cannot
+$node->poll_query_until('postgres',
+	"SELECT state = 'failed' FROM bufpool.status()", 't')
+  or diag(scalar $node->psql('postgres', 'SELECT * FROM bufpool.status()'));
+my ($rc, $out, $err) = $node->psql('postgres', "SELECT bufpool.read_page($sid, 40)");
+like($err, qr/buffer pool .*(No space left on device|could not write page)/s,
+	'while recovery cannot write, sessions are told why');
+set_fault('none');
+ok( $node->poll_query_until('postgres',
+		"SELECT state = 'ready' FROM bufpool.status()", 't'),
+	'fault cleared: the pool manager builds the pool again');
+is(wrong_pages(40, 49, 'crash'), '', 'every acknowledged write survived the crash and the fault');
+is(wrong_pages(0, 9, 'before'), '', 'and so did the oldest ones');
+cmp_ok($node->safe_psql('postgres', 'SELECT recovery_applied FROM bufpool.redo_status'),
+	'>=', 10, 'recovery applied their redo');
+
+my $log = slurp_file($node->logfile);
+unlike($log, qr/terminated by signal|PANIC/, 'no process died of a signal, no PANIC');
+$node->stop;
+done_testing();
