@@ -282,3 +282,6 @@ BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_resize.sh"
 
 # ---------------------------------------------------------------- allocators
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_alloc.sh"
+
+# ---------------------------------------------------------------- durability
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_redo.sh"
