@@ -34,6 +34,7 @@
 #include "utils/memutils.h"
 
 #include "bufpool_ext/buddy.h"
+#include "bufpool_ext/dblwr.h"
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/hash.h"
 #include "bufpool_ext/memstat.h"
@@ -88,6 +89,7 @@ bp_shmem_request_hook(void)
 	RequestAddinShmemSpace(bp_memstat_shmem_size());
 	RequestAddinShmemSpace(bp_backend_mem_shmem_size());
 	RequestAddinShmemSpace(bp_buddy_shmem_size());
+	RequestAddinShmemSpace(bp_dblwr_shmem_size());
 }
 
 static void
@@ -183,6 +185,7 @@ bp_shmem_startup_hook(void)
 	bp_backend_mem_shmem_init();
 	/* located in every process, initialised only when not found */
 	bp_buddy_shmem_init();
+	bp_dblwr_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 
 	/* tranche names are process-local: children inherit the postmaster's */
