@@ -24,8 +24,10 @@
 #
 # Then the online-resize benchmark runs on a server of its own
 # (scripts/bench_resize.sh, bench/results/resize.md; its BPX_RESIZE_*
-# settings are described there), and the allocator benchmark
-# (scripts/bench_alloc.sh, bench/results/alloc.md; BPX_ALLOC_*).
+# settings are described there), the allocator benchmark
+# (scripts/bench_alloc.sh, bench/results/alloc.md; BPX_ALLOC_*) and the
+# doublewrite benchmark (scripts/bench_dblwr.sh, bench/results/dblwr.md;
+# BPX_DBLWR_*).
 #
 #   BPX_BENCH_PORT        port / socket number (default 5487)
 #   BPX_BENCH_SECONDS     target seconds per run (default 2)
@@ -285,3 +287,6 @@ BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_alloc.sh"
 
 # ---------------------------------------------------------------- durability
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_redo.sh"
+
+# ---------------------------------------------------------------- doublewrite
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_dblwr.sh"

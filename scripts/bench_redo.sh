@@ -68,11 +68,12 @@ bench_start
 q "CREATE EXTENSION bufpool_ext;" >/dev/null
 SPACE_ID=$(q "SELECT bufpool.create_space('bench_redo', $N_PAGES);")
 q "CREATE TABLE durable (id int PRIMARY KEY, v bigint NOT NULL);
-   INSERT INTO durable SELECT g, 0 FROM generate_series(1, $N_PAGES) g;
-   VACUUM ANALYZE durable;" >/dev/null
+   INSERT INTO durable SELECT g, 0 FROM generate_series(1, $N_PAGES) g;" >/dev/null
+q "VACUUM ANALYZE durable;" >/dev/null
 # every page once, so the runs measure writes, not first reads
 q "SELECT count(bufpool.write_page($SPACE_ID, g, '\\x00'::bytea, 0)) FROM generate_series(0, $N_PAGES - 1) g;" >/dev/null
-q "SELECT bufpool.flush(); SELECT bufpool.checkpoint();" >/dev/null
+q "SELECT bufpool.flush();" >/dev/null
+q "SELECT bufpool.checkpoint();" >/dev/null
 
 as_pg_in "$BENCH" tee "$OUT/bp_write.sql" >/dev/null <<EOF
 \\set p random(0, $((N_PAGES - 1)))
@@ -98,7 +99,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 # ---------------------------------------------------------------- the disk
 log "pg_test_fsync on the data directory"
 FSYNC_OUT=$(as_pg_in "$BENCH" "$PGBIN/pg_test_fsync" -s 3 -f "$DATA/pg_test_fsync.tmp" 2>&1 || true)
-FDATASYNC=$(awk '/one 8kB write/ { s = 1 } s && /fdatasync/ { print $2; exit }' <<<"$FSYNC_OUT")
+FDATASYNC=$(awk '/one 8kB write/ { s = 1 } s && /^[[:space:]]+fdatasync[[:space:]]/ { print $2; exit }' <<<"$FSYNC_OUT")
 FDATASYNC=${FDATASYNC:-n/a}
 log "fdatasync: $FDATASYNC ops/s"
 
@@ -136,7 +137,8 @@ done
 
 # ---------------------------------------------------------------- recovery
 log "recovery: writing $RECOVERY_MB MB of redo with no checkpoint"
-q "ALTER SYSTEM SET bufpool_ext.flush_log_at_commit = 0; SELECT pg_reload_conf();" >/dev/null
+q "ALTER SYSTEM SET bufpool_ext.flush_log_at_commit = 0;" >/dev/null
+q "SELECT pg_reload_conf();" >/dev/null
 PAYLOAD=4000
 N_WRITES=$(( RECOVERY_MB * 1024 * 1024 / (PAYLOAD + 40) ))
 q "SELECT bufpool.checkpoint();" >/dev/null
@@ -164,7 +166,8 @@ q_wait_ready() {
 }
 bench_start
 q_wait_ready
-q "ALTER SYSTEM RESET bufpool_ext.flush_log_at_commit; SELECT pg_reload_conf();" >/dev/null
+q "ALTER SYSTEM RESET bufpool_ext.flush_log_at_commit;" >/dev/null
+q "SELECT pg_reload_conf();" >/dev/null
 REC=$(q "SELECT format('%s|%s|%s|%s|%s', recovery_end_lsn - recovery_start_lsn, recovery_records,
     recovery_applied, recovery_pages, round(recovery_ms::numeric, 1)) FROM bufpool.redo_status;")
 IFS='|' read -r REC_BYTES REC_RECORDS REC_APPLIED REC_PAGES REC_MS <<<"$REC"

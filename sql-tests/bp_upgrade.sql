@@ -31,3 +31,14 @@ SELECT has_function_privilege('public', 'bufpool.memory_summary_reset()', 'execu
 -- and on to 1.3: durability
 ALTER EXTENSION bufpool_ext UPDATE TO '1.3';
 SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
+-- doublewrite: the view and its function, readable by pg_monitor only
+SELECT count(*) AS doublewrite_objects FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'bufpool' AND c.relname = 'doublewrite';
+SELECT count(*) AS doublewrite_functions FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = 'bufpool' AND p.proname = 'doublewrite_srf';
+SELECT has_table_privilege('pg_monitor', 'bufpool.doublewrite', 'select') AS monitor_doublewrite,
+       has_table_privilege('public', 'bufpool.doublewrite', 'select') AS public_doublewrite,
+       has_function_privilege('public', 'bufpool.doublewrite_srf()', 'execute') AS public_doublewrite_srf;
+-- the doublewrite state lives in shared memory: the last recovery is there
+SELECT last_recovery IS NOT NULL AS recovered_at_start, batch_regions > 0 AS has_regions
+FROM bufpool.doublewrite;

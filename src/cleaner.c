@@ -20,7 +20,8 @@
  *	  instances in proportion.  (Adaptive flushing by redo age comes with
  *	  the redo log.)
  *
- * Writes are fsynced at the end of each pass.  On SIGTERM (shutdown) a
+ * Writes are fsynced at the end of each pass (with doublewrite, at the
+ * end of each batch round, through the cleaner's own doublewrite region).  On SIGTERM (shutdown) a
  * cleaner sets shutting_down, then writes every dirty page of its
  * instances and fsyncs them; a session that dirties a page after that
  * point writes it itself (bp_page_unlock), so a fast shutdown loses
@@ -47,6 +48,7 @@
 #include "utils/memutils.h"
 
 #include "bufpool_ext/redo.h"
+#include "bufpool_ext/dblwr.h"
 #include "bufpool_ext/flush.h"
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/lru.h"
@@ -175,6 +177,7 @@ bp_cleaner_main(Datum arg)
 	TimestampTz last_pass = 0;
 
 	my_number = DatumGetInt32(arg);
+	bp_dblwr_set_cleaner(my_number);	/* its own doublewrite region */
 	/* a cancel must not take the cleaner away (it would miss shutdown) */
 	pqsignal(SIGINT, SIG_IGN);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);

@@ -9,13 +9,21 @@
  * the head of the flush list, so the list is ordered by oldest_lsn, the
  * newest at the head.  Writers take pages from the tail.
  *
- * Writing a block: set IO_WRITE (one writer per block; others wait on
- * io_cv), copy the frame under the content lock in share mode, release
- * the lock, write the copy with its checksum.  Afterwards, under the
- * content lock in share mode again, the block is made clean only if no
- * modification came in meanwhile (newest_lsn unchanged); otherwise it
- * stays dirty and keeps its place (its old oldest_lsn is conservative).
- * A failed write leaves the block dirty, so nothing is lost.
+ * Writing blocks (bp_flush_blocks): in rounds of up to the write
+ * buffer's capacity, set IO_WRITE on each (one writer per block; others
+ * wait on io_cv), copy the frames under the content lock in share mode
+ * into the process's write buffer and set each copy's header and
+ * checksum.  With bufpool_ext.doublewrite the round then goes through a
+ * region of the doublewrite file (written and fdatasynced), is written
+ * in place, and the data files are fsynced before the region is given
+ * back (src/dblwr.c); without, it is only written in place.  Afterwards,
+ * under the content lock in share mode again, a block is made clean only
+ * if no modification came in meanwhile (newest_lsn unchanged); otherwise
+ * it stays dirty and keeps its place (its old oldest_lsn is
+ * conservative).  A failed write leaves the block dirty, so nothing is
+ * lost.  Flush-list batches, the cleaners' LRU-tail batches and a
+ * shrink's doomed chunks are written this way; a page written alone
+ * (bp_flush_block) is a round of one.
  *
  * A batch's array of pinned blocks comes from a BUFFER heap of the
  * process (src/heap.c), created at its first batch: the heap's top is
@@ -35,13 +43,34 @@
 #include "pgstat.h"
 #include "utils/memutils.h"
 
+#include "bufpool_ext/dblwr.h"
 #include "bufpool_ext/redo.h"
 #include "bufpool_ext/flush.h"
+#include "bufpool_ext/guc.h"
 #include "bufpool_ext/heap.h"
 #include "bufpool_ext/space.h"
 
-static char *write_buf = NULL;
+/* blocks of a batch written per bp_flush_blocks call (pins go early) */
+#define BP_FLUSH_SLICE 4096
+
+/* One round of bp_flush_blocks: pages copied into the write buffer. */
+typedef struct BpFlushRound
+{
+	int			instance;
+	BpInstance *inst;
+	BpLocalInstance *li;
+	BpFlushType type;
+	int			k;				/* blocks in this round */
+	BpBlockNo  *blocks;			/* [capacity], IO_WRITE set by us */
+	uint64	   *lsns;			/* newest_lsn of each copy */
+	char	   *pages;			/* the copies: bp_dblwr_buffer */
+} BpFlushRound;
+
 static BpHeap *flush_heap = NULL;	/* batch arrays, see above */
+static BpBlockNo *round_blocks = NULL;
+static uint64 *round_lsns = NULL;
+static int	round_cap = 0;
+static bool flush_busy = false;	/* bp_flush_blocks is not reentrant */
 
 /* Take a block off the flush list.  Caller holds flush_lock exclusively. */
 void
@@ -115,95 +144,244 @@ bp_clear_io_write(BpBlockDesc *d)
 	ConditionVariableBroadcast(&d->io_cv);
 }
 
-/* The I/O part of bp_flush_block: caller has set IO_WRITE. */
+/*
+ * Write the k pages of one round in place from the buffer.  Counts
+ * writes for bufpool_ext.debug_torn_write and tears the chosen one: its
+ * first half only, then PANIC, so the page on disk is half new, half old
+ * and the crash comes before anything could repair it.
+ */
 static void
-bp_flush_block_io(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpFlushType type)
+bp_flush_write_in_place(BpFlushRound *r)
 {
-	BpBlockDesc *d = bp_desc(li, b);
-	uint64		lsn;
+	int			j;
 
-	LWLockAcquire(&d->content_lock, LW_SHARED);
-	memcpy(write_buf, bp_frame(li, b), BpPageSize);
-	lsn = d->newest_lsn;
-	LWLockRelease(&d->content_lock);
-
-	/* write-ahead: the page's redo is durable before the page is written */
-	bp_redo_flush(lsn, true);
-
-	/* false means the space is gone: forget the page all the same */
-	(void) bp_space_write(d->space_id, d->page_no, write_buf);
-
-	LWLockAcquire(&d->content_lock, LW_SHARED);
-	if (d->newest_lsn == lsn)
+	for (j = 0; j < r->k; j++)
 	{
-		LWLockAcquire(&inst->flush_lock.lock, LW_EXCLUSIVE);
-		bp_flush_list_remove(inst, li, b);
-		d->oldest_lsn = 0;
-		pg_atomic_fetch_and_u32(&d->state, ~BP_BS_DIRTY);
-		LWLockRelease(&inst->flush_lock.lock);
+		BpBlockDesc *d = bp_desc(r->li, r->blocks[j]);
+		char	   *page = r->pages + (Size) j * BpPageSize;
+
+		if (bp_debug_torn_write_left > 0 && --bp_debug_torn_write_left == 0)
+		{
+			(void) bp_space_write_prepared(d->space_id, d->page_no, page, BpPageSize / 2);
+			ereport(PANIC,
+					(errmsg("bufpool_ext.debug_torn_write: wrote only the first %d bytes of page %u of bufpool space %u",
+							BpPageSize / 2, d->page_no, d->space_id)));
+		}
+		/* false means the space is gone: forget the page all the same */
+		(void) bp_space_write_prepared(d->space_id, d->page_no, page, BpPageSize);
 	}
-	LWLockRelease(&d->content_lock);
-	d->flush_type = (uint8) type;
 }
 
 /*
- * Write one block if it is dirty.  Caller holds a pin.  Returns true if
- * this call wrote it (or found its space dropped and forgot the page).
+ * Write one round: the k blocks of r, whose IO_WRITE the caller set and
+ * which fit the buffer.  Copy each page under its content lock (share),
+ * set its header and checksum; with doublewrite, write the copies to a
+ * region of the doublewrite file and fdatasync it, write them in place
+ * and fsync the data files before the region is released (dblwr.c);
+ * without, write them in place (the caller fsyncs later).  Then a block
+ * is made clean if no modification came in meanwhile, and IO_WRITE is
+ * cleared.  On error every block keeps its dirty state (nothing is lost)
+ * and loses IO_WRITE.  Returns the number of pages written.
  */
-bool
-bp_flush_block(int instance, BpBlockNo b, BpFlushType type)
+static int
+bp_flush_round(BpFlushRound *r)
 {
-	BpInstance *inst = &BpShmem->instances[instance];
-	BpLocalInstance *li = &BpLocal[instance];
-	BpBlockDesc *d = bp_desc(li, b);
+	BpInstance *inst = r->inst;
+	BpLocalInstance *li = r->li;
 	pg_atomic_uint32 *pending;
-	uint32		st;
+	volatile int region = -1;
+	volatile bool in_place = false;
+	int			j;
 
-	if (write_buf == NULL)
-		write_buf = MemoryContextAlloc(TopMemoryContext, BpPageSize);
-
-	/* become the block's only writer */
-	for (;;)
+	pending = r->type == BP_FLUSH_LIST ? &inst->pending_flush_list : &inst->pending_flush_lru;
+	pg_atomic_fetch_add_u32(pending, r->k);
+	PG_TRY();
 	{
-		st = pg_atomic_read_u32(&d->state);
+		uint64		max_lsn = 0;
+
+		for (j = 0; j < r->k; j++)
+		{
+			BpBlockDesc *d = bp_desc(li, r->blocks[j]);
+			char	   *page = r->pages + (Size) j * BpPageSize;
+
+			LWLockAcquire(&d->content_lock, LW_SHARED);
+			memcpy(page, bp_frame(li, r->blocks[j]), BpPageSize);
+			r->lsns[j] = d->newest_lsn;
+			LWLockRelease(&d->content_lock);
+			max_lsn = Max(max_lsn, r->lsns[j]);
+			bp_page_prepare_write(page, d->space_id, d->page_no);
+		}
+		/* write-ahead: the pages' redo is durable before any of them is written */
+		bp_redo_flush(max_lsn, true);
+		if (bp_doublewrite)
+		{
+			region = bp_dblwr_claim(r->k);
+			bp_dblwr_write(region, r->pages, r->k);
+			in_place = true;
+			bp_flush_write_in_place(r);
+			bp_space_sync_pending();
+			bp_dblwr_count_data_sync();
+			in_place = false;
+			bp_dblwr_release(region);
+			region = -1;
+		}
+		else
+			bp_flush_write_in_place(r);
+	}
+	PG_CATCH();
+	{
+		/* copies of pages written in place but maybe not synced: keep them */
+		if (region >= 0)
+		{
+			if (in_place)
+				bp_dblwr_retire(region);
+			else
+				bp_dblwr_release(region);
+		}
+		pg_atomic_fetch_sub_u32(pending, r->k);
+		for (j = 0; j < r->k; j++)
+			bp_clear_io_write(bp_desc(li, r->blocks[j]));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	for (j = 0; j < r->k; j++)
+	{
+		BpBlockDesc *d = bp_desc(li, r->blocks[j]);
+
+		LWLockAcquire(&d->content_lock, LW_SHARED);
+		if (d->newest_lsn == r->lsns[j])
+		{
+			LWLockAcquire(&inst->flush_lock.lock, LW_EXCLUSIVE);
+			bp_flush_list_remove(inst, li, r->blocks[j]);
+			d->oldest_lsn = 0;
+			pg_atomic_fetch_and_u32(&d->state, ~BP_BS_DIRTY);
+			LWLockRelease(&inst->flush_lock.lock);
+		}
+		LWLockRelease(&d->content_lock);
+		d->flush_type = (uint8) r->type;
+		bp_clear_io_write(d);
+	}
+	pg_atomic_fetch_sub_u32(pending, r->k);
+	bp_my_counters(r->instance)->written += r->k;
+	return r->k;
+}
+
+/*
+ * Write those of the n given blocks that are dirty, in rounds of at most
+ * the write buffer's capacity (bufpool_ext.doublewrite_batch_pages for a
+ * batch, 1 for a single page).  Caller holds a pin on each block.
+ * Returns the number of pages this call wrote.
+ *
+ * A block another process is writing (IO_WRITE) is waited for, but only
+ * after the round collected so far has been written: a process never
+ * waits for IO_WRITE while it owns IO_WRITE of other blocks, so two
+ * writers cannot wait for each other.  A block found clean is skipped.
+ */
+static int64
+bp_flush_blocks_loop(BpFlushRound *r, const BpBlockNo *blocks, int n, int cap)
+{
+	int			i = 0;
+	int64		written = 0;
+
+	while (i < n)
+	{
+		BpBlockDesc *d = bp_desc(r->li, blocks[i]);
+		uint32		st = pg_atomic_read_u32(&d->state);
+
 		if (!(st & BP_BS_DIRTY))
-			return false;
+		{
+			i++;
+			continue;
+		}
 		if (st & BP_BS_IO_WRITE)
 		{
+			if (r->k > 0)
+			{
+				written += bp_flush_round(r);
+				r->k = 0;
+				continue;
+			}
 			ConditionVariablePrepareToSleep(&d->io_cv);
 			while (pg_atomic_read_u32(&d->state) & BP_BS_IO_WRITE)
 				ConditionVariableSleep(&d->io_cv, PG_WAIT_EXTENSION);
 			ConditionVariableCancelSleep();
 			continue;
 		}
-		if (pg_atomic_compare_exchange_u32(&d->state, &st, st | BP_BS_IO_WRITE))
-			break;
+		if (!pg_atomic_compare_exchange_u32(&d->state, &st, st | BP_BS_IO_WRITE))
+			continue;
+		r->blocks[r->k++] = blocks[i++];
+		if (r->k == cap)
+		{
+			written += bp_flush_round(r);
+			r->k = 0;
+		}
 	}
+	if (r->k > 0)
+		written += bp_flush_round(r);
+	return written;
+}
 
-	pending = type == BP_FLUSH_LIST ? &inst->pending_flush_list : &inst->pending_flush_lru;
-	pg_atomic_fetch_add_u32(pending, 1);
+int64
+bp_flush_blocks(int instance, const BpBlockNo *blocks, int n, BpFlushType type)
+{
+	BpFlushRound r;
+	int			cap;
+	int64		written = 0;
+
+	if (n <= 0)
+		return 0;
+	if (flush_busy)
+		elog(ERROR, "bufpool_ext: nested page flush");
+	r.instance = instance;
+	r.inst = &BpShmem->instances[instance];
+	r.li = &BpLocal[instance];
+	r.type = type;
+	r.k = 0;
+	r.pages = bp_dblwr_buffer(n > 1, &cap);
+	if (round_cap < cap)
+	{
+		round_blocks = MemoryContextAlloc(TopMemoryContext, sizeof(BpBlockNo) * cap);
+		round_lsns = MemoryContextAlloc(TopMemoryContext, sizeof(uint64) * cap);
+		round_cap = cap;
+	}
+	r.blocks = round_blocks;
+	r.lsns = round_lsns;
+
+	flush_busy = true;
 	PG_TRY();
 	{
-		bp_flush_block_io(inst, li, b, type);
+		written = bp_flush_blocks_loop(&r, blocks, n, cap);
 	}
 	PG_FINALLY();
 	{
-		pg_atomic_fetch_sub_u32(pending, 1);
-		bp_clear_io_write(d);
+		flush_busy = false;
 	}
 	PG_END_TRY();
+	return written;
+}
 
-	bp_my_counters(instance)->written++;
-	return true;
+/*
+ * Write one block if it is dirty.  Caller holds a pin.  Returns true if
+ * this call wrote it (or found its space dropped and forgot the page).
+ * With doublewrite, the page goes through a one-page region and is
+ * fsynced in place before this returns (InnoDB's single-page flush).
+ */
+bool
+bp_flush_block(int instance, BpBlockNo b, BpFlushType type)
+{
+	return bp_flush_blocks(instance, &b, 1, type) > 0;
 }
 
 /*
  * Write up to max_pages dirty pages of one instance from the flush list
- * tail (oldest modification first); space_id 0 means every space.  The
- * pages are written, not yet fsynced: see bp_space_sync_pending.
+ * tail (oldest modification first); space_id 0 means every space, and
+ * only blocks of chunks >= min_chunk are taken (a shrink's doomed chunks;
+ * 0 for all).  Without doublewrite the pages are written, not yet
+ * fsynced: see bp_space_sync_pending.
  */
 int64
-bp_flush_list_batch(int instance, int64 max_pages, uint32 space_id)
+bp_flush_list_batch_chunks(int instance, int64 max_pages, uint32 space_id, int min_chunk)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
@@ -240,6 +418,8 @@ bp_flush_list_batch(int instance, int64 max_pages, uint32 space_id)
 
 		if (space_id != 0 && d->space_id != space_id)
 			continue;
+		if ((int) BP_BLOCK_CHUNK(b) < min_chunk)
+			continue;
 		st = pg_atomic_read_u32(&d->state);
 		while ((st & BP_BS_VALID) &&
 			   !pg_atomic_compare_exchange_u32(&d->state, &st, st + BP_REFCOUNT_ONE))
@@ -251,12 +431,18 @@ bp_flush_list_batch(int instance, int64 max_pages, uint32 space_id)
 
 	PG_TRY();
 	{
-		for (i = 0; i < n; i++)
+		/* in slices, so the pins of written blocks go early */
+		for (i = 0; i < n; i += BP_FLUSH_SLICE)
 		{
-			if (bp_flush_block(instance, batch[i], BP_FLUSH_LIST))
-				written++;
-			pg_atomic_fetch_sub_u32(&bp_desc(li, batch[i])->state, BP_REFCOUNT_ONE);
-			batch[i] = BP_INVALID_BLOCK;
+			int			m = (int) Min((int64) BP_FLUSH_SLICE, n - i);
+			int			j;
+
+			written += bp_flush_blocks(instance, batch + i, m, BP_FLUSH_LIST);
+			for (j = 0; j < m; j++)
+			{
+				pg_atomic_fetch_sub_u32(&bp_desc(li, batch[i + j])->state, BP_REFCOUNT_ONE);
+				batch[i + j] = BP_INVALID_BLOCK;
+			}
 		}
 	}
 	PG_CATCH();
@@ -270,6 +456,12 @@ bp_flush_list_batch(int instance, int64 max_pages, uint32 space_id)
 	PG_END_TRY();
 	bp_heap_free_to_mark(flush_heap, mark);
 	return written;
+}
+
+int64
+bp_flush_list_batch(int instance, int64 max_pages, uint32 space_id)
+{
+	return bp_flush_list_batch_chunks(instance, max_pages, space_id, 0);
 }
 
 /*

@@ -4,9 +4,16 @@
  *	  Settings of bufpool_ext.
  *
  * Startup settings (size, chunk_size, instances, page_size, page_cleaners,
- * numa_interleave) are frozen into BpShared when shared memory is set up;
+ * numa_interleave, doublewrite_batch_pages) are frozen into BpShared when shared memory is set up;
  * the others are read by each process from its own GUC copy, so a reload
  * reaches every process at its next command (workers on SIGHUP).
+ *
+ * bufpool_ext.doublewrite is PGC_SIGHUP rather than a startup setting:
+ * the doublewrite file and its slots exist whatever its value (the file
+ * is formatted at every pool build), so turning it on or off only
+ * decides whether a process's next write batch goes through the file.
+ * A batch already started finishes the way it began.  Its layout
+ * (doublewrite_batch_pages) is fixed at startup.
  *
  * IDENTIFICATION
  *	  src/guc.c
@@ -31,6 +38,7 @@ int			bp_page_size = 16384;
 bool		bp_numa_interleave = false;
 int			bp_page_cleaners = 1;
 int			bp_buddy_size_kb = 1024;
+int			bp_doublewrite_batch_pages = 128;
 
 int			bp_old_blocks_pct = 37;
 int			bp_old_blocks_time = 1000;
@@ -42,6 +50,9 @@ int			bp_lru_scan_depth = 1024;
 bool		bp_page_cleaner_pause = false;
 int			bp_ready_timeout_ms = 10000;
 int			bp_debug_read_lock = 0;
+bool		bp_doublewrite = true;
+int			bp_debug_torn_write = 0;
+int			bp_debug_torn_write_left = 0;
 int			bp_backend_memory_interval_ms = 1000;
 bool		bp_backend_memory_contexts = true;
 int			bp_flush_log_at_commit = 1;
@@ -83,6 +94,13 @@ bp_debug_write_fails(int kind)
 		default:
 			return false;
 	}
+}
+
+/* SET bufpool_ext.debug_torn_write = n arms (or re-arms) the countdown */
+static void
+bp_debug_torn_write_assign(int newval, void *extra)
+{
+	bp_debug_torn_write_left = newval;
 }
 
 void
@@ -178,6 +196,18 @@ bp_guc_init(void)
 							&bp_buddy_size_kb, 1024, 0, 1024 * 1024,
 							PGC_POSTMASTER, GUC_UNIT_KB,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("bufpool_ext.doublewrite",
+							 "Write pages to the doublewrite file, and fsync it, before writing them in place.",
+							 "Protects against torn pages: at pool start, a page whose checksum fails is restored from its copy there (src/dblwr.c).  A reload takes effect at each process's next write batch.",
+							 &bp_doublewrite, true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.doublewrite_batch_pages",
+							"Pages per doublewrite batch region (one per page cleaner, and two shared).",
+							"A flush writes at most this many pages per doublewrite write and fsync.",
+							&bp_doublewrite_batch_pages, 128, 1, 4096,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.old_blocks_pct",
 							"Percentage of the LRU list used for the old sublist.",
 							NULL,
@@ -245,6 +275,13 @@ bp_guc_init(void)
 							&bp_debug_read_lock, 0, 0, INT_MAX,
 							PGC_SUSET, GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("bufpool_ext.debug_torn_write",
+							"Test hook: the n-th next in-place page write of this process writes only the first half of the page, then raises PANIC (0: off).",
+							"Produces a torn page for the doublewrite tests; counted from the moment it is set.",
+							&bp_debug_torn_write, 0, 0, INT_MAX,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							NULL, bp_debug_torn_write_assign, NULL);
 
 	MarkGUCPrefixReserved("bufpool_ext");
 

@@ -553,6 +553,33 @@ bp_lru_return_free_block(int instance, BpBlockNo b)
 }
 
 /*
+ * Write the dirty blocks among the n pinned ones of batch; on error
+ * release every pin of the batch.  Returns the number of pages written.
+ */
+static int64
+bp_lru_flush_pinned(int instance, const BpBlockNo *batch, int n,
+					const BpBlockNo *dirty, int n_dirty)
+{
+	int64		w = 0;
+
+	PG_TRY();
+	{
+		w = bp_flush_blocks(instance, dirty, n_dirty, BP_FLUSH_LRU);
+	}
+	PG_CATCH();
+	{
+		int			i;
+
+		for (i = 0; i < n; i++)
+			pg_atomic_fetch_sub_u32(&bp_desc(&BpLocal[instance], batch[i])->state,
+									BP_REFCOUNT_ONE);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return w;
+}
+
+/*
  * Page cleaner's LRU work (InnoDB's buf_flush_LRU_list): from the tail,
  * look at up to scan_depth blocks; write dirty unpinned ones and move
  * clean unpinned ones to the free list, until it holds target_free.
@@ -570,6 +597,8 @@ bp_lru_tail_work(int instance, int target_free, int scan_depth)
 	while (scanned < scan_depth)
 	{
 		BpBlockNo	batch[BP_TAIL_BATCH];
+		BpBlockNo	dirty[BP_TAIL_BATCH];
+		int			n_dirty;
 		int			n = 0;
 		int			i;
 		BpBlockNo	b;
@@ -595,18 +624,22 @@ bp_lru_tail_work(int instance, int target_free, int scan_depth)
 		if (n == 0)
 			break;
 
+		/* the dirty ones first, as one write batch (one doublewrite round) */
+		n_dirty = 0;
+		for (i = 0; i < n; i++)
+			if (pg_atomic_read_u32(&bp_desc(li, batch[i])->state) & BP_BS_DIRTY)
+				dirty[n_dirty++] = batch[i];
+		if (n_dirty > 0)
+		{
+			int64		w = bp_lru_flush_pinned(instance, batch, n, dirty, n_dirty);
+
+			written += (int) w;
+			pg_atomic_fetch_add_u64(&inst->lru_io_total, (uint64) w);
+		}
 		for (i = 0; i < n; i++)
 		{
 			BpBlockDesc *d = bp_desc(li, batch[i]);
 
-			if (pg_atomic_read_u32(&d->state) & BP_BS_DIRTY)
-			{
-				if (bp_flush_block(instance, batch[i], BP_FLUSH_LRU))
-				{
-					written++;
-					pg_atomic_fetch_add_u64(&inst->lru_io_total, 1);
-				}
-			}
 			if (bp_lru_evict_pinned(instance, batch[i]))
 			{
 				bp_my_counters(instance)->evicted++;

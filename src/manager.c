@@ -4,7 +4,8 @@
  *	  The pool manager background worker.
  *
  * dsm_create is not allowed in the postmaster, so this worker builds the
- * pool at startup: it loads the space registry, creates every chunk and
+ * pool at startup: it loads the space registry, repairs torn pages from
+ * the doublewrite file (dblwr.c), creates every chunk and
  * page hash, puts all blocks on the free lists and turns the pool state
  * to READY, waking sessions that wait in bp_ensure_attached.  If the
  * build fails (for instance /dev/shm is too small) the state turns
@@ -37,6 +38,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "bufpool_ext/dblwr.h"
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/lru.h"
 #include "bufpool_ext/memstat.h"
@@ -53,6 +55,8 @@ bp_manager_build(void)
 
 	pg_atomic_write_u32(&BpShmem->pool_state, BP_POOL_BUILDING);
 	bp_space_load_registry();
+	/* torn pages are repaired before anything reads them (and before redo) */
+	bp_dblwr_recover();
 	bp_redo_recover();
 	bp_chunk_build_all();
 

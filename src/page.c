@@ -68,6 +68,36 @@ bp_page_set_checksum(char *page)
 }
 
 /*
+ * Set the header fields and the checksum of a private copy about to be
+ * written as page page_no of space space_id.
+ */
+void
+bp_page_prepare_write(char *page, uint32 space_id, uint32 page_no)
+{
+	BpPageHeader *h = (BpPageHeader *) page;
+
+	h->space_id = space_id;
+	h->page_no = page_no;
+	h->version = BP_PAGE_VERSION;
+	bp_page_set_checksum(page);
+}
+
+/*
+ * The checks of bp_page_verify without an ERROR: true if the page's
+ * checksum, space, page number and format version are right.  For
+ * doublewrite recovery (a torn page fails the checksum).
+ */
+bool
+bp_page_is_intact(const char *page, uint32 space_id, uint32 page_no)
+{
+	const BpPageHeader *h = (const BpPageHeader *) page;
+
+	return h->checksum == bp_page_checksum(page) &&
+		h->space_id == space_id && h->page_no == page_no &&
+		h->version == BP_PAGE_VERSION;
+}
+
+/*
  * Check a page just read from its file.  Raises ERROR naming the space
  * and page on any mismatch.
  */

@@ -76,6 +76,7 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+#include "bufpool_ext/dblwr.h"
 #include "bufpool_ext/flush.h"
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/pool.h"
@@ -622,25 +623,65 @@ bp_redo_read(BpRedoReader *r, uint64 lsn, char *dst, Size n)
 	}
 }
 
+/*
+ * Write a batch of recovered pages (prepared: header and checksum set)
+ * in place, through the doublewrite file when it is on, so a crash in
+ * the middle of recovery cannot leave a torn page behind; fsync them.
+ */
+static void
+bp_recovery_write_batch(char *buf, const BpRecPageKey *keys, int k, BpRedoRecovery *rec)
+{
+	int			region = -1;
+	int			j;
+
+	if (k == 0)
+		return;
+	if (bp_doublewrite)
+	{
+		region = bp_dblwr_claim(k);
+		bp_dblwr_write(region, buf, k);
+	}
+	for (j = 0; j < k; j++)
+		if (bp_space_write_prepared(keys[j].space_id, keys[j].page_no,
+									buf + (Size) j * BpPageSize, BpPageSize))
+			rec->pages++;
+	bp_space_sync_pending();
+	if (region >= 0)
+		bp_dblwr_release(region);
+}
+
 static void
 bp_recovery_write_back(HTAB *pages, BpRedoRecovery *rec)
 {
 	HASH_SEQ_STATUS seq;
 	BpRecPage  *p;
+	int			cap;
+	char	   *buf = bp_dblwr_buffer(true, &cap);
+	BpRecPageKey *keys = palloc(sizeof(BpRecPageKey) * cap);
+	int			k = 0;
 
 	hash_seq_init(&seq, pages);
 	while ((p = hash_seq_search(&seq)) != NULL)
 	{
 		if (p->dirty && !p->bad)
 		{
-			if (bp_space_write(p->key.space_id, p->key.page_no, p->page))
-				rec->pages++;
+			char	   *dst = buf + (Size) k * BpPageSize;
+
+			memcpy(dst, p->page, BpPageSize);
+			bp_page_prepare_write(dst, p->key.space_id, p->key.page_no);
+			keys[k++] = p->key;
+			if (k == cap)
+			{
+				bp_recovery_write_batch(buf, keys, k, rec);
+				k = 0;
+			}
 		}
 		if (p->bad)
 			rec->bad_pages++;
 		pfree(p->page);
 	}
-	bp_space_sync_pending();
+	bp_recovery_write_batch(buf, keys, k, rec);
+	pfree(keys);
 	hash_destroy(pages);
 }
 
@@ -786,7 +827,10 @@ bp_redo_recover(void)
 		uint64		pos = ctl.checkpoint_lsn;
 		char	   *data = palloc(BpPageSize + BP_REDO_HDR);
 		int			cached = 0;
-		int			max_cached = Max(64, (int) ((64 * 1024 * 1024) / BpPageSize));
+		/* pages kept between write-backs: the pool is not built yet, use half its size */
+		int			max_cached = (int) Min((uint64) INT_MAX,
+										   Max((uint64) 64 * 1024 * 1024,
+											   (uint64) bp_size_mb * 1024 * 1024 / 2) / BpPageSize);
 
 		if (ctl.page_size != (uint32) BpPageSize)
 			ereport(ERROR,

@@ -755,6 +755,13 @@ bp_rs_withdraw_pass(int instance, int to, int64 *withdrawn, int64 *relocated,
 	int64		left = 0;
 	int			c;
 
+	/*
+	 * Write the doomed chunks' dirty pages first, in batches (with
+	 * doublewrite, one doublewrite round and fsync per batch rather than
+	 * per page); what is dirtied meanwhile is written one by one below.
+	 */
+	*flushed += bp_flush_list_batch_chunks(instance, INT64_MAX / 2, 0, to);
+
 	for (c = to; c < inst->n_chunks; c++)
 	{
 		uint32		k;

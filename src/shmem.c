@@ -35,6 +35,7 @@
 
 #include "bufpool_ext/redo.h"
 #include "bufpool_ext/buddy.h"
+#include "bufpool_ext/dblwr.h"
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/hash.h"
 #include "bufpool_ext/memstat.h"
@@ -90,6 +91,7 @@ bp_shmem_request_hook(void)
 	RequestAddinShmemSpace(bp_backend_mem_shmem_size());
 	RequestAddinShmemSpace(bp_buddy_shmem_size());
 	RequestAddinShmemSpace(bp_redo_shmem_size());
+	RequestAddinShmemSpace(bp_dblwr_shmem_size());
 }
 
 static void
@@ -186,6 +188,7 @@ bp_shmem_startup_hook(void)
 	/* located in every process, initialised only when not found */
 	bp_buddy_shmem_init();
 	bp_redo_shmem_init();
+	bp_dblwr_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 
 	/* tranche names are process-local: children inherit the postmaster's */

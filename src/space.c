@@ -498,7 +498,24 @@ bp_space_read(uint32 space_id, uint32 page_no, char *buf)
 bool
 bp_space_write(uint32 space_id, uint32 page_no, char *buf)
 {
-	BpPageHeader *h = (BpPageHeader *) buf;
+	if (!bp_space_lookup(space_id, NULL))
+	{
+		bp_space_forget_file(space_id);
+		return false;
+	}
+	bp_page_prepare_write(buf, space_id, page_no);
+	return bp_space_write_prepared(space_id, page_no, buf, BpPageSize);
+}
+
+/*
+ * Write the first nbytes of a page whose header and checksum are set
+ * (bp_page_prepare_write); nbytes is the page size except for the torn
+ * writes of bufpool_ext.debug_torn_write.  Returns false if the space no
+ * longer exists.
+ */
+bool
+bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nbytes)
+{
 	File		f;
 	int			n;
 	int			i;
@@ -508,17 +525,13 @@ bp_space_write(uint32 space_id, uint32 page_no, char *buf)
 		bp_space_forget_file(space_id);
 		return false;
 	}
-	h->space_id = space_id;
-	h->page_no = page_no;
-	h->version = BP_PAGE_VERSION;
-	bp_page_set_checksum(buf);
 	f = bp_space_file(space_id);
 	errno = 0;
 	if (unlikely(bp_debug_fail_writes != BP_FAIL_NONE) && bp_debug_write_fails(BP_FAIL_DATA))
 		n = -1;
 	else
-		n = FileWrite(f, buf, BpPageSize, (off_t) page_no * BpPageSize, PG_WAIT_EXTENSION);
-	if (n != BpPageSize)
+		n = FileWrite(f, (char *) buf, nbytes, (off_t) page_no * BpPageSize, PG_WAIT_EXTENSION);
+	if (n != nbytes)
 	{
 		if (n >= 0)
 			errno = ENOSPC;

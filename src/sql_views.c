@@ -29,6 +29,8 @@
 
 #include "bufpool_ext/redo.h"
 #include "bufpool_ext/arena.h"
+#include "bufpool_ext/dblwr.h"
+#include "bufpool_ext/guc.h"
 #include "bufpool_ext/pool.h"
 #include "bufpool_ext/space.h"
 #include "bufpool_ext/sql.h"
@@ -42,6 +44,7 @@ PG_FUNCTION_INFO_V1(bp_sql_pages);
 PG_FUNCTION_INFO_V1(bp_sql_lists);
 PG_FUNCTION_INFO_V1(bp_sql_chunks);
 PG_FUNCTION_INFO_V1(bp_sql_status);
+PG_FUNCTION_INFO_V1(bp_sql_doublewrite);
 
 static void
 bp_sum_counters(int instance, BpCounters *out)
@@ -489,5 +492,50 @@ bp_sql_status(PG_FUNCTION_ARGS)
 	/* the LSN the next change starts at */
 	values[8] = Int64GetDatum((int64) (BpRedo->ready ? bp_redo_insert_lsn()
 									   : pg_atomic_read_u64(&BpShmem->next_lsn)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
+
+/*
+ * bufpool.doublewrite: the doublewrite buffer's layout, counters since
+ * the server started (or since the last crash-restart) and what the last
+ * recovery did.  One row.
+ */
+Datum
+bp_sql_doublewrite(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[16];
+	bool		nulls[16] = {0};
+	uint64		writes;
+	uint64		pages;
+
+	bp_check_preloaded();
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	writes = pg_atomic_read_u64(&BpDblwr->writes);
+	pages = pg_atomic_read_u64(&BpDblwr->pages_written);
+	values[0] = BoolGetDatum(bp_doublewrite);
+	values[1] = CStringGetTextDatum(BP_DBLWR_FILE);
+	values[2] = Int64GetDatum(bp_dblwr_file_bytes());
+	values[3] = Int32GetDatum(BpDblwr->n_batch_regions);
+	values[4] = Int32GetDatum(BpDblwr->region_pages);
+	values[5] = Int32GetDatum(BpDblwr->n_single);
+	values[6] = Int32GetDatum(bp_dblwr_retired_count());
+	values[7] = Int64GetDatum((int64) pages);
+	values[8] = Int64GetDatum((int64) writes);
+	values[9] = Int64GetDatum((int64) pg_atomic_read_u64(&BpDblwr->single_page_writes));
+	values[10] = Int64GetDatum((int64) pg_atomic_read_u64(&BpDblwr->dblwr_syncs));
+	values[11] = Int64GetDatum((int64) pg_atomic_read_u64(&BpDblwr->data_syncs));
+	values[12] = Int64GetDatum((int64) pg_atomic_read_u64(&BpDblwr->region_waits));
+	if (BpDblwr->recovery_at == 0)
+	{
+		nulls[13] = nulls[14] = nulls[15] = true;
+	}
+	else
+	{
+		values[13] = TimestampTzGetDatum(BpDblwr->recovery_at);
+		values[14] = Int64GetDatum(BpDblwr->recovery_slots_valid);
+		values[15] = Int64GetDatum(BpDblwr->recovery_pages_restored);
+	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

@@ -23,6 +23,7 @@ extern int	bp_page_size;
 extern bool bp_numa_interleave;
 extern int	bp_page_cleaners;
 extern int	bp_buddy_size_kb;
+extern int	bp_doublewrite_batch_pages;
 
 /* reloadable settings */
 extern int	bp_old_blocks_pct;
@@ -35,6 +36,9 @@ extern int	bp_lru_scan_depth;
 extern bool bp_page_cleaner_pause;
 extern int	bp_ready_timeout_ms;
 extern int	bp_debug_read_lock;
+extern bool bp_doublewrite;
+extern int	bp_debug_torn_write;
+extern int	bp_debug_torn_write_left;	/* writes to go before the torn one */
 
 extern int	bp_flush_log_at_commit;
 extern int	bp_log_buffer_size_kb;

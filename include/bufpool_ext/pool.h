@@ -25,6 +25,16 @@
  * while a page is copied, and no condition variable is waited on while
  * holding any LWLock.
  *
+ * Doublewrite (dblwr.c) adds no LWLock: BpDblwrShared->mutex, a spinlock
+ * around the region owner table, is a leaf.  A region is owned across
+ * I/O; the order is "IO_WRITE of the pages, then a region": a process
+ * claims a region only after it became the writer of the pages it puts
+ * there, may wait for a region (on free_cv, interrupts held off) while
+ * owning IO_WRITE bits, but never waits for a block's IO_WRITE, nor for
+ * any lock but space_lock in share mode, while it owns a region.  Page
+ * cleaner k alone uses region k; the shared batch regions and the
+ * one-page regions go to whoever claims them first.
+ *
  * IDENTIFICATION
  *	  include/bufpool_ext/pool.h
  *

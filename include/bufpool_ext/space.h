@@ -25,6 +25,7 @@ extern bool bp_space_lookup(uint32 space_id, BpSpaceEntry *out);
 extern void bp_space_check_page(uint32 space_id, int64 page_no);
 extern void bp_space_read(uint32 space_id, uint32 page_no, char *buf);
 extern bool bp_space_write(uint32 space_id, uint32 page_no, char *buf);
+extern bool bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nbytes);
 extern void bp_space_sync_pending(void);
 extern void bp_space_sync_all(void);
 extern uint64 bp_space_max_lsn(void);
@@ -36,6 +37,8 @@ extern void bp_page_init(char *page, uint32 space_id, uint32 page_no);
 extern uint32 bp_page_checksum(const char *page);
 extern void bp_page_set_checksum(char *page);
 extern void bp_page_verify(const char *page, uint32 space_id, uint32 page_no);
+extern void bp_page_prepare_write(char *page, uint32 space_id, uint32 page_no);
+extern bool bp_page_is_intact(const char *page, uint32 space_id, uint32 page_no);
 
 /* buf.c: discarding pages of a dropped space */
 extern void bp_buf_discard_space(uint32 space_id);

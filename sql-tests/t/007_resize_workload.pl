@@ -10,7 +10,10 @@
 # back, records it in the table acked (one row per page, upserted), and
 # reads another of its pages and compares it with acked (or with zeros).
 # A mismatch is a division by zero, which aborts the client and makes
-# pgbench fail.
+# pgbench fail.  About 2% of transactions also evict a page, 0.2% flush
+# the space and 0.1% checkpoint, so evictions, flush rounds through the
+# doublewrite file and checkpoints race with the fetches, writes and
+# resizes.  BPX_SOAK_SECONDS runs the workload that long (a soak).
 #
 # Afterwards every acknowledged page must hold its last value, every other
 # page must still be all zeros, no page may be pinned, the lists must add
@@ -34,7 +37,8 @@ use Test::More;
 my $n_pages = 20000;
 my $n_written = 16000;    # pages from 16000 up are only read
 my $clients = 4;
-my $duration = 35;    # seconds of pgbench
+# seconds of pgbench; BPX_SOAK_SECONDS makes it a soak (e.g. 600)
+my $duration = $ENV{BPX_SOAK_SECONDS} // 35;
 my $mb = 1024 * 1024;
 
 my $node = PostgreSQL::Test::Cluster->new('resize_workload');
@@ -65,6 +69,14 @@ SELECT 1 / (substring(bufpool.read_page(:sid, :page) FROM 1 FOR 32) = convert_to
 INSERT INTO acked VALUES (:page, $val) ON CONFLICT (page) DO UPDATE SET val = excluded.val;
 \\set other random(0, :ppc - 1) * :nclients + :client_id
 SELECT 1 / (substring(bufpool.read_page(:sid, :other) FROM 1 FOR 32) = coalesce((SELECT convert_to(val, 'UTF8') FROM acked WHERE page = :other), decode(repeat('00', 32), 'hex')))::int AS other_ok;
+\set r random(1, 1000)
+\if :r <= 20
+SELECT bufpool.evict(:sid, :other) AS evicted;
+\elif :r <= 22
+SELECT bufpool.flush(:sid) AS flushed;
+\elif :r <= 23
+SELECT bufpool.checkpoint() AS checkpoint_lsn;
+\endif
 EOS
 my $script_file = PostgreSQL::Test::Utils::tempdir() . '/resize_workload.sql';
 PostgreSQL::Test::Utils::append_to_file($script_file, $script);

@@ -98,6 +98,14 @@ for my $case ([ 'data_eio', '58030', 'Input/output error' ],
 	is(dirty_pages(), 0, "$fault cleared: nothing is dirty");
 }
 
+# each failed round retired the shared doublewrite region it used; the
+# last flush found both retired, repaired one (its pages were intact or
+# restored from their copies) and used it
+is($node->safe_psql('postgres', 'SELECT regions_retired FROM bufpool.doublewrite'),
+	1, 'a retired doublewrite region was repaired and used again');
+like(slurp_file($node->logfile), qr/doublewrite region [0-9]+ of "[^"]+" is in use again/,
+	'the log says so');
+
 # ---- a crash while data writes fail
 is(write_pages(40, 49, 'crash'), 10, 'ten pages written before the crash');
 set_fault('data_enospc');
