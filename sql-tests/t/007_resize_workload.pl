@@ -69,14 +69,14 @@ SELECT 1 / (substring(bufpool.read_page(:sid, :page) FROM 1 FOR 32) = convert_to
 INSERT INTO acked VALUES (:page, $val) ON CONFLICT (page) DO UPDATE SET val = excluded.val;
 \\set other random(0, :ppc - 1) * :nclients + :client_id
 SELECT 1 / (substring(bufpool.read_page(:sid, :other) FROM 1 FOR 32) = coalesce((SELECT convert_to(val, 'UTF8') FROM acked WHERE page = :other), decode(repeat('00', 32), 'hex')))::int AS other_ok;
-\set r random(1, 1000)
-\if :r <= 20
+\\set r random(1, 1000)
+\\if :r <= 20
 SELECT bufpool.evict(:sid, :other) AS evicted;
-\elif :r <= 22
+\\elif :r <= 22
 SELECT bufpool.flush(:sid) AS flushed;
-\elif :r <= 23
+\\elif :r <= 23
 SELECT bufpool.checkpoint() AS checkpoint_lsn;
-\endif
+\\endif
 EOS
 my $script_file = PostgreSQL::Test::Utils::tempdir() . '/resize_workload.sql';
 PostgreSQL::Test::Utils::append_to_file($script_file, $script);
