@@ -178,22 +178,8 @@ bp_cleaner_main(Datum arg)
 
 	my_number = DatumGetInt32(arg);
 	bp_dblwr_set_cleaner(my_number);	/* its own doublewrite region */
-	/* a cancel must not take the cleaner away (it would miss shutdown) */
-	pqsignal(SIGINT, SIG_IGN);
-	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
-
-	/* wait for the pool manager */
-	while (pg_atomic_read_u32(&BpShmem->pool_state) != BP_POOL_READY)
-	{
-		if (ShutdownRequestPending)
-			proc_exit(1);
-		ConditionVariableTimedSleep(&BpShmem->ready_cv, 200, PG_WAIT_EXTENSION);
-	}
-	ConditionVariableCancelSleep();
-	bp_ensure_attached();
+	bp_worker_init();			/* a cancel must not take it away: it would miss shutdown */
+	bp_worker_wait_ready();
 	pg_atomic_write_u32(&BpShmem->cleaner_procno[my_number], MyProc->pgprocno);
 
 	/*

@@ -84,11 +84,7 @@ bp_manager_build(void)
 void
 bp_manager_main(Datum arg)
 {
-	pqsignal(SIGINT, SIG_IGN);
-	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	bp_worker_init();
 	pgstat_report_appname("bufpool_ext pool manager");
 
 	if (pg_atomic_read_u32(&BpShmem->pool_state) != BP_POOL_READY)
@@ -143,43 +139,68 @@ bp_manager_main(Datum arg)
 	proc_exit(1);
 }
 
+/* One background worker of bufpool_ext, started with the server. */
+static void
+bp_register_worker(const char *function, const char *name, const char *type,
+				   int restart_time, Datum arg)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = restart_time;
+	strcpy(worker.bgw_library_name, "bufpool_ext");
+	strlcpy(worker.bgw_function_name, function, BGW_MAXLEN);
+	strlcpy(worker.bgw_name, name, BGW_MAXLEN);
+	strlcpy(worker.bgw_type, type, BGW_MAXLEN);
+	worker.bgw_main_arg = arg;
+	RegisterBackgroundWorker(&worker);
+}
+
 void
 bp_workers_register(void)
 {
-	BackgroundWorker worker;
 	int			i;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = 5;
-	strcpy(worker.bgw_library_name, "bufpool_ext");
-	strcpy(worker.bgw_function_name, "bp_manager_main");
-	strcpy(worker.bgw_name, "bufpool_ext pool manager");
-	strcpy(worker.bgw_type, "bufpool_ext pool manager");
-	RegisterBackgroundWorker(&worker);
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = 1;
-	strcpy(worker.bgw_library_name, "bufpool_ext");
-	strcpy(worker.bgw_function_name, "bp_log_writer_main");
-	strcpy(worker.bgw_name, "bufpool_ext log writer");
-	strcpy(worker.bgw_type, "bufpool_ext log writer");
-	RegisterBackgroundWorker(&worker);
-
+	bp_register_worker("bp_manager_main", "bufpool_ext pool manager",
+					   "bufpool_ext pool manager", 5, (Datum) 0);
+	bp_register_worker("bp_log_writer_main", "bufpool_ext log writer",
+					   "bufpool_ext log writer", 1, (Datum) 0);
 	for (i = 0; i < bp_page_cleaners; i++)
 	{
-		memset(&worker, 0, sizeof(worker));
-		worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-		worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-		worker.bgw_restart_time = 5;
-		strcpy(worker.bgw_library_name, "bufpool_ext");
-		strcpy(worker.bgw_function_name, "bp_cleaner_main");
-		snprintf(worker.bgw_name, BGW_MAXLEN, "bufpool_ext page cleaner %d", i);
-		strcpy(worker.bgw_type, "bufpool_ext page cleaner");
-		worker.bgw_main_arg = Int32GetDatum(i);
-		RegisterBackgroundWorker(&worker);
+		char		name[BGW_MAXLEN];
+
+		snprintf(name, sizeof(name), "bufpool_ext page cleaner %d", i);
+		bp_register_worker("bp_cleaner_main", name, "bufpool_ext page cleaner", 5,
+						   Int32GetDatum(i));
 	}
+}
+
+/*
+ * The start of every worker: SIGINT ignored (a cancel must not take a
+ * worker away), SIGTERM and SIGHUP noted, a connection to no database.
+ */
+void
+bp_worker_init(void)
+{
+	pqsignal(SIGINT, SIG_IGN);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+}
+
+/* Wait until the pool manager has built the pool (and recovered), then map it. */
+void
+bp_worker_wait_ready(void)
+{
+	while (pg_atomic_read_u32(&BpShmem->pool_state) != BP_POOL_READY)
+	{
+		if (ShutdownRequestPending)
+			proc_exit(1);
+		ConditionVariableTimedSleep(&BpShmem->ready_cv, 200, PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+	bp_ensure_attached();
 }

@@ -82,6 +82,7 @@
 #include "bufpool_ext/pool.h"
 #include "bufpool_ext/redo.h"
 #include "bufpool_ext/space.h"
+#include "bufpool_ext/workers.h"
 
 #define BP_REDO_LOG_FILE		BP_DIR "/redo_log"
 #define BP_REDO_CONTROL_FILE	BP_DIR "/redo_control"
@@ -949,21 +950,8 @@ bp_log_writer_main(Datum arg)
 {
 	TimestampTz last_ckpt;
 
-	pqsignal(SIGINT, SIG_IGN);
-	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
-
-	/* wait for the pool manager (and its recovery) */
-	while (pg_atomic_read_u32(&BpShmem->pool_state) != BP_POOL_READY)
-	{
-		if (ShutdownRequestPending)
-			proc_exit(1);
-		ConditionVariableTimedSleep(&BpShmem->ready_cv, 200, PG_WAIT_EXTENSION);
-	}
-	ConditionVariableCancelSleep();
-	bp_ensure_attached();
+	bp_worker_init();
+	bp_worker_wait_ready();	/* and so for recovery */
 	pg_atomic_write_u32(&BpRedo->writer_procno, MyProc->pgprocno);
 	last_ckpt = GetCurrentTimestamp();
 

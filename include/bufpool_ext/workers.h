@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * workers.h
- *	  Background workers: pool manager (manager.c), page cleaners
- *	  (cleaner.c).
+ *	  Background workers: pool manager (manager.c), log writer (redo.c),
+ *	  page cleaners (cleaner.c).
  *
  * IDENTIFICATION
  *	  include/bufpool_ext/workers.h
@@ -13,6 +13,8 @@
 #define BUFPOOL_EXT_WORKERS_H
 
 extern void bp_workers_register(void);
+extern void bp_worker_init(void);
+extern void bp_worker_wait_ready(void);
 extern void bp_final_flush(int first, int step, uint32 worker_bit);
 
 /* bit of a worker in BpShmem->shutting_down */
