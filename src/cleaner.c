@@ -194,15 +194,7 @@ bp_cleaner_main(Datum arg)
 	{
 		TimestampTz now;
 
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 1000L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		(void) bp_worker_sleep(1000L);
 		if (ShutdownRequestPending)
 			break;
 		bp_backend_mem_publish(false);

@@ -191,6 +191,24 @@ bp_worker_init(void)
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 }
 
+/*
+ * Sleep until the latch is set or timeout_ms pass, then take signals: a
+ * reload re-reads the configuration (returns true).
+ */
+bool
+bp_worker_sleep(long timeout_ms)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 timeout_ms, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+	if (!ConfigReloadPending)
+		return false;
+	ConfigReloadPending = false;
+	ProcessConfigFile(PGC_SIGHUP);
+	return true;
+}
+
 /* Wait until the pool manager has built the pool (and recovered), then map it. */
 void
 bp_worker_wait_ready(void)

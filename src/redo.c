@@ -960,15 +960,7 @@ bp_log_writer_main(Datum arg)
 		TimestampTz now;
 		uint64		age;
 
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 1000L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		(void) bp_worker_sleep(1000L);
 		/* about once a second, or when woken (buffer half full, log full) */
 		bp_redo_flush(pg_atomic_read_u64(&BpRedo->insert_lsn), true);
 

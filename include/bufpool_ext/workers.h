@@ -15,6 +15,7 @@
 extern void bp_workers_register(void);
 extern void bp_worker_init(void);
 extern void bp_worker_wait_ready(void);
+extern bool bp_worker_sleep(long timeout_ms);
 extern void bp_final_flush(int first, int step, uint32 worker_bit);
 
 /* bit of a worker in BpShmem->shutting_down */
