@@ -221,10 +221,19 @@ bp_redo_write_range(uint64 from, uint64 to)
 	pg_atomic_fetch_add_u64(&BpRedo->writes, 1);
 }
 
+/*
+ * fdatasync: the file is written full of zeros when it is made, so a log
+ * write never changes its size or allocation and needs no metadata sync.
+ */
 static void
 bp_redo_sync_file(void)
 {
-	if (FileSync(bp_redo_file(), PG_WAIT_EXTENSION) != 0)
+	int			rc;
+
+	pgstat_report_wait_start(PG_WAIT_EXTENSION);
+	rc = pg_fdatasync(FileGetRawDesc(bp_redo_file()));
+	pgstat_report_wait_end();
+	if (rc != 0)
 		ereport(data_sync_elevel(ERROR),
 				(errcode_for_file_access(),
 				 errmsg("could not fsync bufpool_ext redo log \"%s\": %m", BP_REDO_LOG_FILE)));
@@ -739,6 +748,34 @@ bp_recovery_page(HTAB *pages, uint32 space_id, uint32 page_no)
 	return p;
 }
 
+/* Write size bytes of zeros to fd from offset 0; false with errno set on failure. */
+static bool
+bp_redo_zero_fill(int fd, uint64 size)
+{
+	const Size	chunk = 1024 * 1024;
+	char	   *zeros = palloc0(chunk);
+	uint64		off;
+	bool		ok = true;
+
+	for (off = 0; off < size && ok; off += chunk)
+	{
+		Size		n = (Size) Min((uint64) chunk, size - off);
+		ssize_t		w;
+
+		errno = 0;
+		w = pg_pwrite(fd, zeros, n, (off_t) off);
+		if (w != (ssize_t) n)
+		{
+			if (w >= 0)
+				errno = ENOSPC;
+			ok = false;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	pfree(zeros);
+	return ok;
+}
+
 /* First start of the log: a new file and a checkpoint at its start. */
 static void
 bp_redo_new_log(uint64 start)
@@ -750,7 +787,7 @@ bp_redo_new_log(uint64 start)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not create bufpool_ext redo log \"%s\": %m", BP_REDO_LOG_FILE)));
-	if (ftruncate(fd, (off_t) BpRedo->file_size) != 0 || pg_fsync(fd) != 0)
+	if (!bp_redo_zero_fill(fd, BpRedo->file_size) || pg_fsync(fd) != 0)
 	{
 		int			save = errno;
 
@@ -758,7 +795,7 @@ bp_redo_new_log(uint64 start)
 		errno = save;
 		ereport(ERROR,
 				(errcode_for_file_access(),
-				 errmsg("could not size bufpool_ext redo log \"%s\" to %llu bytes: %m",
+				 errmsg("could not write bufpool_ext redo log \"%s\" of %llu bytes: %m",
 						BP_REDO_LOG_FILE, (unsigned long long) BpRedo->file_size)));
 	}
 	CloseTransientFile(fd);
