@@ -132,18 +132,14 @@ bp_bench_unit(uint64 *state)
 }
 
 /*
- * Check the arguments common to both functions: superuser, n_pages, the
- * pattern name and n_ops.  Returns the pattern.
+ * Check the arguments common to the functions: n_pages, the pattern name
+ * and n_ops (the caller checked superuser).  Returns the pattern.
  */
 static BpBenchPattern
 bp_bench_check_args(int32 n_pages, text *pattern_txt, int64 n_ops)
 {
 	char	   *pattern;
 
-	if (!superuser())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be superuser to run bufpool benchmarks")));
 	if (n_pages < 1 || n_pages > BP_BENCH_MAX_PAGES)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -316,7 +312,11 @@ static Datum bench_fetch_impl(FunctionCallInfo fcinfo);
 static Datum bench_pg_fetch_impl(FunctionCallInfo fcinfo);
 static Datum bench_fetch_latency_impl(FunctionCallInfo fcinfo);
 
-/* The functions are not STRICT: a NULL argument is an error. */
+/*
+ * The functions are superuser-only, checked before anything else so that a
+ * grant never lets another role learn more than that; and not STRICT: a
+ * NULL argument is an error.
+ */
 static void
 bench_args_not_null(FunctionCallInfo fcinfo, const char *fname, const char *first,
 					const char *fourth)
@@ -324,6 +324,7 @@ bench_args_not_null(FunctionCallInfo fcinfo, const char *fname, const char *firs
 	const char *const names[] = {first, "n_pages", "pattern", fourth, "seed"};
 	int			i;
 
+	bp_sql_require_superuser(fname);
 	for (i = 0; i < 5; i++)
 		bp_sql_not_null(fcinfo, i, fname, names[i]);
 }
@@ -424,7 +425,11 @@ bench_pg_fetch_impl(FunctionCallInfo fcinfo)
 
 	pattern = bp_bench_check_args(n_pages, pattern_txt, n_ops);
 
-	rel = relation_open(relid, AccessShareLock);
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
 	if (!RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),

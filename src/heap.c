@@ -45,8 +45,11 @@
  * Guards (InnoDB's debug checks, always on): every block carries a magic
  * number, checked for every block a free touches before anything is
  * freed; a mismatch (memory overwritten, a mark from another heap, a
- * heap already freed) is elog(ERROR), never a crash, and leaves the heap
+ * heap already freed) is an ERROR, never a crash, and leaves the heap
  * as it was.  free_top checks that n is not more than the top block holds.
+ * The guards are reachable from SQL (bufpool.heap_test_guard), so they
+ * ereport with an errcode: data_corrupted for overwritten memory,
+ * invalid_parameter_value for a bad mark or free_top.
  *
  * Accounting: malloc'd blocks are counted with bp_mem_alloc / bp_mem_free
  * under "memory/bufpool/heap/<name>"; the buddy allocator and
@@ -103,18 +106,24 @@ bp_heap_check_heap(const BpHeap *heap)
 {
 	if (heap == NULL || heap->heap_magic != BP_HEAP_MAGIC ||
 		heap->base.magic != BP_HEAP_BLOCK_MAGIC)
-		elog(ERROR, "bufpool_ext: memory heap is not valid (freed, or overwritten)");
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("bufpool_ext: memory heap is not valid (freed, or overwritten)")));
 }
 
 static void
 bp_heap_check_block(const BpHeap *heap, const BpHeapBlock *blk)
 {
 	if (blk->magic != BP_HEAP_BLOCK_MAGIC)
-		elog(ERROR, "bufpool_ext: heap \"%s\": a block has magic number %08x, expected %08x (memory overwritten?)",
-			 heap->name, blk->magic, BP_HEAP_BLOCK_MAGIC);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("bufpool_ext: heap \"%s\": a block has magic number %08x, expected %08x (memory overwritten?)",
+						heap->name, blk->magic, BP_HEAP_BLOCK_MAGIC)));
 	if (blk->start > blk->free || blk->free > blk->len)
-		elog(ERROR, "bufpool_ext: heap \"%s\": a block has free offset %zu outside %zu..%zu",
-			 heap->name, blk->free, blk->start, blk->len);
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("bufpool_ext: heap \"%s\": a block has free offset %zu outside %zu..%zu",
+						heap->name, blk->free, blk->start, blk->len)));
 }
 
 /* the standard (largest growth) capacity of a block of this heap */
@@ -445,8 +454,10 @@ bp_heap_free_top_slow(BpHeap *heap, Size n)
 		bp_heap_check_block(heap, top);
 	}
 	if (take < n || take > top->free - top->start)
-		elog(ERROR, "bufpool_ext: heap \"%s\": free_top of %zu bytes, but the top block holds %zu",
-			 heap->name, n, top->free - top->start);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bufpool_ext: heap \"%s\": free_top of %zu bytes, but the top block holds %zu",
+						heap->name, n, top->free - top->start)));
 	top->free -= take;
 	BP_HEAP_INFO(heap)->used -= (int64) take;
 }
@@ -488,10 +499,14 @@ bp_heap_free_to_mark(BpHeap *heap, BpHeapMark mark)
 			break;
 	}
 	if (ref == 0)
-		elog(ERROR, "bufpool_ext: heap \"%s\": mark is not a position in this heap", heap->name);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bufpool_ext: heap \"%s\": mark is not a position in this heap", heap->name)));
 	if (mark.free < blk->start || mark.free > blk->free)
-		elog(ERROR, "bufpool_ext: heap \"%s\": mark at offset %zu is past the top of its block (%zu)",
-			 heap->name, mark.free, blk->free);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bufpool_ext: heap \"%s\": mark at offset %zu is past the top of its block (%zu)",
+						heap->name, mark.free, blk->free)));
 
 	while (heap->top != mark.block)
 		bp_heap_pop(heap);
