@@ -53,3 +53,17 @@ REVOKE ALL ON FUNCTION bufpool.doublewrite_srf() FROM PUBLIC;
 REVOKE ALL ON bufpool.doublewrite FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bufpool.doublewrite_srf() TO pg_monitor;
 GRANT SELECT ON bufpool.doublewrite TO pg_monitor;
+
+-- security: privileges ----------------------------------------------------------
+-- The rules, checked object by object for a plain role, a pg_monitor
+-- member and a superuser by sql-tests/bp_privileges.sql: nothing in schema
+-- bufpool is granted to PUBLIC; pg_monitor may use the schema, read the
+-- views and call the set-returning functions behind them and status();
+-- every other function is superuser-only, by its grants and by a check in
+-- C that comes before any argument is looked at (the benchmark functions
+-- checked their arguments for NULL first; fixed in C in 1.3).
+-- Each script revokes what it creates; this restates it for every object
+-- so far, so that an object of 1.3 that missed its REVOKE is still closed.
+-- Keep this section at the end of the script.
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA bufpool FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA bufpool FROM PUBLIC;

@@ -4,7 +4,8 @@
  *	  Tablespaces of bufpool_ext: registry and page files.
  *
  * A space is one file $PGDATA/bufpool_ext/<space_id>.bps of size_pages
- * pages, created sparse and mode 0600.  Files are named by id, never by
+ * pages, created sparse and mode 0600 in a directory of mode 0700, also
+ * when the data directory allows group access.  Files are named by id, never by
  * the user's name, so no name can reach outside the directory; ids are
  * never reused, so a page of a dropped space left in some process's
  * hands can never be mistaken for a page of a new space.
@@ -38,6 +39,8 @@
 #include <unistd.h>
 
 #include "common/file_perm.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/pg_crc32c.h"
@@ -159,10 +162,28 @@ bp_space_load_registry(void)
 	bool		changed = false;
 	BpArena    *arena;
 
-	if (MakePGDirectory(BP_DIR) < 0 && errno != EEXIST)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create directory \"%s\": %m", BP_DIR)));
+	/*
+	 * Owner only, like the files in it (0600), even when the data
+	 * directory allows group access; a directory made by an earlier
+	 * version with the data directory's mode is narrowed.
+	 */
+	if (mkdir(BP_DIR, S_IRWXU) < 0)
+	{
+		struct stat st;
+
+		if (errno != EEXIST)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not create directory \"%s\": %m", BP_DIR)));
+		if (stat(BP_DIR, &st) < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not stat directory \"%s\": %m", BP_DIR)));
+		if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0 && chmod(BP_DIR, S_IRWXU) < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not change the mode of directory \"%s\": %m", BP_DIR)));
+	}
 
 	memset(BpShmem->spaces, 0, sizeof(BpShmem->spaces));
 	BpShmem->next_space_id = 1;
@@ -235,23 +256,66 @@ bp_space_load_registry(void)
 		bp_space_save_registry();
 }
 
+/*
+ * A space name as an error message shows it: at most NAMEDATALEN - 1
+ * bytes (cut at a character boundary, "..." after), ASCII control
+ * characters as \xNN, so a newline or a terminal escape in a bad name
+ * cannot garble the message.  Palloc'd.
+ */
+static char *
+bp_space_name_for_message(const char *name)
+{
+	size_t		len = strlen(name);
+	int			shown = pg_mbcliplen(name, (int) len, NAMEDATALEN - 1);
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < shown; i++)
+	{
+		unsigned char c = (unsigned char) name[i];
+
+		if (c < 0x20 || c == 0x7F)
+			appendStringInfo(&buf, "\\x%02X", c);
+		else
+			appendStringInfoChar(&buf, (char) c);
+	}
+	if ((size_t) shown < len)
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
+/*
+ * ERROR unless name is a valid space name: 1 to NAMEDATALEN - 1 bytes of
+ * letters, digits, '_', '-' and '.', not starting with '.' or '-'.  Files
+ * are named by space id, never by name, so this is not what keeps a
+ * space inside $PGDATA/bufpool_ext; it keeps names printable, and
+ * unsurprising in file listings and logs.  (A NUL cannot reach here:
+ * text cannot hold one.)
+ */
 static void
 bp_space_check_name(const char *name)
 {
 	size_t		len = strlen(name);
 	const char *p;
 
-	if (len == 0 || len >= NAMEDATALEN)
+	if (len == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
-				 errmsg("invalid bufpool space name \"%s\"", name),
+				 errmsg("invalid bufpool space name \"\""),
 				 errdetail("A space name has 1 to %d characters.", NAMEDATALEN - 1)));
+	if (len >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("bufpool space name \"%s\" is too long", bp_space_name_for_message(name)),
+				 errdetail("A space name has at most %d bytes; this one has %zu.",
+						   NAMEDATALEN - 1, len)));
 	for (p = name; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 			  (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_NAME),
-					 errmsg("invalid bufpool space name \"%s\"", name),
+					 errmsg("invalid bufpool space name \"%s\"", bp_space_name_for_message(name)),
 					 errdetail("A space name may contain only letters, digits, '_', '-' and '.'.")));
 	if (name[0] == '.' || name[0] == '-')
 		ereport(ERROR,
@@ -301,6 +365,22 @@ bp_space_create(const char *name, int64 size_pages)
 	id = BpShmem->next_space_id;
 	bp_space_path(id, path, sizeof(path));
 	fd = OpenTransientFilePerm(path, O_RDWR | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
+	if (fd < 0 && errno == EEXIST)
+	{
+		/*
+		 * No registered space has this id (ids above the saved
+		 * next_space_id were never registered), so the file is left from
+		 * a create cut short by a crash before the registry was saved.
+		 * Remove it and create it afresh, with our mode.
+		 */
+		ereport(LOG,
+				(errmsg("removing file \"%s\" left by an interrupted bufpool space creation", path)));
+		if (unlink(path) < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not remove file \"%s\": %m", path)));
+		fd = OpenTransientFilePerm(path, O_RDWR | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
+	}
 	if (fd < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
