@@ -23,7 +23,9 @@
  * conservative).  A failed write leaves the block dirty, so nothing is
  * lost.  Flush-list batches, the cleaners' LRU-tail batches and a
  * shrink's doomed chunks are written this way; a page written alone
- * (bp_flush_block) is a round of one.
+ * (bp_flush_block) is a round of one.  (The test hook
+ * bufpool_ext.debug_write_lock parks a writer between the copies and the
+ * writes, so isolation specs can modify, flush or evict a page then.)
  *
  * A batch's array of pinned blocks comes from a BUFFER heap of the
  * process (src/heap.c), created at its first batch: the heap's top is
@@ -41,6 +43,7 @@
 
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 
 #include "bufpool_ext/dblwr.h"
@@ -210,6 +213,12 @@ bp_flush_round(BpFlushRound *r)
 			LWLockRelease(&d->content_lock);
 			max_lsn = Max(max_lsn, r->lsns[j]);
 			bp_page_prepare_write(page, d->space_id, d->page_no);
+		}
+		if (unlikely(bp_debug_write_lock != 0))
+		{
+			/* test hook: park here, visibly blocked, until the key is free */
+			DirectFunctionCall1(pg_advisory_lock_int8, Int64GetDatum(bp_debug_write_lock));
+			DirectFunctionCall1(pg_advisory_unlock_int8, Int64GetDatum(bp_debug_write_lock));
 		}
 		/* write-ahead: the pages' redo is durable before any of them is written */
 		bp_redo_flush(max_lsn, true);

@@ -53,6 +53,7 @@ int			bp_debug_read_lock = 0;
 bool		bp_doublewrite = true;
 int			bp_debug_torn_write = 0;
 int			bp_debug_torn_write_left = 0;
+int			bp_debug_write_lock = 0;
 int			bp_backend_memory_interval_ms = 1000;
 bool		bp_backend_memory_contexts = true;
 int			bp_flush_log_at_commit = 1;
@@ -282,6 +283,12 @@ bp_guc_init(void)
 							&bp_debug_torn_write, 0, 0, INT_MAX,
 							PGC_SUSET, GUC_NOT_IN_SAMPLE,
 							NULL, bp_debug_torn_write_assign, NULL);
+	DefineCustomIntVariable("bufpool_ext.debug_write_lock",
+							"Test hook: when writing a page, after copying it and before the write, wait for this advisory lock key (0: off).",
+							"Lets isolation tests hold a session in the middle of a page write, with the page's IO_WRITE set.",
+							&bp_debug_write_lock, 0, 0, INT_MAX,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("bufpool_ext");
 

@@ -56,6 +56,7 @@ extern int	bp_debug_fail_writes;
 #define BP_FAIL_LOG				1
 #define BP_FAIL_DATA			2
 extern bool bp_debug_write_fails(int kind);
+extern int	bp_debug_write_lock;
 
 extern void bp_guc_init(void);
 
