@@ -165,15 +165,31 @@ bp_pin_find(BpPage p)
 	return -1;					/* keep compiler quiet */
 }
 
+/*
+ * Wait for a read in progress on a block.  Caller holds a raw pin on it
+ * (counted in the state, not yet in my_pins).  The sleep can end in an
+ * ERROR (a cancel, a terminate): the pin is dropped before the error goes
+ * on, or the block would stay pinned for good, never to be evicted,
+ * relocated or discarded.
+ */
 static void
 bp_wait_io_read(BpBlockDesc *d)
 {
 	if (!(pg_atomic_read_u32(&d->state) & BP_BS_IO_READ))
 		return;
-	ConditionVariablePrepareToSleep(&d->io_cv);
-	while (pg_atomic_read_u32(&d->state) & BP_BS_IO_READ)
-		ConditionVariableSleep(&d->io_cv, PG_WAIT_EXTENSION);
-	ConditionVariableCancelSleep();
+	PG_TRY();
+	{
+		ConditionVariablePrepareToSleep(&d->io_cv);
+		while (pg_atomic_read_u32(&d->state) & BP_BS_IO_READ)
+			ConditionVariableSleep(&d->io_cv, PG_WAIT_EXTENSION);
+		ConditionVariableCancelSleep();
+	}
+	PG_CATCH();
+	{
+		pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -826,6 +842,28 @@ bp_buf_discard_block(int instance, BpBlockNo b)
 }
 
 /*
+ * bp_buf_discard_block, dropping the caller's pin if it ends in an ERROR
+ * (its wait for I/O can be cancelled).
+ */
+static bool
+bp_buf_discard_block_pinned(int instance, BpBlockNo b)
+{
+	bool		done = false;
+
+	PG_TRY();
+	{
+		done = bp_buf_discard_block(instance, b);
+	}
+	PG_CATCH();
+	{
+		pg_atomic_fetch_sub_u32(&bp_desc(&BpLocal[instance], b)->state, BP_REFCOUNT_ONE);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return done;
+}
+
+/*
  * Throw away every page of a space being dropped.  Waits at most
  * BP_DISCARD_WAIT_MS for pins to go.
  */
@@ -868,7 +906,7 @@ bp_buf_discard_space(uint32 space_id)
 						/* pin only if it is still that space's page */
 						pg_atomic_fetch_add_u32(&d->state, BP_REFCOUNT_ONE);
 						if (d->space_id == space_id &&
-							bp_buf_discard_block(i, b))
+							bp_buf_discard_block_pinned(i, b))
 							break;
 						pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
 						if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), BP_DISCARD_WAIT_MS))
