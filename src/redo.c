@@ -60,6 +60,7 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "miscadmin.h"
@@ -427,7 +428,8 @@ bp_redo_write_control(uint64 lsn)
 	COMP_CRC32C(c->crc, c, offsetof(BpRedoControl, crc));
 	FIN_CRC32C(c->crc);
 
-	f = PathNameOpenFile(BP_REDO_CONTROL_FILE, O_RDWR | O_CREAT | PG_BINARY);
+	/* owner only, like every file of bufpool_ext (PostgreSQL's default is 0640 with group access) */
+	f = PathNameOpenFilePerm(BP_REDO_CONTROL_FILE, O_RDWR | O_CREAT | PG_BINARY, S_IRUSR | S_IWUSR);
 	if (f < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -782,7 +784,8 @@ bp_redo_new_log(uint64 start)
 {
 	int			fd;
 
-	fd = OpenTransientFile(BP_REDO_LOG_FILE, O_RDWR | O_CREAT | O_TRUNC | PG_BINARY);
+	fd = OpenTransientFilePerm(BP_REDO_LOG_FILE, O_RDWR | O_CREAT | O_TRUNC | PG_BINARY,
+							   S_IRUSR | S_IWUSR);
 	if (fd < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),

@@ -20,14 +20,16 @@
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/pool.h"
 #include "bufpool_ext/redo.h"
+#include "bufpool_ext/sql.h"
 
 PG_FUNCTION_INFO_V1(bp_sql_checkpoint);
 PG_FUNCTION_INFO_V1(bp_sql_redo_status);
 
-/* bufpool.checkpoint(): a checkpoint now; returns its LSN */
+/* bufpool.checkpoint(): a checkpoint now; returns its LSN (superuser) */
 Datum
 bp_sql_checkpoint(PG_FUNCTION_ARGS)
 {
+	bp_sql_require_superuser("checkpoint");
 	bp_ensure_attached();
 	PG_RETURN_INT64((int64) bp_redo_checkpoint());
 }
