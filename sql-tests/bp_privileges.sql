@@ -9,6 +9,8 @@ CREATE ROLE bp_plain;
 SELECT hit FROM bufpool.fetch_page(:sp, 0);
 CREATE ROLE bp_monitor IN ROLE pg_monitor;
 
+-- terse: the errors' LINE lines would show the space id
+\set VERBOSITY terse
 SET ROLE bp_plain;
 SELECT count(*) FROM bufpool.stats;
 SELECT count(*) FROM bufpool.pages;
@@ -16,6 +18,7 @@ SELECT * FROM bufpool.fetch_page(:sp, 0);
 SELECT bufpool.read_page(:sp, 0);
 SELECT bufpool.create_space('nope', 8);
 RESET ROLE;
+\set VERBOSITY default
 
 SET ROLE bp_monitor;
 SELECT count(*) AS instances FROM bufpool.stats;
