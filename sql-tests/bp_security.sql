@@ -1,7 +1,7 @@
 -- Space names cannot reach outside $PGDATA/bufpool_ext: files are named
 -- by space id, and a bad name is an ERROR with an errcode and a message
 -- that shows the name (clipped, control characters escaped).  File modes
--- are checked by TAP test 015_file_modes; privileges by bp_privileges.
+-- are checked by TAP test 016_file_modes; privileges by bp_privileges.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS bufpool_ext;
 RESET client_min_messages;
