@@ -290,3 +290,6 @@ BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_redo.sh"
 
 # ---------------------------------------------------------------- doublewrite
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_dblwr.sh"
+
+# ---------------------------------------------------------------- memory overhead
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_memory.sh"

@@ -153,19 +153,8 @@ AGE=$(q "SELECT checkpoint_age FROM bufpool.redo_status;")
 q "SELECT pg_sleep(1.5);" >/dev/null    # the log writer writes and fsyncs it
 log "stopping with -m immediate at checkpoint age $AGE bytes"
 as_pg_in "$BENCH" "${PG_CTL[@]}" -m immediate -w stop >/dev/null
-q_wait_ready() {
-    local i
-    for i in $(seq 1 600); do
-        if [ "$(psql_q -c "SELECT state FROM bufpool.status();" 2>/dev/null)" = ready ]; then
-            return 0
-        fi
-        sleep 0.2
-    done
-    server_log_tail
-    die "the pool did not become ready after the crash"
-}
 bench_start
-q_wait_ready
+bench_wait_ready
 q "ALTER SYSTEM RESET bufpool_ext.flush_log_at_commit;" >/dev/null
 q "SELECT pg_reload_conf();" >/dev/null
 REC=$(q "SELECT format('%s|%s|%s|%s|%s', recovery_end_lsn - recovery_start_lsn, recovery_records,

@@ -1,7 +1,7 @@
 # bench_server.sh: the throwaway server of a benchmark script, sourced
 # after common.sh with BENCH (work directory) and PORT set.  Defines
 # DATA, LOGFILE, OUT, PG_CTL, PSQL, psql_q, q, server_log_tail,
-# bench_initdb, bench_write_conf, bench_start and stop_server (run at
+# bench_initdb, bench_write_conf, bench_start, bench_wait_ready and stop_server (run at
 # exit), and starts from an empty work directory.
 # shellcheck shell=bash
 DATA="$BENCH/data"
@@ -61,6 +61,20 @@ bench_start() {
         server_log_tail
         die "the benchmark server did not start"
     fi
+}
+
+# bench_wait_ready: wait (up to 2 minutes) until the pool manager has built
+# the pool, or die with the server log
+bench_wait_ready() {
+    local i
+    for i in $(seq 1 600); do
+        if [ "$(psql_q -c "SELECT state FROM bufpool.status();" 2>/dev/null)" = ready ]; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    server_log_tail
+    die "the pool did not become ready"
 }
 
 server_log_tail() {

@@ -778,6 +778,42 @@ bp_redo_zero_fill(int fd, uint64 size)
 	return ok;
 }
 
+/*
+ * Whether the log of ctl has no valid record at its checkpoint (a clean
+ * shutdown, or everything checkpointed): nothing to recover.
+ */
+static bool
+bp_redo_log_is_clean(const BpRedoControl *ctl)
+{
+	BpRedoReader r;
+	BpRedoRecord hdr;
+	char	   *data;
+	bool		clean;
+
+	r.file = PathNameOpenFile(BP_REDO_LOG_FILE, O_RDONLY | PG_BINARY);
+	if (r.file < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open bufpool_ext redo log \"%s\": %m", BP_REDO_LOG_FILE)));
+	r.file_size = ctl->file_size;
+	r.win = palloc(BP_REDO_READ_WINDOW);
+	r.win_start = 0;
+	r.win_len = 0;
+	bp_redo_read(&r, ctl->checkpoint_lsn, (char *) &hdr, BP_REDO_HDR);
+	clean = hdr.lsn != ctl->checkpoint_lsn || hdr.data_len > ctl->page_size ||
+		hdr.len != TYPEALIGN(8, BP_REDO_HDR + hdr.data_len);
+	if (!clean)
+	{
+		data = palloc(hdr.data_len + 1);
+		bp_redo_read(&r, ctl->checkpoint_lsn + BP_REDO_HDR, data, hdr.data_len);
+		clean = bp_redo_record_crc(&hdr, data) != hdr.crc;
+		pfree(data);
+	}
+	FileClose(r.file);
+	pfree(r.win);
+	return clean;
+}
+
 /* First start of the log: a new file and a checkpoint at its start. */
 static void
 bp_redo_new_log(uint64 start)
@@ -850,7 +886,26 @@ bp_redo_recover(void)
 				 errdetail("It must hold at least twice a full-page record for every process: %llu bytes.",
 						   (unsigned long long) (2 * margin))));
 
-	if (!bp_redo_read_control(&ctl))
+	if (bp_redo_read_control(&ctl) && ctl.page_size != (uint32) BpPageSize)
+	{
+		/* another page size: fine if there is nothing to recover */
+		if (!bp_redo_log_is_clean(&ctl))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("bufpool_ext redo log was written with page size %u, the pool has %d",
+							ctl.page_size, BpPageSize),
+					 errdetail("The log holds changes after its last checkpoint."),
+					 errhint("Start once with bufpool_ext.page_size = %u so recovery can apply them.",
+							 ctl.page_size)));
+		ereport(LOG,
+				(errmsg("bufpool_ext.page_size changed from %u to %d; the redo log has nothing to recover and starts again",
+						ctl.page_size, BpPageSize)));
+		BpRedo->checkpoint_no = ctl.checkpoint_no;	/* the new slot must be the newest */
+		bp_redo_new_log(ctl.checkpoint_lsn);
+		rec->ran = false;
+		rec->start_lsn = rec->end_lsn = pg_atomic_read_u64(&BpRedo->insert_lsn);
+	}
+	else if (ctl.magic == 0)
 	{
 		uint64		start = Max(bp_space_max_lsn(), 1) + BP_REDO_FIRST_GAP;
 
@@ -873,11 +928,6 @@ bp_redo_recover(void)
 										   Max((uint64) 64 * 1024 * 1024,
 											   (uint64) bp_size_mb * 1024 * 1024 / 2) / BpPageSize);
 
-		if (ctl.page_size != (uint32) BpPageSize)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("bufpool_ext redo log was written with page size %u, the pool has %d",
-							ctl.page_size, BpPageSize)));
 		BpRedo->checkpoint_no = ctl.checkpoint_no;
 		r.file = PathNameOpenFile(BP_REDO_LOG_FILE, O_RDONLY | PG_BINARY);
 		if (r.file < 0)
