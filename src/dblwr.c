@@ -830,6 +830,17 @@ bp_dblwr_format(int fd, uint64 old_generation)
 	pfree(block);
 }
 
+/* Close a space file recovery opened, fsyncing it first if it wrote to it. */
+static void
+bp_dblwr_close_space(int fd, bool dirty, const char *path)
+{
+	if (dirty && pg_fsync(fd) != 0)
+		ereport(data_sync_elevel(ERROR),
+				(errcode_for_file_access(),
+				 errmsg("could not fsync file \"%s\": %m", path)));
+	CloseTransientFile(fd);
+}
+
 /*
  * Repair torn pages from the doublewrite file, then format it for this
  * run.  Runs in the pool manager at every pool build, after the space
@@ -914,13 +925,7 @@ bp_dblwr_recover(void)
 		if (space_fd < 0 || space_fd_id != c->space_id)
 		{
 			if (space_fd >= 0)
-			{
-				if (space_fd_dirty && pg_fsync(space_fd) != 0)
-					ereport(data_sync_elevel(ERROR),
-							(errcode_for_file_access(),
-							 errmsg("could not fsync file \"%s\": %m", space_path)));
-				CloseTransientFile(space_fd);
-			}
+				bp_dblwr_close_space(space_fd, space_fd_dirty, space_path);
 			bp_space_path(c->space_id, space_path, sizeof(space_path));
 			space_fd = OpenTransientFile(space_path, O_RDWR | PG_BINARY);
 			if (space_fd < 0)
@@ -946,13 +951,7 @@ bp_dblwr_recover(void)
 						   (unsigned long long) c->lsn)));
 	}
 	if (space_fd >= 0)
-	{
-		if (space_fd_dirty && pg_fsync(space_fd) != 0)
-			ereport(data_sync_elevel(ERROR),
-					(errcode_for_file_access(),
-					 errmsg("could not fsync file \"%s\": %m", space_path)));
-		CloseTransientFile(space_fd);
-	}
+		bp_dblwr_close_space(space_fd, space_fd_dirty, space_path);
 
 	/* every copy is dealt with: a new generation makes them stale */
 	bp_dblwr_format(fd, header_ok ? fh.generation : 0);
