@@ -955,6 +955,14 @@ bp_dblwr_recover(void)
 
 	/* every copy is dealt with: a new generation makes them stale */
 	bp_dblwr_format(fd, header_ok ? fh.generation : 0);
+	/*
+	 * So every region is free again, retired ones too, and any a failed
+	 * earlier build left claimed (nobody else writes before READY).
+	 */
+	SpinLockAcquire(&BpDblwr->mutex);
+	for (i = 0; i < BP_DBLWR_MAX_REGIONS; i++)
+		BpDblwr->owner[i] = BP_DBLWR_FREE;
+	SpinLockRelease(&BpDblwr->mutex);
 	CloseTransientFile(fd);
 	if (created)
 		fsync_fname(BP_DIR, true);
