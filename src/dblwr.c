@@ -649,7 +649,7 @@ bp_dblwr_write(int region, char *pages, int n_pages)
 	f = bp_dblwr_open();
 	len = hdr + (Size) n_pages * l.page_size;
 	errno = 0;
-	n = FileWrite(f, start, len, bp_dblwr_region_offset(&l, region), PG_WAIT_EXTENSION);
+	n = FileWrite(f, start, len, bp_dblwr_region_offset(&l, region), WAIT_EVENT_DATA_FILE_WRITE);
 	if (n != (int) len)
 	{
 		if (n >= 0)
@@ -666,7 +666,7 @@ bp_dblwr_write(int region, char *pages, int n_pages)
 	 * copies until this call returns, and the pages stay dirty, to be
 	 * written again in full.
 	 */
-	pgstat_report_wait_start(PG_WAIT_EXTENSION);
+	pgstat_report_wait_start(WAIT_EVENT_DATA_FILE_SYNC);
 	if (pg_fdatasync(FileGetRawDesc(f)) != 0)
 	{
 		pgstat_report_wait_end();
