@@ -280,6 +280,82 @@ for ((r = 1; r <= REPS; r++)); do
     done
 done
 TIME_B=$((SECONDS - T1))
+
+# ---------------------------------------------------------------- timeline
+# One session runs bench_fetch_timeline (p50/p99/max per window of
+# TL_WINDOW_MS) for TL_SECONDS; after TL_LEAD_S seconds of steady state
+# another session shrinks and grows the pool 4 times ($SMALL <-> $LARGE),
+# then the fetcher goes on in steady state to the end.  Written to
+# resize_timeline.csv (+ resize_timeline_resizes.csv) and plotted with
+# gnuplot into resize_timeline.png.
+TL_SECONDS=8
+TL_WINDOW_MS=50
+TL_LEAD_S=2
+log "d. latency timeline: ${TL_SECONDS} s in ${TL_WINDOW_MS} ms windows, 4 resizes from ${TL_LEAD_S} s"
+reload_hot
+q "CREATE TABLE tl_windows AS SELECT * FROM bufpool.bench_fetch_timeline($HOT_ID, $HOT_PAGES, 'zipf', 1, 1) LIMIT 0;
+   CREATE TABLE tl_resizes (resize_id bigint, started timestamptz, finished timestamptz, from_size bigint, to_size bigint);" >/dev/null
+psql_q -c "INSERT INTO tl_windows SELECT * FROM bufpool.bench_fetch_timeline($HOT_ID, $HOT_PAGES, 'zipf', $((TL_SECONDS * 1000)), $TL_WINDOW_MS, 1);" \
+    >"$OUT/timeline" 2>&1 &
+tl_pid=$!
+sleep "$TL_LEAD_S"
+q "DO \$\$
+DECLARE
+    id bigint;
+    s text;
+BEGIN
+    FOREACH s IN ARRAY ARRAY['$LARGE', '$SMALL', '$LARGE', '$SMALL'] LOOP
+        SELECT resize_id INTO id FROM bufpool.resize(s);
+        INSERT INTO tl_resizes SELECT resize_id, started, finished, from_size, to_size
+        FROM bufpool.resize_status WHERE resize_id = id;
+    END LOOP;
+END \$\$;" >/dev/null
+if ! wait "$tl_pid"; then
+    cat "$OUT/timeline" >&2
+    server_log_tail 60
+    die "bench_fetch_timeline failed"
+fi
+TL_T0=$(q "SELECT extract(epoch FROM min(window_start)) FROM tl_windows;")
+q "SELECT round((extract(epoch FROM window_start) - $TL_T0)::numeric, 3) || ',' || ops || ',' ||
+          round(p50_ns::numeric) || ',' || round(p99_ns::numeric) || ',' || round(max_ns::numeric)
+   FROM tl_windows ORDER BY window_start;" |
+    { echo "t_s,ops,p50_ns,p99_ns,max_ns"; cat; } >"$RESULTS_DIR/resize_timeline.csv"
+q "SELECT resize_id || ',' || round((extract(epoch FROM started) - $TL_T0)::numeric, 3) || ',' ||
+          round((extract(epoch FROM finished) - $TL_T0)::numeric, 3) || ',' || from_size || ',' || to_size
+   FROM tl_resizes ORDER BY resize_id;" |
+    { echo "resize_id,start_s,end_s,from_bytes,to_bytes"; cat; } >"$RESULTS_DIR/resize_timeline_resizes.csv"
+TL_STEADY_P99=$(q "SELECT round(percentile_disc(0.5) WITHIN GROUP (ORDER BY p99_ns)::numeric)
+    FROM tl_windows w WHERE NOT EXISTS (SELECT 1 FROM tl_resizes r
+        WHERE w.window_start + interval '$TL_WINDOW_MS ms' > r.started AND w.window_start < r.finished);")
+TL_RESIZE_P99=$(q "SELECT coalesce(round(percentile_disc(0.5) WITHIN GROUP (ORDER BY p99_ns)::numeric)::text, '-')
+    FROM tl_windows w WHERE EXISTS (SELECT 1 FROM tl_resizes r
+        WHERE w.window_start + interval '$TL_WINDOW_MS ms' > r.started AND w.window_start < r.finished);")
+TL_WORST=$(q "SELECT round(max(p99_ns)::numeric) || ' ns p99, ' || round(max(max_ns)::numeric / 1000) || ' us max' FROM tl_windows;")
+TL_PLOT="no plot (gnuplot not installed)"
+if command -v gnuplot >/dev/null; then
+    {
+        echo "set terminal pngcairo size 1000,520 font ',10' noenhanced"
+        echo "set output '$RESULTS_DIR/resize_timeline.png'"
+        echo "set title 'bufpool_ext: fetch+release latency per ${TL_WINDOW_MS} ms window while the pool is resized (shaded: a resize running)'"
+        echo "set xlabel 'seconds'"
+        echo "set ylabel 'ns (log scale)'"
+        echo "set logscale y"
+        echo "set datafile separator ','"
+        echo "set key top left"
+        echo "set grid ytics"
+        tail -n +2 "$RESULTS_DIR/resize_timeline_resizes.csv" | awk -F, '{
+            printf "set object %d rect from %s, graph 0 to %s, graph 1 fc rgb \"#ffd8a8\" fs solid 0.6 noborder behind\n", NR, $2, $3 }'
+        echo "plot '$RESULTS_DIR/resize_timeline.csv' every ::1 using 1:3 with lines lw 1.5 title 'p50', \\"
+        echo "     '' every ::1 using 1:4 with lines lw 1.5 title 'p99', \\"
+        echo "     '' every ::1 using 1:5 with points pt 7 ps 0.4 title 'max'"
+    } >"$OUT/timeline.gp"
+    if gnuplot "$OUT/timeline.gp" 2>"$OUT/gnuplot.err"; then
+        TL_PLOT="![fetch latency during resize](resize_timeline.png)"
+    else
+        TL_PLOT="no plot (gnuplot failed: $(head -c 300 "$OUT/gnuplot.err"))"
+    fi
+fi
+log "  timeline: median window p99 ${TL_STEADY_P99} ns steady, ${TL_RESIZE_P99} ns while resizing; worst window: $TL_WORST"
 ELAPSED=$((SECONDS - T0))
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -522,6 +598,17 @@ off. Total run time: ${ELAPSED} s (duration part ${TIME_A} s, latency part ${TIM
 ## Targets
 
 $TARGETS
+
+## Latency timeline during resizes
+
+One session fetches the hot set (Zipf) for ${TL_SECONDS} s, timed in windows of
+${TL_WINDOW_MS} ms (\`bufpool.bench_fetch_timeline\`); from ${TL_LEAD_S} s on, another
+session grows and shrinks the pool 4 times ($SMALL <-> $LARGE).  Median
+window p99: ${TL_STEADY_P99} ns in windows with no resize running,
+${TL_RESIZE_P99} ns in windows overlapping a resize.  Worst window:
+$TL_WORST.  Data: resize_timeline.csv, resize_timeline_resizes.csv.
+
+$TL_PLOT
 
 ## Resize duration
 

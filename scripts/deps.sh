@@ -14,6 +14,9 @@ PACKAGES=(
     gcc
     make
     numactl
+    # make bench: the disk's own rate (flushing) and the report's plots
+    fio
+    gnuplot-nox
 )
 
 is_installed() {

@@ -107,6 +107,7 @@ INSERT INTO bp_priv_rules VALUES
   ('function bufpool.bench_fetch(integer,integer,text,bigint,integer)', 'superuser'),
   ('function bufpool.bench_pg_fetch(regclass,integer,text,bigint,integer)', 'superuser'),
   ('function bufpool.bench_fetch_latency(integer,integer,text,integer,integer)', 'superuser'),
+  ('function bufpool.bench_fetch_timeline(integer,integer,text,integer,integer,integer)', 'superuser'),
   ('function bufpool.arena_test_random(integer,integer,integer,bigint,integer,boolean)', 'superuser'),
   ('function bufpool.arena_test_blocks(integer,integer[],text,boolean)', 'superuser'),
   ('function bufpool.arena_test_capacity(integer,bigint,integer,integer,boolean)', 'superuser'),

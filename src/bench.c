@@ -63,6 +63,8 @@
 #include "port/pg_bitutils.h"
 #include "storage/bufmgr.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 #include "utils/rel.h"
 
 #include "bufpool_ext/bufpool.h"
@@ -73,6 +75,7 @@
 PG_FUNCTION_INFO_V1(bp_sql_bench_fetch);
 PG_FUNCTION_INFO_V1(bp_sql_bench_pg_fetch);
 PG_FUNCTION_INFO_V1(bp_sql_bench_fetch_latency);
+PG_FUNCTION_INFO_V1(bp_sql_bench_fetch_timeline);
 
 #define BP_BENCH_MAX_PAGES		10000000
 #define BP_BENCH_MAX_OPS		INT64CONST(10000000000)
@@ -311,6 +314,7 @@ bp_bench_warm_bufpool(void *arg, uint32 page_no)
 static Datum bench_fetch_impl(FunctionCallInfo fcinfo);
 static Datum bench_pg_fetch_impl(FunctionCallInfo fcinfo);
 static Datum bench_fetch_latency_impl(FunctionCallInfo fcinfo);
+static Datum bench_fetch_timeline_impl(FunctionCallInfo fcinfo);
 
 /*
  * The functions are superuser-only, checked before anything else so that a
@@ -348,6 +352,19 @@ bp_sql_bench_fetch_latency(PG_FUNCTION_ARGS)
 {
 	bench_args_not_null(fcinfo, "bench_fetch_latency", "space_id", "duration_ms");
 	return bench_fetch_latency_impl(fcinfo);
+}
+
+Datum
+bp_sql_bench_fetch_timeline(PG_FUNCTION_ARGS)
+{
+	const char *const names[] = {"space_id", "n_pages", "pattern", "duration_ms",
+	"window_ms", "seed"};
+	int			i;
+
+	bp_sql_require_superuser("bench_fetch_timeline");
+	for (i = 0; i < lengthof(names); i++)
+		bp_sql_not_null(fcinfo, i, "bench_fetch_timeline", names[i]);
+	return bench_fetch_timeline_impl(fcinfo);
 }
 
 static Datum
@@ -517,53 +534,56 @@ bp_hist_quantile(const uint64 *hist, uint64 n, double q, uint64 max_ns)
 }
 
 /*
- * bufpool.bench_fetch_latency(space_id, n_pages, pattern, duration_ms,
- * seed): bp_page_fetch + bp_page_release of pages of the space for
- * duration_ms, each pair timed; returns (ops, mean_ns, p50_ns, p99_ns,
- * p999_ns, max_ns).
+ * One window of the timed loop: the number of pairs, their sum, their
+ * maximum and their histogram.
  */
-static Datum
-bench_fetch_latency_impl(FunctionCallInfo fcinfo)
+typedef struct BpLatencyWindow
 {
-	int32		space_arg = PG_GETARG_INT32(0);
-	int32		n_pages = PG_GETARG_INT32(1);
-	text	   *pattern_txt = PG_GETARG_TEXT_PP(2);
-	int32		duration_ms = PG_GETARG_INT32(3);
-	int32		seed = PG_GETARG_INT32(4);
-	BpBenchPattern pattern;
-	uint32		space_id;
-	BpBenchTrace trace;
-	uint32	   *pages;
-	uint64		mask;
-	uint64	   *hist;
-	uint64		deadline;
-	uint64		sum = 0;
-	uint64		max_ns = 0;
 	uint64		ops;
+	uint64		sum;
+	uint64		max_ns;
+	uint64	   *hist;			/* BP_HIST_BUCKETS counters */
+} BpLatencyWindow;
+
+/* The row of a window: ops, mean, p50, p99, p99.9, max (6 values). */
+static void
+bp_latency_values(const BpLatencyWindow *w, Datum *values)
+{
+	uint64		n = Max(w->ops, 1);
+
+	values[0] = Int64GetDatum((int64) w->ops);
+	values[1] = Float8GetDatum((double) w->sum / (double) n);
+	values[2] = Float8GetDatum(bp_hist_quantile(w->hist, n, 0.50, w->max_ns));
+	values[3] = Float8GetDatum(bp_hist_quantile(w->hist, n, 0.99, w->max_ns));
+	values[4] = Float8GetDatum(bp_hist_quantile(w->hist, n, 0.999, w->max_ns));
+	values[5] = Float8GetDatum((double) w->max_ns);
+}
+
+typedef void (*BpWindowDone) (void *arg, const BpLatencyWindow *w, uint64 window_start_ns);
+
+/*
+ * The timed loop of the latency functions: bp_page_fetch +
+ * bp_page_release of the trace's pages for duration_ms, each pair timed,
+ * in windows of window_ms (the last one may be shorter); done(arg, w,
+ * start) is called at the end of each window, then the window starts
+ * again from zero.  Checking the clock is part of every pair anyway, so
+ * windows cost nothing but the call at each boundary.
+ */
+static void
+bp_latency_loop(uint32 space_id, const BpBenchTrace *trace, int32 duration_ms,
+				int32 window_ms, BpWindowDone done, void *arg)
+{
+	const uint32 *pages = trace->pages;
+	uint64		mask = trace->mask;
+	BpLatencyWindow w = {0};
+	uint64		window_ns = (uint64) window_ms * UINT64CONST(1000000);
+	uint64		start = bp_bench_now_ns();
+	uint64		deadline = start + (uint64) duration_ms * UINT64CONST(1000000);
+	uint64		window_start = start;
+	uint64		window_end = Min(start + window_ns, deadline);
 	uint64		i;
-	TupleDesc	tupdesc;
-	Datum		values[6];
-	bool		nulls[6] = {0};
 
-	/* the trace is as long as it can be: the loop runs for a time */
-	pattern = bp_bench_check_args(n_pages, pattern_txt, BP_BENCH_TRACE_MAX);
-	if (duration_ms < 1 || duration_ms > BP_BENCH_MAX_DURATION_MS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("duration_ms must be between 1 and %d, not %d",
-						BP_BENCH_MAX_DURATION_MS, duration_ms)));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	space_id = bp_bench_space_arg(space_arg, n_pages);
-
-	trace = bp_bench_make_trace((uint32) n_pages, pattern, BP_BENCH_TRACE_MAX, seed);
-	bp_bench_warm(&trace, (uint32) n_pages, bp_bench_warm_bufpool, &space_id);
-	hist = palloc0(BP_HIST_BUCKETS * sizeof(uint64));
-
-	pages = trace.pages;
-	mask = trace.mask;
-	deadline = bp_bench_now_ns() + (uint64) duration_ms * UINT64CONST(1000000);
+	w.hist = palloc0(BP_HIST_BUCKETS * sizeof(uint64));
 	for (i = 0;; i++)
 	{
 		BpPage		p;
@@ -579,23 +599,134 @@ bench_fetch_latency_impl(FunctionCallInfo fcinfo)
 		t1 = bp_bench_now_ns();
 
 		d = t1 - t0;
-		hist[bp_hist_bucket(d)]++;
-		sum += d;
-		if (d > max_ns)
-			max_ns = d;
-		if (t1 >= deadline)
-			break;
+		w.hist[bp_hist_bucket(d)]++;
+		w.sum += d;
+		w.ops++;
+		if (d > w.max_ns)
+			w.max_ns = d;
+		if (t1 >= window_end)
+		{
+			done(arg, &w, window_start);
+			if (t1 >= deadline)
+				break;
+			memset(w.hist, 0, BP_HIST_BUCKETS * sizeof(uint64));
+			w.ops = w.sum = w.max_ns = 0;
+			window_start = t1;
+			window_end = Min(t1 + window_ns, deadline);
+		}
 	}
-	ops = i + 1;
+	pfree(w.hist);
+}
 
-	values[0] = Int64GetDatum((int64) ops);
-	values[1] = Float8GetDatum((double) sum / (double) ops);
-	values[2] = Float8GetDatum(bp_hist_quantile(hist, ops, 0.50, max_ns));
-	values[3] = Float8GetDatum(bp_hist_quantile(hist, ops, 0.99, max_ns));
-	values[4] = Float8GetDatum(bp_hist_quantile(hist, ops, 0.999, max_ns));
-	values[5] = Float8GetDatum((double) max_ns);
+/*
+ * Check duration_ms (and window_ms) and the common arguments, build the
+ * trace of the latency functions and fetch each of its pages once.
+ */
+static BpBenchTrace
+bp_latency_setup(FunctionCallInfo fcinfo, int32 duration_ms, int32 window_ms,
+				 uint32 *space_id)
+{
+	int32		space_arg = PG_GETARG_INT32(0);
+	int32		n_pages = PG_GETARG_INT32(1);
+	text	   *pattern_txt = PG_GETARG_TEXT_PP(2);
+	BpBenchPattern pattern;
+	BpBenchTrace trace;
 
-	pfree(hist);
+	/* the trace is as long as it can be: the loop runs for a time */
+	pattern = bp_bench_check_args(n_pages, pattern_txt, BP_BENCH_TRACE_MAX);
+	if (duration_ms < 1 || duration_ms > BP_BENCH_MAX_DURATION_MS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("duration_ms must be between 1 and %d, not %d",
+						BP_BENCH_MAX_DURATION_MS, duration_ms)));
+	if (window_ms < 1 || window_ms > duration_ms)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("window_ms must be between 1 and duration_ms (%d), not %d",
+						duration_ms, window_ms)));
+
+	*space_id = bp_bench_space_arg(space_arg, n_pages);
+	trace = bp_bench_make_trace((uint32) n_pages, pattern, BP_BENCH_TRACE_MAX,
+								PG_GETARG_INT32(fcinfo->nargs - 1));
+	bp_bench_warm(&trace, (uint32) n_pages, bp_bench_warm_bufpool, space_id);
+	return trace;
+}
+
+/* the one window of bench_fetch_latency: keep its row */
+static void
+bp_latency_keep_row(void *arg, const BpLatencyWindow *w, uint64 window_start_ns)
+{
+	bp_latency_values(w, (Datum *) arg);
+}
+
+/*
+ * bufpool.bench_fetch_latency(space_id, n_pages, pattern, duration_ms,
+ * seed): bp_page_fetch + bp_page_release of pages of the space for
+ * duration_ms, each pair timed; returns (ops, mean_ns, p50_ns, p99_ns,
+ * p999_ns, max_ns).
+ */
+static Datum
+bench_fetch_latency_impl(FunctionCallInfo fcinfo)
+{
+	int32		duration_ms = PG_GETARG_INT32(3);
+	uint32		space_id;
+	BpBenchTrace trace;
+	TupleDesc	tupdesc;
+	Datum		values[6];
+	bool		nulls[6] = {0};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	trace = bp_latency_setup(fcinfo, duration_ms, duration_ms, &space_id);
+	bp_latency_loop(space_id, &trace, duration_ms, duration_ms,
+					bp_latency_keep_row, values);
 	pfree(trace.pages);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
+
+/* a window of bench_fetch_timeline: one row of the result */
+typedef struct BpTimelineState
+{
+	ReturnSetInfo *rsinfo;
+	TimestampTz start_ts;		/* clock_timestamp() at start_ns */
+	uint64		start_ns;
+} BpTimelineState;
+
+static void
+bp_latency_add_row(void *arg, const BpLatencyWindow *w, uint64 window_start_ns)
+{
+	BpTimelineState *st = (BpTimelineState *) arg;
+	Datum		values[7];
+	bool		nulls[7] = {0};
+
+	values[0] = TimestampTzGetDatum(st->start_ts +
+									(TimestampTz) ((window_start_ns - st->start_ns) / 1000));
+	bp_latency_values(w, values + 1);
+	tuplestore_putvalues(st->rsinfo->setResult, st->rsinfo->setDesc, values, nulls);
+}
+
+/*
+ * bufpool.bench_fetch_timeline(space_id, n_pages, pattern, duration_ms,
+ * window_ms, seed): the loop of bench_fetch_latency, one row per window
+ * of window_ms: (window_start, ops, mean_ns, p50_ns, p99_ns, p999_ns,
+ * max_ns).  window_start is wall-clock time, so the rows can be laid next
+ * to bufpool.resize_status's started/finished.
+ */
+static Datum
+bench_fetch_timeline_impl(FunctionCallInfo fcinfo)
+{
+	int32		duration_ms = PG_GETARG_INT32(3);
+	int32		window_ms = PG_GETARG_INT32(4);
+	BpTimelineState st;
+	uint32		space_id;
+	BpBenchTrace trace;
+
+	InitMaterializedSRF(fcinfo, 0);
+	st.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	trace = bp_latency_setup(fcinfo, duration_ms, window_ms, &space_id);
+	st.start_ns = bp_bench_now_ns();
+	st.start_ts = GetCurrentTimestamp();
+	bp_latency_loop(space_id, &trace, duration_ms, window_ms, bp_latency_add_row, &st);
+	pfree(trace.pages);
+	return (Datum) 0;
 }
