@@ -91,9 +91,7 @@ bp_cleaner_flush_quota(uint64 *last_mods)
 	 */
 	if (BpRedo != NULL && BpRedo->ready && BpRedo->file_size > 0)
 	{
-		double		age_pct = 100.0 * (pg_atomic_read_u64(&BpRedo->insert_lsn) -
-									   pg_atomic_read_u64(&BpRedo->checkpoint_lsn)) /
-			BpRedo->file_size;
+		double		age_pct = 100.0 * bp_redo_checkpoint_age() / BpRedo->file_size;
 
 		if (age_pct >= 75.0)
 			n = Max(n, bp_io_capacity_max);

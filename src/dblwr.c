@@ -763,7 +763,7 @@ bp_dblwr_write(int region, char *pages, int n_pages)
 	f = bp_dblwr_open();
 	len = hdr + (Size) n_pages * l.page_size;
 	errno = 0;
-	n = FileWrite(f, start, len, bp_dblwr_region_offset(&l, region), PG_WAIT_EXTENSION);
+	n = FileWrite(f, start, len, bp_dblwr_region_offset(&l, region), WAIT_EVENT_DATA_FILE_WRITE);
 	if (n != (int) len)
 	{
 		if (n >= 0)
@@ -780,7 +780,7 @@ bp_dblwr_write(int region, char *pages, int n_pages)
 	 * copies until this call returns, and the pages stay dirty, to be
 	 * written again in full.
 	 */
-	pgstat_report_wait_start(PG_WAIT_EXTENSION);
+	pgstat_report_wait_start(WAIT_EVENT_DATA_FILE_SYNC);
 	if (pg_fdatasync(FileGetRawDesc(f)) != 0)
 	{
 		pgstat_report_wait_end();
@@ -1069,6 +1069,14 @@ bp_dblwr_recover(void)
 
 	/* every copy is dealt with: a new generation makes them stale */
 	bp_dblwr_format(fd, header_ok ? fh.generation : 0);
+	/*
+	 * So every region is free again, retired ones too, and any a failed
+	 * earlier build left claimed (nobody else writes before READY).
+	 */
+	SpinLockAcquire(&BpDblwr->mutex);
+	for (i = 0; i < BP_DBLWR_MAX_REGIONS; i++)
+		BpDblwr->owner[i] = BP_DBLWR_FREE;
+	SpinLockRelease(&BpDblwr->mutex);
 	CloseTransientFile(fd);
 	if (created)
 		fsync_fname(BP_DIR, true);

@@ -171,6 +171,24 @@ bp_redo_check_ready(void)
 				 errdetail("Recovery has not finished.")));
 }
 
+/* insert LSN - checkpoint LSN, read in that order so a checkpoint between the reads cannot make it negative */
+static inline uint64
+bp_redo_age(void)
+{
+	uint64		ckpt = pg_atomic_read_u64(&BpRedo->checkpoint_lsn);
+	uint64		ins;
+
+	pg_read_barrier();
+	ins = pg_atomic_read_u64(&BpRedo->insert_lsn);
+	return ins > ckpt ? ins - ckpt : 0;
+}
+
+uint64
+bp_redo_checkpoint_age(void)
+{
+	return bp_redo_age();
+}
+
 /* ---------------------------------------------------------------- files */
 
 static File
@@ -450,6 +468,8 @@ bp_redo_write_control(uint64 lsn)
 				(errcode_for_file_access(),
 				 errmsg("could not fsync \"%s\": %m", BP_REDO_CONTROL_FILE)));
 	FileClose(f);
+	if (no == 1)
+		fsync_fname(BP_DIR, true);	/* the file's first write: its directory entry too */
 	BpRedo->checkpoint_no = no;
 }
 
@@ -491,7 +511,8 @@ bp_redo_read_control(BpRedoControl *out)
 		FIN_CRC32C(crc);
 		if (crc != c->crc || c->version != BP_REDO_CONTROL_VERSION)
 			continue;
-		if (!found || c->checkpoint_no > out->checkpoint_no)
+		/* the newer slot, also across a wrap of the counter */
+		if (!found || (int32) (c->checkpoint_no - out->checkpoint_no) > 0)
 			*out = *c;
 		found = true;
 	}
@@ -558,8 +579,7 @@ bp_redo_free_check(void)
 	bp_redo_check_ready();
 	for (;;)
 	{
-		uint64		age = pg_atomic_read_u64(&BpRedo->insert_lsn) -
-			pg_atomic_read_u64(&BpRedo->checkpoint_lsn);
+		uint64		age = bp_redo_age();
 		int			i;
 
 		if (age + BpRedo->margin <= BpRedo->file_size)
@@ -643,21 +663,31 @@ bp_redo_read(BpRedoReader *r, uint64 lsn, char *dst, Size n)
 static void
 bp_recovery_write_batch(char *buf, const BpRecPageKey *keys, int k, BpRedoRecovery *rec)
 {
-	int			region = -1;
+	volatile int region = -1;
 	int			j;
 
 	if (k == 0)
 		return;
 	if (bp_doublewrite)
-	{
 		region = bp_dblwr_claim(k);
-		bp_dblwr_write(region, buf, k);
+	PG_TRY();
+	{
+		if (region >= 0)
+			bp_dblwr_write(region, buf, k);
+		for (j = 0; j < k; j++)
+			if (bp_space_write_prepared(keys[j].space_id, keys[j].page_no,
+										buf + (Size) j * BpPageSize, BpPageSize))
+				rec->pages++;
+		bp_space_sync_pending();
 	}
-	for (j = 0; j < k; j++)
-		if (bp_space_write_prepared(keys[j].space_id, keys[j].page_no,
-									buf + (Size) j * BpPageSize, BpPageSize))
-			rec->pages++;
-	bp_space_sync_pending();
+	PG_CATCH();
+	{
+		/* its copies may be all that protects pages half written: keep them */
+		if (region >= 0)
+			bp_dblwr_retire(region);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	if (region >= 0)
 		bp_dblwr_release(region);
 }
@@ -901,7 +931,7 @@ bp_redo_recover(void)
 				(errmsg("bufpool_ext.page_size changed from %u to %d; the redo log has nothing to recover and starts again",
 						ctl.page_size, BpPageSize)));
 		BpRedo->checkpoint_no = ctl.checkpoint_no;	/* the new slot must be the newest */
-		bp_redo_new_log(ctl.checkpoint_lsn);
+		bp_redo_new_log(ctl.checkpoint_lsn + ctl.file_size);	/* a lap on: see below */
 		rec->ran = false;
 		rec->start_lsn = rec->end_lsn = pg_atomic_read_u64(&BpRedo->insert_lsn);
 	}
@@ -1000,15 +1030,21 @@ bp_redo_recover(void)
 		pfree(data);
 		rec->end_lsn = pos;
 
+		/*
+		 * Everything is applied and fsynced.  The next record starts a
+		 * whole lap past the end found: no page can hold an LSN that high
+		 * (an append never gets more than a lap ahead of the checkpoint),
+		 * and no record left in the file past the end (after a hole an OS
+		 * crash may leave) can match its position any more.
+		 */
+		pos += ctl.file_size;
 		if (ctl.file_size != BpRedo->file_size)
-			bp_redo_new_log(pos);	/* applied and synced: the old log is not needed */
+			bp_redo_new_log(pos);	/* the old log is not needed */
 		else
 		{
 			pg_atomic_write_u64(&BpRedo->insert_lsn, pos);
 			pg_atomic_write_u64(&BpRedo->write_lsn, pos);
 			pg_atomic_write_u64(&BpRedo->flush_lsn, pos);
-			pg_atomic_write_u64(&BpRedo->checkpoint_lsn, ctl.checkpoint_lsn);
-			/* everything is applied and fsynced: start again from here */
 			bp_redo_write_control(pos);
 			pg_atomic_write_u64(&BpRedo->checkpoint_lsn, pos);
 		}
@@ -1055,8 +1091,7 @@ bp_log_writer_main(Datum arg)
 		bp_redo_flush(pg_atomic_read_u64(&BpRedo->insert_lsn), true);
 
 		now = GetCurrentTimestamp();
-		age = pg_atomic_read_u64(&BpRedo->insert_lsn) -
-			pg_atomic_read_u64(&BpRedo->checkpoint_lsn);
+		age = bp_redo_age();
 		if (age > BpRedo->file_size / 2 ||
 			TimestampDifferenceExceeds(last_ckpt, now, bp_checkpoint_timeout_s * 1000))
 		{

@@ -570,7 +570,7 @@ bp_space_read(uint32 space_id, uint32 page_no, char *buf)
 
 	bp_space_check_page(space_id, page_no);
 	f = bp_space_file(space_id);
-	n = FileRead(f, buf, BpPageSize, (off_t) page_no * BpPageSize, PG_WAIT_EXTENSION);
+	n = FileRead(f, buf, BpPageSize, (off_t) page_no * BpPageSize, WAIT_EVENT_DATA_FILE_READ);
 	if (n < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -622,7 +622,7 @@ bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nb
 	if (unlikely(bp_debug_fail_writes != BP_FAIL_NONE) && bp_debug_write_fails(BP_FAIL_DATA))
 		n = -1;
 	else
-		n = FileWrite(f, (char *) buf, nbytes, (off_t) page_no * BpPageSize, PG_WAIT_EXTENSION);
+		n = FileWrite(f, (char *) buf, nbytes, (off_t) page_no * BpPageSize, WAIT_EVENT_DATA_FILE_WRITE);
 	if (n != nbytes)
 	{
 		if (n >= 0)
@@ -704,7 +704,7 @@ bp_space_sync_pending(void)
 		{
 			File		f = bp_space_file(space_id);
 
-			if (FileSync(f, PG_WAIT_EXTENSION) != 0)
+			if (FileSync(f, WAIT_EVENT_DATA_FILE_SYNC) != 0)
 				ereport(data_sync_elevel(ERROR),
 						(errcode_for_file_access(),
 						 errmsg("could not fsync file of bufpool space %u: %m", space_id)));
@@ -733,7 +733,7 @@ bp_space_sync_all(void)
 	{
 		if (!bp_space_lookup(ids[i], NULL))
 			continue;			/* dropped meanwhile */
-		if (FileSync(bp_space_file(ids[i]), PG_WAIT_EXTENSION) != 0)
+		if (FileSync(bp_space_file(ids[i]), WAIT_EVENT_DATA_FILE_SYNC) != 0)
 			ereport(data_sync_elevel(ERROR),
 					(errcode_for_file_access(),
 					 errmsg("could not fsync file of bufpool space %u: %m", ids[i])));

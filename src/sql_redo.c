@@ -58,7 +58,7 @@ bp_sql_redo_status(PG_FUNCTION_ARGS)
 	values[k++] = Int64GetDatum((int64) pg_atomic_read_u64(&BpRedo->write_lsn));
 	values[k++] = Int64GetDatum((int64) pg_atomic_read_u64(&BpRedo->flush_lsn));
 	values[k++] = Int64GetDatum((int64) ckpt_lsn);
-	values[k++] = Int64GetDatum((int64) (insert_lsn - ckpt_lsn));
+	values[k++] = Int64GetDatum((int64) (insert_lsn > ckpt_lsn ? insert_lsn - ckpt_lsn : 0));
 	values[k++] = Int64GetDatum((int64) BpRedo->file_size);
 	values[k++] = Int64GetDatum((int64) BpRedo->buffer_size);
 	values[k++] = Int32GetDatum(bp_flush_log_at_commit);

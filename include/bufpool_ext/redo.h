@@ -114,6 +114,7 @@ extern void bp_redo_commit(uint64 lsn);
 
 extern uint64 bp_redo_checkpoint(void);
 extern uint64 bp_redo_insert_lsn(void);
+extern uint64 bp_redo_checkpoint_age(void);
 
 extern PGDLLEXPORT void bp_log_writer_main(Datum arg);
 
