@@ -657,7 +657,7 @@ bp_space_start_writeback(void)
 		File		f = bp_space_cached_file(pending_sync[i]);
 
 		if (f > 0)
-			FileWriteback(f, 0, (off_t) 1 << 40, PG_WAIT_EXTENSION);	/* to the end */
+			FileWriteback(f, 0, (off_t) 1 << 40, WAIT_EVENT_DATA_FILE_FLUSH);	/* to the end */
 	}
 }
 
@@ -680,7 +680,7 @@ bp_space_sync_pending_noerror(void)
 
 		if (f <= 0)
 			return false;
-		if (FileSync(f, PG_WAIT_EXTENSION) != 0)
+		if (FileSync(f, WAIT_EVENT_DATA_FILE_SYNC) != 0)
 		{
 			ereport(data_sync_elevel(WARNING),
 					(errcode_for_file_access(),
