@@ -10,7 +10,8 @@
  * intact copy anywhere.  With bufpool_ext.doublewrite on, every page is
  * first written, in a batch, to $PGDATA/bufpool_ext/doublewrite and that
  * file is fdatasynced; only then are the pages written in place, and the
- * data files are fsynced before the doublewrite slots may be used again.
+ * data files are fsynced before the doublewrite slots may be used again
+ * (not necessarily at once: see "Deferred data-file sync" below).
  * So at any moment, a page that may be torn in place has an intact copy
  * in the doublewrite file.  At every pool build (after a crash too) the
  * pool manager calls bp_dblwr_recover, before the pool is READY and
@@ -26,7 +27,8 @@
  * page's checksum; the page's checksum is the CRC-32C of the page.
  * Recovery takes a slot only if all of them check.  The regions:
  *
- *	  0 .. page_cleaners-1	one batch region per page cleaner, of
+ *	  0 .. 2*page_cleaners-1	two batch regions per page cleaner (2k
+ *							and 2k+1 for cleaner k), of
  *							doublewrite_batch_pages slots, used only by
  *							that cleaner (flush-list and LRU-tail batches);
  *	  next 2				shared batch regions: batches of any other
@@ -36,11 +38,28 @@
  *							a page written alone (a session evicting a
  *							dirty page, bufpool.evict(), a resize).
  *
- * A batch larger than a region goes through it in rounds of at most
- * region_pages pages: copy, doublewrite write + fdatasync, writes in
- * place, data-file fsync, next round.  With doublewrite off, the same
- * rounds skip the doublewrite file and leave the data-file fsync to the
- * caller, as before.
+ * A batch larger than a region goes through regions in rounds of at
+ * most region_pages pages: copy, doublewrite write + fdatasync, writes
+ * in place, start of their writeback, next round.  With doublewrite off,
+ * the same rounds skip the doublewrite file and leave the data-file fsync
+ * to the caller, as before.
+ *
+ * Deferred data-file sync.  After a round's in-place writes, the region
+ * is not released at once: it stays owned by the process, "deferred",
+ * and the kernel is asked to start writing the pages out
+ * (bp_space_start_writeback).  The data files are fsynced, and every
+ * deferred region of the process released, by bp_dblwr_sync_deferred:
+ * when the process needs a region and none is free (so a flusher with two
+ * regions alternates between them, and the fsync of one round overlaps
+ * the doublewrite write of the next), and at the end of every
+ * bp_flush_blocks call.  So a region's copies are still never
+ * overwritten before the in-place writes they protect are fsynced.  A
+ * process never waits for a region while it holds deferred ones: it
+ * syncs and releases them first (others may be waiting for them).  On an
+ * error, bp_dblwr_abandon_deferred fsyncs without taking locks; if that
+ * fails the deferred regions are retired like a region whose round
+ * failed half way.  A process that exits holding deferred regions (FATAL
+ * in a wait between rounds) retires them.
  *
  * Generations.  Formatting the file (at every pool build, after
  * recovery) bumps the generation in the file header; a slot counts only
@@ -50,9 +69,9 @@
  * without doublewrite.
  *
  * Locking.  owner[] (which process holds which region) is protected by
- * the spinlock `mutex`, held for a scan of at most 98 ints.  A process
+ * the spinlock `mutex`, held for a scan of at most 162 ints.  A process
  * holds a region (not a lock) across its I/O: from the doublewrite write
- * to the data-file fsync.  Waiters sleep on free_cv with interrupts held
+ * to the data-file fsync, which may come after later rounds.  Waiters sleep on free_cv with interrupts held
  * off: a claimer already owns IO_WRITE of the pages it is about to write,
  * and a FATAL exit at that point would leave those flags set for good.
  * The waits are bounded because a region holder waits for nothing but its
@@ -61,8 +80,8 @@
  * (IO_WRITE) of the pages it will put there, and it never waits for
  * another block's IO_WRITE while it holds a region, so the order is
  * IO_WRITE -> region, never the reverse (see the lock order in pool.h).
- * A page cleaner's own region is only ever claimed by that cleaner, so it
- * never waits.
+ * A page cleaner's own regions are only ever claimed by that cleaner,
+ * and it syncs its deferred ones rather than wait, so it never waits.
  *
  * Errors.  A failed doublewrite write or fdatasync is an ERROR naming the
  * file; the pages stay dirty and are written again later, in full, so
@@ -91,6 +110,7 @@
 #include "pgstat.h"
 #include "port/pg_crc32c.h"
 #include "storage/fd.h"
+#include "storage/ipc.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "utils/memutils.h"
@@ -156,6 +176,12 @@ BpDblwrShared *BpDblwr = NULL;
 
 static int	my_cleaner = -1;	/* this process's cleaner number, if one */
 static File dblwr_file = -1;
+
+/* regions written in place but not yet fsynced (see "Deferred data-file sync") */
+static int	deferred[BP_DBLWR_MAX_REGIONS];
+static int	n_deferred = 0;
+static bool deferred_sync_failed = false;	/* a sync of them raised an error */
+static bool deferred_exit_hook = false;
 
 /* write buffers: a header area, then the pages (see bp_dblwr_buffer) */
 static char *batch_pages = NULL;
@@ -269,8 +295,8 @@ bp_dblwr_shmem_init(void)
 	memset(BpDblwr, 0, sizeof(BpDblwrShared));
 	BpDblwr->page_size = bp_page_size;
 	BpDblwr->region_pages = bp_doublewrite_batch_pages;
-	BpDblwr->n_cleaner_regions = bp_page_cleaners;
-	BpDblwr->n_batch_regions = bp_page_cleaners + BP_DBLWR_SHARED_REGIONS;
+	BpDblwr->n_cleaner_regions = bp_page_cleaners * BP_DBLWR_CLEANER_REGIONS;
+	BpDblwr->n_batch_regions = BpDblwr->n_cleaner_regions + BP_DBLWR_SHARED_REGIONS;
 	BpDblwr->n_single = BP_DBLWR_SINGLE_SLOTS;
 	SpinLockInit(&BpDblwr->mutex);
 	ConditionVariableInit(&BpDblwr->free_cv);
@@ -307,7 +333,7 @@ bp_dblwr_retired_count(void)
 	return n;
 }
 
-/* A page cleaner says which batch region is its own. */
+/* A page cleaner says which batch regions are its own. */
 void
 bp_dblwr_set_cleaner(int number)
 {
@@ -443,11 +469,14 @@ bp_dblwr_unretire(int region)
 }
 
 /*
- * Claim a region for n_pages pages (at most region_pages): a cleaner its
- * own, another process a shared batch region, or a one-page region for a
- * single page; a range whose regions are all retired falls back to the
- * shared batch regions.  Waits (interrupts held off) while all are busy.
- * Returns the region number; release it with bp_dblwr_release.
+ * Claim a region for n_pages pages (at most region_pages): a cleaner one
+ * of its own two, another process a shared batch region, or a one-page
+ * region for a single page; a range whose regions are all retired falls
+ * back to the shared batch regions.  When all are busy, the process first
+ * syncs and releases its deferred regions (bp_dblwr_sync_deferred) and
+ * looks again; only a process holding none waits (interrupts held off).
+ * Returns the region number; release it with bp_dblwr_release or
+ * bp_dblwr_defer.
  */
 int
 bp_dblwr_claim(int n_pages)
@@ -467,10 +496,11 @@ bp_dblwr_claim(int n_pages)
 		int			usable = 0;
 		int			k;
 
-		if (my_cleaner >= 0 && my_cleaner < BpDblwr->n_cleaner_regions)
+		if (my_cleaner >= 0 &&
+			(my_cleaner + 1) * BP_DBLWR_CLEANER_REGIONS <= BpDblwr->n_cleaner_regions)
 		{
-			ranges[n_ranges][0] = my_cleaner;
-			ranges[n_ranges++][1] = my_cleaner + 1;
+			ranges[n_ranges][0] = my_cleaner * BP_DBLWR_CLEANER_REGIONS;
+			ranges[n_ranges++][1] = (my_cleaner + 1) * BP_DBLWR_CLEANER_REGIONS;
 		}
 		else if (n_pages == 1)
 		{
@@ -504,6 +534,12 @@ bp_dblwr_claim(int n_pages)
 		SpinLockRelease(&BpDblwr->mutex);
 		if (found >= 0)
 			break;
+		if (n_deferred > 0)
+		{
+			/* never wait while others may wait for ours: free them, look again */
+			bp_dblwr_sync_deferred();
+			continue;
+		}
 		if (usable == 0)
 		{
 			int			retired = -1;
@@ -581,10 +617,88 @@ bp_dblwr_retire(int region)
 			 errdetail("A page write failed after the region's pages were written to the doublewrite file.")));
 }
 
-void
-bp_dblwr_count_data_sync(void)
+/* Process exit with deferred regions: their pages may not be fsynced. */
+static void
+bp_dblwr_exit(int code, Datum arg)
 {
+	while (n_deferred > 0)
+		bp_dblwr_retire(deferred[--n_deferred]);
+}
+
+/*
+ * The caller wrote the pages of its claimed region in place (and started
+ * their writeback): keep the region, owned by this process, until
+ * bp_dblwr_sync_deferred has fsynced the data files.
+ */
+void
+bp_dblwr_defer(int region)
+{
+	Assert(BpDblwr->owner[region] == MyProc->pgprocno + 1);
+	Assert(n_deferred < BP_DBLWR_MAX_REGIONS);
+	if (!deferred_exit_hook)
+	{
+		before_shmem_exit(bp_dblwr_exit, 0);
+		deferred_exit_hook = true;
+	}
+	deferred[n_deferred++] = region;
+}
+
+/*
+ * fsync the data files this process wrote, then release its deferred
+ * regions.  An fsync failure is an error at data_sync_elevel (PANIC
+ * unless data_sync_retry); the regions stay deferred and the caller's
+ * error cleanup (bp_dblwr_abandon_deferred) retires them.
+ */
+void
+bp_dblwr_sync_deferred(void)
+{
+	int			i;
+
+	if (n_deferred == 0)
+		return;
+	deferred_sync_failed = true;
+	bp_space_sync_pending();
+	deferred_sync_failed = false;
 	pg_atomic_fetch_add_u64(&BpDblwr->data_syncs, 1);
+	SpinLockAcquire(&BpDblwr->mutex);
+	for (i = 0; i < n_deferred; i++)
+	{
+		Assert(BpDblwr->owner[deferred[i]] == MyProc->pgprocno + 1);
+		BpDblwr->owner[deferred[i]] = BP_DBLWR_FREE;
+	}
+	SpinLockRelease(&BpDblwr->mutex);
+	n_deferred = 0;
+	ConditionVariableBroadcast(&BpDblwr->free_cv);
+}
+
+/*
+ * Error cleanup (called in a PG_CATCH block): fsync the data files
+ * without taking locks and release the deferred regions; if that is not
+ * possible (a sync failed before, or fails now with data_sync_retry on),
+ * retire them, since their copies may be all that protects pages written
+ * in place.
+ */
+void
+bp_dblwr_abandon_deferred(void)
+{
+	if (n_deferred == 0)
+		return;
+	if (!deferred_sync_failed && bp_space_sync_pending_noerror())
+	{
+		int			i;
+
+		pg_atomic_fetch_add_u64(&BpDblwr->data_syncs, 1);
+		SpinLockAcquire(&BpDblwr->mutex);
+		for (i = 0; i < n_deferred; i++)
+			BpDblwr->owner[deferred[i]] = BP_DBLWR_FREE;
+		SpinLockRelease(&BpDblwr->mutex);
+		n_deferred = 0;
+		ConditionVariableBroadcast(&BpDblwr->free_cv);
+		return;
+	}
+	deferred_sync_failed = false;
+	while (n_deferred > 0)
+		bp_dblwr_retire(deferred[--n_deferred]);
 }
 
 static File
@@ -890,7 +1004,7 @@ bp_dblwr_recover(void)
 			fh.crc == bp_dblwr_file_header_crc(&fh) &&
 			fh.page_size >= 1024 && fh.page_size <= 65536 &&
 			fh.region_pages >= 1 && fh.region_pages <= 4096 &&
-			fh.n_batch_regions <= BP_MAX_CLEANERS + BP_DBLWR_SHARED_REGIONS &&
+			fh.n_batch_regions <= BP_MAX_CLEANERS * BP_DBLWR_CLEANER_REGIONS + BP_DBLWR_SHARED_REGIONS &&
 			fh.n_single <= BP_DBLWR_SINGLE_SLOTS;
 		if (!header_ok)
 			ereport(WARNING,

@@ -14,9 +14,11 @@
  * wait on io_cv), copy the frames under the content lock in share mode
  * into the process's write buffer and set each copy's header and
  * checksum.  With bufpool_ext.doublewrite the round then goes through a
- * region of the doublewrite file (written and fdatasynced), is written
- * in place, and the data files are fsynced before the region is given
- * back (src/dblwr.c); without, it is only written in place.  Afterwards,
+ * region of the doublewrite file (written and fdatasynced) and is
+ * written in place; the data files are fsynced before the region is
+ * given back, which may be a round later or at the end of the call
+ * (src/dblwr.c, "Deferred data-file sync"); without, it is only written
+ * in place.  Afterwards,
  * under the content lock in share mode again, a block is made clean only
  * if no modification came in meanwhile (newest_lsn unchanged); otherwise
  * it stays dirty and keeps its place (its old oldest_lsn is
@@ -179,9 +181,10 @@ bp_flush_write_in_place(BpFlushRound *r)
  * Write one round: the k blocks of r, whose IO_WRITE the caller set and
  * which fit the buffer.  Copy each page under its content lock (share),
  * set its header and checksum; with doublewrite, write the copies to a
- * region of the doublewrite file and fdatasync it, write them in place
- * and fsync the data files before the region is released (dblwr.c);
- * without, write them in place (the caller fsyncs later).  Then a block
+ * region of the doublewrite file and fdatasync it, write them in place,
+ * start their writeback and keep the region deferred until the data files
+ * are fsynced (dblwr.c; bp_flush_blocks does it at the latest); without,
+ * write them in place (the caller fsyncs later).  Then a block
  * is made clean if no modification came in meanwhile, and IO_WRITE is
  * cleared.  On error every block keeps its dirty state (nothing is lost)
  * and loses IO_WRITE.  Returns the number of pages written.
@@ -217,6 +220,7 @@ bp_flush_round(BpFlushRound *r)
 		if (unlikely(bp_debug_write_lock != 0))
 		{
 			/* test hook: park here, visibly blocked, until the key is free */
+			bp_dblwr_sync_deferred();
 			DirectFunctionCall1(pg_advisory_lock_int8, Int64GetDatum(bp_debug_write_lock));
 			DirectFunctionCall1(pg_advisory_unlock_int8, Int64GetDatum(bp_debug_write_lock));
 		}
@@ -228,10 +232,10 @@ bp_flush_round(BpFlushRound *r)
 			bp_dblwr_write(region, r->pages, r->k);
 			in_place = true;
 			bp_flush_write_in_place(r);
-			bp_space_sync_pending();
-			bp_dblwr_count_data_sync();
+			if (r->k > 1)
+				bp_space_start_writeback();
 			in_place = false;
-			bp_dblwr_release(region);
+			bp_dblwr_defer(region);
 			region = -1;
 		}
 		else
@@ -279,13 +283,16 @@ bp_flush_round(BpFlushRound *r)
 /*
  * Write those of the n given blocks that are dirty, in rounds of at most
  * the write buffer's capacity (bufpool_ext.doublewrite_batch_pages for a
- * batch, 1 for a single page).  Caller holds a pin on each block.
- * Returns the number of pages this call wrote.
+ * batch, 1 for a single page).  Caller holds a pin on each block.  With
+ * doublewrite, the data files are fsynced before this returns (the
+ * regions it used are released).  Returns the number of pages this call
+ * wrote.
  *
  * A block another process is writing (IO_WRITE) is waited for, but only
- * after the round collected so far has been written: a process never
- * waits for IO_WRITE while it owns IO_WRITE of other blocks, so two
- * writers cannot wait for each other.  A block found clean is skipped.
+ * after the round collected so far has been written and the doublewrite
+ * regions this process keeps are synced and released: a process never
+ * waits for IO_WRITE while it owns IO_WRITE of other blocks or a
+ * doublewrite region, so two writers cannot wait for each other.  A block found clean is skipped.
  */
 static int64
 bp_flush_blocks_loop(BpFlushRound *r, const BpBlockNo *blocks, int n, int cap)
@@ -311,6 +318,8 @@ bp_flush_blocks_loop(BpFlushRound *r, const BpBlockNo *blocks, int n, int cap)
 				r->k = 0;
 				continue;
 			}
+			/* its writer may be waiting for a region we keep (dblwr.c) */
+			bp_dblwr_sync_deferred();
 			ConditionVariablePrepareToSleep(&d->io_cv);
 			while (pg_atomic_read_u32(&d->state) & BP_BS_IO_WRITE)
 				ConditionVariableSleep(&d->io_cv, PG_WAIT_EXTENSION);
@@ -361,12 +370,16 @@ bp_flush_blocks(int instance, const BpBlockNo *blocks, int n, BpFlushType type)
 	PG_TRY();
 	{
 		written = bp_flush_blocks_loop(&r, blocks, n, cap);
+		bp_dblwr_sync_deferred();
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
 		flush_busy = false;
+		bp_dblwr_abandon_deferred();
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	flush_busy = false;
 	return written;
 }
 

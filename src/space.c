@@ -505,6 +505,18 @@ bp_space_check_page(uint32 space_id, int64 page_no)
 						   (unsigned long long) (e.size_pages - 1))));
 }
 
+/* The space's file if it is in the process's file cache, else -1. */
+static File
+bp_space_cached_file(uint32 space_id)
+{
+	int			i;
+
+	for (i = 0; i < BP_FD_CACHE; i++)
+		if (fd_cache[i].space_id == space_id && fd_cache[i].file > 0)
+			return fd_cache[i].file;
+	return -1;
+}
+
 static File
 bp_space_file(uint32 space_id)
 {
@@ -625,6 +637,58 @@ bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nb
 	if (n_pending_sync == BP_FD_CACHE)
 		bp_space_sync_pending();
 	pending_sync[n_pending_sync++] = space_id;
+	return true;
+}
+
+/*
+ * Start writeback of every space this process wrote since its last sync
+ * (sync_file_range through FileWriteback; nothing waits).  The doublewrite
+ * path calls it after a round's in-place writes, so by the time the data
+ * files are fsynced, one round later, the kernel has written most of it
+ * while this process went on with the next round.
+ */
+void
+bp_space_start_writeback(void)
+{
+	int			i;
+
+	for (i = 0; i < n_pending_sync; i++)
+	{
+		File		f = bp_space_cached_file(pending_sync[i]);
+
+		if (f > 0)
+			FileWriteback(f, 0, (off_t) 1 << 40, WAIT_EVENT_DATA_FILE_FLUSH);	/* to the end */
+	}
+}
+
+/*
+ * bp_space_sync_pending for error cleanup: takes no lock and opens no
+ * file, so it can run in a PG_CATCH block whatever the failed code held.
+ * Only files still in the process's file cache are fsynced (the files of
+ * pending spaces normally are; a dropped space's file is fsynced
+ * harmlessly).  A failed fsync is reported at data_sync_elevel(WARNING):
+ * PANIC unless data_sync_retry is on.  Returns true if every pending file
+ * was fsynced (the list is then empty).
+ */
+bool
+bp_space_sync_pending_noerror(void)
+{
+	while (n_pending_sync > 0)
+	{
+		uint32		space_id = pending_sync[n_pending_sync - 1];
+		File		f = bp_space_cached_file(space_id);
+
+		if (f <= 0)
+			return false;
+		if (FileSync(f, WAIT_EVENT_DATA_FILE_SYNC) != 0)
+		{
+			ereport(data_sync_elevel(WARNING),
+					(errcode_for_file_access(),
+					 errmsg("could not fsync file of bufpool space %u: %m", space_id)));
+			return false;
+		}
+		n_pending_sync--;
+	}
 	return true;
 }
 

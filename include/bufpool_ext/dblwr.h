@@ -20,9 +20,11 @@
 #include "bufpool_ext/pool.h"
 
 #define BP_DBLWR_FILE			"bufpool_ext/doublewrite"
+#define BP_DBLWR_CLEANER_REGIONS 2	/* batch regions per page cleaner */
 #define BP_DBLWR_SHARED_REGIONS	2	/* batch regions for non-cleaners */
 #define BP_DBLWR_SINGLE_SLOTS	32	/* one-page regions */
-#define BP_DBLWR_MAX_REGIONS	(BP_MAX_CLEANERS + BP_DBLWR_SHARED_REGIONS + BP_DBLWR_SINGLE_SLOTS)
+#define BP_DBLWR_MAX_REGIONS	(BP_MAX_CLEANERS * BP_DBLWR_CLEANER_REGIONS + \
+								 BP_DBLWR_SHARED_REGIONS + BP_DBLWR_SINGLE_SLOTS)
 
 /* region owner values (BpDblwrShared.owner) */
 #define BP_DBLWR_FREE			0
@@ -39,7 +41,7 @@ typedef struct BpDblwrShared
 	/* layout, frozen at startup */
 	int			page_size;
 	int			region_pages;	/* pages per batch region */
-	int			n_cleaner_regions;	/* regions 0 .. n-1: cleaner k owns k */
+	int			n_cleaner_regions;	/* regions 0 .. n-1: cleaner k owns 2k, 2k+1 */
 	int			n_batch_regions;	/* cleaners' + BP_DBLWR_SHARED_REGIONS */
 	int			n_single;		/* one-page regions after the batch ones */
 
@@ -54,7 +56,7 @@ typedef struct BpDblwrShared
 	pg_atomic_uint64 writes;	/* doublewrite writes (batches) */
 	pg_atomic_uint64 single_page_writes;	/* of which through a one-page region */
 	pg_atomic_uint64 dblwr_syncs;	/* fdatasyncs of the doublewrite file */
-	pg_atomic_uint64 data_syncs;	/* data-file sync rounds before a region is reused */
+	pg_atomic_uint64 data_syncs;	/* data-file syncs that freed deferred regions */
 	pg_atomic_uint64 region_waits;	/* claims that had to wait for a region */
 
 	/* the last recovery (pool build) */
@@ -77,7 +79,9 @@ extern int	bp_dblwr_claim(int n_pages);
 extern void bp_dblwr_write(int region, char *pages, int n_pages);
 extern void bp_dblwr_release(int region);
 extern void bp_dblwr_retire(int region);
-extern void bp_dblwr_count_data_sync(void);
+extern void bp_dblwr_defer(int region);
+extern void bp_dblwr_sync_deferred(void);
+extern void bp_dblwr_abandon_deferred(void);
 extern int64 bp_dblwr_file_bytes(void);
 extern int	bp_dblwr_retired_count(void);
 

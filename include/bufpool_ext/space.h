@@ -27,6 +27,8 @@ extern void bp_space_read(uint32 space_id, uint32 page_no, char *buf);
 extern bool bp_space_write(uint32 space_id, uint32 page_no, char *buf);
 extern bool bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nbytes);
 extern void bp_space_sync_pending(void);
+extern bool bp_space_sync_pending_noerror(void);
+extern void bp_space_start_writeback(void);
 extern void bp_space_sync_all(void);
 extern uint64 bp_space_max_lsn(void);
 extern void bp_space_path(uint32 space_id, char *path, size_t len);

@@ -34,7 +34,7 @@ like(slurp_file($node->logfile),
 is( $node->safe_psql('postgres',
 		'SELECT enabled, batch_regions, single_slots, last_recovery IS NOT NULL, '
 		  . 'last_recovery_pages_restored FROM bufpool.doublewrite'),
-	't|3|32|t|0', 'bufpool.doublewrite: on by default, 1 cleaner + 2 shared regions');
+	't|4|32|t|0', 'bufpool.doublewrite: on by default, 2 regions for the 1 cleaner + 2 shared');
 
 my $sid = $node->safe_psql('postgres', "SELECT bufpool.create_space('torn', 16)");
 
