@@ -26,8 +26,8 @@
 # (scripts/bench_resize.sh, bench/results/resize.md; its BPX_RESIZE_*
 # settings are described there), the allocator benchmark
 # (scripts/bench_alloc.sh, bench/results/alloc.md; BPX_ALLOC_*) and the
-# doublewrite benchmark (scripts/bench_dblwr.sh, bench/results/dblwr.md;
-# BPX_DBLWR_*).
+# flushing benchmark (scripts/bench_flush.sh, bench/results/flush.md;
+# BPX_FLUSH_*).
 #
 #   BPX_BENCH_PORT        port / socket number (default 5487)
 #   BPX_BENCH_SECONDS     target seconds per run (default 2)
@@ -288,8 +288,11 @@ BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_alloc.sh"
 # ---------------------------------------------------------------- durability
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_redo.sh"
 
-# ---------------------------------------------------------------- doublewrite
-BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_dblwr.sh"
+# ---------------------------------------------------------------- flushing
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_flush.sh"
 
 # ---------------------------------------------------------------- memory overhead
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_memory.sh"
+
+# ---------------------------------------------------------------- observability cost
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_observe.sh"

@@ -61,6 +61,15 @@ typedef struct BpPinEntry
 static BpPinEntry my_pins[BP_MAX_PINS];
 static int	n_my_pins = 0;
 
+
+#ifdef BP_NO_INSTRUMENTATION
+/*
+ * A build with -DBP_NO_INSTRUMENTATION (scripts/bench_observe.sh only,
+ * never installed for use) does not count gets per backend, and the LRU
+ * counters of a hit land here instead of in shared memory.
+ */
+static BpCounters bp_uncounted;
+#endif
 /* this process's hazard slots (see pool.h) and which are in use */
 static pg_atomic_uint64 *my_hazards = NULL;
 static uint32 hazard_used = 0;
@@ -486,8 +495,12 @@ bp_buf_fetch_internal(uint32 space_id, uint32 page_no, BpFetchInfo *info,
 	inst = &BpShmem->instances[instance];
 	li = &BpLocal[instance];
 	bucket = (uint32) h & li->hash_mask;
+#ifndef BP_NO_INSTRUMENTATION
 	cnt = bp_my_counters(instance);
 	cnt->gets++;
+#else
+	cnt = &bp_uncounted;		/* make bench's observability run only */
+#endif
 
 	*used_hazard = false;
 	if (hazard_slot >= 0)

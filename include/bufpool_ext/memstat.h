@@ -117,6 +117,9 @@ bp_mem_apply(BpMemStat *s, Size bytes, bool alloc)
 static inline void
 bp_mem_alloc(BpMemKey key, Size bytes)
 {
+#ifdef BP_NO_INSTRUMENTATION
+	return;						/* scripts/bench_observe.sh's build without accounting */
+#endif
 	if (unlikely(BpMemMine == NULL || BpMemMyEpoch != *BpMemResetEpoch || key <= 0))
 	{
 		bp_mem_count_slow(key, bytes, true);
@@ -128,6 +131,9 @@ bp_mem_alloc(BpMemKey key, Size bytes)
 static inline void
 bp_mem_free(BpMemKey key, Size bytes)
 {
+#ifdef BP_NO_INSTRUMENTATION
+	return;						/* scripts/bench_observe.sh's build without accounting */
+#endif
 	if (unlikely(BpMemMine == NULL || BpMemMyEpoch != *BpMemResetEpoch || key <= 0))
 	{
 		bp_mem_count_slow(key, bytes, false);
