@@ -27,7 +27,9 @@
 # settings are described there), the allocator benchmark
 # (scripts/bench_alloc.sh, bench/results/alloc.md; BPX_ALLOC_*) and the
 # doublewrite benchmark (scripts/bench_dblwr.sh, bench/results/dblwr.md;
-# BPX_DBLWR_*).
+# BPX_DBLWR_*), the memory-overhead figures (scripts/bench_memory.sh) and
+# the replacement-quality benchmark (scripts/bench_replacement.sh,
+# bench/results/replacement.md and .png; BPX_REPL_*).
 #
 #   BPX_BENCH_PORT        port / socket number (default 5487)
 #   BPX_BENCH_SECONDS     target seconds per run (default 2)
@@ -293,3 +295,6 @@ BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_dblwr.sh"
 
 # ---------------------------------------------------------------- memory overhead
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_memory.sh"
+
+# ---------------------------------------------------------------- replacement quality
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_replacement.sh"

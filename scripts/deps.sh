@@ -14,6 +14,7 @@ PACKAGES=(
     gcc
     make
     numactl
+    gnuplot-nox
 )
 
 is_installed() {

@@ -42,6 +42,12 @@
  * is the middle of its bucket.  Mean and maximum are exact.  Storing every
  * sample is out of the question at some 30 million operations a second.
  *
+ * bufpool.bench_replay, bench_pg_replay and bench_lru_replay (driven by
+ * scripts/bench_replacement.sh) measure replacement quality, not speed:
+ * one trace of Zipf accesses with periodic cold scans, replayed through
+ * the pool, through shared_buffers and through a plain LRU list, counting
+ * hits.  See "Replacement quality" below.
+ *
  * Locking: none here; each loop takes the locks of the API it calls.
  *
  * IDENTIFICATION
