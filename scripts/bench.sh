@@ -27,7 +27,10 @@
 # settings are described there), the allocator benchmark
 # (scripts/bench_alloc.sh, bench/results/alloc.md; BPX_ALLOC_*) and the
 # flushing benchmark (scripts/bench_flush.sh, bench/results/flush.md;
-# BPX_FLUSH_*).
+# BPX_FLUSH_*), the memory-overhead figures (scripts/bench_memory.sh),
+# the observability cost (scripts/bench_observe.sh; BPX_OBSERVE_*) and
+# the replacement-quality benchmark (scripts/bench_replacement.sh,
+# bench/results/replacement.md and .png; BPX_REPL_*).
 #
 #   BPX_BENCH_PORT        port / socket number (default 5487)
 #   BPX_BENCH_SECONDS     target seconds per run (default 2)
@@ -296,3 +299,6 @@ BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_memory.sh"
 
 # ---------------------------------------------------------------- observability cost
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_observe.sh"
+
+# ---------------------------------------------------------------- replacement quality
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_replacement.sh"

@@ -22,6 +22,25 @@ SELECT bufpool.bench_fetch(:space_id, 10, NULL, 10);
 SELECT bufpool.bench_pg_fetch(NULL, 10, 'uniform', 10);
 SELECT bufpool.bench_fetch(:space_id, 10, 'gaussian', 10);
 SELECT bufpool.bench_fetch(:space_id, 17, 'uniform', 10);
+-- the replay functions: NULLs, then each trace argument out of range
+SELECT * FROM bufpool.bench_replay(NULL, 10, 0, 0, 0, 10, 0);
+SELECT * FROM bufpool.bench_pg_replay('pg_class', 10, 0, 0, 0, 10, NULL);
+SELECT * FROM bufpool.bench_lru_replay(10, 10, 0, 0, 0, 10, 0, NULL);
+SELECT * FROM bufpool.bench_lru_replay(0, 10, 0, 0, 0, 10, 0);
+SELECT * FROM bufpool.bench_lru_replay(10, 0, 0, 0, 0, 10, 0);
+SELECT * FROM bufpool.bench_lru_replay(10, 10, -1, 0, 0, 10, 0);
+SELECT * FROM bufpool.bench_lru_replay(10, 10, 4, 0, 8, 10, 0);
+SELECT * FROM bufpool.bench_lru_replay(10, 10, 0, -1, 0, 10, 0);
+SELECT * FROM bufpool.bench_lru_replay(10, 10, 4, 10, 3, 10, 0);
+SELECT * FROM bufpool.bench_lru_replay(10, 10, 0, 0, 0, 0, 0);
+SELECT * FROM bufpool.bench_lru_replay(10, 10, 0, 0, 0, 10, -1);
+-- the trace must fit in the space or relation: 10 + 8 pages > 16
+SELECT * FROM bufpool.bench_replay(:space_id, 10, 4, 10, 8, 10, 0);
+SELECT * FROM bufpool.bench_pg_replay('pg_class', 10000, 0, 0, 0, 10, 0);
+CREATE TEMP TABLE errs_temp (x int);
+INSERT INTO errs_temp VALUES (1);
+SELECT * FROM bufpool.bench_pg_replay('errs_temp', 1, 0, 0, 0, 10, 0);
+DROP TABLE errs_temp;
 
 -- unknown spaces
 SELECT * FROM bufpool.fetch_page(999, 0);

@@ -42,9 +42,14 @@ SELECT has_table_privilege('pg_monitor', 'bufpool.doublewrite', 'select') AS mon
 -- the doublewrite state lives in shared memory: the last recovery is there
 SELECT last_recovery IS NOT NULL AS recovered_at_start, batch_regions > 0 AS has_regions
 FROM bufpool.doublewrite;
--- and on to 1.4: the benchmark suite's timeline function, superuser-only
+-- and on to 1.4: the replacement-quality benchmark functions, superuser only
 ALTER EXTENSION bufpool_ext UPDATE TO '1.4';
 SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
+SELECT p.proname, has_function_privilege('public', p.oid, 'execute') AS public_execute
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = 'bufpool' AND p.proname IN ('bench_replay', 'bench_pg_replay', 'bench_lru_replay')
+ORDER BY 1;
+-- and the latency timeline function of the resize benchmark
 SELECT count(*) AS timeline_functions FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = 'bufpool' AND p.proname = 'bench_fetch_timeline';
 SELECT has_function_privilege('public', 'bufpool.bench_fetch_timeline(int, int, text, int, int, int)', 'execute') AS public_timeline;

@@ -42,6 +42,12 @@
  * is the middle of its bucket.  Mean and maximum are exact.  Storing every
  * sample is out of the question at some 30 million operations a second.
  *
+ * bufpool.bench_replay, bench_pg_replay and bench_lru_replay (driven by
+ * scripts/bench_replacement.sh) measure replacement quality, not speed:
+ * one trace of Zipf accesses with periodic cold scans, replayed through
+ * the pool, through shared_buffers and through a plain LRU list, counting
+ * hits.  See "Replacement quality" below.
+ *
  * Locking: none here; each loop takes the locks of the API it calls.
  *
  * IDENTIFICATION
@@ -57,6 +63,7 @@
 #include "access/relation.h"
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
+#include "executor/instrument.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -76,6 +83,9 @@ PG_FUNCTION_INFO_V1(bp_sql_bench_fetch);
 PG_FUNCTION_INFO_V1(bp_sql_bench_pg_fetch);
 PG_FUNCTION_INFO_V1(bp_sql_bench_fetch_latency);
 PG_FUNCTION_INFO_V1(bp_sql_bench_fetch_timeline);
+PG_FUNCTION_INFO_V1(bp_sql_bench_replay);
+PG_FUNCTION_INFO_V1(bp_sql_bench_pg_replay);
+PG_FUNCTION_INFO_V1(bp_sql_bench_lru_replay);
 
 #define BP_BENCH_MAX_PAGES		10000000
 #define BP_BENCH_MAX_OPS		INT64CONST(10000000000)
@@ -108,6 +118,15 @@ typedef struct BpBenchTrace
 	uint32	   *pages;
 	uint64		mask;			/* length - 1; the length is a power of two */
 } BpBenchTrace;
+
+/* Zipf sampler: cumulative weights by rank, and the rank -> page map. */
+typedef struct BpBenchZipf
+{
+	double	   *cdf;
+	uint32	   *perm;
+	uint32		n_pages;
+	double		sum;			/* cdf[n_pages - 1] */
+} BpBenchZipf;
 
 /* splitmix64: small, fast, and good enough for drawing page numbers */
 static inline uint64
@@ -167,6 +186,81 @@ bp_bench_check_args(int32 n_pages, text *pattern_txt, int64 n_ops)
 }
 
 /*
+ * The generator state for a seed: the same seed gives the same sequence
+ * in every function.
+ */
+static inline uint64
+bp_bench_seed_state(int32 seed)
+{
+	return (uint64) (uint32) seed * UINT64CONST(0x2545F4914F6CDD1D) + 1;
+}
+
+/*
+ * Set up a Zipf sampler over pages [0, n_pages): ranks drawn with a Zipf
+ * law of exponent BP_BENCH_ZIPF_S, rank k mapped to page perm[k] through
+ * a permutation with a fixed seed (one hot set for every caller).  The
+ * arrays are palloc'd in the current memory context.
+ */
+static void
+bp_bench_zipf_init(BpBenchZipf *z, uint32 n_pages)
+{
+	uint64		perm_state = BP_BENCH_PERM_SEED;
+	double		sum = 0.0;
+	uint32		k;
+
+	/* cdf[k] = sum of 1/(r^s) for ranks r = 1..k+1 */
+	z->cdf = MemoryContextAllocHuge(CurrentMemoryContext, (Size) n_pages * sizeof(double));
+	z->perm = MemoryContextAllocHuge(CurrentMemoryContext, (Size) n_pages * sizeof(uint32));
+	z->n_pages = n_pages;
+	for (k = 0; k < n_pages; k++)
+	{
+		sum += 1.0 / pow((double) (k + 1), BP_BENCH_ZIPF_S);
+		z->cdf[k] = sum;
+	}
+	z->sum = sum;
+
+	/* Fisher-Yates: rank k is page perm[k] */
+	for (k = 0; k < n_pages; k++)
+		z->perm[k] = k;
+	for (k = n_pages - 1; k > 0; k--)
+	{
+		uint32		j = bp_bench_below(&perm_state, k + 1);
+		uint32		tmp = z->perm[k];
+
+		z->perm[k] = z->perm[j];
+		z->perm[j] = tmp;
+	}
+}
+
+/* One page drawn by the Zipf sampler. */
+static inline uint32
+bp_bench_zipf_draw(const BpBenchZipf *z, uint64 *state)
+{
+	double		u = bp_bench_unit(state) * z->sum;
+	uint32		lo = 0;
+	uint32		hi = z->n_pages - 1;
+
+	/* the first rank whose cumulative weight exceeds u */
+	while (lo < hi)
+	{
+		uint32		mid = lo + (hi - lo) / 2;
+
+		if (z->cdf[mid] > u)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return z->perm[lo];
+}
+
+static void
+bp_bench_zipf_free(BpBenchZipf *z)
+{
+	pfree(z->cdf);
+	pfree(z->perm);
+}
+
+/*
  * Build the trace of page numbers in [0, n_pages) for n_ops operations.
  * The result is palloc'd in the current memory context.
  */
@@ -176,7 +270,7 @@ bp_bench_make_trace(uint32 n_pages, BpBenchPattern pattern, int64 n_ops, int32 s
 	BpBenchTrace trace;
 	uint64		len = 1;
 	uint64		want = Min((uint64) n_ops, (uint64) BP_BENCH_TRACE_MAX);
-	uint64		state = (uint64) (uint32) seed * UINT64CONST(0x2545F4914F6CDD1D) + 1;
+	uint64		state = bp_bench_seed_state(seed);
 	uint64		i;
 
 	while (len < want)
@@ -191,53 +285,12 @@ bp_bench_make_trace(uint32 n_pages, BpBenchPattern pattern, int64 n_ops, int32 s
 	}
 	else
 	{
-		/* cdf[k] = sum of 1/(r^s) for ranks r = 1..k+1 */
-		double	   *cdf = MemoryContextAllocHuge(CurrentMemoryContext,
-												 (Size) n_pages * sizeof(double));
-		uint32	   *perm = MemoryContextAllocHuge(CurrentMemoryContext,
-												  (Size) n_pages * sizeof(uint32));
-		uint64		perm_state = BP_BENCH_PERM_SEED;
-		double		sum = 0.0;
-		uint32		k;
+		BpBenchZipf z;
 
-		for (k = 0; k < n_pages; k++)
-		{
-			sum += 1.0 / pow((double) (k + 1), BP_BENCH_ZIPF_S);
-			cdf[k] = sum;
-		}
-
-		/* Fisher-Yates: rank k is page perm[k] */
-		for (k = 0; k < n_pages; k++)
-			perm[k] = k;
-		for (k = n_pages - 1; k > 0; k--)
-		{
-			uint32		j = bp_bench_below(&perm_state, k + 1);
-			uint32		tmp = perm[k];
-
-			perm[k] = perm[j];
-			perm[j] = tmp;
-		}
-
+		bp_bench_zipf_init(&z, n_pages);
 		for (i = 0; i < len; i++)
-		{
-			double		u = bp_bench_unit(&state) * sum;
-			uint32		lo = 0;
-			uint32		hi = n_pages - 1;
-
-			/* the first rank whose cumulative weight exceeds u */
-			while (lo < hi)
-			{
-				uint32		mid = lo + (hi - lo) / 2;
-
-				if (cdf[mid] > u)
-					hi = mid;
-				else
-					lo = mid + 1;
-			}
-			trace.pages[i] = perm[lo];
-		}
-		pfree(cdf);
-		pfree(perm);
+			trace.pages[i] = bp_bench_zipf_draw(&z, &state);
+		bp_bench_zipf_free(&z);
 	}
 	return trace;
 }
@@ -409,6 +462,42 @@ bench_fetch_impl(FunctionCallInfo fcinfo)
 	PG_RETURN_FLOAT8((double) (end - start) / (double) n_ops);
 }
 
+/*
+ * Open relation relid for a loop over its first n_pages blocks of the main
+ * fork (AccessShareLock, released by the caller with relation_close): it
+ * must have storage in shared buffers and at least n_pages blocks.
+ */
+static Relation
+bp_bench_open_rel(Oid relid, int64 n_pages)
+{
+	Relation	rel;
+	BlockNumber nblocks;
+
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	if (!RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("relation \"%s\" has no storage",
+						RelationGetRelationName(rel))));
+	if (RelationUsesLocalBuffers(rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("relation \"%s\" is temporary",
+						RelationGetRelationName(rel)),
+				 errdetail("Temporary relations use local buffers, not shared buffers.")));
+	nblocks = RelationGetNumberOfBlocks(rel);
+	if ((int64) nblocks < n_pages)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("relation \"%s\" has %u blocks, fewer than the " INT64_FORMAT " needed",
+						RelationGetRelationName(rel), nblocks, n_pages)));
+	return rel;
+}
+
 static void
 bp_bench_warm_pg(void *arg, uint32 page_no)
 {
@@ -432,7 +521,6 @@ bench_pg_fetch_impl(FunctionCallInfo fcinfo)
 	int32		seed = PG_GETARG_INT32(4);
 	BpBenchPattern pattern;
 	Relation	rel;
-	BlockNumber nblocks;
 	BpBenchTrace trace;
 	uint32	   *pages;
 	uint64		mask;
@@ -442,22 +530,7 @@ bench_pg_fetch_impl(FunctionCallInfo fcinfo)
 
 	pattern = bp_bench_check_args(n_pages, pattern_txt, n_ops);
 
-	rel = try_relation_open(relid, AccessShareLock);
-	if (rel == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	if (!RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("relation \"%s\" has no storage",
-						RelationGetRelationName(rel))));
-	nblocks = RelationGetNumberOfBlocks(rel);
-	if (nblocks < (BlockNumber) n_pages)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("relation \"%s\" has %u blocks, fewer than n_pages %d",
-						RelationGetRelationName(rel), nblocks, n_pages)));
+	rel = bp_bench_open_rel(relid, n_pages);
 
 	trace = bp_bench_make_trace((uint32) n_pages, pattern, n_ops, seed);
 	bp_bench_warm(&trace, (uint32) n_pages, bp_bench_warm_pg, rel);
@@ -729,4 +802,447 @@ bench_fetch_timeline_impl(FunctionCallInfo fcinfo)
 	bp_latency_loop(space_id, &trace, duration_ms, window_ms, bp_latency_add_row, &st);
 	pfree(trace.pages);
 	return (Datum) 0;
+}
+
+/* ----------------------------------------------------------------------
+ * Replacement quality: one trace replayed through three policies
+ * ----------------------------------------------------------------------
+ *
+ * bufpool.bench_replay (a bufpool space: the real pool, real misses read
+ * from the space file), bufpool.bench_pg_replay (a relation through
+ * shared_buffers: PostgreSQL's clock sweep) and bufpool.bench_lru_replay
+ * (a textbook LRU list of a given capacity in backend memory) replay the
+ * same trace and count its hits; scripts/bench_replacement.sh compares
+ * them.
+ *
+ * The trace: Zipf accesses (bp_bench_zipf_draw) over pages [0, n_pages)
+ * and, if scan_pages > 0, after every scan_every Zipf accesses a
+ * sequential scan of scan_pages pages of a separate range [n_pages,
+ * n_pages + scan_range), which the Zipf accesses never touch.  Each scan
+ * starts where the previous one stopped and wraps around the range, so
+ * with scan_range well above the pool size a scanned page is always long
+ * gone when it comes round again: scans are cold.  The trace is a pure
+ * function of its arguments and the seed, so every policy sees exactly
+ * the same sequence; it is generated access by access, not stored.
+ *
+ * What is counted: the trace runs for warmup_ops + n_ops accesses; the
+ * first warmup_ops fill the cache and are not counted, the next n_ops
+ * are.  accesses = n_ops; hits = those found in the cache; scan_accesses
+ * and scan_hits = the part of both that came from scans.  A hit is, for
+ * the pool, bp_page_fetch's BpFetchInfo.hit (found without a read); for
+ * shared buffers, an access that raised pgBufferUsage.shared_blks_hit
+ * (the counter EXPLAIN (BUFFERS) shows) rather than shared_blks_read;
+ * for the simulation, a page found in its list.  The cache is not
+ * emptied first: the caller starts each replay from a cold cache (a
+ * new space, a restarted server) or relies on the warm-up.
+ */
+
+/* The replacement trace: generator state. */
+typedef struct BpReplTrace
+{
+	BpBenchZipf zipf;			/* pages [0, n_pages) */
+	uint64		state;			/* splitmix64 state */
+	uint32		n_pages;
+	uint32		scan_pages;		/* pages per scan; 0: no scans */
+	uint32		scan_every;		/* Zipf accesses between two scans */
+	uint32		scan_range;		/* scans cycle over [n_pages, n_pages + scan_range) */
+	uint32		scan_pos;		/* next scanned page, as an offset in the range */
+	uint32		zipf_left;		/* Zipf accesses before the next scan */
+	uint32		scan_left;		/* pages left in the current scan */
+} BpReplTrace;
+
+/* Counts of a replay. */
+typedef struct BpReplCounts
+{
+	int64		accesses;
+	int64		hits;
+	int64		scan_accesses;
+	int64		scan_hits;
+} BpReplCounts;
+
+#define BP_REPL_NARGS	8		/* arguments of each of the three functions */
+
+static void
+bp_repl_init(BpReplTrace *t, uint32 n_pages, uint32 scan_pages, uint32 scan_every,
+			 uint32 scan_range, int32 seed)
+{
+	bp_bench_zipf_init(&t->zipf, n_pages);
+	t->state = bp_bench_seed_state(seed);
+	t->n_pages = n_pages;
+	t->scan_pages = scan_pages;
+	t->scan_every = scan_every;
+	t->scan_range = scan_range;
+	t->scan_pos = 0;
+	t->zipf_left = scan_every;
+	t->scan_left = 0;
+}
+
+/* The next page of the trace; *is_scan tells whether a scan produced it. */
+static inline uint32
+bp_repl_next(BpReplTrace *t, bool *is_scan)
+{
+	uint32		page;
+
+	if (t->scan_pages > 0)
+	{
+		if (t->scan_left == 0 && t->zipf_left == 0)
+		{
+			t->scan_left = t->scan_pages;
+			t->zipf_left = t->scan_every;
+		}
+		if (t->scan_left > 0)
+		{
+			page = t->n_pages + t->scan_pos;
+			if (++t->scan_pos == t->scan_range)
+				t->scan_pos = 0;
+			t->scan_left--;
+			*is_scan = true;
+			return page;
+		}
+		t->zipf_left--;
+	}
+	*is_scan = false;
+	return bp_bench_zipf_draw(&t->zipf, &t->state);
+}
+
+/* The trace arguments, checked (the caller checked superuser and NULLs). */
+typedef struct BpReplArgs
+{
+	int32		n_pages;
+	int32		scan_pages;
+	int32		scan_every;
+	int32		scan_range;
+	int64		n_ops;
+	int64		warmup_ops;
+	int32		seed;
+} BpReplArgs;
+
+/*
+ * Read and check arguments 1..7 of a replay function (argument 0 names
+ * the cache): n_pages, scan_pages, scan_every, scan_range, n_ops,
+ * warmup_ops, seed.
+ */
+static BpReplArgs
+bp_repl_args(FunctionCallInfo fcinfo)
+{
+	BpReplArgs	a;
+
+	a.n_pages = PG_GETARG_INT32(1);
+	a.scan_pages = PG_GETARG_INT32(2);
+	a.scan_every = PG_GETARG_INT32(3);
+	a.scan_range = PG_GETARG_INT32(4);
+	a.n_ops = PG_GETARG_INT64(5);
+	a.warmup_ops = PG_GETARG_INT64(6);
+	a.seed = PG_GETARG_INT32(7);
+
+	if (a.n_pages < 1 || a.n_pages > BP_BENCH_MAX_PAGES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_pages must be between 1 and %d, not %d",
+						BP_BENCH_MAX_PAGES, a.n_pages)));
+	if (a.scan_pages < 0 || a.scan_pages > BP_BENCH_MAX_PAGES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("scan_pages must be between 0 and %d, not %d",
+						BP_BENCH_MAX_PAGES, a.scan_pages)));
+	if (a.scan_every < 0 || (a.scan_pages > 0 && a.scan_every < 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("scan_every must be at least %d, not %d",
+						a.scan_pages > 0 ? 1 : 0, a.scan_every),
+				 errdetail("It is the number of Zipf accesses between two scans.")));
+	if (a.scan_range < 0 || a.scan_range > BP_BENCH_MAX_PAGES ||
+		a.scan_range < a.scan_pages)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("scan_range must be between scan_pages (%d) and %d, not %d",
+						a.scan_pages, BP_BENCH_MAX_PAGES, a.scan_range)));
+	if (a.n_ops < 1 || a.n_ops > BP_BENCH_MAX_OPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_ops must be between 1 and " INT64_FORMAT ", not " INT64_FORMAT,
+						BP_BENCH_MAX_OPS, a.n_ops)));
+	if (a.warmup_ops < 0 || a.warmup_ops > BP_BENCH_MAX_OPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("warmup_ops must be between 0 and " INT64_FORMAT ", not " INT64_FORMAT,
+						BP_BENCH_MAX_OPS, a.warmup_ops)));
+	return a;
+}
+
+/* Pages of the data set the trace touches: the Zipf pages, then the scan range. */
+static inline int64
+bp_repl_data_pages(const BpReplArgs *a)
+{
+	return (int64) a->n_pages + (a->scan_pages > 0 ? a->scan_range : 0);
+}
+
+/*
+ * Replay the trace: access(arg, page) returns whether the page was a hit.
+ */
+static BpReplCounts
+bp_repl_run(const BpReplArgs *a, bool (*access) (void *arg, uint32 page_no), void *arg)
+{
+	BpReplTrace t;
+	BpReplCounts c = {0};
+	int64		total = a->warmup_ops + a->n_ops;
+	int64		i;
+
+	bp_repl_init(&t, (uint32) a->n_pages, (uint32) a->scan_pages,
+				 (uint32) a->scan_every, (uint32) a->scan_range, a->seed);
+	for (i = 0; i < total; i++)
+	{
+		bool		is_scan;
+		uint32		page = bp_repl_next(&t, &is_scan);
+		bool		hit;
+
+		if ((i & BP_BENCH_CFI_MASK) == 0)
+			CHECK_FOR_INTERRUPTS();
+		hit = access(arg, page);
+		if (i < a->warmup_ops)
+			continue;
+		c.accesses++;
+		c.hits += hit;
+		if (is_scan)
+		{
+			c.scan_accesses++;
+			c.scan_hits += hit;
+		}
+	}
+	bp_bench_zipf_free(&t.zipf);
+	return c;
+}
+
+/* The result row (accesses, hits, scan_accesses, scan_hits). */
+static Datum
+bp_repl_result(FunctionCallInfo fcinfo, const BpReplCounts *c)
+{
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {0};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = Int64GetDatum(c->accesses);
+	values[1] = Int64GetDatum(c->hits);
+	values[2] = Int64GetDatum(c->scan_accesses);
+	values[3] = Int64GetDatum(c->scan_hits);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
+
+/* Superuser first, then no NULL argument (as bench_args_not_null). */
+static void
+bp_repl_args_not_null(FunctionCallInfo fcinfo, const char *fname, const char *first)
+{
+	const char *const names[] = {first, "n_pages", "scan_pages", "scan_every",
+	"scan_range", "n_ops", "warmup_ops", "seed"};
+	int			i;
+
+	bp_sql_require_superuser(fname);
+	for (i = 0; i < BP_REPL_NARGS; i++)
+		bp_sql_not_null(fcinfo, i, fname, names[i]);
+}
+
+static bool
+bp_repl_access_bufpool(void *arg, uint32 page_no)
+{
+	BpFetchInfo info;
+
+	bp_page_release(bp_page_fetch(*(uint32 *) arg, page_no, &info));
+	return info.hit;
+}
+
+/*
+ * bufpool.bench_replay(space_id, n_pages, scan_pages, scan_every,
+ * scan_range, n_ops, warmup_ops, seed): the trace through the pool, on
+ * pages of the space.
+ */
+Datum
+bp_sql_bench_replay(PG_FUNCTION_ARGS)
+{
+	BpReplArgs	a;
+	BpReplCounts c;
+	BpSpaceEntry space;
+	int32		space_arg;
+	uint32		space_id;
+
+	bp_repl_args_not_null(fcinfo, "bench_replay", "space_id");
+	space_arg = PG_GETARG_INT32(0);
+	a = bp_repl_args(fcinfo);
+
+	bp_ensure_attached();
+	if (space_arg < 0 || !bp_space_lookup((uint32) space_arg, &space))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("bufpool space %d does not exist", space_arg)));
+	if (space.size_pages < (uint64) bp_repl_data_pages(&a))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bufpool space %d has %llu pages, fewer than the " INT64_FORMAT " of the trace",
+						space_arg, (unsigned long long) space.size_pages,
+						bp_repl_data_pages(&a)),
+				 errdetail("The trace uses n_pages pages, and scan_range more if scan_pages is above 0.")));
+	space_id = (uint32) space_arg;
+
+	c = bp_repl_run(&a, bp_repl_access_bufpool, &space_id);
+	return bp_repl_result(fcinfo, &c);
+}
+
+static bool
+bp_repl_access_pg(void *arg, uint32 page_no)
+{
+	int64		hits = pgBufferUsage.shared_blks_hit;
+
+	ReleaseBuffer(ReadBufferExtended((Relation) arg, MAIN_FORKNUM, page_no, RBM_NORMAL, NULL));
+	return pgBufferUsage.shared_blks_hit != hits;
+}
+
+/*
+ * bufpool.bench_pg_replay(rel, n_pages, ...): the trace through shared
+ * buffers, on blocks of the relation's main fork, with no buffer access
+ * strategy (what a plain index or heap fetch uses: no ring).
+ */
+Datum
+bp_sql_bench_pg_replay(PG_FUNCTION_ARGS)
+{
+	BpReplArgs	a;
+	BpReplCounts c;
+	Relation	rel;
+	int64		hit0;
+	int64		read0;
+	int64		hits;
+	int64		reads;
+
+	bp_repl_args_not_null(fcinfo, "bench_pg_replay", "rel");
+	a = bp_repl_args(fcinfo);
+	rel = bp_bench_open_rel(PG_GETARG_OID(0), bp_repl_data_pages(&a));
+
+	hit0 = pgBufferUsage.shared_blks_hit;
+	read0 = pgBufferUsage.shared_blks_read;
+	c = bp_repl_run(&a, bp_repl_access_pg, rel);
+	hits = pgBufferUsage.shared_blks_hit - hit0;
+	reads = pgBufferUsage.shared_blks_read - read0;
+	relation_close(rel, AccessShareLock);
+
+	/* every access is one or the other, once */
+	if (hits + reads != a.warmup_ops + a.n_ops)
+		elog(ERROR, "shared buffer counters moved by " INT64_FORMAT " hits and " INT64_FORMAT
+			 " reads over " INT64_FORMAT " accesses",
+			 hits, reads, a.warmup_ops + a.n_ops);
+	return bp_repl_result(fcinfo, &c);
+}
+
+/*
+ * The textbook LRU list of bench_lru_replay: slots in a doubly linked
+ * list (head = most recently used), and a page -> slot map.  The pages of
+ * a trace are dense, [0, data pages), so the map is an array indexed by
+ * page number (a perfect hash).
+ */
+typedef struct BpLruSim
+{
+	int32	   *slot_of;		/* page -> slot, or -1 */
+	uint32	   *page;			/* slot -> page */
+	int32	   *prev;
+	int32	   *next;
+	int32		head;
+	int32		tail;
+	int32		used;
+	int32		capacity;
+} BpLruSim;
+
+static void
+bp_lru_sim_unlink(BpLruSim *s, int32 i)
+{
+	if (s->prev[i] >= 0)
+		s->next[s->prev[i]] = s->next[i];
+	else
+		s->head = s->next[i];
+	if (s->next[i] >= 0)
+		s->prev[s->next[i]] = s->prev[i];
+	else
+		s->tail = s->prev[i];
+}
+
+static void
+bp_lru_sim_push_head(BpLruSim *s, int32 i)
+{
+	s->prev[i] = -1;
+	s->next[i] = s->head;
+	if (s->head >= 0)
+		s->prev[s->head] = i;
+	else
+		s->tail = i;
+	s->head = i;
+}
+
+static bool
+bp_repl_access_lru(void *arg, uint32 page_no)
+{
+	BpLruSim   *s = (BpLruSim *) arg;
+	int32		i = s->slot_of[page_no];
+
+	if (i >= 0)
+	{
+		/* hit: to the head */
+		if (s->head != i)
+		{
+			bp_lru_sim_unlink(s, i);
+			bp_lru_sim_push_head(s, i);
+		}
+		return true;
+	}
+	if (s->used < s->capacity)
+		i = s->used++;
+	else
+	{
+		/* full: the tail page goes */
+		i = s->tail;
+		bp_lru_sim_unlink(s, i);
+		s->slot_of[s->page[i]] = -1;
+	}
+	s->page[i] = page_no;
+	s->slot_of[page_no] = i;
+	bp_lru_sim_push_head(s, i);
+	return false;
+}
+
+/*
+ * bufpool.bench_lru_replay(capacity, n_pages, ...): the trace through a
+ * plain LRU list of capacity pages in backend memory (no I/O).
+ */
+Datum
+bp_sql_bench_lru_replay(PG_FUNCTION_ARGS)
+{
+	BpReplArgs	a;
+	BpReplCounts c;
+	BpLruSim	s;
+	int32		capacity;
+	int64		data_pages;
+
+	bp_repl_args_not_null(fcinfo, "bench_lru_replay", "capacity");
+	capacity = PG_GETARG_INT32(0);
+	a = bp_repl_args(fcinfo);
+	if (capacity < 1 || capacity > BP_BENCH_MAX_PAGES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("capacity must be between 1 and %d pages, not %d",
+						BP_BENCH_MAX_PAGES, capacity)));
+
+	data_pages = bp_repl_data_pages(&a);
+	s.slot_of = MemoryContextAllocHuge(CurrentMemoryContext, (Size) data_pages * sizeof(int32));
+	memset(s.slot_of, 0xFF, (Size) data_pages * sizeof(int32));
+	s.page = MemoryContextAllocHuge(CurrentMemoryContext, (Size) capacity * sizeof(uint32));
+	s.prev = MemoryContextAllocHuge(CurrentMemoryContext, (Size) capacity * sizeof(int32));
+	s.next = MemoryContextAllocHuge(CurrentMemoryContext, (Size) capacity * sizeof(int32));
+	s.head = s.tail = -1;
+	s.used = 0;
+	s.capacity = capacity;
+
+	c = bp_repl_run(&a, bp_repl_access_lru, &s);
+
+	pfree(s.slot_of);
+	pfree(s.page);
+	pfree(s.prev);
+	pfree(s.next);
+	return bp_repl_result(fcinfo, &c);
 }

@@ -137,6 +137,11 @@ my %baseline = (
 	'instance' => '-1',
 	'max_size' => '4096',
 	'duration_ms' => '1',
+	'capacity' => '1',
+	'scan_pages' => '1',
+	'scan_every' => '1',
+	'scan_range' => '1',
+	'warmup_ops' => '1',
 	'addr' => '1',
 	'integer' => '1',
 	'bigint' => '1',
@@ -156,7 +161,7 @@ my %skip = ();
 # inside their range is a long run, not a bad input (bench_fetch with
 # n_ops = 2^32 fetches for minutes).  They get only the values that must
 # be rejected: NULL, negative, zero, the type's minimum and maximum.
-my %work_args = map { $_ => 1 } qw(n_ops duration_ms);
+my %work_args = map { $_ => 1 } qw(n_ops duration_ms warmup_ops);
 my %work_values = map { $_ => 1 } qw(neg zero min max);
 
 my $procs = $node->safe_psql('postgres', q{
