@@ -155,6 +155,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 # side) so that a slow spell of the machine hits both sides and both
 # backend counts alike rather than one whole column.
 ROWS=()
+TROWS=()
 RAW=()
 run_all() {
     local inst=$1 c name n pat ops side nb r bp1 pg1 key cal_bp cal_pg y0 y1 young
@@ -194,6 +195,17 @@ run_all() {
             done
             bp1=${res[bufpool.1]}
             pg1=${res[postgres.1]}
+            if [ "$nb" = 1 ]; then
+                TROWS+=("$(awk -v inst="$inst" -v name="$name" -v bp="$bp1" -v pg="$pg1" 'BEGIN {
+                    x = bp / pg;
+                    printf "| %d | %s | bufpool / postgres ns per op, 1 backend | <= 0.50 (stretch 0.30) | %.2f | %s |",
+                        inst, name, x, (x <= 0.30 ? "PASS (stretch met)" : (x <= 0.50 ? "PASS" : "FAIL")) }')")
+            else
+                TROWS+=("$(awk -v inst="$inst" -v name="$name" -v a="${res[bufpool.$nb]}" -v b="$bp1" 'BEGIN {
+                    x = a / b;
+                    printf "| %d | %s | bufpool 2 backends / 1 backend ns per op | <= 1.30 | %.2f | %s |",
+                        inst, name, x, (x <= 1.30 ? "PASS" : "FAIL") }')")
+            fi
             ROWS+=("$(awk -v inst="$inst" -v name="$name" -v n="$n" -v pat="$pat" -v nb="$nb" -v ops="$ops" \
                 -v bp="${res[bufpool.$nb]}" -v pg="${res[postgres.$nb]}" -v bp1="$bp1" -v pg1="$pg1" \
                 -v young="$young" 'BEGIN {
@@ -272,6 +284,12 @@ page, $TABLE_PAGES pages).  Total run time: ${ELAPSED} s.
 
 $TABLE
 
+## Targets
+
+| instances | case | measure | target | measured | result |
+|---|---|---|---|---|---|
+$(printf '%s\n' "${TROWS[@]}")
+
 ## Every run (ns/op, in run order within a case)
 
 | instances | case | backends | side | runs | median |
@@ -299,6 +317,10 @@ BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_memory.sh"
 
 # ---------------------------------------------------------------- observability cost
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_observe.sh"
+
+# ---------------------------------------------------------------- the report
+bash "$REPO/scripts/bench_report.sh"
+log "make bench took $((SECONDS / 60)) min $((SECONDS % 60)) s in all"
 
 # ---------------------------------------------------------------- replacement quality
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_replacement.sh"
