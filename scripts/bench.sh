@@ -318,9 +318,10 @@ BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_memory.sh"
 # ---------------------------------------------------------------- observability cost
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_observe.sh"
 
+# ---------------------------------------------------------------- replacement quality
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_replacement.sh"
+
 # ---------------------------------------------------------------- the report
 bash "$REPO/scripts/bench_report.sh"
 log "make bench took $((SECONDS / 60)) min $((SECONDS % 60)) s in all"
 
-# ---------------------------------------------------------------- replacement quality
-BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_replacement.sh"
