@@ -36,7 +36,10 @@ SELECT * FROM bufpool.bench_lru_replay(10, 10, 0, 0, 0, 0, 0);
 SELECT * FROM bufpool.bench_lru_replay(10, 10, 0, 0, 0, 10, -1);
 -- the trace must fit in the space or relation: 10 + 8 pages > 16
 SELECT * FROM bufpool.bench_replay(:space_id, 10, 4, 10, 8, 10, 0);
-SELECT * FROM bufpool.bench_pg_replay('pg_class', 10000, 0, 0, 0, 10, 0);
+CREATE TABLE errs_one_block (x int);
+INSERT INTO errs_one_block VALUES (1);
+SELECT * FROM bufpool.bench_pg_replay('errs_one_block', 10000, 0, 0, 0, 10, 0);
+DROP TABLE errs_one_block;
 CREATE TEMP TABLE errs_temp (x int);
 INSERT INTO errs_temp VALUES (1);
 SELECT * FROM bufpool.bench_pg_replay('errs_temp', 1, 0, 0, 0, 10, 0);
