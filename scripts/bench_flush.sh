@@ -41,6 +41,7 @@
 #   BPX_FLUSH_PAGES     dirty pages per run (default 50000, 391 MB)
 #   BPX_FLUSH_REPS      repetitions per case (default 5)
 #   BPX_FLUSH_FIO_REPS  fio runs (default 3)
+#   BPX_FLUSH_BATCH_PAGES  bufpool_ext.doublewrite_batch_pages (default 128)
 #   BPX_SKIP_BUILD=1    do not run deps/build/install first
 set -euo pipefail
 # shellcheck source=scripts/common.sh
@@ -50,6 +51,7 @@ PORT="${BPX_FLUSH_PORT:-5525}"
 N_PAGES="${BPX_FLUSH_PAGES:-50000}"
 REPS="${BPX_FLUSH_REPS:-5}"
 FIO_REPS="${BPX_FLUSH_FIO_REPS:-3}"
+BATCH="${BPX_FLUSH_BATCH_PAGES:-128}"
 CLEANERS=2
 PAGE=8192
 FIO_TARGET=0.80
@@ -104,6 +106,7 @@ bufpool_ext.io_capacity = 1000000
 bufpool_ext.io_capacity_max = 1000000
 bufpool_ext.max_dirty_pages_pct = 0
 bufpool_ext.max_dirty_pages_pct_lwm = 0
+bufpool_ext.doublewrite_batch_pages = $BATCH
 EOF
 bench_start
 q "CREATE EXTENSION bufpool_ext;" >/dev/null
@@ -276,7 +279,7 @@ made dirty with \`bufpool.write_page\` while the page cleaners are paused.
 - **Session flush()**: \`bufpool.flush()\` in one backend writes the same
   pages through the same write rounds, timed around the call.
 - **Doublewrite on** (the default): each round of at most
-  doublewrite_batch_pages (128) pages is written to the writer's region of
+  doublewrite_batch_pages ($BATCH) pages is written to the writer's region of
   \`bufpool_ext/doublewrite\` and fdatasynced, then written in place, and
   the data files are fsynced before the region is used again.  **Off**:
   written in place, fsync at the end of the pass.
