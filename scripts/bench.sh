@@ -54,11 +54,8 @@ RESULTS="$RESULTS_DIR/hit_path.md"
 # name:n_pages:pattern
 CASES=("hot:1000:uniform" "uniform:${N_PAGES}:uniform" "zipf:${N_PAGES}:zipf")
 
-if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
-    bash "$REPO/scripts/build.sh"
-fi
+bench_prepare bench
 
-BENCH=$(pick_scratch_dir "$REPO/tmp/bench" /tmp/bufpool_ext-bench)
 # shellcheck source=scripts/bench_server.sh
 . "$REPO/scripts/bench_server.sh"
 

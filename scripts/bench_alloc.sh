@@ -44,11 +44,8 @@ HEAP_VS_PALLOC_MIN=1.0
 RESULTS_DIR="$REPO/bench/results"
 RESULTS="$RESULTS_DIR/alloc.md"
 
-if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
-    bash "$REPO/scripts/build.sh"
-fi
+bench_prepare bench_alloc
 
-BENCH=$(pick_scratch_dir "$REPO/tmp/bench_alloc" /tmp/bufpool_ext-bench-alloc)
 # shellcheck source=scripts/bench_server.sh
 . "$REPO/scripts/bench_server.sh"
 

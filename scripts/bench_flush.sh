@@ -61,11 +61,8 @@ RESULTS="$RESULTS_DIR/flush.md"
 CSV="$RESULTS_DIR/flush.csv"
 
 command -v fio >/dev/null || die "fio is not installed (make deps installs it)"
-if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
-    bash "$REPO/scripts/build.sh"
-fi
+bench_prepare bench_flush
 
-BENCH=$(pick_scratch_dir "$REPO/tmp/bench_flush" /tmp/bufpool_ext-bench_flush)
 # shellcheck source=scripts/bench_server.sh
 . "$REPO/scripts/bench_server.sh"
 

@@ -23,11 +23,8 @@ TARGET_PCT=1.5
 RESULTS_DIR="$REPO/bench/results"
 RESULTS="$RESULTS_DIR/memory_overhead.md"
 
-if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
-    bash "$REPO/scripts/build.sh"
-fi
+bench_prepare bench_memory
 
-BENCH=$(pick_scratch_dir "$REPO/tmp/bench_memory" /tmp/bufpool_ext-bench-memory)
 # shellcheck source=scripts/bench_server.sh
 . "$REPO/scripts/bench_server.sh"
 

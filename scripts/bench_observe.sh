@@ -41,11 +41,8 @@ RESULTS="$RESULTS_DIR/observe.md"
 CSV="$RESULTS_DIR/observe.csv"
 CASES=("hot:1000:uniform" "zipf:10000:zipf")
 
-if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
-    bash "$REPO/scripts/build.sh"
-fi
+bench_prepare bench_observe
 
-BENCH=$(pick_scratch_dir "$REPO/tmp/bench_observe" /tmp/bufpool_ext-bench_observe)
 SYS_PGBIN=$PGBIN
 # shellcheck source=scripts/bench_server.sh
 . "$REPO/scripts/bench_server.sh"

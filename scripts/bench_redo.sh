@@ -39,12 +39,9 @@ N_PAGES=10000
 RESULTS_DIR="$REPO/bench/results"
 RESULTS="$RESULTS_DIR/redo.md"
 
-if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
-    bash "$REPO/scripts/build.sh"
-fi
+bench_prepare bench_redo
 command -v "$PGBIN/pgbench" >/dev/null || die "pgbench not found in $PGBIN"
 
-BENCH=$(pick_scratch_dir "$REPO/tmp/bench_redo" /tmp/bufpool_ext-bench-redo)
 # shellcheck source=scripts/bench_server.sh
 . "$REPO/scripts/bench_server.sh"
 

@@ -72,11 +72,8 @@ PNG="$RESULTS_DIR/replacement.png"
 
 command -v gnuplot >/dev/null || die "gnuplot is missing: run scripts/deps.sh (package gnuplot-nox)"
 
-if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
-    bash "$REPO/scripts/build.sh"
-fi
+bench_prepare bench_replacement
 
-BENCH=$(pick_scratch_dir "$REPO/tmp/bench_replacement" /tmp/bufpool_ext-bench_replacement)
 # shellcheck source=scripts/bench_server.sh
 . "$REPO/scripts/bench_server.sh"
 

@@ -56,11 +56,8 @@ P99_RATIO_MAX=2.0
 RESULTS_DIR="$REPO/bench/results"
 RESULTS="$RESULTS_DIR/resize.md"
 
-if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
-    bash "$REPO/scripts/build.sh"
-fi
+bench_prepare bench_resize
 
-BENCH=$(pick_scratch_dir "$REPO/tmp/bench_resize" /tmp/bufpool_ext-bench-resize)
 # shellcheck source=scripts/bench_server.sh
 . "$REPO/scripts/bench_server.sh"
 

@@ -72,6 +72,17 @@ pick_scratch_dir() {
     printf '%s\n' "$fallback"
 }
 
+# bench_prepare NAME: the start of every scripts/bench*.sh; deps, build and
+# install unless BPX_SKIP_BUILD=1, then BENCH = the scratch directory
+# tmp/NAME (or /tmp/bufpool_ext-NAME when the repository is not
+# reachable by the postgres account)
+bench_prepare() {
+    if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
+        bash "$REPO/scripts/build.sh"
+    fi
+    BENCH=$(pick_scratch_dir "$REPO/tmp/$1" "/tmp/bufpool_ext-$1")
+}
+
 # Make directory $1 exist and belong to postgres.
 make_pg_dir() {
     as_root mkdir -p "$1"
