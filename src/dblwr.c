@@ -182,6 +182,10 @@ static int	deferred[BP_DBLWR_MAX_REGIONS];
 static int	n_deferred = 0;
 static bool deferred_sync_failed = false;	/* a sync of them raised an error */
 static bool deferred_exit_hook = false;
+static int	claimed = -1;		/* a region claimed and not yet deferred or given back */
+
+static void bp_dblwr_exit(int code, Datum arg);
+static void bp_dblwr_abandon_deferred_held(void);
 
 /* write buffers: a header area, then the pages (see bp_dblwr_buffer) */
 static char *batch_pages = NULL;
@@ -441,7 +445,13 @@ bp_dblwr_repair_region(int region)
 		restored++;
 	}
 	CloseTransientFile(fd);
+	/*
+	 * Every space, not only those written here: a copy whose page in place
+	 * reads intact may be protecting a write still in the kernel's cache
+	 * only, and the region is about to be overwritten.
+	 */
 	bp_space_sync_pending();
+	bp_space_sync_all();
 	pfree(hdrbuf);
 	pfree(copy);
 	pfree(inplace);
@@ -587,6 +597,13 @@ bp_dblwr_claim(int n_pages)
 	}
 	if (waited)
 		ConditionVariableCancelSleep();
+	/* an exit before the region is given back or kept retires it */
+	if (!deferred_exit_hook)
+	{
+		before_shmem_exit(bp_dblwr_exit, 0);
+		deferred_exit_hook = true;
+	}
+	claimed = found;
 	RESUME_INTERRUPTS();
 	return found;
 }
@@ -598,6 +615,8 @@ bp_dblwr_release(int region)
 	Assert(BpDblwr->owner[region] == MyProc->pgprocno + 1);
 	BpDblwr->owner[region] = BP_DBLWR_FREE;
 	SpinLockRelease(&BpDblwr->mutex);
+	if (claimed == region)
+		claimed = -1;
 	ConditionVariableBroadcast(&BpDblwr->free_cv);
 }
 
@@ -611,16 +630,23 @@ bp_dblwr_retire(int region)
 	SpinLockAcquire(&BpDblwr->mutex);
 	BpDblwr->owner[region] = BP_DBLWR_RETIRED;
 	SpinLockRelease(&BpDblwr->mutex);
+	if (claimed == region)
+		claimed = -1;
 	ConditionVariableBroadcast(&BpDblwr->free_cv);
 	ereport(WARNING,
 			(errmsg("doublewrite region %d of \"%s\" is retired until the pages it protects are safe", region, BP_DBLWR_FILE),
 			 errdetail("A page write failed after the region's pages were written to the doublewrite file.")));
 }
 
-/* Process exit with deferred regions: their pages may not be fsynced. */
+/*
+ * Process exit with a claimed or deferred region: its pages may be
+ * written in place and not fsynced.
+ */
 static void
 bp_dblwr_exit(int code, Datum arg)
 {
+	if (claimed >= 0)
+		bp_dblwr_retire(claimed);
 	while (n_deferred > 0)
 		bp_dblwr_retire(deferred[--n_deferred]);
 }
@@ -635,12 +661,10 @@ bp_dblwr_defer(int region)
 {
 	Assert(BpDblwr->owner[region] == MyProc->pgprocno + 1);
 	Assert(n_deferred < BP_DBLWR_MAX_REGIONS);
-	if (!deferred_exit_hook)
-	{
-		before_shmem_exit(bp_dblwr_exit, 0);
-		deferred_exit_hook = true;
-	}
+	Assert(deferred_exit_hook);	/* registered by the claim */
 	deferred[n_deferred++] = region;
+	if (claimed == region)
+		claimed = -1;
 }
 
 /*
@@ -683,6 +707,15 @@ bp_dblwr_abandon_deferred(void)
 {
 	if (n_deferred == 0)
 		return;
+	/* a pending cancel must not cut this short (retire's WARNING checks) */
+	HOLD_INTERRUPTS();
+	bp_dblwr_abandon_deferred_held();
+	RESUME_INTERRUPTS();
+}
+
+static void
+bp_dblwr_abandon_deferred_held(void)
+{
 	if (!deferred_sync_failed && bp_space_sync_pending_noerror())
 	{
 		int			i;
@@ -1067,7 +1100,14 @@ bp_dblwr_recover(void)
 	if (space_fd >= 0)
 		bp_dblwr_close_space(space_fd, space_fd_dirty, space_path);
 
-	/* every copy is dealt with: a new generation makes them stale */
+	/*
+	 * Every copy is dealt with: a new generation makes them stale.  A page
+	 * that read intact above may be intact only in the kernel's cache (a
+	 * crash of the server, not of the machine, keeps it there), so first
+	 * fsync every space: after this the pages the copies protected are on
+	 * disk and the copies are no longer needed.
+	 */
+	bp_space_sync_all();
 	bp_dblwr_format(fd, header_ok ? fh.generation : 0);
 	/*
 	 * So every region is free again, retired ones too, and any a failed

@@ -234,15 +234,26 @@ bp_flush_round(BpFlushRound *r)
 			bp_flush_write_in_place(r);
 			if (r->k > 1)
 				bp_space_start_writeback();
-			in_place = false;
 			bp_dblwr_defer(region);
 			region = -1;
+			in_place = false;
+
+			/*
+			 * A page written alone keeps no region past its round: the
+			 * post-processing below takes content and flush-list locks,
+			 * and a one-page region's waiter may hold a content lock (a
+			 * session whose miss must write a dirty tail block).
+			 */
+			if (r->k == 1)
+				bp_dblwr_sync_deferred();
 		}
 		else
 			bp_flush_write_in_place(r);
 	}
 	PG_CATCH();
 	{
+		/* retire's WARNING must not let a pending cancel cut this short */
+		HOLD_INTERRUPTS();
 		/* copies of pages written in place but maybe not synced: keep them */
 		if (region >= 0)
 		{
@@ -254,6 +265,7 @@ bp_flush_round(BpFlushRound *r)
 		pg_atomic_fetch_sub_u32(pending, r->k);
 		for (j = 0; j < r->k; j++)
 			bp_clear_io_write(bp_desc(li, r->blocks[j]));
+		RESUME_INTERRUPTS();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();

@@ -204,7 +204,7 @@ bp_guc_init(void)
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.doublewrite_batch_pages",
-							"Pages per doublewrite batch region (one per page cleaner, and two shared).",
+							"Pages per doublewrite batch region (two per page cleaner, and two shared).",
 							"A flush writes at most this many pages per doublewrite write and fsync.",
 							&bp_doublewrite_batch_pages, 128, 1, 4096,
 							PGC_POSTMASTER, 0,

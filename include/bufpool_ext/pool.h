@@ -30,10 +30,14 @@
  * I/O; the order is "IO_WRITE of the pages, then a region": a process
  * claims a region only after it became the writer of the pages it puts
  * there, may wait for a region (on free_cv, interrupts held off) while
- * owning IO_WRITE bits, but never waits for a block's IO_WRITE, nor for
- * any lock but space_lock in share mode, while it owns a region.  Page
- * cleaner k alone uses region k; the shared batch regions and the
- * one-page regions go to whoever claims them first.
+ * owning IO_WRITE bits, but never waits for a block's IO_WRITE while it
+ * owns or keeps a region (it syncs and gives back kept ones first).
+ * Between batch rounds a writer keeps its regions while it takes content
+ * locks (share), flush_lock and the redo write_lock; a one-page write
+ * gives its region back before that, since a session waiting for a
+ * one-page region may hold a content lock.  Page cleaner k alone uses
+ * regions 2k and 2k+1; the shared batch regions and the one-page regions
+ * go to whoever claims them first.
  *
  * IDENTIFICATION
  *	  include/bufpool_ext/pool.h
