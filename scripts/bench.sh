@@ -145,8 +145,6 @@ young_counters() {
     psql_q -c "SELECT sum(pages_made_young) || ' ' || sum(number_pages_get) FROM bufpool.stats;"
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
 # run_all INSTANCES: every case; adds rows to ROWS and raw figures to RAW.
 # The runs of one case are interleaved (repetition, then backends, then
 # side) so that a slow spell of the machine hits both sides and both

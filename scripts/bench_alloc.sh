@@ -57,8 +57,6 @@ EOF
 bench_start
 q "CREATE EXTENSION bufpool_ext;" >/dev/null
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$SECONDS
 declare -A NS RATIO RAW

@@ -66,8 +66,6 @@ bench_prepare bench_flush
 # shellcheck source=scripts/bench_server.sh
 . "$REPO/scripts/bench_server.sh"
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
 # ---------------------------------------------------------------- fio peer
 # On the same filesystem as the cluster, files the size of one cleaner's
 # share, laid out (and overwritten once) before the timed runs.

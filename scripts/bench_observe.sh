@@ -84,8 +84,6 @@ start_build() { # start_build normal|variant
     bench_start
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
 start_build normal
 q "CREATE EXTENSION bufpool_ext;" >/dev/null
 bench_wait_ready

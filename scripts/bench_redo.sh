@@ -91,8 +91,6 @@ run_pgbench() {
         { server_log_tail; die "pgbench $script with $c clients failed"; }
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
 # ---------------------------------------------------------------- the disk
 log "pg_test_fsync on the data directory"
 FSYNC_OUT=$(as_pg_in "$BENCH" "$PGBIN/pg_test_fsync" -s 3 -f "$DATA/pg_test_fsync.tmp" 2>&1 || true)

@@ -91,6 +91,10 @@ stop_server() {
 }
 trap stop_server EXIT
 
+# median X...: the middle value (the lower one of the two middle values
+# for an even count), as every benchmark reports it
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
 # The "## Machine" section of a results file.
 machine_md() {
     local cpu_model mem_total commit
