@@ -667,22 +667,12 @@ bp_dblwr_defer(int region)
 		claimed = -1;
 }
 
-/*
- * fsync the data files this process wrote, then release its deferred
- * regions.  An fsync failure is an error at data_sync_elevel (PANIC
- * unless data_sync_retry); the regions stay deferred and the caller's
- * error cleanup (bp_dblwr_abandon_deferred) retires them.
- */
-void
-bp_dblwr_sync_deferred(void)
+/* The data files are fsynced: give back every region this process keeps. */
+static void
+bp_dblwr_release_deferred(void)
 {
 	int			i;
 
-	if (n_deferred == 0)
-		return;
-	deferred_sync_failed = true;
-	bp_space_sync_pending();
-	deferred_sync_failed = false;
 	pg_atomic_fetch_add_u64(&BpDblwr->data_syncs, 1);
 	SpinLockAcquire(&BpDblwr->mutex);
 	for (i = 0; i < n_deferred; i++)
@@ -693,6 +683,23 @@ bp_dblwr_sync_deferred(void)
 	SpinLockRelease(&BpDblwr->mutex);
 	n_deferred = 0;
 	ConditionVariableBroadcast(&BpDblwr->free_cv);
+}
+
+/*
+ * fsync the data files this process wrote, then release its deferred
+ * regions.  An fsync failure is an error at data_sync_elevel (PANIC
+ * unless data_sync_retry); the regions stay deferred and the caller's
+ * error cleanup (bp_dblwr_abandon_deferred) retires them.
+ */
+void
+bp_dblwr_sync_deferred(void)
+{
+	if (n_deferred == 0)
+		return;
+	deferred_sync_failed = true;
+	bp_space_sync_pending();
+	deferred_sync_failed = false;
+	bp_dblwr_release_deferred();
 }
 
 /*
@@ -718,15 +725,7 @@ bp_dblwr_abandon_deferred_held(void)
 {
 	if (!deferred_sync_failed && bp_space_sync_pending_noerror())
 	{
-		int			i;
-
-		pg_atomic_fetch_add_u64(&BpDblwr->data_syncs, 1);
-		SpinLockAcquire(&BpDblwr->mutex);
-		for (i = 0; i < n_deferred; i++)
-			BpDblwr->owner[deferred[i]] = BP_DBLWR_FREE;
-		SpinLockRelease(&BpDblwr->mutex);
-		n_deferred = 0;
-		ConditionVariableBroadcast(&BpDblwr->free_cv);
+		bp_dblwr_release_deferred();
 		return;
 	}
 	deferred_sync_failed = false;
