@@ -329,12 +329,9 @@ bp_bench_now_ns(void)
 	return (uint64) ts.tv_sec * UINT64CONST(1000000000) + (uint64) ts.tv_nsec;
 }
 
-/*
- * Check a space_id argument: the space must exist and hold n_pages pages.
- * Returns the space id.
- */
-static uint32
-bp_bench_space_arg(int32 space_arg, int32 n_pages)
+/* The space of a space_id argument, or an error naming it. */
+static BpSpaceEntry
+bp_bench_space_lookup(int32 space_arg)
 {
 	BpSpaceEntry space;
 
@@ -344,6 +341,18 @@ bp_bench_space_arg(int32 space_arg, int32 n_pages)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("bufpool space %d does not exist", space_arg)));
+	return space;
+}
+
+/*
+ * Check a space_id argument: the space must exist and hold n_pages pages.
+ * Returns the space id.
+ */
+static uint32
+bp_bench_space_arg(int32 space_arg, int32 n_pages)
+{
+	BpSpaceEntry space = bp_bench_space_lookup(space_arg);
+
 	if (space.size_pages < (uint64) n_pages)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1070,11 +1079,7 @@ bp_sql_bench_replay(PG_FUNCTION_ARGS)
 	space_arg = PG_GETARG_INT32(0);
 	a = bp_repl_args(fcinfo);
 
-	bp_ensure_attached();
-	if (space_arg < 0 || !bp_space_lookup((uint32) space_arg, &space))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("bufpool space %d does not exist", space_arg)));
+	space = bp_bench_space_lookup(space_arg);
 	if (space.size_pages < (uint64) bp_repl_data_pages(&a))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
