@@ -520,14 +520,12 @@ bp_space_cached_file(uint32 space_id)
 static File
 bp_space_file(uint32 space_id)
 {
-	int			i;
 	char		path[MAXPGPATH];
-	File		f;
+	File		f = bp_space_cached_file(space_id);
 	BpFdCacheEntry *e;
 
-	for (i = 0; i < BP_FD_CACHE; i++)
-		if (fd_cache[i].space_id == space_id && fd_cache[i].file > 0)
-			return fd_cache[i].file;
+	if (f > 0)
+		return f;
 
 	bp_space_path(space_id, path, sizeof(path));
 	f = PathNameOpenFile(path, O_RDWR | PG_BINARY);
