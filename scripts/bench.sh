@@ -34,8 +34,10 @@
 #
 #   BPX_BENCH_PORT        port / socket number (default 5487)
 #   BPX_BENCH_SECONDS     target seconds per run (default 2)
-#   BPX_BENCH_REPS        repetitions per measurement (default 3)
+#   BPX_BENCH_REPS        repetitions per measurement (default 5)
 #   BPX_BENCH_INSTANCES   bufpool_ext.instances values (default "1 2")
+#   BPX_BENCH_HIT_ONLY=1  run the hit-path benchmark only (no other
+#                         benchmark, no report)
 #   BPX_SKIP_BUILD=1      do not run deps/build/install first
 set -euo pipefail
 # shellcheck source=scripts/common.sh
@@ -43,7 +45,7 @@ set -euo pipefail
 
 PORT="${BPX_BENCH_PORT:-5487}"
 TARGET_S="${BPX_BENCH_SECONDS:-2}"
-REPS="${BPX_BENCH_REPS:-3}"
+REPS="${BPX_BENCH_REPS:-5}"
 INSTANCES_LIST="${BPX_BENCH_INSTANCES:-1 2}"
 N_PAGES=100000
 CAL_OPS=2000000 # calibration run length
@@ -292,6 +294,10 @@ $(printf '%s\n' "${TROWS[@]}")
 $(printf '%s\n' "${RAW[@]}")
 EOF
 log "results written to $RESULTS (benchmark time ${ELAPSED} s)"
+if [[ "${BPX_BENCH_HIT_ONLY:-0}" == 1 ]]; then
+    stop_server
+    exit 0
+fi
 
 # ---------------------------------------------------------------- resize
 # The online-resize benchmark starts its own server: stop this one first.
