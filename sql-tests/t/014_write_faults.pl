@@ -106,6 +106,28 @@ is($node->safe_psql('postgres', 'SELECT regions_retired FROM bufpool.doublewrite
 like(slurp_file($node->logfile), qr/doublewrite region [0-9]+ of "[^"]+" is in use again/,
 	'the log says so');
 
+my ($rc, $out, $err);
+
+# ---- every one-page region retired: a page written alone falls back to a
+# shared batch region, whose header area (doublewrite_batch_pages 128,
+# the default) is larger than a one-page region's
+is(write_pages(50, 50, 'alone'), 1, 'a page to write alone');
+set_fault('data_eio');
+my $n_single = $node->safe_psql('postgres', 'SELECT single_slots FROM bufpool.doublewrite');
+for my $i (1 .. $n_single)
+{
+	my ($erc, $eout, $eerr) = $node->psql('postgres', "SELECT bufpool.evict($sid, 50)");
+	like($eerr, qr/could not write page 50 of bufpool space $sid/,
+		"one-page write $i fails in place") if $i == 1 || $i == $n_single;
+}
+is($node->safe_psql('postgres', 'SELECT regions_retired FROM bufpool.doublewrite'),
+	1 + $n_single, "each failed one-page write retired its region ($n_single in all)");
+set_fault('none');
+($rc, $out, $err) = $node->psql('postgres', "SELECT bufpool.evict($sid, 50)");
+is($rc, 0, 'the page is then written alone through a shared batch region')
+  or diag($err);
+is(wrong_pages(50, 50, 'alone'), '', 'and reads back');
+
 # ---- a crash while data writes fail
 is(write_pages(40, 49, 'crash'), 10, 'ten pages written before the crash');
 set_fault('data_enospc');
@@ -115,7 +137,7 @@ $node->start;
 $node->poll_query_until('postgres',
 	"SELECT state = 'failed' FROM bufpool.status()", 't')
   or diag(scalar $node->psql('postgres', 'SELECT * FROM bufpool.status()'));
-my ($rc, $out, $err) = $node->psql('postgres', "SELECT bufpool.read_page($sid, 40)");
+($rc, $out, $err) = $node->psql('postgres', "SELECT bufpool.read_page($sid, 40)");
 like($err, qr/buffer pool .*(No space left on device|could not write page)/s,
 	'while recovery cannot write, sessions are told why');
 set_fault('none');
