@@ -114,6 +114,54 @@ for ((r = 1; r <= REPS; r++)); do
 done
 ELAPSED=$((SECONDS - T0))
 
+# ---------------------------------------------------------------- instructions
+# The same loop counted by callgrind: instructions executed inside
+# bp_bench_fetch_loop (the timed loop of bench_fetch, with its callees)
+# per fetch + release.  The count is the same from run to run, whatever
+# else the machine does, so it shows the instrumentation's own share
+# without the noise of the timings.  Each build's postmaster runs under
+# valgrind (its backends are forked, so followed); one backend per case.
+CG_OPS="${BPX_OBSERVE_CG_OPS:-1000000}"
+CGDIR="$BENCH/callgrind"
+as_pg mkdir -p "$CGDIR"
+declare -A IR=()
+cg_case() { # cg_case N PATTERN: instructions per op of one backend's loop
+    local pid f i ir
+    pid=$(q "SELECT pg_backend_pid() FROM (SELECT bufpool.bench_fetch($SPACE_ID, $1, '$2', $CG_OPS, 1)) s;")
+    f="$CGDIR/cg.$pid"
+    # the backend writes its profile when it exits, after psql has gone
+    for i in $(seq 1 300); do
+        grep -q '^summary:' "$f" 2>/dev/null && break
+        sleep 0.1
+    done
+    ir=$(awk '/^summary:/ { print $2; exit }' "$f" 2>/dev/null)
+    [ -n "$ir" ] || die "no callgrind profile of backend $pid in $CGDIR"
+    awk -v ir="$ir" -v n="$CG_OPS" 'BEGIN { printf "%.2f", ir / n }'
+}
+CG_VERSION=none
+if command -v valgrind >/dev/null; then
+    CG_VERSION=$(valgrind --version)
+    for build in normal variant; do
+        bin=$SYS_PGBIN
+        [ "$build" = variant ] && bin=$VAR_PGBIN
+        PG_CTL=("$bin/pg_ctl" -D "$DATA")
+        log "instruction counts, $build build (postmaster under callgrind)"
+        as_pg_in "$BENCH" sh -c "exec valgrind --tool=callgrind --callgrind-out-file='$CGDIR/cg.%p' \
+            --collect-atstart=no --toggle-collect=bp_bench_fetch_loop \
+            '$bin/postgres' -D '$DATA' >'$CGDIR/server-$build.log' 2>&1" &
+        bench_wait_ready
+        for c in "${CASES[@]}"; do
+            IFS=: read -r name n pat <<<"$c"
+            IR[$build.$name]=$(cg_case "$n" "$pat")
+            log "  $name: ${IR[$build.$name]} instructions per fetch + release"
+        done
+        stop_server
+        wait
+    done
+else
+    log "valgrind is not installed: no instruction counts (make deps installs it)"
+fi
+
 ROWS=()
 for c in "${CASES[@]}"; do
     IFS=: read -r name n pat <<<"$c"
@@ -132,6 +180,24 @@ TABLE=$(printf '%s\n' \
     "|---|---|---|---|---|---|---|---|" "${ROWS[@]}")
 echo
 echo "$TABLE"
+echo
+IROWS=()
+for c in "${CASES[@]}"; do
+    IFS=: read -r name n pat <<<"$c"
+    if [ -n "${IR[normal.$name]:-}" ]; then
+        IROWS+=("$(awk -v name="$name" -v n="$n" -v pat="$pat" -v a="${IR[normal.$name]}" \
+            -v b="${IR[variant.$name]}" -v t="$TARGET_PCT" 'BEGIN {
+                pct = 100 * (a / b - 1);
+                printf "| %s (%d pages, %s) | %.2f | %.2f | %+.1f%% | < %d%% | %s |",
+                    name, n, pat, a, b, pct, t, (pct < t ? "PASS" : "FAIL") }')")
+    else
+        IROWS+=("| $name ($n pages, $pat) | - | - | - | < ${TARGET_PCT}% | not measured (no valgrind) |")
+    fi
+done
+ITABLE=$(printf '%s\n' \
+    "| case | with instrumentation, instructions/op | without, instructions/op | cost | target | verdict |" \
+    "|---|---|---|---|---|---|" "${IROWS[@]}")
+echo "$ITABLE"
 echo
 
 mkdir -p "$RESULTS_DIR"
@@ -160,9 +226,24 @@ of ns per fetch + release; cost = with / without - 1.  Settings: 8 kB
 pages, 256 MB pool, 1 instance, page cleaners paused.  Benchmark time:
 ${ELAPSED} s.
 
+Instruction counts: the postmaster of each build runs once more under
+\`valgrind --tool=callgrind\` ($CG_VERSION), collecting only inside
+\`bp_bench_fetch_loop\` (the timed loop of \`bench_fetch\` and what it
+calls); one backend per case runs $CG_OPS pairs after the same untimed
+warm-up, and its count is divided by $CG_OPS.  Unlike the timings these
+counts repeat exactly from run to run; they leave out what instructions
+do not show (cache misses on the counters, whose cache line is the
+backend's own).
+
 ## Results
 
+Time:
+
 $TABLE
+
+Instructions (valgrind):
+
+$ITABLE
 
 ## Every run
 

@@ -14,9 +14,11 @@ PACKAGES=(
     gcc
     make
     numactl
-    # make bench: the disk's own rate (flushing) and the report's plots
+    # make bench: the disk's own rate (flushing), the report's plots and
+    # the instruction counts of the observability benchmark
     fio
     gnuplot-nox
+    valgrind
 )
 
 is_installed() {

@@ -429,6 +429,27 @@ bp_sql_bench_fetch_timeline(PG_FUNCTION_ARGS)
 	return bench_fetch_timeline_impl(fcinfo);
 }
 
+/*
+ * The timed loop of bench_fetch, a function of its own so that an
+ * instruction count can be taken of it alone (valgrind --tool=callgrind
+ * --toggle-collect=bp_bench_fetch_loop; scripts/bench_observe.sh).
+ */
+static pg_noinline void
+bp_bench_fetch_loop(uint32 space_id, const uint32 *pages, uint64 mask, uint64 n_ops)
+{
+	uint64		i;
+
+	for (i = 0; i < n_ops; i++)
+	{
+		BpPage		p;
+
+		if ((i & BP_BENCH_CFI_MASK) == 0)
+			CHECK_FOR_INTERRUPTS();
+		p = bp_page_fetch(space_id, pages[i & mask], NULL);
+		bp_page_release(p);
+	}
+}
+
 static Datum
 bench_fetch_impl(FunctionCallInfo fcinfo)
 {
@@ -440,11 +461,8 @@ bench_fetch_impl(FunctionCallInfo fcinfo)
 	BpBenchPattern pattern;
 	uint32		space_id;
 	BpBenchTrace trace;
-	uint32	   *pages;
-	uint64		mask;
 	uint64		start;
 	uint64		end;
-	uint64		i;
 
 	pattern = bp_bench_check_args(n_pages, pattern_txt, n_ops);
 
@@ -453,18 +471,8 @@ bench_fetch_impl(FunctionCallInfo fcinfo)
 	trace = bp_bench_make_trace((uint32) n_pages, pattern, n_ops, seed);
 	bp_bench_warm(&trace, (uint32) n_pages, bp_bench_warm_bufpool, &space_id);
 
-	pages = trace.pages;
-	mask = trace.mask;
 	start = bp_bench_now_ns();
-	for (i = 0; i < (uint64) n_ops; i++)
-	{
-		BpPage		p;
-
-		if ((i & BP_BENCH_CFI_MASK) == 0)
-			CHECK_FOR_INTERRUPTS();
-		p = bp_page_fetch(space_id, pages[i & mask], NULL);
-		bp_page_release(p);
-	}
+	bp_bench_fetch_loop(space_id, trace.pages, trace.mask, (uint64) n_ops);
 	end = bp_bench_now_ns();
 
 	pfree(trace.pages);

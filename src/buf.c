@@ -496,7 +496,7 @@ bp_buf_fetch_internal(uint32 space_id, uint32 page_no, BpFetchInfo *info,
 	li = &BpLocal[instance];
 	bucket = (uint32) h & li->hash_mask;
 #ifndef BP_NO_INSTRUMENTATION
-	cnt = bp_my_counters(instance);
+	cnt = li->counters;
 	cnt->gets++;
 #else
 	cnt = &bp_uncounted;		/* make bench's observability run only */

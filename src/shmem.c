@@ -220,10 +220,18 @@ bp_counters_for(int procno, int instance)
 									 BpShmem->n_instances * sizeof(BpCounters))) + instance;
 }
 
+/*
+ * The address of this process's counters (the same in every process:
+ * they are in the main shared memory segment), found once.
+ */
+BpCounters *BpMyCounters = NULL;
+
 BpCounters *
-bp_my_counters(int instance)
+bp_my_counters_init(void)
 {
-	return bp_counters_for(MyProc->pgprocno, instance);
+	Assert(MyProc != NULL);
+	BpMyCounters = bp_counters_for(MyProc->pgprocno, 0);
+	return BpMyCounters;
 }
 
 pg_atomic_uint64 *
@@ -459,7 +467,10 @@ bp_local_alloc(void)
 	BpLocal = MemoryContextAllocZero(TopMemoryContext,
 									 sizeof(BpLocalInstance) * BpShmem->n_instances);
 	for (i = 0; i < BpShmem->n_instances; i++)
+	{
 		BpLocal[i].inst = &BpShmem->instances[i];
+		BpLocal[i].counters = bp_my_counters(i);
+	}
 }
 
 /*

@@ -395,6 +395,7 @@ typedef struct BpLocalChunk
 typedef struct BpLocalInstance
 {
 	BpInstance *inst;			/* process-local pointer to main shared memory */
+	BpCounters *counters;		/* this process's counters for the instance */
 	int			n_chunks;
 	uint32		hash_mask;
 	dsm_handle	hash_handle;	/* of the hash this process maps */
@@ -413,7 +414,23 @@ extern void bp_shmem_request(void);
 extern void bp_shmem_startup(void);
 extern Size bp_shmem_size(void);
 extern BpCounters *bp_counters_for(int procno, int instance);
-extern BpCounters *bp_my_counters(int instance);
+extern BpCounters *BpMyCounters;	/* this process's counters, instance 0 */
+extern BpCounters *bp_my_counters_init(void);
+
+/*
+ * This process's counters for an instance.  Inline, and the address is
+ * kept in a process-local variable: the hit path counts every get, and
+ * this keeps that to a few instructions (scripts/bench_observe.sh).
+ */
+static inline BpCounters *
+bp_my_counters(int instance)
+{
+	BpCounters *base = BpMyCounters;
+
+	if (unlikely(base == NULL))
+		base = bp_my_counters_init();
+	return base + instance;
+}
 extern void bp_ensure_attached(void);
 extern void bp_local_alloc(void);
 extern void bp_check_preloaded(void);
