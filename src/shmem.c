@@ -474,11 +474,11 @@ bp_local_alloc(void)
 }
 
 /*
- * Make sure this process maps the whole pool, waiting for the pool
- * manager to build it if needed.
+ * bp_ensure_attached (pool.h) when the pool is not mapped yet or was
+ * rebuilt: wait for the pool manager to build it if needed, then map it.
  */
 void
-bp_ensure_attached(void)
+bp_ensure_attached_slow(void)
 {
 	uint32		gen;
 	TimestampTz deadline;
