@@ -431,23 +431,7 @@ bp_my_counters(int instance)
 		base = bp_my_counters_init();
 	return base + instance;
 }
-
-/*
- * Make sure this process maps the whole pool, waiting for the pool
- * manager to build it if needed.  The check that it already does is
- * inline: every page access makes it.  BpLocal is set only after
- * bp_check_preloaded passed, so BpShmem is valid when it is.
- */
-extern void bp_ensure_attached_slow(void);
-
-static inline void
-bp_ensure_attached(void)
-{
-	if (likely(BpLocal != NULL) &&
-		likely(pg_atomic_read_u32(&BpShmem->generation) == BpLocalGeneration))
-		return;
-	bp_ensure_attached_slow();
-}
+extern void bp_ensure_attached(void);
 extern void bp_local_alloc(void);
 extern void bp_check_preloaded(void);
 extern void bp_attach_instance_segments(int instance);
