@@ -237,6 +237,36 @@ echo
 echo "$TABLE"
 echo
 
+# ---------------------------------------------------------------- instructions
+# Both loops counted by callgrind on the last server configuration:
+# instructions inside bp_bench_fetch_loop / bp_bench_pg_fetch_loop (the
+# timed loops, with what they call) per fetch+release, 1 backend.  These
+# repeat exactly from run to run; the times above do not.
+CG_OPS="${BPX_BENCH_CG_OPS:-1000000}"
+ITABLE="valgrind is not installed (make deps installs it): no instruction counts."
+if command -v valgrind >/dev/null; then
+    stop_server
+    log "instruction counts (postmaster under callgrind, bufpool_ext.instances = $inst)"
+    callgrind_start "$PGBIN" "$BENCH/callgrind" bp_bench_fetch_loop bp_bench_pg_fetch_loop
+    bench_wait_ready
+    IROWS=()
+    for c in "${CASES[@]}"; do
+        IFS=: read -r name n pat <<<"$c"
+        ib=$(callgrind_per_op "$BENCH/callgrind" "$CG_OPS" "$(bench_sql bufpool "$n" "$pat" "$CG_OPS" 1 | sed 's/;$//')")
+        ip=$(callgrind_per_op "$BENCH/callgrind" "$CG_OPS" "$(bench_sql postgres "$n" "$pat" "$CG_OPS" 1 | sed 's/;$//')")
+        log "  $name: bufpool $ib, postgres $ip instructions per fetch+release"
+        IROWS+=("$(awk -v name="$name" -v n="$n" -v pat="$pat" -v a="$ib" -v b="$ip" 'BEGIN {
+            printf "| %s (%d pages, %s) | %.2f | %.2f | %.2f |", name, n, pat, a, b, a / b }')")
+    done
+    stop_server
+    wait
+    ITABLE=$(printf '%s\n' \
+        "| case | bufpool instructions/op | postgres instructions/op | bufpool / postgres |" \
+        "|---|---|---|---|" "${IROWS[@]}")
+    echo "$ITABLE"
+    echo
+fi
+
 mkdir -p "$RESULTS_DIR"
 cat >"$RESULTS" <<EOF
 # Hit path: bufpool_ext against PostgreSQL shared_buffers
@@ -281,6 +311,16 @@ page, $TABLE_PAGES pages).  Total run time: ${ELAPSED} s.
 
 $TABLE
 
+## Instructions (valgrind)
+
+Each loop once more, 1 backend, $CG_OPS fetch+release pairs, with the
+postmaster under \`valgrind --tool=callgrind\` counting only inside the
+timed loop (bufpool_ext.instances = $inst).  Not a target (the target is
+on time), but a figure that does not move between runs: what each side
+executes per hit, whatever its memory stalls.
+
+$ITABLE
+
 ## Targets
 
 | instances | case | measure | target | measured | result |
@@ -295,7 +335,6 @@ $(printf '%s\n' "${RAW[@]}")
 EOF
 log "results written to $RESULTS (benchmark time ${ELAPSED} s)"
 if [[ "${BPX_BENCH_HIT_ONLY:-0}" == 1 ]]; then
-    stop_server
     exit 0
 fi
 

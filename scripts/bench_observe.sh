@@ -123,21 +123,7 @@ ELAPSED=$((SECONDS - T0))
 # valgrind (its backends are forked, so followed); one backend per case.
 CG_OPS="${BPX_OBSERVE_CG_OPS:-1000000}"
 CGDIR="$BENCH/callgrind"
-as_pg mkdir -p "$CGDIR"
 declare -A IR=()
-cg_case() { # cg_case N PATTERN: instructions per op of one backend's loop
-    local pid f i ir
-    pid=$(q "SELECT pg_backend_pid() FROM (SELECT bufpool.bench_fetch($SPACE_ID, $1, '$2', $CG_OPS, 1)) s;")
-    f="$CGDIR/cg.$pid"
-    # the backend writes its profile when it exits, after psql has gone
-    for i in $(seq 1 300); do
-        grep -q '^summary:' "$f" 2>/dev/null && break
-        sleep 0.1
-    done
-    ir=$(awk '/^summary:/ { print $2; exit }' "$f" 2>/dev/null)
-    [ -n "$ir" ] || die "no callgrind profile of backend $pid in $CGDIR"
-    awk -v ir="$ir" -v n="$CG_OPS" 'BEGIN { printf "%.2f", ir / n }'
-}
 CG_VERSION=none
 if command -v valgrind >/dev/null; then
     CG_VERSION=$(valgrind --version)
@@ -146,13 +132,12 @@ if command -v valgrind >/dev/null; then
         [ "$build" = variant ] && bin=$VAR_PGBIN
         PG_CTL=("$bin/pg_ctl" -D "$DATA")
         log "instruction counts, $build build (postmaster under callgrind)"
-        as_pg_in "$BENCH" sh -c "exec valgrind --tool=callgrind --callgrind-out-file='$CGDIR/cg.%p' \
-            --collect-atstart=no --toggle-collect=bp_bench_fetch_loop \
-            '$bin/postgres' -D '$DATA' >'$CGDIR/server-$build.log' 2>&1" &
+        callgrind_start "$bin" "$CGDIR/$build" bp_bench_fetch_loop
         bench_wait_ready
         for c in "${CASES[@]}"; do
             IFS=: read -r name n pat <<<"$c"
-            IR[$build.$name]=$(cg_case "$n" "$pat")
+            IR[$build.$name]=$(callgrind_per_op "$CGDIR/$build" "$CG_OPS" \
+                "SELECT bufpool.bench_fetch($SPACE_ID, $n, '$pat', $CG_OPS, 1)")
             log "  $name: ${IR[$build.$name]} instructions per fetch + release"
         done
         stop_server

@@ -77,6 +77,36 @@ bench_wait_ready() {
     die "the pool did not become ready"
 }
 
+# callgrind_start BIN DIR FUNCTION...: start the postmaster of BIN (its
+# postgres binary) on $DATA under valgrind's callgrind, counting only
+# inside the given functions (and what they call); one profile per
+# process, DIR/cg.PID.  Set PG_CTL for stop_server first.
+callgrind_start() {
+    local bin=$1 dir=$2 toggles="" f
+    shift 2
+    for f in "$@"; do toggles="$toggles --toggle-collect=$f"; done
+    as_pg mkdir -p "$dir"
+    as_pg_in "$BENCH" sh -c "exec valgrind --tool=callgrind --callgrind-out-file='$dir/cg.%p' \
+        --collect-atstart=no $toggles '$bin/postgres' -D '$DATA' >'$dir/server.log' 2>&1" &
+}
+
+# callgrind_per_op DIR N_OPS SQL: run SQL (one bench call of N_OPS
+# operations) in a backend of its own and print the instructions that
+# backend counted, per operation
+callgrind_per_op() {
+    local dir=$1 n=$2 pid f i ir
+    pid=$(q "SELECT pg_backend_pid() FROM ($3) s;")
+    f="$dir/cg.$pid"
+    # the backend writes its profile when it exits, after psql has gone
+    for i in $(seq 1 300); do
+        grep -q '^summary:' "$f" 2>/dev/null && break
+        sleep 0.1
+    done
+    ir=$(awk '/^summary:/ { print $2; exit }' "$f" 2>/dev/null)
+    [ -n "$ir" ] || die "no callgrind profile of backend $pid in $dir"
+    awk -v ir="$ir" -v n="$n" 'BEGIN { printf "%.2f", ir / n }'
+}
+
 server_log_tail() {
     echo "---- last lines of $LOGFILE ----" >&2
     tail -n "${1:-40}" "$LOGFILE" >&2 || true

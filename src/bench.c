@@ -528,6 +528,23 @@ bp_bench_warm_pg(void *arg, uint32 page_no)
  * ReadBufferExtended + ReleaseBuffer of a block of the relation's main
  * fork.
  */
+/* The timed loop of bench_pg_fetch, a function of its own as bp_bench_fetch_loop. */
+static pg_noinline void
+bp_bench_pg_fetch_loop(Relation rel, const uint32 *pages, uint64 mask, uint64 n_ops)
+{
+	uint64		i;
+
+	for (i = 0; i < n_ops; i++)
+	{
+		Buffer		b;
+
+		if ((i & BP_BENCH_CFI_MASK) == 0)
+			CHECK_FOR_INTERRUPTS();
+		b = ReadBufferExtended(rel, MAIN_FORKNUM, pages[i & mask], RBM_NORMAL, NULL);
+		ReleaseBuffer(b);
+	}
+}
+
 static Datum
 bench_pg_fetch_impl(FunctionCallInfo fcinfo)
 {
@@ -539,11 +556,8 @@ bench_pg_fetch_impl(FunctionCallInfo fcinfo)
 	BpBenchPattern pattern;
 	Relation	rel;
 	BpBenchTrace trace;
-	uint32	   *pages;
-	uint64		mask;
 	uint64		start;
 	uint64		end;
-	uint64		i;
 
 	pattern = bp_bench_check_args(n_pages, pattern_txt, n_ops);
 
@@ -552,18 +566,8 @@ bench_pg_fetch_impl(FunctionCallInfo fcinfo)
 	trace = bp_bench_make_trace((uint32) n_pages, pattern, n_ops, seed);
 	bp_bench_warm(&trace, (uint32) n_pages, bp_bench_warm_pg, rel);
 
-	pages = trace.pages;
-	mask = trace.mask;
 	start = bp_bench_now_ns();
-	for (i = 0; i < (uint64) n_ops; i++)
-	{
-		Buffer		b;
-
-		if ((i & BP_BENCH_CFI_MASK) == 0)
-			CHECK_FOR_INTERRUPTS();
-		b = ReadBufferExtended(rel, MAIN_FORKNUM, pages[i & mask], RBM_NORMAL, NULL);
-		ReleaseBuffer(b);
-	}
+	bp_bench_pg_fetch_loop(rel, trace.pages, trace.mask, (uint64) n_ops);
 	end = bp_bench_now_ns();
 
 	relation_close(rel, AccessShareLock);
