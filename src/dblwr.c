@@ -373,7 +373,12 @@ bp_dblwr_buffer(bool batch, int *capacity)
 	}
 	if (single_pages == NULL)
 	{
-		Size		hdr = bp_dblwr_hdr_area(1);
+		/*
+		 * A batch header area, not a one-page one: when every one-page
+		 * region is retired, a page written alone goes to a shared batch
+		 * region (bp_dblwr_claim).
+		 */
+		Size		hdr = bp_dblwr_hdr_area(BpDblwr->region_pages);
 		char	   *raw = MemoryContextAlloc(TopMemoryContext, hdr + BpPageSize + BP_DBLWR_BLOCK);
 
 		single_pages = (char *) TYPEALIGN(BP_DBLWR_BLOCK, raw) + hdr;
@@ -768,21 +773,9 @@ bp_dblwr_write(int region, char *pages, int n_pages)
 
 	bp_dblwr_my_layout(&l);
 	hdr = bp_dblwr_hdr_area(bp_dblwr_region_slots(&l, region));
-	if (pages == single_pages && hdr != bp_dblwr_hdr_area(1))
-	{
-		int			cap;
-
-		/*
-		 * A page written alone in a batch region (every one-page region
-		 * retired) whose header area is larger than the one-page buffer's
-		 * (doublewrite_batch_pages above 64): copy it to the batch buffer,
-		 * whose header area fits.  That buffer holds nothing between
-		 * rounds: its copies are on disk once bp_dblwr_write returns.
-		 */
-		pages = memcpy(bp_dblwr_buffer(true, &cap), pages, l.page_size);
-	}
+	/* both buffers have room for any region's header area before them */
 	if (n_pages < 1 || n_pages > bp_dblwr_region_slots(&l, region) ||
-		(pages != batch_pages && !(pages == single_pages && hdr == bp_dblwr_hdr_area(1))))
+		(pages != batch_pages && pages != single_pages))
 		elog(ERROR, "bufpool_ext: %d pages do not fit doublewrite region %d", n_pages, region);
 
 	/* the whole header area: slots beyond n_pages become invalid */
