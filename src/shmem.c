@@ -220,19 +220,6 @@ bp_counters_for(int procno, int instance)
 									 BpShmem->n_instances * sizeof(BpCounters))) + instance;
 }
 
-/*
- * The address of this process's counters (the same in every process:
- * they are in the main shared memory segment), found once.
- */
-BpCounters *BpMyCounters = NULL;
-
-BpCounters *
-bp_my_counters_init(void)
-{
-	Assert(MyProc != NULL);
-	BpMyCounters = bp_counters_for(MyProc->pgprocno, 0);
-	return BpMyCounters;
-}
 
 pg_atomic_uint64 *
 bp_hazards_of(int procno)
@@ -469,7 +456,7 @@ bp_local_alloc(void)
 	for (i = 0; i < BpShmem->n_instances; i++)
 	{
 		BpLocal[i].inst = &BpShmem->instances[i];
-		BpLocal[i].counters = bp_my_counters(i);
+		BpLocal[i].counters = bp_counters_for(MyProc->pgprocno, i);
 	}
 }
 

@@ -414,22 +414,18 @@ extern void bp_shmem_request(void);
 extern void bp_shmem_startup(void);
 extern Size bp_shmem_size(void);
 extern BpCounters *bp_counters_for(int procno, int instance);
-extern BpCounters *BpMyCounters;	/* this process's counters, instance 0 */
-extern BpCounters *bp_my_counters_init(void);
 
 /*
- * This process's counters for an instance.  Inline, and the address is
- * kept in a process-local variable: the hit path counts every get, and
- * this keeps that to a few instructions (scripts/bench_observe.sh).
+ * This process's counters for an instance, found once at attach
+ * (bp_local_alloc): the hit path counts every get, and this keeps that
+ * to a few instructions (scripts/bench_observe.sh).  The caller has
+ * attached (it works on the instance's blocks).
  */
 static inline BpCounters *
 bp_my_counters(int instance)
 {
-	BpCounters *base = BpMyCounters;
-
-	if (unlikely(base == NULL))
-		base = bp_my_counters_init();
-	return base + instance;
+	Assert(BpLocal != NULL);
+	return BpLocal[instance].counters;
 }
 extern void bp_ensure_attached(void);
 extern void bp_local_alloc(void);
