@@ -79,24 +79,25 @@ fio_run() { # fio_run [MB per job]: pages/s
         --overwrite=1 --group_reporting --output-format=terse --terse-version=3 2>&1 |
         awk -F';' -v bs="$PAGE" '{ printf "%.0f", $48 * 1024 / bs }'   # write KiB/s -> pages/s
 }
+# fio_series MB WHAT: an untimed run (layout + first overwrite), then
+# FIO_REPS runs of MB per job, one pages/s figure per line
+fio_series() {
+    local r v
+    fio_run "$1" >/dev/null
+    for ((r = 1; r <= FIO_REPS; r++)); do
+        v=$(fio_run "$1")
+        log "fio run $r$2: $v pages/s" >&2
+        echo "$v"
+    done
+}
 log "fio: $CLEANERS jobs x ${FIO_MB} MB, ${PAGE}-byte psync writes, fsync at the end"
-fio_run >/dev/null # layout + first overwrite, not counted
-FIO_RUNS=()
-for ((r = 1; r <= FIO_REPS; r++)); do
-    FIO_RUNS+=("$(fio_run)")
-    log "fio run $r: ${FIO_RUNS[-1]} pages/s"
-done
+mapfile -t FIO_RUNS < <(fio_series "$FIO_MB" "")
 FIO_PPS=$(median "${FIO_RUNS[@]}")
 # Doublewrite puts every page out twice.  The disk's rate for twice the
 # bytes (same jobs, files twice the size) bounds what the cleaners can
 # reach with doublewrite on when the disk is the limit.
 log "fio, twice the bytes: $CLEANERS jobs x $((2 * FIO_MB)) MB"
-fio_run $((2 * FIO_MB)) >/dev/null
-FIO2_RUNS=()
-for ((r = 1; r <= FIO_REPS; r++)); do
-    FIO2_RUNS+=("$(fio_run $((2 * FIO_MB)))")
-    log "fio run $r, twice the bytes: ${FIO2_RUNS[-1]} pages/s"
-done
+mapfile -t FIO2_RUNS < <(fio_series $((2 * FIO_MB)) ", twice the bytes")
 FIO2_PPS=$(median "${FIO2_RUNS[@]}")
 rm -rf "$FIO_DIR"
 

@@ -523,11 +523,6 @@ bp_bench_warm_pg(void *arg, uint32 page_no)
 	ReleaseBuffer(ReadBufferExtended(rel, MAIN_FORKNUM, page_no, RBM_NORMAL, NULL));
 }
 
-/*
- * bufpool.bench_pg_fetch(rel, n_pages, pattern, n_ops, seed): ns per
- * ReadBufferExtended + ReleaseBuffer of a block of the relation's main
- * fork.
- */
 /* The timed loop of bench_pg_fetch, a function of its own as bp_bench_fetch_loop. */
 static pg_noinline void
 bp_bench_pg_fetch_loop(Relation rel, const uint32 *pages, uint64 mask, uint64 n_ops)
@@ -545,6 +540,11 @@ bp_bench_pg_fetch_loop(Relation rel, const uint32 *pages, uint64 mask, uint64 n_
 	}
 }
 
+/*
+ * bufpool.bench_pg_fetch(rel, n_pages, pattern, n_ops, seed): ns per
+ * ReadBufferExtended + ReleaseBuffer of a block of the relation's main
+ * fork.
+ */
 static Datum
 bench_pg_fetch_impl(FunctionCallInfo fcinfo)
 {
