@@ -54,6 +54,7 @@ bool		bp_doublewrite = true;
 int			bp_debug_torn_write = 0;
 int			bp_debug_torn_write_left = 0;
 int			bp_debug_write_lock = 0;
+bool		bp_debug_skip_log_free_check = false;
 int			bp_backend_memory_interval_ms = 1000;
 bool		bp_backend_memory_contexts = true;
 int			bp_flush_log_at_commit = 1;
@@ -289,6 +290,13 @@ bp_guc_init(void)
 							&bp_debug_write_lock, 0, 0, INT_MAX,
 							PGC_SUSET, GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("bufpool_ext.debug_skip_log_free_check",
+							 "Test hook: bufpool.write_page does not call bp_log_free_check() first.",
+							 "Makes the session behave like a C caller that breaks the redo contract, to test that such a change is refused when the log is nearly full.",
+							 &bp_debug_skip_log_free_check, false,
+							 PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("bufpool_ext");
 

@@ -39,7 +39,12 @@
  * Records are never overwritten before the checkpoint passes them:
  * bp_redo_free_check, called before any page is locked, flushes the
  * oldest pages and checkpoints when less than the margin (room for one
- * record of every process) is left.
+ * record of every process) is left, then gives its process a credit for
+ * one record.  An append never waits for a checkpoint, since its caller
+ * holds page locks a checkpoint may need: with the credit it always finds
+ * room; without one (a C caller making several changes per check) it
+ * may not take the margin, and gets an ERROR before anything changed
+ * when it would.
  *
  * Recovery runs in the pool manager before the pool is READY, after the
  * doublewrite repair: from the newest valid checkpoint it reads records
@@ -50,8 +55,9 @@
  * Locks (after the pool's content_lock and flush_lock, see pool.h):
  *	  6. BpRedo->insert_lock	(the buffer; held while copying one record)
  *	  7. BpRedo->write_lock		(writing and fsyncing the log file)
- * ckpt_lock is taken before any pool lock.  Nothing waits for log room
- * while holding insert_lock.
+ * ckpt_lock is taken before any pool lock.  Nothing waits for room in
+ * the log buffer while holding insert_lock, and nothing waits for room in
+ * the log file (a checkpoint) while holding a page lock.
  *
  * IDENTIFICATION
  *	  src/redo.c
@@ -109,6 +115,16 @@ typedef struct BpRedoControl
 BpRedoShared *BpRedo = NULL;
 
 static File log_file = -1;
+
+/*
+ * Set by bp_redo_free_check when it found the margin free, taken by the
+ * next append: the one record per process the margin is kept for.  Only
+ * an append with the credit may use the margin.  Credits are granted only
+ * while margin >= (processes) x (largest record) is free, and each is
+ * spent on one record at most, so a credited append always finds room
+ * and never has to wait for a checkpoint with a page locked.
+ */
+static bool my_log_credit = false;
 
 static Size
 bp_redo_buffer_bytes(void)
@@ -369,8 +385,10 @@ bp_redo_append(uint32 type, uint32 space_id, uint32 page_no,
 	uint64		start;
 	uint64		end;
 	bool		waited = false;
+	bool		credit = my_log_credit;
 
 	bp_redo_check_ready();
+	my_log_credit = false;
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.len = (uint32) TYPEALIGN(8, BP_REDO_HDR + data_len);
 	hdr.type = type;
@@ -388,24 +406,37 @@ bp_redo_append(uint32 type, uint32 space_id, uint32 page_no,
 		start = pg_atomic_read_u64(&BpRedo->insert_lsn);
 		end = start + hdr.len;
 		ckpt = pg_atomic_read_u64(&BpRedo->checkpoint_lsn);
-		if (end - pg_atomic_read_u64(&BpRedo->write_lsn) <= BpRedo->buffer_size &&
-			end - ckpt <= BpRedo->file_size)
+		if (end - ckpt + (credit ? 0 : BpRedo->margin) > BpRedo->file_size)
+		{
+			/*
+			 * The record would overwrite log recovery may need, or (without
+			 * a credit) take room kept for the processes that hold one.
+			 * Waiting here for a checkpoint could wait for ever: the caller
+			 * holds this page's content lock, and perhaps flush_lock, which
+			 * the checkpoint may need.  Nothing has changed yet.
+			 */
+			LWLockRelease(&BpRedo->insert_lock.lock);
+			bp_redo_wake_writer();
+			if (credit)
+				elog(ERROR, "bufpool_ext redo log has no room within its margin for page %u of space %u",
+					 page_no, space_id);
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("bufpool_ext redo log has no room for a change of page %u of space %u made without bp_log_free_check()",
+							page_no, space_id),
+					 errdetail("%llu of the log's %llu bytes are in use since the checkpoint; the last %llu are kept for changes announced by bp_log_free_check().",
+							   (unsigned long long) (start - ckpt),
+							   (unsigned long long) BpRedo->file_size,
+							   (unsigned long long) BpRedo->margin),
+					 errhint("Call bp_log_free_check() before locking each page you change, with no page locked.")));
+		}
+		if (end - pg_atomic_read_u64(&BpRedo->write_lsn) <= BpRedo->buffer_size)
 			break;
 		LWLockRelease(&BpRedo->insert_lock.lock);
 		if (!waited)
 			pg_atomic_fetch_add_u64(&BpRedo->buffer_waits, 1);
 		waited = true;
-		if (end - ckpt > BpRedo->file_size)
-		{
-			/*
-			 * Past the margin bp_redo_free_check keeps: the log writer
-			 * checkpoints; never overwrite what recovery may need.
-			 */
-			bp_redo_wake_writer();
-			pg_usleep(1000L);
-		}
-		else
-			bp_redo_flush(start, false);	/* make room in the buffer */
+		bp_redo_flush(start, false);	/* make room in the buffer */
 	}
 	hdr.lsn = start;
 	bp_redo_copy_in(start, (const char *) &hdr, BP_REDO_HDR);
@@ -583,7 +614,10 @@ bp_redo_free_check(void)
 		int			i;
 
 		if (age + BpRedo->margin <= BpRedo->file_size)
+		{
+			my_log_credit = true;
 			return;
+		}
 		if (!counted)
 			pg_atomic_fetch_add_u64(&BpRedo->log_full_waits, 1);
 		counted = true;

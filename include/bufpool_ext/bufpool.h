@@ -71,10 +71,13 @@ extern uint64 bp_page_mark_dirty(BpPage page);	/* logs the whole payload */
 extern uint64 bp_page_write(BpPage page, int offset, const char *data, int len);
 
 /*
- * Redo: call bp_log_free_check() before locking any page (it may write
- * pages and checkpoint to keep room in the log), and bp_log_commit(lsn)
- * after unlocking, with the last LSN of the change, to make it as durable
- * as bufpool_ext.flush_log_at_commit asks.
+ * Redo: call bp_log_free_check() before each change, with no page locked
+ * (it may write pages and checkpoint to keep room in the log, and gives
+ * the process a credit for one record), and bp_log_commit(lsn) after
+ * unlocking, with the last LSN of the change, to make it as durable as
+ * bufpool_ext.flush_log_at_commit asks.  A change without a credit is
+ * refused (ERROR, nothing changed) when only the margin kept for
+ * credited changes is left in the log.
  */
 extern void bp_log_free_check(void);
 extern void bp_log_commit(uint64 lsn);

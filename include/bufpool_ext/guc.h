@@ -57,6 +57,7 @@ extern int	bp_debug_fail_writes;
 #define BP_FAIL_DATA			2
 extern bool bp_debug_write_fails(int kind);
 extern int	bp_debug_write_lock;
+extern bool bp_debug_skip_log_free_check;
 
 extern void bp_guc_init(void);
 

@@ -1,0 +1,130 @@
+# A redo log that cannot be checkpointed fills up, and nothing hangs:
+#
+#	- with data writes failing (debug_fail_writes = data_eio) no page can
+#	  be flushed, so the checkpoint cannot move and the log fills;
+#	- a change made the documented way (bp_log_free_check() first, as
+#	  write_page does) fails in that check, with the data file's error,
+#	  before any page is locked;
+#	- a change made without the check (debug_skip_log_free_check, as a C
+#	  caller breaking the contract would) gets no credit for the margin
+#	  the check keeps: it is refused with SQLSTATE 55000 before anything
+#	  changes, instead of waiting for a checkpoint while it holds the
+#	  page's lock (which the checkpoint needs: a hang);
+#	- once the fault is gone, writes go on, the log is checkpointed, and a
+#	  crash afterwards loses nothing acknowledged.
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('log_full');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+restart_after_crash = on
+bufpool_ext.log_file_size = '8MB'
+bufpool_ext.checkpoint_timeout = '1d'
+bufpool_ext.flush_log_at_commit = 1
+});
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
+my $sid = $node->safe_psql('postgres', "SELECT bufpool.create_space('log_full', 64)");
+my $file_size = $node->safe_psql('postgres', 'SELECT log_file_size FROM bufpool.redo_status');
+
+# pages from..to whose start is not "<tag> <page>"
+sub wrong_pages
+{
+	my ($from, $to, $tag) = @_;
+	return $node->safe_psql('postgres', qq{
+		SELECT coalesce(string_agg(p::text, ','), '')
+		FROM generate_series($from, $to) AS p
+		WHERE substring(bufpool.read_page($sid, p) FROM 1 FOR length(format('%s %s', '$tag', p)))
+			  <> convert_to(format('%s %s', '$tag', p), 'UTF8')});
+}
+
+sub set_fault
+{
+	my ($fault) = @_;
+	$node->safe_psql('postgres',
+		$fault eq 'none'
+		? 'ALTER SYSTEM RESET bufpool_ext.debug_fail_writes'
+		: "ALTER SYSTEM SET bufpool_ext.debug_fail_writes = '$fault'");
+	$node->safe_psql('postgres', 'SELECT pg_reload_conf()');
+	# every process, background workers too, has reloaded after this
+	sleep(1);
+}
+
+# n changes of 8000 bytes to page 20, each with its own write_page
+sub big_writes
+{
+	my ($n, $skip) = @_;
+	return $node->psql('postgres', qq{
+		\\set VERBOSITY verbose
+		SET bufpool_ext.debug_skip_log_free_check = $skip;
+		SELECT count(bufpool.write_page($sid, 20, convert_to(format('big %s ', i) || repeat('x', 8000), 'UTF8'), 0))
+		FROM generate_series(1, $n) AS i},
+		timeout => 120);
+}
+
+$node->safe_psql('postgres', qq{
+	SELECT count(bufpool.write_page($sid, p, convert_to(format('before %s', p), 'UTF8'), 0))
+	FROM generate_series(0, 9) AS p});
+
+# ---- without the check, with room in the log: the change is made
+my ($rc, $out, $err) = big_writes(10, 'on');
+is($rc, 0, 'without bp_log_free_check, changes are made while the log has room')
+  or diag($err);
+
+# ---- the log cannot be checkpointed
+set_fault('data_eio');
+# three times the log: it fills whatever the checkpoint did before the fault
+my $n = int(3 * $file_size / 8192);
+
+($rc, $out, $err) = big_writes($n, 'on');
+isnt($rc, 0, 'without bp_log_free_check: the statement fails once the log is full');
+like($err,
+	qr/ERROR:  55000: bufpool_ext redo log has no room for a change of page 20 of space $sid made without bp_log_free_check\(\)/,
+	'with SQLSTATE 55000 and a message naming the page and the missing check')
+  or diag($err);
+like($err, qr/HINT:  Call bp_log_free_check\(\) before locking each page you change/, 'and a hint');
+my $age = $node->safe_psql('postgres', 'SELECT checkpoint_age FROM bufpool.redo_status');
+cmp_ok($age, '>', $file_size / 2, "the log is more than half full ($age of $file_size bytes)");
+cmp_ok($age, '<=', $file_size, 'and never past its size');
+
+($rc, $out, $err) = big_writes(20, 'off');
+isnt($rc, 0, 'with bp_log_free_check: the change fails in the check');
+like($err, qr/ERROR:  58030: could not write page [0-9]+ of bufpool space $sid: Input\/output error/,
+	'with the data file error that stops the checkpoint')
+  or diag($err);
+
+# page 20 is not locked by anyone (the refused change released it)
+($rc, $out, $err) = $node->psql('postgres',
+	"SELECT length(bufpool.read_page($sid, 20)) > 0", timeout => 60);
+is($out, 't', 'the page of the refused change can be read');
+
+# ---- the fault is gone: the log is checkpointed and writes go on
+set_fault('none');
+($rc, $out, $err) = big_writes($n, 'off');
+is($rc, 0, "fault cleared: $n more changes of 8000 bytes go through the log")
+  or diag($err);
+is($out, $n, 'all of them');
+$node->safe_psql('postgres', qq{
+	SELECT count(bufpool.write_page($sid, p, convert_to(format('after %s', p), 'UTF8'), 0))
+	FROM generate_series(10, 19) AS p});
+
+# ---- and nothing acknowledged is lost in a crash
+$node->stop('immediate');
+$node->start;
+$node->poll_query_until('postgres', "SELECT state = 'ready' FROM bufpool.status()", 't')
+  or diag(scalar $node->psql('postgres', 'SELECT * FROM bufpool.status()'));
+is(wrong_pages(0, 9, 'before'), '', 'after a crash the first pages read back');
+is(wrong_pages(10, 19, 'after'), '', 'and so do the last ones');
+like($node->safe_psql('postgres', "SELECT convert_from(substring(bufpool.read_page($sid, 20) FROM 1 FOR 12), 'UTF8')"),
+	qr/^big $n /, 'and the last change of page 20');
+
+my $log = slurp_file($node->logfile);
+unlike($log, qr/terminated by signal|PANIC/, 'no process died of a signal, no PANIC');
+$node->stop;
+done_testing();
