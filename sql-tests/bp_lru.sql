@@ -91,6 +91,26 @@ ALTER SYSTEM RESET bufpool_ext.old_blocks_pct;
 SELECT pg_reload_conf();
 SELECT pg_sleep(0.3);
 
+-- old_blocks_time_adaptive: Zipf traffic over three times the pool at C
+-- speed (bench_replay) turns the old sublist over in milliseconds.  With
+-- InnoDB's fixed 1 s window (adaptive off) every re-access of an old page
+-- comes within a second of its first access and none is made young; the
+-- adaptive window (half the old sublist's turnover) makes pages touched
+-- again later in their stay young
+ALTER SYSTEM SET bufpool_ext.old_blocks_time_adaptive = off;
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.3);
+SELECT snap();
+SELECT accesses FROM bufpool.bench_replay(:sp, 12000, 0, 0, 0, 200000, 100000);
+SELECT not_made_young > made_young AS innodb_rule_freezes FROM young_delta();
+ALTER SYSTEM RESET bufpool_ext.old_blocks_time_adaptive;
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.3);
+SHOW bufpool_ext.old_blocks_time_adaptive;
+SELECT snap();
+SELECT accesses FROM bufpool.bench_replay(:sp, 12000, 0, 0, 0, 200000, 100000);
+SELECT made_young > 4 * not_made_young AS adaptive_makes_young FROM young_delta();
+
 -- fetch_page releases its pin: no pins are left
 SELECT count(*) AS pinned FROM bufpool.pages WHERE fix_count > 0;
 SELECT bufpool.drop_space(:sp);

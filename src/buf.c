@@ -443,11 +443,15 @@ bp_buf_accessed(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpCounters *
 		return;
 	if (d->is_old)
 	{
-		if (bp_old_blocks_time > 0 &&
-			bp_now_ms() - d->access_time < (uint32) bp_old_blocks_time)
+		if (bp_old_blocks_time > 0)
 		{
-			cnt->not_made_young++;
-			return;
+			uint32		now = bp_now_ms();
+
+			if (now - d->access_time < bp_old_blocks_window(inst, now))
+			{
+				cnt->not_made_young++;
+				return;
+			}
 		}
 	}
 	else if (bp_lru_young_enough(inst, d, bp_old_blocks_pct))

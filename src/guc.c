@@ -42,6 +42,7 @@ int			bp_doublewrite_batch_pages = 128;
 
 int			bp_old_blocks_pct = 37;
 int			bp_old_blocks_time = 1000;
+bool		bp_old_blocks_time_adaptive = true;
 int			bp_io_capacity = 200;
 int			bp_io_capacity_max = 2000;
 double		bp_max_dirty_pages_pct = 90.0;
@@ -222,6 +223,12 @@ bp_guc_init(void)
 							&bp_old_blocks_time, 1000, 0, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("bufpool_ext.old_blocks_time_adaptive",
+							 "Cap old_blocks_time at half the time a block lasts in the old sublist.",
+							 "Without the cap, a pool whose old sublist turns over faster than old_blocks_time makes no block young at all (InnoDB's behaviour).",
+							 &bp_old_blocks_time_adaptive, true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.io_capacity",
 							"Pages per second the page cleaners write in normal operation.",
 							NULL,

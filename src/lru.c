@@ -168,6 +168,25 @@ bp_lru_add_old(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 	bp_lru_adjust_old(inst, li);
 }
 
+/*
+ * A block left the old sublist.  After as many departures as the old
+ * sublist has blocks, a block entering it then would have reached the
+ * tail: that time is the old sublist's turnover (bp_old_blocks_window).
+ */
+static inline void
+bp_lru_old_departure(BpInstance *inst)
+{
+	if (++inst->old_departures >= Max(inst->lru_old_len, 1))
+	{
+		uint32		now = bp_now_ms();
+
+		if (inst->old_window_start != 0)
+			inst->old_turnover_ms = Max(now - inst->old_window_start, 1);
+		inst->old_window_start = now;
+		inst->old_departures = 0;
+	}
+}
+
 void
 bp_lru_remove(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 {
@@ -196,7 +215,10 @@ bp_lru_remove(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 		inst->lru_tail = d->lru_prev;
 	inst->lru_len--;
 	if (d->is_old)
+	{
 		inst->lru_old_len--;
+		bp_lru_old_departure(inst);
+	}
 	d->is_old = false;
 	d->list = BP_LIST_NONE;
 	d->lru_prev = d->lru_next = BP_INVALID_BLOCK;
@@ -293,6 +315,7 @@ bp_lru_init_instance(int instance)
 	inst->free_len = 0;
 	inst->lru_head = inst->lru_tail = inst->lru_old = BP_INVALID_BLOCK;
 	inst->lru_len = inst->lru_old_len = 0;
+	inst->old_departures = inst->old_window_start = inst->old_turnover_ms = 0;
 	inst->flush_head = inst->flush_tail = BP_INVALID_BLOCK;
 	inst->flush_len = 0;
 	inst->memory_len = 0;

@@ -28,6 +28,7 @@ extern int	bp_doublewrite_batch_pages;
 /* reloadable settings */
 extern int	bp_old_blocks_pct;
 extern int	bp_old_blocks_time;
+extern bool bp_old_blocks_time_adaptive;
 extern int	bp_io_capacity;
 extern int	bp_io_capacity_max;
 extern double bp_max_dirty_pages_pct;

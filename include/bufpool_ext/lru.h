@@ -11,6 +11,7 @@
 #ifndef BUFPOOL_EXT_LRU_H
 #define BUFPOOL_EXT_LRU_H
 
+#include "bufpool_ext/guc.h"
 #include "bufpool_ext/pool.h"
 
 /* callers hold inst->lru_lock exclusively */
@@ -41,6 +42,38 @@ bp_lru_young_enough(BpInstance *inst, BpBlockDesc *d, int old_pct)
 	uint32		drift = inst->freed_page_clock - d->freed_page_clock;
 
 	return drift < (uint32) ((uint64) inst->n_blocks * (100 - old_pct) / 400);
+}
+
+/*
+ * The time since its first access after which a hit makes an old block
+ * young: old_blocks_time, but with bufpool_ext.old_blocks_time_adaptive
+ * at most half the time a block lasts in the old sublist (and at least
+ * BP_OLD_BLOCKS_WINDOW_MIN_MS).  When the old sublist turns over faster
+ * than old_blocks_time, InnoDB's rule makes no block young at all and the
+ * young sublist freezes with whatever it held; the cap keeps the rule's
+ * purpose, ignoring the touches of one scan that come in a burst, while
+ * a page touched again later in its stay is made young.  The current
+ * count also gives an estimate (its time so far, scaled up to a whole
+ * sublist of departures), and the larger of the two is used: a pool that
+ * has gone quiet gets old_blocks_time back at once.
+ */
+#define BP_OLD_BLOCKS_WINDOW_MIN_MS	2
+
+static inline uint32
+bp_old_blocks_window(const BpInstance *inst, uint32 now)
+{
+	uint32		window = (uint32) bp_old_blocks_time;
+	uint32		turnover = inst->old_turnover_ms;
+
+	if (bp_old_blocks_time_adaptive && turnover != 0)
+	{
+		uint64		so_far = (uint64) (now - inst->old_window_start) *
+			inst->lru_old_len / (inst->old_departures + 1);
+
+		turnover = (uint32) Min(Max((uint64) turnover, so_far), PG_UINT32_MAX);
+		window = Min(window, Max(turnover / 2, BP_OLD_BLOCKS_WINDOW_MIN_MS));
+	}
+	return window;
 }
 
 #endif							/* BUFPOOL_EXT_LRU_H */

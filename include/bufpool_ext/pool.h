@@ -230,6 +230,16 @@ typedef struct BpInstance
 	uint32		memory_len;		/* blocks on BP_LIST_MEMORY (chunk 0 only) */
 
 	/*
+	 * How long a block lasts in the old sublist (lru.c): the ms it took
+	 * for the last lru_old_len departures from it (evictions and blocks
+	 * made young), 0 until measured; and the current count.  Written under
+	 * lru_lock; read without it as hints by the hit path.
+	 */
+	uint32		old_departures;
+	uint32		old_window_start;	/* bp_now_ms() when the count began */
+	uint32		old_turnover_ms;
+
+	/*
 	 * Shrink: chunks >= withdraw_from are being removed; their free
 	 * blocks go to the withdraw list instead of the free list (lru_lock).
 	 * BP_MAX_CHUNKS when no shrink runs.
