@@ -220,7 +220,6 @@ bp_counters_for(int procno, int instance)
 									 BpShmem->n_instances * sizeof(BpCounters))) + instance;
 }
 
-
 pg_atomic_uint64 *
 bp_hazards_of(int procno)
 {

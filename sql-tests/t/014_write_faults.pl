@@ -12,6 +12,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+use BufpoolFaults;
+
 my $node = PostgreSQL::Test::Cluster->new('write_faults');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
@@ -30,29 +32,6 @@ sub write_pages
 		FROM generate_series($from, $to) AS p});
 }
 
-# pages from..to whose start is not "<tag> <page>"
-sub wrong_pages
-{
-	my ($from, $to, $tag) = @_;
-	return $node->safe_psql('postgres', qq{
-		SELECT coalesce(string_agg(p::text, ','), '')
-		FROM generate_series($from, $to) AS p
-		WHERE substring(bufpool.read_page($sid, p) FROM 1 FOR length(format('%s %s', '$tag', p)))
-			  <> convert_to(format('%s %s', '$tag', p), 'UTF8')});
-}
-
-sub set_fault
-{
-	my ($fault) = @_;
-	$node->safe_psql('postgres',
-		$fault eq 'none'
-		? 'ALTER SYSTEM RESET bufpool_ext.debug_fail_writes'
-		: "ALTER SYSTEM SET bufpool_ext.debug_fail_writes = '$fault'");
-	$node->safe_psql('postgres', 'SELECT pg_reload_conf()');
-	# every process, background workers too, has reloaded after this
-	sleep(1);
-}
-
 sub dirty_pages
 {
 	return $node->safe_psql('postgres', 'SELECT sum(modified_database_pages) FROM bufpool.stats');
@@ -65,14 +44,14 @@ for my $case ([ 'log_eio', '58030', 'Input/output error' ],
 	[ 'log_enospc', '53100', 'No space left on device' ])
 {
 	my ($fault, $state, $text) = @$case;
-	set_fault($fault);
+	set_fault($node, $fault);
 	my ($rc, $out, $err) = $node->psql('postgres',
 		"\\set VERBOSITY verbose\nSELECT bufpool.write_page($sid, 20, 'x'::bytea, 0)");
 	isnt($rc, 0, "$fault: write_page fails");
 	like($err, qr/ERROR:  $state: could not write .* of bufpool_ext redo log .*: $text/,
 		"$fault: clear error, SQLSTATE $state");
-	is(wrong_pages(0, 9, 'before'), '', "$fault: acknowledged pages still read back");
-	set_fault('none');
+	is(wrong_pages($node, $sid, 0, 9, 'before'), '', "$fault: acknowledged pages still read back");
+	set_fault($node, 'none');
 	is(write_pages(10, 19, "after_$fault"), 10, "$fault cleared: writes work again");
 }
 
@@ -84,15 +63,15 @@ for my $case ([ 'data_eio', '58030', 'Input/output error' ],
 	is(write_pages(30, 39, $fault), 10, "$fault: ten pages written");
 	my $dirty = dirty_pages();
 	cmp_ok($dirty, '>=', 10, "$fault: they are dirty ($dirty)");
-	set_fault($fault);
+	set_fault($node, $fault);
 	my ($rc, $out, $err) = $node->psql('postgres',
 		"\\set VERBOSITY verbose\nSELECT bufpool.flush()");
 	isnt($rc, 0, "$fault: flush fails");
 	like($err, qr/ERROR:  $state: could not write page [0-9]+ of bufpool space $sid: $text/,
 		"$fault: clear error, SQLSTATE $state");
 	is(dirty_pages(), $dirty, "$fault: the pages are still dirty");
-	is(wrong_pages(30, 39, $fault), '', "$fault: and read back from the pool");
-	set_fault('none');
+	is(wrong_pages($node, $sid, 30, 39, $fault), '', "$fault: and read back from the pool");
+	set_fault($node, 'none');
 	ok($node->safe_psql('postgres', 'SELECT bufpool.flush()') >= 10,
 		"$fault cleared: flush writes them");
 	is(dirty_pages(), 0, "$fault cleared: nothing is dirty");
@@ -112,7 +91,7 @@ my ($rc, $out, $err);
 # shared batch region, whose header area (doublewrite_batch_pages 128,
 # the default) is larger than a one-page region's
 is(write_pages(50, 50, 'alone'), 1, 'a page to write alone');
-set_fault('data_eio');
+set_fault($node, 'data_eio');
 my $n_single = $node->safe_psql('postgres', 'SELECT single_slots FROM bufpool.doublewrite');
 for my $i (1 .. $n_single)
 {
@@ -122,15 +101,15 @@ for my $i (1 .. $n_single)
 }
 is($node->safe_psql('postgres', 'SELECT regions_retired FROM bufpool.doublewrite'),
 	1 + $n_single, "each failed one-page write retired its region ($n_single in all)");
-set_fault('none');
+set_fault($node, 'none');
 ($rc, $out, $err) = $node->psql('postgres', "SELECT bufpool.evict($sid, 50)");
 is($rc, 0, 'the page is then written alone through a shared batch region')
   or diag($err);
-is(wrong_pages(50, 50, 'alone'), '', 'and reads back');
+is(wrong_pages($node, $sid, 50, 50, 'alone'), '', 'and reads back');
 
 # ---- a crash while data writes fail
 is(write_pages(40, 49, 'crash'), 10, 'ten pages written before the crash');
-set_fault('data_enospc');
+set_fault($node, 'data_enospc');
 $node->stop('immediate');
 $node->start;
 # recovery must write the pages back and cannot
@@ -140,12 +119,12 @@ $node->poll_query_until('postgres',
 ($rc, $out, $err) = $node->psql('postgres', "SELECT bufpool.read_page($sid, 40)");
 like($err, qr/buffer pool .*(No space left on device|could not write page)/s,
 	'while recovery cannot write, sessions are told why');
-set_fault('none');
+set_fault($node, 'none');
 ok( $node->poll_query_until('postgres',
 		"SELECT state = 'ready' FROM bufpool.status()", 't'),
 	'fault cleared: the pool manager builds the pool again');
-is(wrong_pages(40, 49, 'crash'), '', 'every acknowledged write survived the crash and the fault');
-is(wrong_pages(0, 9, 'before'), '', 'and so did the oldest ones');
+is(wrong_pages($node, $sid, 40, 49, 'crash'), '', 'every acknowledged write survived the crash and the fault');
+is(wrong_pages($node, $sid, 0, 9, 'before'), '', 'and so did the oldest ones');
 cmp_ok($node->safe_psql('postgres', 'SELECT recovery_applied FROM bufpool.redo_status'),
 	'>=', 10, 'recovery applied their redo');
 

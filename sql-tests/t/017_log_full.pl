@@ -20,6 +20,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+use BufpoolFaults;
+
 my $node = PostgreSQL::Test::Cluster->new('log_full');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
@@ -32,29 +34,6 @@ $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
 my $sid = $node->safe_psql('postgres', "SELECT bufpool.create_space('log_full', 64)");
 my $file_size = $node->safe_psql('postgres', 'SELECT log_file_size FROM bufpool.redo_status');
-
-# pages from..to whose start is not "<tag> <page>"
-sub wrong_pages
-{
-	my ($from, $to, $tag) = @_;
-	return $node->safe_psql('postgres', qq{
-		SELECT coalesce(string_agg(p::text, ','), '')
-		FROM generate_series($from, $to) AS p
-		WHERE substring(bufpool.read_page($sid, p) FROM 1 FOR length(format('%s %s', '$tag', p)))
-			  <> convert_to(format('%s %s', '$tag', p), 'UTF8')});
-}
-
-sub set_fault
-{
-	my ($fault) = @_;
-	$node->safe_psql('postgres',
-		$fault eq 'none'
-		? 'ALTER SYSTEM RESET bufpool_ext.debug_fail_writes'
-		: "ALTER SYSTEM SET bufpool_ext.debug_fail_writes = '$fault'");
-	$node->safe_psql('postgres', 'SELECT pg_reload_conf()');
-	# every process, background workers too, has reloaded after this
-	sleep(1);
-}
 
 # n changes of 8000 bytes to page 20, each with its own write_page
 sub big_writes
@@ -78,7 +57,7 @@ is($rc, 0, 'without bp_log_free_check, changes are made while the log has room')
   or diag($err);
 
 # ---- the log cannot be checkpointed
-set_fault('data_eio');
+set_fault($node, 'data_eio');
 # three times the log: it fills whatever the checkpoint did before the fault
 my $n = int(3 * $file_size / 8192);
 
@@ -105,7 +84,7 @@ like($err, qr/ERROR:  58030: could not write page [0-9]+ of bufpool space $sid: 
 is($out, 't', 'the page of the refused change can be read');
 
 # ---- the fault is gone: the log is checkpointed and writes go on
-set_fault('none');
+set_fault($node, 'none');
 ($rc, $out, $err) = big_writes($n, 'off');
 is($rc, 0, "fault cleared: $n more changes of 8000 bytes go through the log")
   or diag($err);
@@ -119,8 +98,8 @@ $node->stop('immediate');
 $node->start;
 $node->poll_query_until('postgres', "SELECT state = 'ready' FROM bufpool.status()", 't')
   or diag(scalar $node->psql('postgres', 'SELECT * FROM bufpool.status()'));
-is(wrong_pages(0, 9, 'before'), '', 'after a crash the first pages read back');
-is(wrong_pages(10, 19, 'after'), '', 'and so do the last ones');
+is(wrong_pages($node, $sid, 0, 9, 'before'), '', 'after a crash the first pages read back');
+is(wrong_pages($node, $sid, 10, 19, 'after'), '', 'and so do the last ones');
 like($node->safe_psql('postgres', "SELECT convert_from(substring(bufpool.read_page($sid, 20) FROM 1 FOR 12), 'UTF8')"),
 	qr/^big $n /, 'and the last change of page 20');
 

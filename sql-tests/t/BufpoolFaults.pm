@@ -1,0 +1,38 @@
+# Helpers of the TAP tests that inject write faults (014_write_faults,
+# 017_log_full): loaded from sql-tests/t, which scripts/test.sh puts on
+# prove's include path.
+
+package BufpoolFaults;
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+our @EXPORT = qw(wrong_pages set_fault);
+
+# pages from..to of space $sid whose start is not "<tag> <page>"
+sub wrong_pages
+{
+	my ($node, $sid, $from, $to, $tag) = @_;
+	return $node->safe_psql('postgres', qq{
+		SELECT coalesce(string_agg(p::text, ','), '')
+		FROM generate_series($from, $to) AS p
+		WHERE substring(bufpool.read_page($sid, p) FROM 1 FOR length(format('%s %s', '$tag', p)))
+			  <> convert_to(format('%s %s', '$tag', p), 'UTF8')});
+}
+
+# bufpool_ext.debug_fail_writes for the whole cluster ('none' resets it)
+sub set_fault
+{
+	my ($node, $fault) = @_;
+	$node->safe_psql('postgres',
+		$fault eq 'none'
+		? 'ALTER SYSTEM RESET bufpool_ext.debug_fail_writes'
+		: "ALTER SYSTEM SET bufpool_ext.debug_fail_writes = '$fault'");
+	$node->safe_psql('postgres', 'SELECT pg_reload_conf()');
+	# every process, background workers too, has reloaded after this
+	sleep(1);
+	return;
+}
+
+1;
