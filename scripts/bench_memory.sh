@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Memory overhead of the bufpool_ext pool: the bytes that are not page
-# frames (block control blocks with their list links, locks and condition
-# variables; the page hash; the fixed part in main shared memory), per
+# frames (block control blocks with their list links and content locks;
+# the page hash; the fixed part in main shared memory), per
 # page and as a percent of the frames, for several page sizes, read from
 # bufpool_ext's own memory instruments (bufpool.memory_summary_global_by_
 # event_name).  Run by scripts/bench.sh, or alone:
@@ -84,9 +84,8 @@ $(machine_md)
 A $POOL_SIZE pool (128 MB chunks, one instance) at each page size, read from
 bufpool_ext's own memory instruments right after start:
 \`memory/bufpool/block_control\` (one control block per frame: identity,
-state word, hash, LRU and flush-list links, LSNs, the content LWLock and
-the I/O condition variable, plus each chunk's header and its padding to
-4 kB) and \`memory/bufpool/page_hash\` (the buckets). The lists have no
+state word, content lock word, hash, LRU and flush-list links, access
+time, oldest LSN, plus each chunk's header and its padding to 4 kB) and \`memory/bufpool/page_hash\` (the buckets). The lists have no
 memory of their own: their links are in the control blocks. The fixed
 part in main shared memory (instance heads, locks, per-process counters
 and hazard slots; it depends on max_connections, not on the pool) is

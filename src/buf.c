@@ -59,6 +59,7 @@ typedef struct BpPinEntry
 } BpPinEntry;
 
 static BpPinEntry my_pins[BP_MAX_PINS];
+static bool page_lock_exit_registered = false;
 static int	n_my_pins = 0;
 
 
@@ -182,15 +183,19 @@ bp_pin_find(BpPage p)
  * relocated or discarded.
  */
 static void
-bp_wait_io_read(BpBlockDesc *d)
+bp_wait_io_read(int instance, BpBlockNo b)
 {
+	BpBlockDesc *d = bp_desc(&BpLocal[instance], b);
+
 	if (!(pg_atomic_read_u32(&d->state) & BP_BS_IO_READ))
 		return;
 	PG_TRY();
 	{
-		ConditionVariablePrepareToSleep(&d->io_cv);
+		ConditionVariable *cv = bp_block_cv(instance, b);
+
+		ConditionVariablePrepareToSleep(cv);
 		while (pg_atomic_read_u32(&d->state) & BP_BS_IO_READ)
-			ConditionVariableSleep(&d->io_cv, PG_WAIT_EXTENSION);
+			ConditionVariableSleep(cv, PG_WAIT_EXTENSION);
 		ConditionVariableCancelSleep();
 	}
 	PG_CATCH();
@@ -282,7 +287,7 @@ bp_buf_read_failed(int instance, uint64 h, BpBlockNo b)
 	pg_atomic_fetch_and_u32(&d->state, ~(BP_BS_IO_READ | BP_BS_VALID));
 	LWLockRelease(part);
 	pg_atomic_fetch_sub_u32(&inst->pending_reads, 1);
-	ConditionVariableBroadcast(&d->io_cv);
+	ConditionVariableBroadcast(bp_block_cv(instance, b));
 	/* the block stays on the LRU, unhashed; replacement will reuse it */
 	pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
 }
@@ -324,7 +329,6 @@ bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt)
 		uint64		cur = pg_atomic_read_u64(&BpShmem->next_lsn);
 
 		cnt->reads++;
-		d->newest_lsn = page_lsn;
 		/* keep LSNs increasing past anything on disk */
 		while (cur <= page_lsn &&
 			   !pg_atomic_compare_exchange_u64(&BpShmem->next_lsn, &cur, page_lsn + 1))
@@ -386,7 +390,6 @@ bp_buf_fetch_slow(int instance, uint64 h, uint32 space_id, uint32 page_no,
 				d->space_id = space_id;
 				d->page_no = page_no;
 				d->access_time = 0;
-				d->newest_lsn = 0;
 				d->oldest_lsn = 0;
 				d->flush_type = BP_FLUSH_NONE;
 				pg_atomic_fetch_or_u32(&d->state, BP_BS_IO_READ);
@@ -398,7 +401,7 @@ bp_buf_fetch_slow(int instance, uint64 h, uint32 space_id, uint32 page_no,
 				LWLockRelease(&inst->lru_lock.lock);
 
 				bp_buf_read_block(instance, h, fb, cnt);
-				ConditionVariableBroadcast(&d->io_cv);
+				ConditionVariableBroadcast(bp_block_cv(instance, fb));
 				*hit = false;
 				return fb;
 			}
@@ -409,7 +412,7 @@ bp_buf_fetch_slow(int instance, uint64 h, uint32 space_id, uint32 page_no,
 		if (pg_atomic_read_u32(&d->state) & BP_BS_IO_READ)
 		{
 			*hit = false;
-			bp_wait_io_read(d);
+			bp_wait_io_read(instance, b);
 		}
 		else
 			*hit = true;
@@ -572,6 +575,111 @@ bp_page_release(BpPage page)
 	my_pins[i] = my_pins[--n_my_pins];
 }
 
+/*
+ * Take a block's content lock (see BP_CL_EXCLUSIVE in pool.h).  The fast
+ * path is one compare-and-swap.  A waiter first gets on the block's
+ * condition variable, then sets BP_CL_WAITERS and tries again, so a
+ * release that comes after the flag was set finds it and broadcasts.  As
+ * with LWLockAcquire, interrupts are held off from here until the
+ * release, and the wait cannot be cancelled.
+ */
+static inline bool
+bp_content_try(pg_atomic_uint32 *lock, bool exclusive)
+{
+	uint32		old = pg_atomic_read_u32(lock);
+
+	for (;;)
+	{
+		uint32		want;
+
+		if (exclusive)
+		{
+			if (old & (BP_CL_EXCLUSIVE | BP_CL_SHARED_MASK))
+				return false;
+			want = old | BP_CL_EXCLUSIVE;
+		}
+		else
+		{
+			if (old & BP_CL_EXCLUSIVE)
+				return false;
+			want = old + 1;
+		}
+		if (pg_atomic_compare_exchange_u32(lock, &old, want))
+			return true;
+	}
+}
+
+void
+bp_content_lock(int instance, BpBlockNo b, bool exclusive)
+{
+	pg_atomic_uint32 *lock = &bp_desc(&BpLocal[instance], b)->content_lock;
+	ConditionVariable *cv;
+
+	HOLD_INTERRUPTS();
+	if (likely(bp_content_try(lock, exclusive)))
+		return;
+	cv = bp_block_cv(instance, b);
+	ConditionVariablePrepareToSleep(cv);
+	for (;;)
+	{
+		pg_atomic_fetch_or_u32(lock, BP_CL_WAITERS);
+		if (bp_content_try(lock, exclusive))
+			break;
+		ConditionVariableSleep(cv, PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+}
+
+void
+bp_content_unlock(int instance, BpBlockNo b, bool exclusive)
+{
+	pg_atomic_uint32 *lock = &bp_desc(&BpLocal[instance], b)->content_lock;
+	uint32		left;
+
+	left = pg_atomic_sub_fetch_u32(lock, exclusive ? BP_CL_EXCLUSIVE : 1);
+	Assert(exclusive ? !(left & BP_CL_EXCLUSIVE) : (left & BP_CL_SHARED_MASK) != BP_CL_SHARED_MASK);
+	/* the last holder wakes the waiters; they race for it again */
+	if (unlikely((left & BP_CL_WAITERS) && !(left & (BP_CL_EXCLUSIVE | BP_CL_SHARED_MASK))))
+	{
+		pg_atomic_fetch_and_u32(lock, ~BP_CL_WAITERS);
+		ConditionVariableBroadcast(bp_block_cv(instance, b));
+	}
+	RESUME_INTERRUPTS();
+}
+
+/*
+ * Release the page lock of a pin entry.  After an error, interrupts are
+ * no longer held off for it (errfinish reset the count), so hold them for
+ * the release as LWLockReleaseAll does.
+ */
+static void
+bp_page_lock_drop(BpPinEntry *e, bool after_error)
+{
+	bool		exclusive = e->lock_mode == BP_LOCK_EXCLUSIVE;
+
+	e->lock_mode = -1;
+	if (after_error)
+		HOLD_INTERRUPTS();
+	bp_content_unlock(bp_page_instance(e->page), bp_page_block(e->page), exclusive);
+}
+
+/* Page locks go with an aborted subtransaction, as LWLocks do. */
+static void
+bp_page_locks_release(bool after_error)
+{
+	int			i;
+
+	for (i = 0; i < n_my_pins; i++)
+		if (my_pins[i].lock_mode >= 0)
+			bp_page_lock_drop(&my_pins[i], after_error);
+}
+
+static void
+bp_page_lock_exit(int code, Datum arg)
+{
+	bp_page_locks_release(true);
+}
+
 void
 bp_page_lock(BpPage page, BpLockMode mode)
 {
@@ -579,8 +687,12 @@ bp_page_lock(BpPage page, BpLockMode mode)
 
 	if (my_pins[i].lock_mode >= 0)
 		elog(ERROR, "bufpool page is already locked by this session");
-	LWLockAcquire(&bp_page_desc(page)->content_lock,
-				  mode == BP_LOCK_EXCLUSIVE ? LW_EXCLUSIVE : LW_SHARED);
+	if (unlikely(!page_lock_exit_registered))
+	{
+		before_shmem_exit(bp_page_lock_exit, 0);
+		page_lock_exit_registered = true;
+	}
+	bp_content_lock(bp_page_instance(page), bp_page_block(page), mode == BP_LOCK_EXCLUSIVE);
 	my_pins[i].lock_mode = (int8) mode;
 }
 
@@ -593,8 +705,8 @@ bp_page_unlock(BpPage page)
 
 	if (my_pins[i].lock_mode < 0)
 		elog(ERROR, "bufpool page is not locked by this session");
-	LWLockRelease(&d->content_lock);
 	my_pins[i].lock_mode = -1;
+	bp_content_unlock(bp_page_instance(page), bp_page_block(page), was_exclusive);
 
 	/*
 	 * The page cleaners' final flush may already have passed this page:
@@ -682,12 +794,7 @@ bp_buf_release_all(bool warn)
 		if (warn && !e->xact_scoped)
 			elog(WARNING, "bufpool page pin leaked at transaction end");
 		if (e->lock_mode >= 0)
-		{
-			BpBlockDesc *d = bp_page_desc(e->page);
-
-			if (LWLockHeldByMe(&d->content_lock))
-				LWLockRelease(&d->content_lock);
-		}
+			bp_page_lock_drop(e, !warn);
 		if (e->hazard >= 0)
 			bp_hazard_clear(e->hazard);
 		else
@@ -721,10 +828,19 @@ bp_buf_pin_for_xact(uint32 space_id, uint32 page_no)
 	my_pins[n_my_pins - 1].xact_scoped = true;
 }
 
+static void
+bp_buf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		bp_page_locks_release(true);
+}
+
 void
 bp_buf_init(void)
 {
 	RegisterXactCallback(bp_buf_xact_callback, NULL);
+	RegisterSubXactCallback(bp_buf_subxact_callback, NULL);
 }
 
 /*
@@ -757,7 +873,7 @@ bp_buf_peek(uint32 space_id, uint32 page_no)
 		LWLockRelease(part);
 		if (b == BP_INVALID_BLOCK)
 			return BP_INVALID_PAGE;
-		bp_wait_io_read(bp_desc(li, b));
+		bp_wait_io_read(instance, b);
 		if (!(pg_atomic_read_u32(&bp_desc(li, b)->state) & BP_BS_VALID))
 		{
 			pg_atomic_fetch_sub_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
@@ -826,9 +942,9 @@ bp_buf_discard_block(int instance, BpBlockNo b)
 	uint32		st;
 
 	/* wait for a write in progress; then no new one can start (no space) */
-	ConditionVariablePrepareToSleep(&d->io_cv);
+	ConditionVariablePrepareToSleep(bp_block_cv(instance, b));
 	while (pg_atomic_read_u32(&d->state) & (BP_BS_IO_WRITE | BP_BS_IO_READ))
-		ConditionVariableSleep(&d->io_cv, PG_WAIT_EXTENSION);
+		ConditionVariableSleep(bp_block_cv(instance, b), PG_WAIT_EXTENSION);
 	ConditionVariableCancelSleep();
 
 	bucket = bp_hash_lock_current(instance, h, LW_EXCLUSIVE);

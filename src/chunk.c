@@ -137,8 +137,7 @@ bp_chunk_create(int instance, int chunk_no)
 		pg_atomic_init_u32(&d->state, 0);
 		d->hash_next = d->lru_prev = d->lru_next = BP_INVALID_BLOCK;
 		d->flush_prev = d->flush_next = BP_INVALID_BLOCK;
-		LWLockInitialize(&d->content_lock, BpShmem->content_tranche);
-		ConditionVariableInit(&d->io_cv);
+		pg_atomic_init_u32(&d->content_lock, 0);
 	}
 
 	dsm_pin_segment(seg);
@@ -226,15 +225,28 @@ bp_hash_count_memory(uint32 buckets, bool alloc)
 		bp_mem_free(key, bytes);
 }
 
+/*
+ * Buckets of a page hash for n_blocks blocks: the smallest power of two
+ * that is at least n_blocks, so a chain holds one block on average at
+ * most (InnoDB takes twice as many cells; one more word per page).
+ */
+uint32
+bp_hash_buckets_for(uint32 n_blocks)
+{
+	uint32		buckets = BP_HASH_PARTITIONS;
+
+	while (buckets < n_blocks && buckets < (1U << 31))
+		buckets <<= 1;
+	return buckets;
+}
+
 static void
 bp_hash_create(int instance)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
-	uint32		buckets = BP_HASH_PARTITIONS;
+	uint32		buckets = bp_hash_buckets_for(inst->n_blocks);
 	dsm_segment *seg;
 
-	while (buckets < 2 * (uint64) inst->n_blocks && buckets < (1U << 31))
-		buckets <<= 1;
 	seg = bp_hash_segment_create(instance, buckets);
 	inst->hash_buckets = buckets;
 	pg_write_barrier();

@@ -11,7 +11,7 @@
  *
  * Writing blocks (bp_flush_blocks): in rounds of up to the write
  * buffer's capacity, set IO_WRITE on each (one writer per block; others
- * wait on io_cv), copy the frames under the content lock in share mode
+ * wait on the block's condition variable), copy the frames under the content lock in share mode
  * into the process's write buffer and set each copy's header and
  * checksum.  With bufpool_ext.doublewrite the round then goes through a
  * region of the doublewrite file (written and fdatasynced) and is
@@ -20,7 +20,7 @@
  * (src/dblwr.c, "Deferred data-file sync"); without, it is only written
  * in place.  Afterwards,
  * under the content lock in share mode again, a block is made clean only
- * if no modification came in meanwhile (newest_lsn unchanged); otherwise
+ * if no modification came in meanwhile (the frame's page LSN unchanged); otherwise
  * it stays dirty and keeps its place (its old oldest_lsn is
  * conservative).  A failed write leaves the block dirty, so nothing is
  * lost.  Flush-list batches, the cleaners' LRU-tail batches and a
@@ -48,6 +48,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "bufpool_ext/buf.h"
 #include "bufpool_ext/dblwr.h"
 #include "bufpool_ext/redo.h"
 #include "bufpool_ext/flush.h"
@@ -117,7 +118,7 @@ bp_mark_dirty(int instance, BpBlockNo b, uint32 type, uint32 offset,
 	uint64		lsn;
 	uint64		start;
 
-	Assert(LWLockHeldByMeInMode(&d->content_lock, LW_EXCLUSIVE));
+	Assert(pg_atomic_read_u32(&d->content_lock) & BP_CL_EXCLUSIVE);
 	if (pg_atomic_read_u32(&d->state) & BP_BS_DIRTY)
 		lsn = bp_redo_append(type, d->space_id, d->page_no, offset, data, data_len, &start);
 	else
@@ -136,17 +137,16 @@ bp_mark_dirty(int instance, BpBlockNo b, uint32 type, uint32 offset,
 		pg_atomic_fetch_or_u32(&d->state, BP_BS_DIRTY);
 		LWLockRelease(&inst->flush_lock.lock);
 	}
-	d->newest_lsn = lsn;
 	((BpPageHeader *) bp_frame(li, b))->lsn = lsn;
 	pg_atomic_fetch_add_u64(&BpShmem->modifications, 1);
 	return lsn;
 }
 
 static void
-bp_clear_io_write(BpBlockDesc *d)
+bp_clear_io_write(int instance, BpBlockNo b)
 {
-	pg_atomic_fetch_and_u32(&d->state, ~BP_BS_IO_WRITE);
-	ConditionVariableBroadcast(&d->io_cv);
+	pg_atomic_fetch_and_u32(&bp_desc(&BpLocal[instance], b)->state, ~BP_BS_IO_WRITE);
+	ConditionVariableBroadcast(bp_block_cv(instance, b));
 }
 
 /*
@@ -210,10 +210,10 @@ bp_flush_round(BpFlushRound *r)
 			BpBlockDesc *d = bp_desc(li, r->blocks[j]);
 			char	   *page = r->pages + (Size) j * BpPageSize;
 
-			LWLockAcquire(&d->content_lock, LW_SHARED);
+			bp_content_lock(r->instance, r->blocks[j], false);
 			memcpy(page, bp_frame(li, r->blocks[j]), BpPageSize);
-			r->lsns[j] = d->newest_lsn;
-			LWLockRelease(&d->content_lock);
+			bp_content_unlock(r->instance, r->blocks[j], false);
+			r->lsns[j] = ((BpPageHeader *) page)->lsn;
 			max_lsn = Max(max_lsn, r->lsns[j]);
 			bp_page_prepare_write(page, d->space_id, d->page_no);
 		}
@@ -264,7 +264,7 @@ bp_flush_round(BpFlushRound *r)
 		}
 		pg_atomic_fetch_sub_u32(pending, r->k);
 		for (j = 0; j < r->k; j++)
-			bp_clear_io_write(bp_desc(li, r->blocks[j]));
+			bp_clear_io_write(r->instance, r->blocks[j]);
 		RESUME_INTERRUPTS();
 		PG_RE_THROW();
 	}
@@ -274,8 +274,8 @@ bp_flush_round(BpFlushRound *r)
 	{
 		BpBlockDesc *d = bp_desc(li, r->blocks[j]);
 
-		LWLockAcquire(&d->content_lock, LW_SHARED);
-		if (d->newest_lsn == r->lsns[j])
+		bp_content_lock(r->instance, r->blocks[j], false);
+		if (bp_block_newest_lsn(li, r->blocks[j]) == r->lsns[j])
 		{
 			LWLockAcquire(&inst->flush_lock.lock, LW_EXCLUSIVE);
 			bp_flush_list_remove(inst, li, r->blocks[j]);
@@ -283,9 +283,9 @@ bp_flush_round(BpFlushRound *r)
 			pg_atomic_fetch_and_u32(&d->state, ~BP_BS_DIRTY);
 			LWLockRelease(&inst->flush_lock.lock);
 		}
-		LWLockRelease(&d->content_lock);
+		bp_content_unlock(r->instance, r->blocks[j], false);
 		d->flush_type = (uint8) r->type;
-		bp_clear_io_write(d);
+		bp_clear_io_write(r->instance, r->blocks[j]);
 	}
 	pg_atomic_fetch_sub_u32(pending, r->k);
 	bp_my_counters(r->instance)->written += r->k;
@@ -332,9 +332,9 @@ bp_flush_blocks_loop(BpFlushRound *r, const BpBlockNo *blocks, int n, int cap)
 			}
 			/* its writer may be waiting for a region we keep (dblwr.c) */
 			bp_dblwr_sync_deferred();
-			ConditionVariablePrepareToSleep(&d->io_cv);
+			ConditionVariablePrepareToSleep(bp_block_cv(r->instance, blocks[i]));
 			while (pg_atomic_read_u32(&d->state) & BP_BS_IO_WRITE)
-				ConditionVariableSleep(&d->io_cv, PG_WAIT_EXTENSION);
+				ConditionVariableSleep(bp_block_cv(r->instance, blocks[i]), PG_WAIT_EXTENSION);
 			ConditionVariableCancelSleep();
 			continue;
 		}

@@ -480,7 +480,7 @@ bp_rs_rehash(int instance)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
-	uint32		buckets = BP_HASH_PARTITIONS;
+	uint32		buckets = bp_hash_buckets_for(inst->n_blocks);
 	dsm_segment *seg;
 	dsm_segment *old_seg = li->hash_seg;
 	dsm_handle	old_handle = inst->hash_handle;
@@ -488,8 +488,6 @@ bp_rs_rehash(int instance)
 	uint32		i;
 	TimestampTz t0;
 
-	while (buckets < 2 * (uint64) inst->n_blocks && buckets < (1U << 31))
-		buckets <<= 1;
 	if (buckets == inst->hash_buckets)
 		return;
 	seg = bp_hash_segment_create(instance, buckets);
@@ -673,7 +671,6 @@ bp_rs_relocate(int instance, BpBlockNo b)
 	memcpy(bp_frame(li, nb), bp_frame(li, b), BpPageSize);
 	nd->space_id = d->space_id;
 	nd->page_no = d->page_no;
-	nd->newest_lsn = d->newest_lsn;
 	nd->oldest_lsn = 0;
 	nd->access_time = d->access_time;
 	nd->flush_type = d->flush_type;

@@ -152,7 +152,6 @@ bp_shmem_startup_hook(void)
 		ConditionVariableInit(&BpShmem->ready_cv);
 		BpShmem->start_time = GetCurrentTimestamp();
 		BpShmem->pool_tranche = LWLockNewTrancheId();
-		BpShmem->content_tranche = LWLockNewTrancheId();
 		pg_atomic_init_u64(&BpShmem->next_lsn, 1);
 		pg_atomic_init_u64(&BpShmem->modifications, 0);
 		pg_atomic_init_u32(&BpShmem->shutting_down, 0);
@@ -162,6 +161,8 @@ bp_shmem_startup_hook(void)
 		LWLockInitialize(&BpShmem->space_lock.lock, BpShmem->pool_tranche);
 		LWLockInitialize(&BpShmem->resize_lock.lock, BpShmem->pool_tranche);
 		ConditionVariableInit(&BpShmem->resize_cv);
+		for (i = 0; i < BP_BLOCK_CV_PARTITIONS; i++)
+			ConditionVariableInit(&BpShmem->block_cvs[i]);
 		pg_atomic_init_u32(&BpShmem->manager_procno, INVALID_PGPROCNO);
 		BpShmem->resize_next_id = 1;
 		BpShmem->config_size_applied = (int64) BpShmem->requested_size;
@@ -193,7 +194,6 @@ bp_shmem_startup_hook(void)
 
 	/* tranche names are process-local: children inherit the postmaster's */
 	LWLockRegisterTranche(BpShmem->pool_tranche, "bufpool_ext_pool");
-	LWLockRegisterTranche(BpShmem->content_tranche, "bufpool_ext_page_content");
 	BpPageSize = BpShmem->page_size;
 
 	/* a crash-restart leaves stale mappings in no process, but reset ours */

@@ -307,7 +307,7 @@ bp_put_page_row(ReturnSetInfo *rsinfo, int instance, BpBlockNo b, int64 lru_posi
 	values[k++] = Int32GetDatum((int32) fixes +
 								(has_page ? bp_hazard_count(instance, b) : 0));
 	values[k++] = BoolGetDatum(false);	/* is_hashed: no adaptive hash index */
-	values[k++] = Int64GetDatum((int64) d->newest_lsn);
+	values[k++] = Int64GetDatum(valid ? (int64) bp_block_newest_lsn(li, b) : 0);
 	values[k++] = Int64GetDatum((int64) d->oldest_lsn);
 	values[k++] = Int64GetDatum((int64) d->access_time);
 	nulls[k++] = true;			/* table_name, set below */

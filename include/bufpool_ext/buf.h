@@ -12,6 +12,7 @@
 #define BUFPOOL_EXT_BUF_H
 
 #include "bufpool_ext/bufpool.h"
+#include "bufpool_ext/pool.h"
 
 extern void bp_buf_init(void);
 extern BpPage bp_buf_fetch_raw(uint32 space_id, uint32 page_no, BpFetchInfo *info);
@@ -19,5 +20,7 @@ extern void bp_buf_release_raw(BpPage page);
 extern BpPage bp_buf_peek(uint32 space_id, uint32 page_no);
 extern bool bp_buf_evict_page(uint32 space_id, uint32 page_no);
 extern void bp_buf_pin_for_xact(uint32 space_id, uint32 page_no);
+extern void bp_content_lock(int instance, BpBlockNo b, bool exclusive);
+extern void bp_content_unlock(int instance, BpBlockNo b, bool exclusive);
 
 #endif							/* BUFPOOL_EXT_BUF_H */

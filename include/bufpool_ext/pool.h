@@ -19,7 +19,8 @@
  *	  1. BpShared->space_lock		(tablespace registry)
  *	  2. BpInstance->hash_locks[i]	(page hash partitions, ascending i)
  *	  3. BpInstance->lru_lock		(free list and LRU list)
- *	  4. BpBlockDesc->content_lock	(page contents)
+ *	  4. BpBlockDesc->content_lock	(page contents; not an LWLock, see
+ *									 BP_CL_EXCLUSIVE)
  *	  5. BpInstance->flush_lock		(flush list, oldest_lsn)
  * No LWLock is held across file I/O except a content lock in share mode
  * while a page is copied, and no condition variable is waited on while
@@ -62,6 +63,8 @@
 #define BP_LRU_OLD_MIN_LEN		512		/* InnoDB's BUF_LRU_OLD_MIN_LEN */
 #define BP_LRU_OLD_TOLERANCE	20		/* InnoDB's BUF_LRU_OLD_TOLERANCE */
 #define BP_CHUNK_ALIGN			4096
+#define BP_BLOCK_CV_BITS		10
+#define BP_BLOCK_CV_PARTITIONS	(1 << BP_BLOCK_CV_BITS)
 
 /* Block numbers inside one instance: chunk in the high bits. */
 typedef uint32 BpBlockNo;
@@ -81,8 +84,9 @@ typedef uint32 BpBlockNo;
  *		  block is in the page hash.  While VALID is set the tag does not
  *		  change; a pinned VALID block cannot lose VALID except through
  *		  bp_buf_discard (space drop), which waits for pins to drain.
- * IO_READ: a read into the frame is in progress; waiters sleep on io_cv.
- * IO_WRITE: one process is writing the page out; waiters sleep on io_cv.
+ * IO_READ: a read into the frame is in progress; waiters sleep on the
+ *		  block's condition variable (bp_block_cv).
+ * IO_WRITE: one process is writing the page out; waiters sleep likewise.
  * DIRTY: the frame is newer than the file; the block is on the flush list.
  */
 #define BP_REFCOUNT_ONE			1U
@@ -125,7 +129,24 @@ typedef enum BpFlushType
 } BpFlushType;
 
 /*
- * Control block of one frame (InnoDB's buf_block_t).  96 bytes.
+ * Content lock of a block: a reader-writer lock in one word of its
+ * control block, where an LWLock would take 16 bytes (and its condition
+ * variable another 12).  BP_CL_EXCLUSIVE is the exclusive holder, the low
+ * bits count shared holders, BP_CL_WAITERS says a process sleeps for the
+ * lock on the block's condition variable (bp_block_cv).  It behaves as an
+ * LWLock does: shared requests are granted while only waiters of the
+ * exclusive mode are queued, interrupts are held off while it is held,
+ * and a (sub)transaction abort releases it (buf.c).
+ */
+#define BP_CL_EXCLUSIVE			(1U << 31)
+#define BP_CL_WAITERS			(1U << 30)
+#define BP_CL_SHARED_MASK		(BP_CL_WAITERS - 1)
+
+/*
+ * Control block of one frame (InnoDB's buf_block_t).  56 bytes.  The
+ * LSN of the newest modification is not kept here: it is the frame's
+ * page header LSN (bp_block_newest_lsn), which bp_mark_dirty sets under
+ * the exclusive content lock.
  */
 typedef struct BpBlockDesc
 {
@@ -134,6 +155,7 @@ typedef struct BpBlockDesc
 	uint32		space_id;
 	uint32		page_no;
 	pg_atomic_uint32 state;		/* pin count and BP_BS_* flags */
+	pg_atomic_uint32 content_lock;	/* BP_CL_* */
 	BpBlockNo	hash_next;		/* hash partition lock */
 	BpBlockNo	lru_prev;		/* lru_lock (free list uses lru_next) */
 	BpBlockNo	lru_next;		/* lru_lock */
@@ -141,15 +163,14 @@ typedef struct BpBlockDesc
 	BpBlockNo	flush_next;		/* flush_lock */
 	uint32		access_time;	/* ms since pool start of first access, 0 if none */
 	uint32		freed_page_clock;	/* lru_lock; instance clock when made young */
-	uint64		newest_lsn;		/* content_lock exclusive to change */
-	uint64		oldest_lsn;		/* flush_lock; 0 when clean */
 	uint8		list;			/* BpListKind, lru_lock */
 	bool		is_old;			/* lru_lock; read unlocked as a hint */
 	uint8		flush_type;		/* BpFlushType of the last write */
 	uint8		pad;
-	LWLock		content_lock;
-	ConditionVariable io_cv;
+	uint64		oldest_lsn;		/* flush_lock; 0 when clean */
 } BpBlockDesc;
+
+StaticAssertDecl(sizeof(BpBlockDesc) == 56, "BpBlockDesc is 56 bytes");
 
 /* Header at the start of every chunk segment. */
 typedef struct BpChunkHeader
@@ -353,7 +374,6 @@ typedef struct BpShared
 	ConditionVariable ready_cv;
 	TimestampTz start_time;
 
-	int			content_tranche;	/* LWLock tranche of content locks */
 	int			pool_tranche;
 
 	pg_atomic_uint64 next_lsn;	/* the global modification counter */
@@ -387,6 +407,13 @@ typedef struct BpShared
 	Size		counters_offset;	/* from the start of BpShared */
 	/* hazard pins: n_procs x BP_HAZARD_SLOTS, one cache line per process */
 	Size		hazards_offset;
+
+	/*
+	 * Waits for a block's I/O or content lock sleep on one of these,
+	 * chosen by bp_block_cv; a wake-up meant for another block of the
+	 * same partition only makes the sleeper look again.
+	 */
+	ConditionVariable block_cvs[BP_BLOCK_CV_PARTITIONS];
 
 	BpInstance	instances[FLEXIBLE_ARRAY_MEMBER];
 } BpShared;
@@ -460,6 +487,7 @@ extern Size bp_chunk_segment_size(uint32 *n_blocks_out);
 extern void bp_chunk_build_all(void);
 extern void bp_chunk_create(int instance, int chunk_no);
 extern void bp_chunk_release(int instance, int chunk_no);
+extern uint32 bp_hash_buckets_for(uint32 n_blocks);
 extern dsm_segment *bp_hash_segment_create(int instance, uint32 buckets);
 extern void bp_chunk_count_memory(BpChunkHeader *hdr, bool alloc);
 extern void bp_hash_count_memory(uint32 buckets, bool alloc);
@@ -497,6 +525,22 @@ static inline char *
 bp_frame(BpLocalInstance *li, BpBlockNo b)
 {
 	return bp_local_chunk(li, b)->frames + (Size) BP_BLOCK_IDX(b) * BpPageSize;
+}
+
+/* The LSN of a block's newest modification, from its page header. */
+static inline uint64
+bp_block_newest_lsn(BpLocalInstance *li, BpBlockNo b)
+{
+	return ((BpPageHeader *) bp_frame(li, b))->lsn;
+}
+
+/* The condition variable a block's I/O and content lock waiters use. */
+static inline ConditionVariable *
+bp_block_cv(int instance, BpBlockNo b)
+{
+	uint32		h = (b ^ ((uint32) instance << 26)) * 0x9E3779B1U;
+
+	return &BpShmem->block_cvs[h >> (32 - BP_BLOCK_CV_BITS)];
 }
 
 static inline uint64

@@ -83,6 +83,29 @@ like($err, qr/ERROR:  58030: could not write page [0-9]+ of bufpool space $sid: 
 	"SELECT length(bufpool.read_page($sid, 20)) > 0", timeout => 60);
 is($out, 't', 'the page of the refused change can be read');
 
+# a refusal caught in a subtransaction releases the page's exclusive
+# lock with it, as an LWLock would be: the same transaction can then
+# read the page (a lock kept would make it wait for itself)
+($rc, $out, $err) = $node->psql('postgres', qq{
+	DO \$\$
+	BEGIN
+		BEGIN
+			PERFORM set_config('bufpool_ext.debug_skip_log_free_check', 'on', true);
+			PERFORM bufpool.write_page($sid, 20, convert_to(repeat('s', 8000), 'UTF8'), 0);
+			RAISE EXCEPTION 'the change was not refused';
+		EXCEPTION WHEN object_not_in_prerequisite_state THEN
+			RAISE NOTICE 'refused: %', SQLERRM;
+		END;
+		PERFORM bufpool.read_page($sid, 20);
+	END
+	\$\$;
+	SELECT convert_from(substring(bufpool.read_page($sid, 20) FROM 1 FOR 3), 'UTF8')},
+	timeout => 60);
+is($rc, 0, 'after a refusal caught in a subtransaction the same transaction reads the page')
+  or diag($err);
+like($err, qr/NOTICE:  refused: bufpool_ext redo log has no room/, 'the caught error was the refusal');
+is($out, 'big', 'and the page is as the last change left it');
+
 # ---- the fault is gone: the log is checkpointed and writes go on
 set_fault($node, 'none');
 ($rc, $out, $err) = big_writes($n, 'off');
