@@ -628,6 +628,13 @@ bp_content_lock(int instance, BpBlockNo b, bool exclusive)
 		ConditionVariableSleep(cv, PG_WAIT_EXTENSION);
 	}
 	ConditionVariableCancelSleep();
+
+	/*
+	 * The sleep reset our latch, which may have been set for another
+	 * reason (a page cleaner's wake-up): set it again, so the process's
+	 * next wait sees it.  At worst that wait ends early once.
+	 */
+	SetLatch(MyLatch);
 }
 
 void

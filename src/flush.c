@@ -118,6 +118,7 @@ bp_mark_dirty(int instance, BpBlockNo b, uint32 type, uint32 offset,
 	uint64		lsn;
 	uint64		start;
 
+	/* held exclusively (by the caller: the word does not say by whom) */
 	Assert(pg_atomic_read_u32(&d->content_lock) & BP_CL_EXCLUSIVE);
 	if (pg_atomic_read_u32(&d->state) & BP_BS_DIRTY)
 		lsn = bp_redo_append(type, d->space_id, d->page_no, offset, data, data_len, &start);
@@ -210,6 +211,11 @@ bp_flush_round(BpFlushRound *r)
 			BpBlockDesc *d = bp_desc(li, r->blocks[j]);
 			char	   *page = r->pages + (Size) j * BpPageSize;
 
+			/*
+			 * Content locks taken here are not in the pin table that an
+			 * abort releases: nothing between lock and unlock may raise
+			 * an ERROR (here and below).
+			 */
 			bp_content_lock(r->instance, r->blocks[j], false);
 			memcpy(page, bp_frame(li, r->blocks[j]), BpPageSize);
 			bp_content_unlock(r->instance, r->blocks[j], false);

@@ -539,8 +539,9 @@ bp_rs_hash_phase(void)
 		BpInstance *inst = &BpShmem->instances[i];
 
 		/*
-		 * The table was sized for hash_buckets / 2 blocks: rebuild when the
-		 * block count is more than twice that, or less than half.
+		 * The table has at least one bucket per block
+		 * (bp_hash_buckets_for): rebuild when the blocks outnumber the
+		 * buckets, or are fewer than a quarter of them.
 		 */
 		if ((uint64) inst->n_blocks > inst->hash_buckets ||
 			(uint64) inst->n_blocks * 4 < inst->hash_buckets)
