@@ -49,6 +49,8 @@
 #                          runs: 3x scans at the smallest size (default
 #                          "0.5 1 2 4"; empty: none)
 #   BPX_REPL_SEED          trace seed (default 1)
+#   BPX_REPL_OLD_PCT       bufpool_ext.old_blocks_pct of the three pool
+#                          columns (default 37, InnoDB's and ours)
 #   BPX_SKIP_BUILD=1       do not run deps/build/install first
 set -euo pipefail
 # shellcheck source=scripts/common.sh
@@ -62,6 +64,7 @@ WARMUP="${BPX_REPL_WARMUP:-300000}"
 SCAN_EVERY_X="${BPX_REPL_SCAN_EVERY:-1}"
 SWEEP="${BPX_REPL_SWEEP-0.5 1 2 4}"
 SEED="${BPX_REPL_SEED:-1}"
+OLD_PCT="${BPX_REPL_OLD_PCT:-37}"
 SCAN_RANGE=$((2 * ZIPF_PAGES))
 DATA_PAGES=$((ZIPF_PAGES + SCAN_RANGE))
 CHUNK_MB=8
@@ -93,6 +96,7 @@ bufpool_ext.size = '${1}MB'
 bufpool_ext.max_size = '${max_mb}MB'
 bufpool_ext.chunk_size = '${CHUNK_MB}MB'
 bufpool_ext.instances = 1
+bufpool_ext.old_blocks_pct = $OLD_PCT
 bufpool_ext.old_blocks_time = $3
 bufpool_ext.old_blocks_time_adaptive = ${4:-on}
 bufpool_ext.doublewrite = off
@@ -347,9 +351,9 @@ all five see exactly the same sequence for a given size and scan mode.
   (\`bp_page_fetch\` + \`bp_page_release\`; a hit is a page found without a
   read), on a new space of $DATA_PAGES pages, on a freshly started server
   (empty pool). Settings: page_size 8192, one instance, chunk_size
-  ${CHUNK_MB}MB, old_blocks_pct 37, old_blocks_time 1000 ms with
-  **old_blocks_time_adaptive on** (the defaults: the window is capped at
-  half the time a page lasts in the old sublist), page cleaners paused
+  ${CHUNK_MB}MB, **old_blocks_pct $OLD_PCT** (default 37), old_blocks_time
+  1000 ms with **old_blocks_time_adaptive on** (both defaults: the window
+  is capped at half the time a page lasts in the old sublist), page cleaners paused
   (they would keep up to min(lru_scan_depth, 10%) of the pool free, a
   smaller cache), doublewrite off (nothing is written).  The cap follows
   the wall clock, so these rows vary a little from run to run.
