@@ -176,6 +176,25 @@ bp_pin_find(BpPage p)
 }
 
 /*
+ * Sleep on a block's condition variable until none of the given state
+ * bits (BP_BS_IO_READ, BP_BS_IO_WRITE) is set.  Whoever clears them
+ * broadcasts on that variable.
+ */
+void
+bp_block_wait_clear(int instance, BpBlockNo b, uint32 bits)
+{
+	pg_atomic_uint32 *state = &bp_desc(&BpLocal[instance], b)->state;
+	ConditionVariable *cv = bp_block_cv(instance, b);
+
+	if (!(pg_atomic_read_u32(state) & bits))
+		return;
+	ConditionVariablePrepareToSleep(cv);
+	while (pg_atomic_read_u32(state) & bits)
+		ConditionVariableSleep(cv, PG_WAIT_EXTENSION);
+	ConditionVariableCancelSleep();
+}
+
+/*
  * Wait for a read in progress on a block.  Caller holds a raw pin on it
  * (counted in the state, not yet in my_pins).  The sleep can end in an
  * ERROR (a cancel, a terminate): the pin is dropped before the error goes
@@ -191,12 +210,7 @@ bp_wait_io_read(int instance, BpBlockNo b)
 		return;
 	PG_TRY();
 	{
-		ConditionVariable *cv = bp_block_cv(instance, b);
-
-		ConditionVariablePrepareToSleep(cv);
-		while (pg_atomic_read_u32(&d->state) & BP_BS_IO_READ)
-			ConditionVariableSleep(cv, PG_WAIT_EXTENSION);
-		ConditionVariableCancelSleep();
+		bp_block_wait_clear(instance, b, BP_BS_IO_READ);
 	}
 	PG_CATCH();
 	{
@@ -575,14 +589,7 @@ bp_page_release(BpPage page)
 	my_pins[i] = my_pins[--n_my_pins];
 }
 
-/*
- * Take a block's content lock (see BP_CL_EXCLUSIVE in pool.h).  The fast
- * path is one compare-and-swap.  A waiter first gets on the block's
- * condition variable, then sets BP_CL_WAITERS and tries again, so a
- * release that comes after the flag was set finds it and broadcasts.  As
- * with LWLockAcquire, interrupts are held off from here until the
- * release, and the wait cannot be cancelled.
- */
+/* One attempt at a block's content lock: false if a holder is in the way. */
 static inline bool
 bp_content_try(pg_atomic_uint32 *lock, bool exclusive)
 {
@@ -609,6 +616,14 @@ bp_content_try(pg_atomic_uint32 *lock, bool exclusive)
 	}
 }
 
+/*
+ * Take a block's content lock (see BP_CL_EXCLUSIVE in pool.h).  The fast
+ * path is one compare-and-swap.  A waiter first gets on the block's
+ * condition variable, then sets BP_CL_WAITERS and tries again, so a
+ * release that comes after the flag was set finds it and broadcasts.  As
+ * with LWLockAcquire, interrupts are held off from here until the
+ * release, and the wait cannot be cancelled.
+ */
 void
 bp_content_lock(int instance, BpBlockNo b, bool exclusive)
 {
@@ -949,10 +964,7 @@ bp_buf_discard_block(int instance, BpBlockNo b)
 	uint32		st;
 
 	/* wait for a write in progress; then no new one can start (no space) */
-	ConditionVariablePrepareToSleep(bp_block_cv(instance, b));
-	while (pg_atomic_read_u32(&d->state) & (BP_BS_IO_WRITE | BP_BS_IO_READ))
-		ConditionVariableSleep(bp_block_cv(instance, b), PG_WAIT_EXTENSION);
-	ConditionVariableCancelSleep();
+	bp_block_wait_clear(instance, b, BP_BS_IO_WRITE | BP_BS_IO_READ);
 
 	bucket = bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
 	if (bp_block_try_invalidate(instance, b, BP_BS_IO_WRITE | BP_BS_IO_READ, &st) != BP_INVAL_DONE)

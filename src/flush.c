@@ -11,17 +11,17 @@
  *
  * Writing blocks (bp_flush_blocks): in rounds of up to the write
  * buffer's capacity, set IO_WRITE on each (one writer per block; others
- * wait on the block's condition variable), copy the frames under the content lock in share mode
- * into the process's write buffer and set each copy's header and
- * checksum.  With bufpool_ext.doublewrite the round then goes through a
+ * wait on the block's condition variable), copy the frames under the
+ * content lock in share mode into the process's write buffer and set each
+ * copy's header and checksum.  With bufpool_ext.doublewrite the round then goes through a
  * region of the doublewrite file (written and fdatasynced) and is
  * written in place; the data files are fsynced before the region is
  * given back, which may be a round later or at the end of the call
  * (src/dblwr.c, "Deferred data-file sync"); without, it is only written
  * in place.  Afterwards,
  * under the content lock in share mode again, a block is made clean only
- * if no modification came in meanwhile (the frame's page LSN unchanged); otherwise
- * it stays dirty and keeps its place (its old oldest_lsn is
+ * if no modification came in meanwhile (the frame's page LSN unchanged);
+ * otherwise it stays dirty and keeps its place (its old oldest_lsn is
  * conservative).  A failed write leaves the block dirty, so nothing is
  * lost.  Flush-list batches, the cleaners' LRU-tail batches and a
  * shrink's doomed chunks are written this way; a page written alone
@@ -338,10 +338,7 @@ bp_flush_blocks_loop(BpFlushRound *r, const BpBlockNo *blocks, int n, int cap)
 			}
 			/* its writer may be waiting for a region we keep (dblwr.c) */
 			bp_dblwr_sync_deferred();
-			ConditionVariablePrepareToSleep(bp_block_cv(r->instance, blocks[i]));
-			while (pg_atomic_read_u32(&d->state) & BP_BS_IO_WRITE)
-				ConditionVariableSleep(bp_block_cv(r->instance, blocks[i]), PG_WAIT_EXTENSION);
-			ConditionVariableCancelSleep();
+			bp_block_wait_clear(r->instance, blocks[i], BP_BS_IO_WRITE);
 			continue;
 		}
 		if (!pg_atomic_compare_exchange_u32(&d->state, &st, st | BP_BS_IO_WRITE))

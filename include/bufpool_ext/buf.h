@@ -20,6 +20,7 @@ extern void bp_buf_release_raw(BpPage page);
 extern BpPage bp_buf_peek(uint32 space_id, uint32 page_no);
 extern bool bp_buf_evict_page(uint32 space_id, uint32 page_no);
 extern void bp_buf_pin_for_xact(uint32 space_id, uint32 page_no);
+extern void bp_block_wait_clear(int instance, BpBlockNo b, uint32 bits);
 extern void bp_content_lock(int instance, BpBlockNo b, bool exclusive);
 extern void bp_content_unlock(int instance, BpBlockNo b, bool exclusive);
 
