@@ -48,7 +48,6 @@ max_parallel_workers_per_gather = 0
 autovacuum = off
 fsync = off
 bufpool_ext.page_size = 8192
-bufpool_ext.page_cleaner_pause = on
 EOF
         cat
     } | as_pg_in "$BENCH" tee "$DATA/$1" >/dev/null

@@ -53,3 +53,13 @@ ORDER BY 1;
 SELECT count(*) AS timeline_functions FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = 'bufpool' AND p.proname = 'bench_fetch_timeline';
 SELECT has_function_privilege('public', 'bufpool.bench_fetch_timeline(int, int, text, int, int, int)', 'execute') AS public_timeline;
+-- and on to 1.5: bufpool.stats gains the boundary columns
+ALTER EXTENSION bufpool_ext UPDATE TO '1.5';
+SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
+SELECT count(*) AS stats_columns FROM information_schema.columns
+WHERE table_schema = 'bufpool' AND table_name = 'stats';
+SELECT has_table_privilege('pg_monitor', 'bufpool.stats', 'select') AS monitor_stats,
+       has_table_privilege('public', 'bufpool.stats', 'select') AS public_stats,
+       has_function_privilege('public', 'bufpool.stats_srf()', 'execute') AS public_stats_srf;
+SELECT boundary_made_young >= 0 AND boundary_made_old >= 0 AS boundary_counted
+FROM bufpool.stats LIMIT 1;

@@ -43,6 +43,7 @@ int			bp_doublewrite_batch_pages = 128;
 int			bp_old_blocks_pct = 37;
 int			bp_old_blocks_time = 1000;
 bool		bp_old_blocks_time_adaptive = true;
+int			bp_lru_boundary = BP_LRU_BOUNDARY_ACCESS;
 int			bp_io_capacity = 200;
 int			bp_io_capacity_max = 2000;
 double		bp_max_dirty_pages_pct = 90.0;
@@ -63,6 +64,12 @@ int			bp_log_buffer_size_kb = 16384;
 int			bp_log_file_size_mb = 96;
 int			bp_checkpoint_timeout_s = 30;
 int			bp_debug_fail_writes = BP_FAIL_NONE;
+
+static const struct config_enum_entry bp_lru_boundary_options[] = {
+	{"access", BP_LRU_BOUNDARY_ACCESS, false},
+	{"innodb", BP_LRU_BOUNDARY_INNODB, false},
+	{NULL, 0, false}
+};
 
 static const struct config_enum_entry bp_fail_writes_options[] = {
 	{"none", BP_FAIL_NONE, false},
@@ -212,8 +219,8 @@ bp_guc_init(void)
 							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.old_blocks_pct",
-							"Percentage of the LRU list used for the old sublist.",
-							NULL,
+							"Percentage of the pool's page blocks kept out of the young sublist (the old sublist and the free list).",
+							"With lru_boundary = innodb: the percentage of the LRU list kept in the old sublist.",
 							&bp_old_blocks_pct, 37, 5, 95,
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
@@ -227,6 +234,13 @@ bp_guc_init(void)
 							 "Cap old_blocks_time at half the time a block lasts in the old sublist.",
 							 "Without the cap, a pool whose old sublist turns over faster than old_blocks_time makes no block young at all (InnoDB's behaviour).",
 							 &bp_old_blocks_time_adaptive, true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("bufpool_ext.lru_boundary",
+							 "How the boundary between the young and old sublists moves.",
+							 "access: a block becomes young only by an access that makes it young, and the young sublist holds at most (100 - old_blocks_pct)% of the LRU and free blocks.  "
+							 "innodb: the old sublist is kept at old_blocks_pct% of the LRU list's current length, as InnoDB does; blocks then cross the boundary without an access when the list shrinks and grows (page cleaners refilling the free list).",
+							 &bp_lru_boundary, BP_LRU_BOUNDARY_ACCESS, bp_lru_boundary_options,
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.io_capacity",

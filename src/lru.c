@@ -57,15 +57,60 @@
 				 pg_atomic_read_u32(&(d)->state)); \
 	} while (0)
 
+/*
+ * Move the boundary between the sublists (lru_old) so the lengths follow
+ * the rule of bufpool_ext.lru_boundary.  Every block that crosses it here
+ * does so without an access, and is counted.  Caller holds lru_lock and
+ * the old sublist exists.
+ *
+ * innodb (buf_LRU_old_adjust_len): the old sublist is old_blocks_pct of
+ * the list's current length, give or take BP_LRU_OLD_TOLERANCE, moved
+ * both ways.  A list that shrinks and grows back without a change in what
+ * is hot moves blocks across anyway: the page cleaners take a batch off
+ * the tail (the old part falls short, young blocks at the boundary become
+ * old), then the misses that refill the pool insert at the boundary one by
+ * one while the list grows back (the old part runs over, and the block at
+ * its head, the page just read, becomes young).  A scan then turns about
+ * (100 - old_blocks_pct)% of the blocks it reads in each cleaner batch
+ * young, without a second look.
+ *
+ * access: the young sublist grows only by accesses that make blocks young
+ * (bp_lru_make_young), and holds at most (100 - old_blocks_pct)% of the
+ * blocks that hold or wait for pages (the LRU and free lists); past that
+ * its tail becomes old, which is the LRU order.  The old sublist is the
+ * rest of the list, so a batch of evictions and the reads that follow
+ * only shorten and lengthen it: the boundary does not move, and no block
+ * becomes young by position.  While the young sublist is under its cap
+ * (after a start, or when few pages are re-used) the old sublist is
+ * longer than old_blocks_pct, which only gives new pages more time to
+ * prove themselves.
+ */
 static void
 bp_lru_adjust_old(BpInstance *inst, BpLocalInstance *li)
 {
-	uint32		target = (uint32) ((uint64) inst->lru_len * bp_old_blocks_pct / 100);
-
 	Assert(inst->lru_old != BP_INVALID_BLOCK);
+	if (bp_lru_boundary == BP_LRU_BOUNDARY_ACCESS)
+	{
+		uint32		young_max = (uint32) ((uint64) (inst->lru_len + inst->free_len) *
+										  (100 - bp_old_blocks_pct) / 100);
+
+		while (inst->lru_len - inst->lru_old_len > young_max)
+		{
+			BpBlockDesc *old = bp_desc(li, inst->lru_old);
+
+			Assert(old->lru_prev != BP_INVALID_BLOCK);
+			inst->lru_old = old->lru_prev;
+			bp_desc(li, inst->lru_old)->is_old = true;
+			inst->lru_old_len++;
+			inst->boundary_made_old++;
+		}
+		return;
+	}
+
 	for (;;)
 	{
 		BpBlockDesc *old = bp_desc(li, inst->lru_old);
+		uint32		target = (uint32) ((uint64) inst->lru_len * bp_old_blocks_pct / 100);
 
 		if (inst->lru_old_len + BP_LRU_OLD_TOLERANCE < target)
 		{
@@ -75,6 +120,7 @@ bp_lru_adjust_old(BpInstance *inst, BpLocalInstance *li)
 			inst->lru_old = old->lru_prev;
 			bp_desc(li, inst->lru_old)->is_old = true;
 			inst->lru_old_len++;
+			inst->boundary_made_old++;
 		}
 		else if (inst->lru_old_len > target + BP_LRU_OLD_TOLERANCE)
 		{
@@ -83,6 +129,7 @@ bp_lru_adjust_old(BpInstance *inst, BpLocalInstance *li)
 			old->is_old = false;
 			inst->lru_old = old->lru_next;
 			inst->lru_old_len--;
+			inst->boundary_made_young++;
 		}
 		else
 			break;
@@ -138,13 +185,16 @@ bp_lru_insert_head(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 
 /*
  * Put a newly read block at the head of the old sublist (or at the head
- * of the list while there is no old sublist).
+ * of the list while there is no old sublist).  With lru_boundary =
+ * innodb it goes right after the first old block, as InnoDB's
+ * buf_LRU_add_block_low puts it, so lru_old stays where it was.
  */
 void
 bp_lru_add_old(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 {
 	BpBlockDesc *d = bp_desc(li, b);
-	BpBlockDesc *old;
+	BpBlockNo	prev;
+	BpBlockNo	next;
 
 	BP_CHECK_LIST(d, b, BP_LIST_NONE, "adding to the LRU");
 	if (inst->lru_old == BP_INVALID_BLOCK)
@@ -152,17 +202,30 @@ bp_lru_add_old(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 		bp_lru_insert_head(inst, li, b);
 		return;
 	}
-	old = bp_desc(li, inst->lru_old);
-	d->lru_next = inst->lru_old;
-	d->lru_prev = old->lru_prev;
-	if (old->lru_prev != BP_INVALID_BLOCK)
-		bp_desc(li, old->lru_prev)->lru_next = b;
+	if (bp_lru_boundary == BP_LRU_BOUNDARY_INNODB)
+	{
+		prev = inst->lru_old;
+		next = bp_desc(li, prev)->lru_next;
+	}
+	else
+	{
+		next = inst->lru_old;
+		prev = bp_desc(li, next)->lru_prev;
+		inst->lru_old = b;
+	}
+	d->lru_prev = prev;
+	d->lru_next = next;
+	if (prev != BP_INVALID_BLOCK)
+		bp_desc(li, prev)->lru_next = b;
 	else
 		inst->lru_head = b;
-	old->lru_prev = b;
+	if (next != BP_INVALID_BLOCK)
+		bp_desc(li, next)->lru_prev = b;
+	else
+		inst->lru_tail = b;
 	d->is_old = true;
+	d->freed_page_clock = 0;	/* a new page, as buf_page_init_low */
 	d->list = BP_LIST_LRU;
-	inst->lru_old = b;
 	inst->lru_old_len++;
 	inst->lru_len++;
 	bp_lru_adjust_old(inst, li);
@@ -195,12 +258,20 @@ bp_lru_remove(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 	BP_CHECK_LIST(d, b, BP_LIST_LRU, "removing from the LRU");
 	if (inst->lru_old == b)
 	{
-		/* keep the boundary: the previous block becomes the first old one */
-		if (d->lru_prev != BP_INVALID_BLOCK)
+		/*
+		 * The first old block leaves.  With lru_boundary = access the
+		 * next one takes its place, so the young sublist is untouched,
+		 * unless b was the last old block: the old sublist never empties
+		 * while it exists (a miss inserts at its head).  InnoDB keeps the
+		 * boundary where it is: the previous block becomes old.
+		 */
+		if (d->lru_prev != BP_INVALID_BLOCK &&
+			(bp_lru_boundary != BP_LRU_BOUNDARY_ACCESS || d->lru_next == BP_INVALID_BLOCK))
 		{
 			inst->lru_old = d->lru_prev;
 			bp_desc(li, inst->lru_old)->is_old = true;
 			inst->lru_old_len++;
+			inst->boundary_made_old++;
 		}
 		else
 			inst->lru_old = d->lru_next;
@@ -316,6 +387,7 @@ bp_lru_init_instance(int instance)
 	inst->lru_head = inst->lru_tail = inst->lru_old = BP_INVALID_BLOCK;
 	inst->lru_len = inst->lru_old_len = 0;
 	inst->old_departures = inst->old_window_start = inst->old_turnover_ms = 0;
+	inst->boundary_made_young = inst->boundary_made_old = 0;
 	inst->flush_head = inst->flush_tail = BP_INVALID_BLOCK;
 	inst->flush_len = 0;
 	inst->memory_len = 0;

@@ -15,7 +15,9 @@
  * After a crash-restart the startup hook resets the state to INIT and
  * this worker, restarted with the cluster, builds a new pool.  Then it
  * runs online resizes (resize.c), one at a time, requested by
- * bufpool.resize() or by a reload that changed bufpool_ext.size.
+ * bufpool.resize() or by a reload that changed bufpool_ext.size, and
+ * every BP_RATE_SAMPLE_MS stores a sample of the pool's counters, which
+ * a session's first read of bufpool.stats measures its rates from.
  *
  * SIGTERM (shutdown, or pg_terminate_backend) makes a running resize fail
  * and roll back; the worker then exits to be started again, and picks up
@@ -84,6 +86,9 @@ bp_manager_build(void)
 void
 bp_manager_main(Datum arg)
 {
+	volatile TimestampTz last_sample = 0;
+	TimestampTz now;
+
 	bp_worker_init();
 	pgstat_report_appname("bufpool_ext pool manager");
 
@@ -121,8 +126,15 @@ bp_manager_main(Datum arg)
 		}
 		bp_resize_run_pending();
 		bp_backend_mem_publish(false);
+		now = GetCurrentTimestamp();
+		if (TimestampDifferenceExceeds(last_sample, now, BP_RATE_SAMPLE_MS))
+		{
+			bp_counters_sample();	/* the base of bufpool.stats' rates */
+			last_sample = now;
+		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 10000L, PG_WAIT_EXTENSION);
+						 Max(BP_RATE_SAMPLE_MS - TimestampDifferenceMilliseconds(last_sample, now), 1),
+						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}

@@ -220,6 +220,51 @@ bp_counters_for(int procno, int instance)
 									 BpShmem->n_instances * sizeof(BpCounters))) + instance;
 }
 
+/* The sum of every process's counters of an instance. */
+void
+bp_counters_sum(int instance, BpCounters *out)
+{
+	int			p;
+
+	memset(out, 0, sizeof(*out));
+	for (p = 0; p < BpShmem->n_procs; p++)
+	{
+		BpCounters *c = bp_counters_for(p, instance);
+		uint64	   *src = (uint64 *) c;
+		uint64	   *dst = (uint64 *) out;
+		int			k;
+
+		for (k = 0; k < (int) BP_N_COUNTERS; k++)
+			dst[k] += src[k];
+	}
+	out->lru_written = pg_atomic_read_u64(&BpShmem->instances[instance].lru_io_total);
+}
+
+/*
+ * Store a sample of every instance's counters for the rates of
+ * bufpool.stats (a session's first read measures from it).  The pool
+ * manager calls this every BP_RATE_SAMPLE_MS; the previous sample is kept
+ * too, so a reader can take one that is at least a second old.
+ */
+void
+bp_counters_sample(void)
+{
+	int			i;
+
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpInstance *inst = &BpShmem->instances[i];
+		BpRateSnap	snap;
+
+		bp_counters_sum(i, &snap.c);
+		snap.at = GetCurrentTimestamp();
+		SpinLockAcquire(&inst->rate_mutex);
+		inst->rate_samples[1] = inst->rate_samples[0];
+		inst->rate_samples[0] = snap;
+		SpinLockRelease(&inst->rate_mutex);
+	}
+}
+
 pg_atomic_uint64 *
 bp_hazards_of(int procno)
 {

@@ -6,9 +6,11 @@
  * The views read list heads under the list locks in share mode, and
  * block descriptors without locks (a monitoring snapshot, like
  * INFORMATION_SCHEMA.INNODB_BUFFER_PAGE).  Counters are summed over the
- * per-process slots.  Rates in bufpool.stats are per second since the
- * previous read of the view by anyone, as InnoDB's are since the previous
- * printout; the previous read is kept per instance under rate_mutex.
+ * per-process slots.  Rates in bufpool.stats are per second since this
+ * session's previous read of the view, as InnoDB's are since the previous
+ * printout; a session's first read measures from the pool manager's
+ * stored sample (bp_counters_sample), the newest one at least a second
+ * old.  Reading the view changes nothing another reader sees.
  *
  * The snapshots a call builds (registry copy, LRU order, counts) come
  * from one local arena per call (src/arena.c), destroyed at the end of
@@ -25,6 +27,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
 #include "bufpool_ext/redo.h"
@@ -45,24 +48,6 @@ PG_FUNCTION_INFO_V1(bp_sql_lists);
 PG_FUNCTION_INFO_V1(bp_sql_chunks);
 PG_FUNCTION_INFO_V1(bp_sql_status);
 PG_FUNCTION_INFO_V1(bp_sql_doublewrite);
-
-static void
-bp_sum_counters(int instance, BpCounters *out)
-{
-	int			p;
-
-	memset(out, 0, sizeof(*out));
-	for (p = 0; p < BpShmem->n_procs; p++)
-	{
-		BpCounters *c = bp_counters_for(p, instance);
-		uint64	   *src = (uint64 *) c;
-		uint64	   *dst = (uint64 *) out;
-		int			k;
-
-		for (k = 0; k < (int) BP_N_COUNTERS; k++)
-			dst[k] += src[k];
-	}
-}
 
 /* Registry snapshot: copy of every used entry, in the call's arena. */
 static int
@@ -152,6 +137,43 @@ bp_rate(uint64 now, uint64 prev, double secs)
 	return secs > 0 ? (double) (now - prev) / secs : 0.0;
 }
 
+/* This session's previous read of bufpool.stats, per instance (at 0: none). */
+static BpRateSnap *my_rate_prev = NULL;
+
+/*
+ * The counters the rates of a read start from: this session's previous
+ * read, else the newest stored sample at least a second old, else the
+ * pool's start (all zero).
+ */
+static BpRateSnap
+bp_rate_base(int instance, TimestampTz now)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpRateSnap	base;
+	BpRateSnap	samples[2];
+
+	if (my_rate_prev == NULL)
+		my_rate_prev = MemoryContextAllocZero(TopMemoryContext,
+											  sizeof(BpRateSnap) * BpShmem->n_instances);
+	if (my_rate_prev[instance].at != 0)
+		return my_rate_prev[instance];
+	SpinLockAcquire(&inst->rate_mutex);
+	samples[0] = inst->rate_samples[0];
+	samples[1] = inst->rate_samples[1];
+	SpinLockRelease(&inst->rate_mutex);
+	if (samples[0].at != 0 && !TimestampDifferenceExceeds(samples[0].at, now, 1000) &&
+		samples[1].at != 0)
+		base = samples[1];
+	else
+		base = samples[0];
+	if (base.at == 0)
+	{
+		memset(&base, 0, sizeof(base));
+		base.at = BpShmem->start_time;
+	}
+	return base;
+}
+
 Datum
 bp_sql_stats(PG_FUNCTION_ARGS)
 {
@@ -164,8 +186,8 @@ bp_sql_stats(PG_FUNCTION_ARGS)
 	for (i = 0; i < BpShmem->n_instances; i++)
 	{
 		BpInstance *inst = &BpShmem->instances[i];
-		Datum		values[32];
-		bool		nulls[32] = {0};
+		Datum		values[34];
+		bool		nulls[34] = {0};
 		BpCounters	c;
 		BpRateSnap	prev;
 		TimestampTz now = GetCurrentTimestamp();
@@ -173,25 +195,19 @@ bp_sql_stats(PG_FUNCTION_ARGS)
 					lru_len,
 					old_len,
 					flush_len;
-		uint64		lru_io = pg_atomic_read_u64(&inst->lru_io_total);
+		uint64		lru_io;
+		uint64		made_young_b,
+					made_old_b;
 		uint64		gets_d,
 					reads_d;
 		double		secs;
 		int			k = 0;
 
-		bp_sum_counters(i, &c);
-		c.lru_written = lru_io;
-		SpinLockAcquire(&inst->rate_mutex);
-		prev = inst->rate_prev;
-		inst->rate_prev.at = now;
-		inst->rate_prev.c = c;
-		SpinLockRelease(&inst->rate_mutex);
-		if (prev.at == 0)
-		{
-			/* first read since start: rates from the pool's start */
-			memset(&prev, 0, sizeof(prev));
-			prev.at = BpShmem->start_time;
-		}
+		bp_counters_sum(i, &c);
+		lru_io = c.lru_written;
+		prev = bp_rate_base(i, now);
+		my_rate_prev[i].at = now;
+		my_rate_prev[i].c = c;
 		secs = (double) (now - prev.at) / 1000000.0;
 		gets_d = c.gets - prev.c.gets;
 		reads_d = c.reads - prev.c.reads;
@@ -200,6 +216,8 @@ bp_sql_stats(PG_FUNCTION_ARGS)
 		free_len = inst->free_len;
 		lru_len = inst->lru_len;
 		old_len = inst->lru_old_len;
+		made_young_b = inst->boundary_made_young;
+		made_old_b = inst->boundary_made_old;
 		LWLockRelease(&inst->lru_lock.lock);
 		LWLockAcquire(&inst->flush_lock.lock, LW_SHARED);
 		flush_len = inst->flush_len;
@@ -238,7 +256,9 @@ bp_sql_stats(PG_FUNCTION_ARGS)
 		values[k++] = Int64GetDatum((int64) (lru_io - prev.c.lru_written));
 		values[k++] = Int64GetDatum(0);	/* uncompress_total */
 		values[k++] = Int64GetDatum(0);
-		Assert(k == 32);
+		values[k++] = Int64GetDatum((int64) made_young_b);
+		values[k++] = Int64GetDatum((int64) made_old_b);
+		Assert(k == 34);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -29,6 +29,7 @@ extern int	bp_doublewrite_batch_pages;
 extern int	bp_old_blocks_pct;
 extern int	bp_old_blocks_time;
 extern bool bp_old_blocks_time_adaptive;
+extern int	bp_lru_boundary;
 extern int	bp_io_capacity;
 extern int	bp_io_capacity_max;
 extern double bp_max_dirty_pages_pct;
@@ -46,6 +47,10 @@ extern int	bp_log_buffer_size_kb;
 extern int	bp_log_file_size_mb;
 extern int	bp_checkpoint_timeout_s;
 extern int	bp_debug_fail_writes;
+
+/* bufpool_ext.lru_boundary */
+#define BP_LRU_BOUNDARY_ACCESS	0	/* young only by an access; young part capped */
+#define BP_LRU_BOUNDARY_INNODB	1	/* old part kept at old_blocks_pct of the LRU */
 
 /* bufpool_ext.debug_fail_writes */
 #define BP_FAIL_NONE			0

@@ -213,7 +213,7 @@ typedef struct BpCounters
 
 #define BP_N_COUNTERS (sizeof(BpCounters) / sizeof(uint64))
 
-/* The previous read of the stats view, for rates. */
+/* Counters at one moment, for the rates of bufpool.stats. */
 typedef struct BpRateSnap
 {
 	TimestampTz at;
@@ -251,6 +251,14 @@ typedef struct BpInstance
 	uint32		memory_len;		/* blocks on BP_LIST_MEMORY (chunk 0 only) */
 
 	/*
+	 * Blocks the boundary between the sublists moved from one to the
+	 * other without an access (lru.c, bp_lru_adjust_old): old blocks that
+	 * became young, young blocks that became old.  lru_lock.
+	 */
+	uint64		boundary_made_young;
+	uint64		boundary_made_old;
+
+	/*
 	 * How long a block lasts in the old sublist (lru.c): the ms it took
 	 * for the last lru_old_len departures from it (evictions and blocks
 	 * made young), 0 until measured; and the current count.  Written under
@@ -279,8 +287,9 @@ typedef struct BpInstance
 	pg_atomic_uint32 pending_flush_list;
 	pg_atomic_uint64 lru_io_total;	/* pages flushed from the LRU tail */
 
+	/* the pool manager's last two samples, newest first (bp_counters_sample) */
 	slock_t		rate_mutex;
-	BpRateSnap	rate_prev;
+	BpRateSnap	rate_samples[2];
 } BpInstance;
 
 typedef enum BpPoolState
@@ -451,6 +460,10 @@ extern void bp_shmem_request(void);
 extern void bp_shmem_startup(void);
 extern Size bp_shmem_size(void);
 extern BpCounters *bp_counters_for(int procno, int instance);
+extern void bp_counters_sum(int instance, BpCounters *out);
+extern void bp_counters_sample(void);
+
+#define BP_RATE_SAMPLE_MS	10000	/* the pool manager's counter sample period */
 
 /*
  * This process's counters for an instance, found once at attach

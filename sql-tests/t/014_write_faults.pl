@@ -16,9 +16,14 @@ use BufpoolFaults;
 
 my $node = PostgreSQL::Test::Cluster->new('write_faults');
 $node->init;
+# The page cleaners are paused: the test counts what bufpool.flush()
+# writes and which doublewrite regions its failed rounds retire; a cleaner
+# writing the same dirty pages meanwhile (through a region of its own)
+# would take pages from it and retire regions of its own.
 $node->append_conf('postgresql.conf', qq{
 restart_after_crash = on
 bufpool_ext.flush_log_at_commit = 1
+bufpool_ext.page_cleaner_pause = on
 });
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
