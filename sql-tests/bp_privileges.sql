@@ -77,6 +77,10 @@ INSERT INTO bp_priv_rules VALUES
   ('view bufpool.backend_memory', 'monitor'),
   ('view bufpool.backend_memory_contexts', 'monitor'),
   ('view bufpool.buddy_stats', 'monitor'),
+  ('view bufpool.hot_pages', 'monitor'),
+  ('view bufpool.space_heat', 'monitor'),
+  ('function bufpool.page_heat_srf()', 'monitor'),
+  ('function bufpool.page_heat(integer,bigint)', 'monitor'),
   ('function bufpool.spaces_srf()', 'monitor'),
   ('function bufpool.stats_srf()', 'monitor'),
   ('function bufpool.pages_srf(boolean)', 'monitor'),
@@ -121,7 +125,8 @@ INSERT INTO bp_priv_rules VALUES
   ('function bufpool.buddy_test_alloc(integer,integer)', 'superuser'),
   ('function bufpool.buddy_test_free(bigint,integer)', 'superuser'),
   ('function bufpool.buddy_test_random(integer,integer,integer)', 'superuser'),
-  ('function bufpool.buddy_bench(bigint,integer)', 'superuser');
+  ('function bufpool.buddy_bench(bigint,integer)', 'superuser'),
+  ('function bufpool.bench_heat_replay(integer,integer,bigint,double precision,integer,integer)', 'superuser');
 
 -- every object of the schema, and how to use it: functions are called
 -- with NULL arguments (false for booleans), which the superuser check in

@@ -33,3 +33,66 @@ REVOKE ALL ON FUNCTION bufpool.stats_srf() FROM PUBLIC;
 REVOKE ALL ON bufpool.stats FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bufpool.stats_srf() TO pg_monitor;
 GRANT SELECT ON bufpool.stats TO pg_monitor;
+
+-- Hot pages (src/heat.c) --------------------------------------------------------
+-- Every page in the pool with its access frequency: a logarithmic counter of
+-- sampled accesses (128 steps per doubling of the estimate) that decays by
+-- half of the estimate every bufpool_ext.hot_page_halflife, and the rate it
+-- stands for.
+CREATE FUNCTION bufpool.page_heat_srf(
+    OUT space_id int, OUT page_number bigint, OUT pool_id int, OUT block_id bigint,
+    OUT frequency int, OUT est_accesses_per_s float8, OUT is_old boolean,
+    OUT is_dirty boolean, OUT last_access_ms_ago bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_page_heat_all'
+LANGUAGE C STRICT VOLATILE;
+
+-- hottest first; put the LIMIT in the query
+CREATE VIEW bufpool.hot_pages AS
+    SELECT space_id, page_number, pool_id, block_id, frequency, est_accesses_per_s,
+           is_old, is_dirty, last_access_ms_ago
+    FROM bufpool.page_heat_srf()
+    WHERE frequency > 0
+    ORDER BY frequency DESC, est_accesses_per_s DESC, space_id, page_number;
+
+-- per space: its pages in the pool, their accesses per second, and those of
+-- its hottest tenth of them
+CREATE VIEW bufpool.space_heat AS
+    WITH p AS (
+        SELECT h.space_id, h.est_accesses_per_s,
+               row_number() OVER (PARTITION BY h.space_id
+                                  ORDER BY h.est_accesses_per_s DESC) AS rank,
+               count(*) OVER (PARTITION BY h.space_id) AS n
+        FROM bufpool.page_heat_srf() h)
+    SELECT s.space_id, s.name AS space_name, count(p.space_id) AS pages_in_pool,
+           coalesce(sum(p.est_accesses_per_s), 0) AS accesses_per_s,
+           ceil(count(p.space_id) / 10.0)::bigint AS hot_pages,
+           coalesce(sum(p.est_accesses_per_s) FILTER (WHERE p.rank <= ceil(p.n / 10.0)), 0)
+               AS hot_accesses_per_s
+    FROM bufpool.spaces s LEFT JOIN p ON p.space_id = s.space_id
+    GROUP BY s.space_id, s.name;
+
+-- one page's heat, found without counting as an access; an error for an
+-- unknown space or a page outside it
+CREATE FUNCTION bufpool.page_heat(space_id int, page_no bigint,
+    OUT pool_id int, OUT block_id bigint,
+    OUT frequency int, OUT est_accesses_per_s float8, OUT is_old boolean,
+    OUT is_dirty boolean, OUT last_access_ms_ago bigint, OUT in_pool boolean)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bp_sql_page_heat'
+LANGUAGE C VOLATILE;
+
+REVOKE ALL ON FUNCTION bufpool.page_heat_srf(), bufpool.page_heat(int, bigint) FROM PUBLIC;
+REVOKE ALL ON bufpool.hot_pages, bufpool.space_heat FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bufpool.page_heat_srf(), bufpool.page_heat(int, bigint) TO pg_monitor;
+GRANT SELECT ON bufpool.hot_pages, bufpool.space_heat TO pg_monitor;
+
+-- Hot-page detection accuracy (superuser only, checked in C; used by the tests):
+-- n_ops Zipf(exponent) accesses over pages [0, n_pages) of a space at C speed;
+-- returns the true top pages by access count.
+CREATE FUNCTION bufpool.bench_heat_replay(space_id int, n_pages int, n_ops bigint,
+    exponent float8, seed int, top int)
+RETURNS TABLE (page_number bigint, accesses bigint)
+AS 'MODULE_PATHNAME', 'bp_sql_bench_heat_replay'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION bufpool.bench_heat_replay(int, int, bigint, float8, int, int) FROM PUBLIC;

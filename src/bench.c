@@ -86,6 +86,7 @@ PG_FUNCTION_INFO_V1(bp_sql_bench_fetch_timeline);
 PG_FUNCTION_INFO_V1(bp_sql_bench_replay);
 PG_FUNCTION_INFO_V1(bp_sql_bench_pg_replay);
 PG_FUNCTION_INFO_V1(bp_sql_bench_lru_replay);
+PG_FUNCTION_INFO_V1(bp_sql_bench_heat_replay);
 
 #define BP_BENCH_MAX_PAGES		10000000
 #define BP_BENCH_MAX_OPS		INT64CONST(10000000000)
@@ -197,12 +198,12 @@ bp_bench_seed_state(int32 seed)
 
 /*
  * Set up a Zipf sampler over pages [0, n_pages): ranks drawn with a Zipf
- * law of exponent BP_BENCH_ZIPF_S, rank k mapped to page perm[k] through
- * a permutation with a fixed seed (one hot set for every caller).  The
- * arrays are palloc'd in the current memory context.
+ * law of exponent s, rank k mapped to page perm[k] through a permutation
+ * with a fixed seed (one hot set for every caller).  The arrays are
+ * palloc'd in the current memory context.
  */
 static void
-bp_bench_zipf_init(BpBenchZipf *z, uint32 n_pages)
+bp_bench_zipf_init_exp(BpBenchZipf *z, uint32 n_pages, double s)
 {
 	uint64		perm_state = BP_BENCH_PERM_SEED;
 	double		sum = 0.0;
@@ -214,7 +215,7 @@ bp_bench_zipf_init(BpBenchZipf *z, uint32 n_pages)
 	z->n_pages = n_pages;
 	for (k = 0; k < n_pages; k++)
 	{
-		sum += 1.0 / pow((double) (k + 1), BP_BENCH_ZIPF_S);
+		sum += 1.0 / pow((double) (k + 1), s);
 		z->cdf[k] = sum;
 	}
 	z->sum = sum;
@@ -230,6 +231,13 @@ bp_bench_zipf_init(BpBenchZipf *z, uint32 n_pages)
 		z->perm[k] = z->perm[j];
 		z->perm[j] = tmp;
 	}
+}
+
+/* The sampler of the benchmarks: exponent BP_BENCH_ZIPF_S. */
+static void
+bp_bench_zipf_init(BpBenchZipf *z, uint32 n_pages)
+{
+	bp_bench_zipf_init_exp(z, n_pages, BP_BENCH_ZIPF_S);
 }
 
 /* One page drawn by the Zipf sampler. */
@@ -1262,4 +1270,114 @@ bp_sql_bench_lru_replay(PG_FUNCTION_ARGS)
 	pfree(s.prev);
 	pfree(s.next);
 	return bp_repl_result(fcinfo, &c);
+}
+
+/* ----------------------------------------------------------------------
+ * Hot-page detection accuracy
+ * ---------------------------------------------------------------------- */
+
+typedef struct BpHeatTop
+{
+	uint32		page;
+	int64		accesses;
+} BpHeatTop;
+
+static int
+bp_heat_top_cmp(const void *a, const void *b)
+{
+	const BpHeatTop *x = a;
+	const BpHeatTop *y = b;
+
+	if (x->accesses != y->accesses)
+		return x->accesses > y->accesses ? -1 : 1;
+	return x->page < y->page ? -1 : x->page > y->page ? 1 : 0;
+}
+
+/*
+ * bufpool.bench_heat_replay(space_id, n_pages, n_ops, exponent, seed, top):
+ * n_ops Zipf(exponent) accesses over pages [0, n_pages) of the space
+ * through bp_page_fetch + bp_page_release at full speed, counting each
+ * page's accesses; returns the top pages by that count (ties by page
+ * number), which bufpool.hot_pages should then show.
+ */
+Datum
+bp_sql_bench_heat_replay(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const char *const names[] = {"space_id", "n_pages", "n_ops", "exponent", "seed", "top"};
+	BpSpaceEntry space;
+	int32		space_arg;
+	int32		n_pages;
+	int64		n_ops;
+	double		exponent;
+	int32		seed;
+	int32		top;
+	BpBenchZipf z;
+	uint64		state;
+	BpHeatTop  *count;
+	int64		i;
+	int			k;
+
+	bp_sql_require_superuser("bench_heat_replay");
+	for (k = 0; k < lengthof(names); k++)
+		bp_sql_not_null(fcinfo, k, "bench_heat_replay", names[k]);
+	space_arg = PG_GETARG_INT32(0);
+	n_pages = PG_GETARG_INT32(1);
+	n_ops = PG_GETARG_INT64(2);
+	exponent = PG_GETARG_FLOAT8(3);
+	seed = PG_GETARG_INT32(4);
+	top = PG_GETARG_INT32(5);
+	space = bp_bench_space_lookup(space_arg);
+	if (n_pages < 1 || (uint64) n_pages > space.size_pages || n_pages > BP_BENCH_MAX_PAGES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_pages must be between 1 and the %llu pages of bufpool space %d, not %d",
+						(unsigned long long) Min(space.size_pages, BP_BENCH_MAX_PAGES),
+						space_arg, n_pages)));
+	if (n_ops < 1 || n_ops > BP_BENCH_MAX_OPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_ops must be between 1 and " INT64_FORMAT ", not " INT64_FORMAT,
+						BP_BENCH_MAX_OPS, n_ops)));
+	if (!(exponent > 0.0 && exponent <= 5.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("exponent must be above 0 and at most 5, not %g", exponent)));
+	if (top < 1 || top > n_pages)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("top must be between 1 and n_pages (%d), not %d", n_pages, top)));
+
+	InitMaterializedSRF(fcinfo, 0);
+	count = MemoryContextAllocHuge(CurrentMemoryContext, (Size) n_pages * sizeof(BpHeatTop));
+	for (k = 0; k < n_pages; k++)
+	{
+		count[k].page = (uint32) k;
+		count[k].accesses = 0;
+	}
+	bp_bench_zipf_init_exp(&z, (uint32) n_pages, exponent);
+	state = bp_bench_seed_state(seed);
+	for (i = 0; i < n_ops; i++)
+	{
+		uint32		page = bp_bench_zipf_draw(&z, &state);
+
+		if ((i & BP_BENCH_CFI_MASK) == 0)
+			CHECK_FOR_INTERRUPTS();
+		bp_page_release(bp_page_fetch(space.space_id, page, NULL));
+		count[page].accesses++;
+	}
+	bp_bench_zipf_free(&z);
+
+	qsort(count, n_pages, sizeof(BpHeatTop), bp_heat_top_cmp);
+	for (k = 0; k < top; k++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {0};
+
+		values[0] = Int64GetDatum((int64) count[k].page);
+		values[1] = Int64GetDatum(count[k].accesses);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	pfree(count);
+	return (Datum) 0;
 }

@@ -41,6 +41,7 @@
 #include "bufpool_ext/flush.h"
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/hash.h"
+#include "bufpool_ext/heat.h"
 #include "bufpool_ext/lru.h"
 #include "bufpool_ext/pool.h"
 #include "bufpool_ext/space.h"
@@ -75,29 +76,6 @@ static BpCounters bp_uncounted;
 static pg_atomic_uint64 *my_hazards = NULL;
 static uint32 hazard_used = 0;
 
-static inline BpPage
-bp_make_page(int instance, BpBlockNo b)
-{
-	return ((uint64) instance << 32) | b;
-}
-
-static inline int
-bp_page_instance(BpPage p)
-{
-	return (int) (p >> 32);
-}
-
-static inline BpBlockNo
-bp_page_block(BpPage p)
-{
-	return (BpBlockNo) (p & 0xFFFFFFFF);
-}
-
-static inline BpBlockDesc *
-bp_page_desc(BpPage p)
-{
-	return bp_desc(&BpLocal[bp_page_instance(p)], bp_page_block(p));
-}
 
 static void
 bp_hazard_exit(int code, Datum arg)
@@ -404,8 +382,9 @@ bp_buf_fetch_slow(int instance, uint64 h, uint32 space_id, uint32 page_no,
 				d->space_id = space_id;
 				d->page_no = page_no;
 				d->access_time = 0;
+				d->heat = 0;
 				d->oldest_lsn = 0;
-				d->flush_type = BP_FLUSH_NONE;
+				pg_atomic_fetch_and_u32(&d->state, ~BP_BS_FLUSH_MASK);
 				pg_atomic_fetch_or_u32(&d->state, BP_BS_IO_READ);
 				bp_hash_insert(li, bucket, fb);
 				LWLockRelease(part);
@@ -445,6 +424,7 @@ bp_buf_accessed(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpCounters *
 {
 	BpBlockDesc *d = bp_desc(li, b);
 
+	bp_heat_access(d);
 	if (d->access_time == 0)
 	{
 		d->access_time = bp_now_ms();

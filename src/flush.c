@@ -143,6 +143,18 @@ bp_mark_dirty(int instance, BpBlockNo b, uint32 type, uint32 offset,
 	return lsn;
 }
 
+/* Record how a block we hold IO_WRITE on was written (for bufpool.pages). */
+static void
+bp_set_flush_type(BpBlockDesc *d, BpFlushType type)
+{
+	uint32		st = pg_atomic_read_u32(&d->state);
+
+	while (!pg_atomic_compare_exchange_u32(&d->state, &st,
+										   (st & ~BP_BS_FLUSH_MASK) |
+										   ((uint32) type << BP_BS_FLUSH_SHIFT)))
+		;
+}
+
 static void
 bp_clear_io_write(int instance, BpBlockNo b)
 {
@@ -290,7 +302,7 @@ bp_flush_round(BpFlushRound *r)
 			LWLockRelease(&inst->flush_lock.lock);
 		}
 		bp_content_unlock(r->instance, r->blocks[j], false);
-		d->flush_type = (uint8) r->type;
+		bp_set_flush_type(d, r->type);
 		bp_clear_io_write(r->instance, r->blocks[j]);
 	}
 	pg_atomic_fetch_sub_u32(pending, r->k);

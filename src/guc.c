@@ -44,6 +44,7 @@ int			bp_old_blocks_pct = 37;
 int			bp_old_blocks_time = 1000;
 bool		bp_old_blocks_time_adaptive = true;
 int			bp_lru_boundary = BP_LRU_BOUNDARY_ACCESS;
+int			bp_hot_page_halflife_s = 10;
 int			bp_io_capacity = 200;
 int			bp_io_capacity_max = 2000;
 double		bp_max_dirty_pages_pct = 90.0;
@@ -243,6 +244,13 @@ bp_guc_init(void)
 							 &bp_lru_boundary, BP_LRU_BOUNDARY_ACCESS, bp_lru_boundary_options,
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.hot_page_halflife",
+							"Half-life of a page's access frequency (bufpool.hot_pages).",
+							"A page's estimated access count halves every this many seconds, so the views show what is hot now.  "
+							"A change rescales the decay of the frequencies already counted.",
+							&bp_hot_page_halflife_s, 10, 1, 3600,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.io_capacity",
 							"Pages per second the page cleaners write in normal operation.",
 							NULL,

@@ -17,7 +17,8 @@
  * runs online resizes (resize.c), one at a time, requested by
  * bufpool.resize() or by a reload that changed bufpool_ext.size, and
  * every BP_RATE_SAMPLE_MS stores a sample of the pool's counters, which
- * a session's first read of bufpool.stats measures its rates from.
+ * a session's first read of bufpool.stats measures its rates from, and
+ * clears the heat of pages idle for long (heat.c).
  *
  * SIGTERM (shutdown, or pg_terminate_backend) makes a running resize fail
  * and roll back; the worker then exits to be started again, and picks up
@@ -42,6 +43,7 @@
 
 #include "bufpool_ext/dblwr.h"
 #include "bufpool_ext/guc.h"
+#include "bufpool_ext/heat.h"
 #include "bufpool_ext/lru.h"
 #include "bufpool_ext/memstat.h"
 #include "bufpool_ext/pool.h"
@@ -87,6 +89,7 @@ void
 bp_manager_main(Datum arg)
 {
 	volatile TimestampTz last_sample = 0;
+	volatile uint64 last_heat_sweep = 0;
 	TimestampTz now;
 
 	bp_worker_init();
@@ -132,8 +135,15 @@ bp_manager_main(Datum arg)
 			bp_counters_sample();	/* the base of bufpool.stats' rates */
 			last_sample = now;
 		}
+		if (bp_heat_now_tick() >= last_heat_sweep + BP_HEAT_SWEEP_TICKS)
+		{
+			bp_heat_sweep();	/* no heat stamp may wrap round */
+			last_heat_sweep = bp_heat_now_tick();
+		}
+		/* wake for the next sample, and often enough for the heat sweep */
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Max(BP_RATE_SAMPLE_MS - TimestampDifferenceMilliseconds(last_sample, now), 1),
+						 Max(Min(BP_RATE_SAMPLE_MS - TimestampDifferenceMilliseconds(last_sample, now),
+								 (long) bp_hot_page_halflife_s * 1000L * BP_HEAT_SWEEP_TICKS / BP_HEAT_TICKS / 2), 1),
 						 PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();

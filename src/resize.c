@@ -424,11 +424,16 @@ bp_rs_note_hold(TimestampTz start)
 	LWLockRelease(&BpShmem->resize_lock.lock);
 }
 
+/*
+ * The shrink's progress: withdrawn is the number of blocks of the doomed
+ * chunks out of use so far (on the withdraw lists), whoever put them there
+ * (the shrink, or a process that freed one); the others are added.
+ */
 static void
 bp_rs_add_counts(int64 withdrawn, int64 relocated, int64 flushed, int64 evicted, int progress)
 {
 	LWLockAcquire(&BpShmem->resize_lock.lock, LW_EXCLUSIVE);
-	BpShmem->resize_current.pages_withdrawn += withdrawn;
+	BpShmem->resize_current.pages_withdrawn = withdrawn;
 	BpShmem->resize_current.pages_relocated += relocated;
 	BpShmem->resize_current.pages_flushed += flushed;
 	BpShmem->resize_current.pages_evicted += evicted;
@@ -674,9 +679,11 @@ bp_rs_relocate(int instance, BpBlockNo b)
 	nd->page_no = d->page_no;
 	nd->oldest_lsn = 0;
 	nd->access_time = d->access_time;
-	nd->flush_type = d->flush_type;
+	nd->heat = d->heat;
+	nd->heat_tick = d->heat_tick;
 	bp_hash_remove(li, bucket, b);
-	pg_atomic_fetch_or_u32(&nd->state, BP_BS_VALID);
+	pg_atomic_fetch_and_u32(&nd->state, ~BP_BS_FLUSH_MASK);
+	pg_atomic_fetch_or_u32(&nd->state, BP_BS_VALID | (st & BP_BS_FLUSH_MASK));
 	bp_hash_insert(li, bucket, nb);
 	d->space_id = InvalidOid;
 	LWLockRelease(part);
@@ -692,6 +699,24 @@ bp_rs_relocate(int instance, BpBlockNo b)
 	LWLockRelease(&inst->lru_lock.lock);
 	pg_atomic_fetch_sub_u32(&nd->state, BP_REFCOUNT_ONE);
 	return true;
+}
+
+/* Blocks on the withdraw lists of all instances. */
+static int64
+bp_rs_withdrawn(void)
+{
+	int64		n = 0;
+	int			i;
+
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpInstance *inst = &BpShmem->instances[i];
+
+		LWLockAcquire(&inst->lru_lock.lock, LW_SHARED);
+		n += inst->withdraw_len;
+		LWLockRelease(&inst->lru_lock.lock);
+	}
+	return n;
 }
 
 /* Put every withdrawn block back on the free lists (a failed shrink). */
@@ -830,7 +855,7 @@ bp_rs_shrink(int from, int to)
 	int			i;
 	int64		total = (int64) (from - to) * BpShmem->instances[0].blocks_per_chunk * BpShmem->n_instances;
 	TimestampTz deadline;
-	int64		withdrawn = 0;
+	int64		withdrawn;
 
 	/* start: no block of a doomed chunk is handed out any more */
 	bp_rs_set_phase(BP_RS_WITHDRAW, 0);
@@ -840,7 +865,6 @@ bp_rs_shrink(int from, int to)
 		BpLocalInstance *li = &BpLocal[i];
 		BpBlockNo  *link;
 		TimestampTz t0 = GetCurrentTimestamp();
-		int64		n = 0;
 
 		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
 		inst->withdraw_from = to;
@@ -856,15 +880,14 @@ bp_rs_shrink(int from, int to)
 				inst->free_len--;
 				d->list = BP_LIST_NONE;
 				bp_free_push(inst, li, b);	/* goes to the withdraw list */
-				n++;
 			}
 			else
 				link = &d->lru_next;
 		}
 		LWLockRelease(&inst->lru_lock.lock);
 		bp_rs_note_hold(t0);
-		withdrawn += n;
 	}
+	withdrawn = bp_rs_withdrawn();
 	bp_rs_add_counts(withdrawn, 0, 0, 0, (int) (withdrawn * 90 / Max(total, 1)));
 
 	/* withdraw_blocks: flush, relocate or evict what is in use */
@@ -881,8 +904,8 @@ bp_rs_shrink(int from, int to)
 		memset(&pinned, 0, sizeof(pinned));
 		for (i = 0; i < BpShmem->n_instances; i++)
 			left += bp_rs_withdraw_pass(i, to, &w, &r, &f, &e, left == 0 ? &pinned : NULL);
-		withdrawn += w;
-		bp_rs_add_counts(w, r, f, e, (int) (withdrawn * 90 / Max(total, 1)));
+		withdrawn = bp_rs_withdrawn();
+		bp_rs_add_counts(withdrawn, r, f, e, (int) (withdrawn * 90 / Max(total, 1)));
 		bp_space_sync_pending();
 		if (left == 0)
 			break;

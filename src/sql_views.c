@@ -32,8 +32,10 @@
 
 #include "bufpool_ext/redo.h"
 #include "bufpool_ext/arena.h"
+#include "bufpool_ext/buf.h"
 #include "bufpool_ext/dblwr.h"
 #include "bufpool_ext/guc.h"
+#include "bufpool_ext/heat.h"
 #include "bufpool_ext/pool.h"
 #include "bufpool_ext/space.h"
 #include "bufpool_ext/sql.h"
@@ -48,6 +50,8 @@ PG_FUNCTION_INFO_V1(bp_sql_lists);
 PG_FUNCTION_INFO_V1(bp_sql_chunks);
 PG_FUNCTION_INFO_V1(bp_sql_status);
 PG_FUNCTION_INFO_V1(bp_sql_doublewrite);
+PG_FUNCTION_INFO_V1(bp_sql_page_heat_all);
+PG_FUNCTION_INFO_V1(bp_sql_page_heat);
 
 /* Registry snapshot: copy of every used entry, in the call's arena. */
 static int
@@ -323,7 +327,7 @@ bp_put_page_row(ReturnSetInfo *rsinfo, int instance, BpBlockNo b, int64 lru_posi
 		nulls[k++] = true;
 		nulls[k++] = true;
 	}
-	values[k++] = Int32GetDatum(d->flush_type);
+	values[k++] = Int32GetDatum(BP_STATE_FLUSH_TYPE(st));
 	values[k++] = Int32GetDatum((int32) fixes +
 								(has_page ? bp_hazard_count(instance, b) : 0));
 	values[k++] = BoolGetDatum(false);	/* is_hashed: no adaptive hash index */
@@ -557,5 +561,136 @@ bp_sql_doublewrite(PG_FUNCTION_ARGS)
 		values[14] = Int64GetDatum(BpDblwr->recovery_slots_valid);
 		values[15] = Int64GetDatum(BpDblwr->recovery_pages_restored);
 	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
+
+/* ----------------------------------------------------------------------
+ * Hot pages (heat.c): bufpool.hot_pages, bufpool.space_heat, page_heat()
+ * ---------------------------------------------------------------------- */
+
+#define BP_HEAT_COLS 9
+
+/*
+ * The heat columns of block b of an instance: space_id, page_number,
+ * pool_id, block_id, frequency, est_accesses_per_s, is_old, is_dirty,
+ * last_access_ms_ago.  Returns false, filling nothing, if the block holds
+ * no page.  The descriptor is read without a lock, as bufpool.pages does.
+ */
+static bool
+bp_heat_row(int instance, BpBlockNo b, const BpHeatClock *clk, Datum *values, bool *nulls)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpBlockDesc *d = bp_desc(&BpLocal[instance], b);
+	uint32		st = pg_atomic_read_u32(&d->state);
+	BpHeatView	hv;
+	uint32		space_id = d->space_id;
+	uint32		page_no = d->page_no;
+
+	if (!(st & BP_BS_VALID))
+		return false;
+	bp_heat_read(d->heat, d->heat_tick, d->access_time, clk, &hv);
+	memset(nulls, 0, sizeof(bool) * BP_HEAT_COLS);
+	values[0] = Int32GetDatum((int32) space_id);
+	values[1] = Int64GetDatum((int64) page_no);
+	values[2] = Int32GetDatum(instance);
+	values[3] = Int64GetDatum(bp_block_seq(inst, b));
+	values[4] = Int32GetDatum(hv.frequency);
+	values[5] = Float8GetDatum(hv.accesses_per_s);
+	values[6] = BoolGetDatum(d->is_old);
+	values[7] = BoolGetDatum((st & BP_BS_DIRTY) != 0);
+	if (hv.last_access_ms >= 0)
+		values[8] = Int64GetDatum(hv.last_access_ms);
+	else
+		nulls[8] = true;
+	return true;
+}
+
+/*
+ * bufpool.page_heat_srf(): one row per page in the pool, with its heat.
+ * Under bufpool.hot_pages (hottest first) and bufpool.space_heat.  Walks
+ * the chunks this process has mapped, so a resize in progress shows the
+ * pool as it was when the call began.
+ */
+Datum
+bp_sql_page_heat_all(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	BpHeatClock clk;
+	int			i;
+
+	bp_ensure_attached();
+	InitMaterializedSRF(fcinfo, 0);
+	bp_heat_clock(&clk);
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpInstance *inst = &BpShmem->instances[i];
+		BpLocalInstance *li = &BpLocal[i];
+		int			c;
+
+		for (c = 0; c < li->n_chunks; c++)
+		{
+			uint32		k;
+
+			for (k = 0; k < inst->blocks_per_chunk; k++)
+			{
+				Datum		values[BP_HEAT_COLS];
+				bool		nulls[BP_HEAT_COLS];
+
+				if (bp_heat_row(i, BP_MAKE_BLOCK(c, k), &clk, values, nulls))
+					tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			}
+		}
+	}
+	return (Datum) 0;
+}
+
+/*
+ * bufpool.page_heat(space_id, page_no): the heat of one page (the
+ * columns of bufpool.hot_pages after page_number, then in_pool), found
+ * without counting as an access.  An unknown space or a page outside the
+ * space is an error; a page not in the pool gives in_pool = false and
+ * NULLs.
+ */
+Datum
+bp_sql_page_heat(PG_FUNCTION_ARGS)
+{
+	int32		space_arg;
+	int64		page_arg;
+	TupleDesc	tupdesc;
+	Datum		row[BP_HEAT_COLS];
+	bool		row_nulls[BP_HEAT_COLS];
+	Datum		values[BP_HEAT_COLS - 1];
+	bool		nulls[BP_HEAT_COLS - 1];
+	bool		in_pool;
+	BpHeatClock clk;
+	BpPage		p;
+	int			k;
+
+	bp_sql_not_null(fcinfo, 0, "page_heat", "space_id");
+	bp_sql_not_null(fcinfo, 1, "page_heat", "page_no");
+	space_arg = PG_GETARG_INT32(0);
+	page_arg = PG_GETARG_INT64(1);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (space_arg <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("bufpool space %d does not exist", space_arg)));
+	bp_ensure_attached();
+	bp_space_check_page((uint32) space_arg, page_arg);
+	bp_heat_clock(&clk);
+	p = bp_buf_peek((uint32) space_arg, (uint32) page_arg);
+	in_pool = p != BP_INVALID_PAGE &&
+		bp_heat_row(bp_page_instance(p), bp_page_block(p), &clk, row, row_nulls);
+	if (p != BP_INVALID_PAGE)
+		bp_buf_release_raw(p);
+	/* the row without space_id and page_number, then in_pool */
+	for (k = 2; k < BP_HEAT_COLS; k++)
+	{
+		values[k - 2] = row[k];
+		nulls[k - 2] = !in_pool || row_nulls[k];
+	}
+	values[BP_HEAT_COLS - 2] = BoolGetDatum(in_pool);
+	nulls[BP_HEAT_COLS - 2] = false;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

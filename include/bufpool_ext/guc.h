@@ -30,6 +30,7 @@ extern int	bp_old_blocks_pct;
 extern int	bp_old_blocks_time;
 extern bool bp_old_blocks_time_adaptive;
 extern int	bp_lru_boundary;
+extern int	bp_hot_page_halflife_s;
 extern int	bp_io_capacity;
 extern int	bp_io_capacity_max;
 extern double bp_max_dirty_pages_pct;

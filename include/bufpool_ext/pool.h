@@ -96,7 +96,11 @@ typedef uint32 BpBlockNo;
 #define BP_BS_IO_WRITE			(1U << 20)
 #define BP_BS_DIRTY				(1U << 21)
 #define BP_BS_IO_ERROR			(1U << 22)
+/* BpFlushType of the block's last write, set by its writer under IO_WRITE */
+#define BP_BS_FLUSH_SHIFT		23
+#define BP_BS_FLUSH_MASK		(3U << BP_BS_FLUSH_SHIFT)
 #define BP_STATE_REFCOUNT(s)	((s) & BP_REFCOUNT_MASK)
+#define BP_STATE_FLUSH_TYPE(s)	(((s) & BP_BS_FLUSH_MASK) >> BP_BS_FLUSH_SHIFT)
 
 /* Which list a block is on; protected by the instance's lru_lock. */
 typedef enum BpListKind
@@ -163,10 +167,10 @@ typedef struct BpBlockDesc
 	BpBlockNo	flush_next;		/* flush_lock */
 	uint32		access_time;	/* ms since pool start of first access, 0 if none */
 	uint32		freed_page_clock;	/* lru_lock; instance clock when made young */
-	uint8		list;			/* BpListKind, lru_lock */
-	bool		is_old;			/* lru_lock; read unlocked as a hint */
-	uint8		flush_type;		/* BpFlushType of the last write */
-	uint8		pad;
+	uint8		list:4;			/* BpListKind, lru_lock */
+	bool		is_old:1;		/* lru_lock; read unlocked as a hint */
+	uint8		heat_tick;		/* heat clock at the last sampled access (heat.h) */
+	uint16		heat;			/* access frequency counter (heat.h); no lock */
 	uint64		oldest_lsn;		/* flush_lock; 0 when clean */
 } BpBlockDesc;
 
@@ -576,6 +580,31 @@ bp_instance_of(uint64 hash)
 }
 
 /* Sequential block id for the views: chunk * blocks_per_chunk + index. */
+/* A BpPage (bufpool.h) is (instance << 32) | block. */
+static inline BpPage
+bp_make_page(int instance, BpBlockNo b)
+{
+	return ((uint64) instance << 32) | b;
+}
+
+static inline int
+bp_page_instance(BpPage p)
+{
+	return (int) (p >> 32);
+}
+
+static inline BpBlockNo
+bp_page_block(BpPage p)
+{
+	return (BpBlockNo) (p & 0xFFFFFFFF);
+}
+
+static inline BpBlockDesc *
+bp_page_desc(BpPage p)
+{
+	return bp_desc(&BpLocal[bp_page_instance(p)], bp_page_block(p));
+}
+
 static inline int64
 bp_block_seq(BpInstance *inst, BpBlockNo b)
 {

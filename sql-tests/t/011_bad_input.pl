@@ -83,6 +83,14 @@ my %battery = (
 		[ one => q{'\x00'} ]
 	],
 	'boolean' => [ [ zero => 'false' ], [ max => 'true' ] ],
+	'double precision' => [
+		[ zero => '0' ],
+		[ neg => '-1' ],
+		[ max => q{'Infinity'::float8} ],
+		[ nan => q{'NaN'::float8} ],
+		[ tiny => '1e-300' ],
+		[ huge => '1e300' ]
+	],
 	'integer[]' => [
 		[ zero => q{'{}'} ],
 		[ neg => q{'{-1}'} ],
@@ -142,6 +150,8 @@ my %baseline = (
 	'scan_every' => '1',
 	'scan_range' => '1',
 	'warmup_ops' => '1',
+	'exponent' => '0.9',
+	'top' => '1',
 	'addr' => '1',
 	'integer' => '1',
 	'bigint' => '1',
