@@ -67,10 +67,15 @@ static int	n_my_pins = 0;
 #ifdef BP_NO_INSTRUMENTATION
 /*
  * A build with -DBP_NO_INSTRUMENTATION (scripts/bench_observe.sh only,
- * never installed for use) does not count gets per backend, and the LRU
- * counters of a hit land here instead of in shared memory.
+ * never installed for use) does not count gets per backend or sample
+ * heat, and the LRU counters of a hit land here instead of in shared
+ * memory.
  */
 static BpCounters bp_uncounted;
+#define BP_HIT_COUNTERS(li)	(&bp_uncounted)
+#else
+/* a hit's counters: this process's of the instance (gets: bp_heat_access) */
+#define BP_HIT_COUNTERS(li)	((li)->counters)
 #endif
 /* this process's hazard slots (see pool.h) and which are in use */
 static pg_atomic_uint64 *my_hazards = NULL;
@@ -420,11 +425,13 @@ bp_buf_fetch_slow(int instance, uint64 h, uint32 space_id, uint32 page_no,
  * LRU bookkeeping of an access (InnoDB's buf_page_make_young_if_needed).
  */
 static inline void
-bp_buf_accessed(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpCounters *cnt)
+bp_buf_accessed(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 {
 	BpBlockDesc *d = bp_desc(li, b);
 
-	bp_heat_access(d);
+#ifndef BP_NO_INSTRUMENTATION
+	bp_heat_access(li, d);
+#endif
 	if (d->access_time == 0)
 	{
 		d->access_time = bp_now_ms();
@@ -446,7 +453,7 @@ bp_buf_accessed(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpCounters *
 
 			if (now - d->access_time < bp_old_blocks_window(inst, now))
 			{
-				cnt->not_made_young++;
+				BP_HIT_COUNTERS(li)->not_made_young++;
 				return;
 			}
 		}
@@ -461,13 +468,13 @@ bp_buf_accessed(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpCounters *
 	 */
 	if (!LWLockConditionalAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE))
 	{
-		cnt->young_skipped++;
+		BP_HIT_COUNTERS(li)->young_skipped++;
 		return;
 	}
 	if (d->list == BP_LIST_LRU)
 	{
 		bp_lru_make_young(inst, li, b);
-		cnt->made_young++;
+		BP_HIT_COUNTERS(li)->made_young++;
 	}
 	LWLockRelease(&inst->lru_lock.lock);
 }
@@ -487,7 +494,6 @@ bp_buf_fetch_internal(uint32 space_id, uint32 page_no, BpFetchInfo *info,
 	BpLocalInstance *li;
 	uint32		bucket;
 	BpBlockNo	b = BP_INVALID_BLOCK;
-	BpCounters *cnt;
 	bool		hit = true;
 
 	bp_ensure_attached();
@@ -496,12 +502,6 @@ bp_buf_fetch_internal(uint32 space_id, uint32 page_no, BpFetchInfo *info,
 	inst = &BpShmem->instances[instance];
 	li = &BpLocal[instance];
 	bucket = (uint32) h & li->hash_mask;
-#ifndef BP_NO_INSTRUMENTATION
-	cnt = li->counters;
-	cnt->gets++;
-#else
-	cnt = &bp_uncounted;		/* make bench's observability run only */
-#endif
 
 	*used_hazard = false;
 	if (hazard_slot >= 0)
@@ -513,7 +513,7 @@ bp_buf_fetch_internal(uint32 space_id, uint32 page_no, BpFetchInfo *info,
 		b = bp_buf_pin_optimistic(li, bucket, space_id, page_no);
 	if (unlikely(b == BP_INVALID_BLOCK))
 		b = bp_buf_fetch_slow(instance, h, space_id, page_no, &hit);
-	bp_buf_accessed(inst, li, b, cnt);
+	bp_buf_accessed(inst, li, b);
 	if (info)
 	{
 		info->hit = hit;
@@ -807,6 +807,7 @@ bp_buf_release_all(bool warn)
 static void
 bp_buf_xact_callback(XactEvent event, void *arg)
 {
+	bp_counters_publish();
 	if (n_my_pins == 0)
 		return;
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)

@@ -7,11 +7,15 @@
  * Design.  A block's heat (BpBlockDesc.heat, 16 bits, and heat_tick, 8
  * bits; see heat.h) is a Morris counter c of sampled accesses and the
  * heat clock's tick at the last sampled access.  An access is sampled
- * when this process's countdown runs out; the next gap is drawn uniformly
- * from 1 .. 2 x BP_HEAT_SAMPLE_MEAN - 1, so the sample is one access in
- * BP_HEAT_SAMPLE_MEAN on average and no periodic access pattern can alias
- * with it.  A sample first decays the counter by BP_HEAT_DECAY_STEPS for
- * each tick since the last one (a tick is a sixteenth of
+ * when this process's countdown for the instance (in its BpLocalInstance,
+ * which the hit path has at hand) runs out; the next gap is drawn
+ * uniformly from 1 .. 2 x BP_HEAT_SAMPLE_MEAN - 1, so the sample is one
+ * access in BP_HEAT_SAMPLE_MEAN on average and no periodic access pattern
+ * can alias with it.  What a hit pays when it is not sampled is a
+ * decrement and a branch; a sample mostly reuses this process's last
+ * reading of the coarse monotonic clock (bp_heat_sample_tick).  A sample
+ * first decays the counter by BP_HEAT_DECAY_STEPS for each tick since the
+ * last one (a tick is a sixteenth of
  * hot_page_halflife and BP_HEAT_STEPS steps are a doubling, so the
  * estimate halves every half-life whether the page is touched or not:
  * the ticks a page lives through are each counted once, however often it
@@ -54,16 +58,15 @@
 #include "postgres.h"
 
 #include <math.h>
+#include <time.h>
 
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/timestamp.h"
 
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/heat.h"
 #include "bufpool_ext/pool.h"
-
-/* accesses of this process to go before the next sample */
-int			bp_heat_countdown = BP_HEAT_SAMPLE_MEAN;
 
 /*
  * 2^32 x 2^(-k/S) for k < S: the increment threshold at counter S j + k
@@ -95,31 +98,102 @@ bp_heat_random(void)
 	return x * UINT64CONST(0x2545F4914F6CDD1D);
 }
 
+/*
+ * The clock under the heat clock, in ns: the same for every process of
+ * the machine.  Linux's coarse monotonic clock is read from the vDSO
+ * without a system call or a TSC read; its resolution (a jiffy) is far
+ * below a tick.
+ */
 static inline int64
-bp_heat_tick_us(void)
+bp_heat_clock_ns_inline(void)
 {
-	return (int64) bp_hot_page_halflife_s * 1000000 / BP_HEAT_TICKS;
+	struct timespec ts;
+
+#ifdef CLOCK_MONOTONIC_COARSE
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+#else
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+	return (int64) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The heat clock: ticks since the pool started. */
+int64
+bp_heat_clock_ns(void)
+{
+	return bp_heat_clock_ns_inline();
+}
+
+static inline int64
+bp_heat_tick_ns(void)
+{
+	return (int64) bp_hot_page_halflife_s * 1000000000 / BP_HEAT_TICKS;
+}
+
+/* ns since the heat clock's zero */
+static inline int64
+bp_heat_elapsed_ns(void)
+{
+	int64		ns = bp_heat_clock_ns_inline() - BpShmem->heat_epoch_ns;
+
+	return ns > 0 ? ns : 0;
+}
+
+/* The heat clock: ticks since the pool's shared memory was set up. */
 uint64
 bp_heat_now_tick(void)
 {
-	TimestampTz now = GetCurrentTimestamp();
+	return (uint64) (bp_heat_elapsed_ns() / bp_heat_tick_ns());
+}
 
-	return now > BpShmem->start_time ? (uint64) ((now - BpShmem->start_time) / bp_heat_tick_us()) : 0;
+/*
+ * The tick a sample uses: this process's reading of the heat clock, read
+ * again every BP_HEAT_CLOCK_SAMPLES samples, at each new statement, and
+ * whenever another process has seen a later tick (BpShared.heat_tick_max,
+ * which every reading raises).  So a sample never stamps a tick older than
+ * one already stamped on some page (an age would wrap round), and one that
+ * is behind the clock only puts decay off to the page's next sample,
+ * which counts the ticks since this stamp.
+ */
+#define BP_HEAT_CLOCK_SAMPLES	8
+
+static uint64 my_tick = 0;
+static int	my_clock_left = 0;
+static TimestampTz my_clock_stmt = 0;
+
+static pg_noinline uint64
+bp_heat_read_clock(TimestampTz stmt)
+{
+	uint64		seen = pg_atomic_read_u64(&BpShmem->heat_tick_max);
+
+	my_tick = bp_heat_now_tick();
+	my_clock_left = BP_HEAT_CLOCK_SAMPLES;
+	my_clock_stmt = stmt;
+	while (my_tick > seen &&
+		   !pg_atomic_compare_exchange_u64(&BpShmem->heat_tick_max, &seen, my_tick))
+		;
+	return my_tick;
+}
+
+static inline uint64
+bp_heat_sample_tick(void)
+{
+	TimestampTz stmt = GetCurrentStatementStartTimestamp();
+
+	if (unlikely(--my_clock_left <= 0 || stmt != my_clock_stmt ||
+				 my_tick < pg_atomic_read_u64(&BpShmem->heat_tick_max)))
+		return bp_heat_read_clock(stmt);
+	return my_tick;
 }
 
 /* The heat clock and the bp_now_ms() clock, read once for a view. */
 void
 bp_heat_clock(BpHeatClock *clk)
 {
-	TimestampTz now = GetCurrentTimestamp();
-	int64		us = now > BpShmem->start_time ? now - BpShmem->start_time : 0;
+	int64		ns = bp_heat_elapsed_ns();
 
-	clk->tick_ms = (double) bp_heat_tick_us() / 1000.0;
-	clk->tick = (uint64) (us / bp_heat_tick_us());
-	clk->phase_ms = (double) (us % bp_heat_tick_us()) / 1000.0;
+	clk->tick_ms = (double) bp_heat_tick_ns() / 1000000.0;
+	clk->tick = (uint64) (ns / bp_heat_tick_ns());
+	clk->phase_ms = (double) (ns % bp_heat_tick_ns()) / 1000000.0;
 	clk->now_ms = bp_now_ms();
 }
 
@@ -140,13 +214,14 @@ bp_heat_decay(uint16 heat, uint8 heat_tick, uint64 now, uint8 *age_out)
 }
 
 /*
- * A sampled access to block d: decay, count, and draw the next gap.
+ * A sampled access to block d of instance li: add the gap's gets to this
+ * process's counters, decay, count, and draw the gap to the next sample.
  */
 void
-bp_heat_sample(BpBlockDesc *d)
+bp_heat_sample(BpLocalInstance *li, BpBlockDesc *d)
 {
 	uint64		r = bp_heat_random();
-	uint64		now = bp_heat_now_tick();
+	uint64		now = bp_heat_sample_tick();
 	volatile uint16 *heat = &d->heat;
 	volatile uint8 *tick = &d->heat_tick;
 	uint16		old = *heat;
@@ -155,7 +230,10 @@ bp_heat_sample(BpBlockDesc *d)
 	uint16		c = bp_heat_decay(old, old_tick, now, &age);
 	uint32		j = c / BP_HEAT_STEPS;
 
-	bp_heat_countdown = 1 + (int) (r % (2 * BP_HEAT_SAMPLE_MEAN - 1));
+	li->counters->gets += li->heat_gap;
+	/* next gap uniform in 1 .. 2 x mean - 1, by multiply-shift */
+	li->heat_gap = li->heat_left =
+		1 + (uint32) (((r & PG_UINT32_MAX) * (2 * BP_HEAT_SAMPLE_MEAN - 1)) >> 32);
 	if (c < PG_UINT16_MAX && j < 32 &&
 		(uint32) (r >> 32) < (bp_heat_threshold[c % BP_HEAT_STEPS] >> j))
 		c++;

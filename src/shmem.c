@@ -38,6 +38,7 @@
 #include "bufpool_ext/dblwr.h"
 #include "bufpool_ext/guc.h"
 #include "bufpool_ext/hash.h"
+#include "bufpool_ext/heat.h"
 #include "bufpool_ext/memstat.h"
 #include "bufpool_ext/pool.h"
 
@@ -151,6 +152,8 @@ bp_shmem_startup_hook(void)
 		pg_atomic_init_u32(&BpShmem->generation, 1);
 		ConditionVariableInit(&BpShmem->ready_cv);
 		BpShmem->start_time = GetCurrentTimestamp();
+		BpShmem->heat_epoch_ns = bp_heat_clock_ns();
+		pg_atomic_init_u64(&BpShmem->heat_tick_max, 0);
 		BpShmem->pool_tranche = LWLockNewTrancheId();
 		pg_atomic_init_u64(&BpShmem->next_lsn, 1);
 		pg_atomic_init_u64(&BpShmem->modifications, 0);
@@ -218,6 +221,30 @@ bp_counters_for(int procno, int instance)
 	return (BpCounters *) (base + (Size) procno *
 						   TYPEALIGN(PG_CACHE_LINE_SIZE,
 									 BpShmem->n_instances * sizeof(BpCounters))) + instance;
+}
+
+/*
+ * Add the gets this process made since its last heat sample to its shared
+ * counters.  The hit path counts gets only through the heat countdown
+ * (heat.h): a sample adds the whole gap that led to it.  So that a reader
+ * sees its own gets exactly, the views call this first; transaction end
+ * and process exit call it too, so another process's gets show within
+ * 2 x BP_HEAT_SAMPLE_MEAN per instance while it runs and exactly after.
+ */
+void
+bp_counters_publish(void)
+{
+	int			i;
+
+	if (BpLocal == NULL)
+		return;
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpLocalInstance *li = &BpLocal[i];
+
+		li->counters->gets += li->heat_gap - li->heat_left;
+		li->heat_gap = li->heat_left;
+	}
 }
 
 /* The sum of every process's counters of an instance. */
@@ -490,6 +517,14 @@ bp_local_remap(BpLocalInstance *li, uint32 chunk)
 	li->n_chunks = Max(li->n_chunks, Max(inst->n_chunks, (int) chunk + 1));
 }
 
+static bool publish_exit_registered = false;
+
+static void
+bp_counters_publish_exit(int code, Datum arg)
+{
+	bp_counters_publish();
+}
+
 void
 bp_local_alloc(void)
 {
@@ -501,6 +536,13 @@ bp_local_alloc(void)
 	{
 		BpLocal[i].inst = &BpShmem->instances[i];
 		BpLocal[i].counters = bp_counters_for(MyProc->pgprocno, i);
+		BpLocal[i].heat_left = BpLocal[i].heat_gap = 1;	/* the first access is sampled */
+	}
+	/* gets not yet added to this process's counters must not be lost */
+	if (!publish_exit_registered)
+	{
+		before_shmem_exit(bp_counters_publish_exit, 0);
+		publish_exit_registered = true;
 	}
 }
 

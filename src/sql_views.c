@@ -185,6 +185,7 @@ bp_sql_stats(PG_FUNCTION_ARGS)
 	int			i;
 
 	bp_ensure_attached();
+	bp_counters_publish();		/* this session's own gets, exactly */
 	InitMaterializedSRF(fcinfo, 0);
 
 	for (i = 0; i < BpShmem->n_instances; i++)

@@ -28,19 +28,24 @@
 #define BP_HEAT_STEPS			128 /* counter steps per doubling of the estimate */
 #define BP_HEAT_TICKS			16	/* heat clock ticks per half-life */
 #define BP_HEAT_DECAY_STEPS		(BP_HEAT_STEPS / BP_HEAT_TICKS)	/* per idle tick */
-#define BP_HEAT_SAMPLE_MEAN		16	/* one access in this many is sampled, on average */
+#define BP_HEAT_SAMPLE_MEAN		32	/* one access in this many is sampled, on average */
 #define BP_HEAT_COLD_TICKS		128 /* idle this many ticks (8 half-lives): no heat */
 #define BP_HEAT_SWEEP_TICKS		32	/* the pool manager clears cold counters this often */
 
-extern int	bp_heat_countdown;
-extern void bp_heat_sample(BpBlockDesc *d);
+extern void bp_heat_sample(BpLocalInstance *li, BpBlockDesc *d);
 
-/* An access to a block: sample it now and then. */
+/*
+ * An access (a get) to block d of the instance li: sample it now and then.
+ * li->heat_left counts down to the next sample (a process-local field
+ * next to what the hit path reads anyway); the sample also adds the gets
+ * of the gap to this process's counters (bp_counters_publish), so the
+ * hit path has no counter of its own to bump.
+ */
 static inline void
-bp_heat_access(BpBlockDesc *d)
+bp_heat_access(BpLocalInstance *li, BpBlockDesc *d)
 {
-	if (unlikely(--bp_heat_countdown <= 0))
-		bp_heat_sample(d);
+	if (unlikely(--li->heat_left == 0))
+		bp_heat_sample(li, d);
 }
 
 /* What the views need of one block's heat, decayed to now. */
@@ -61,6 +66,7 @@ typedef struct BpHeatClock
 	uint32		now_ms;			/* bp_now_ms() */
 } BpHeatClock;
 
+extern int64 bp_heat_clock_ns(void);
 extern uint64 bp_heat_now_tick(void);
 extern void bp_heat_clock(BpHeatClock *clk);
 extern void bp_heat_read(uint16 heat, uint8 heat_tick, uint32 access_time,

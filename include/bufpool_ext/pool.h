@@ -386,6 +386,8 @@ typedef struct BpShared
 	char		error[256];		/* why the pool failed */
 	ConditionVariable ready_cv;
 	TimestampTz start_time;
+	int64		heat_epoch_ns;	/* the heat clock's zero (heat.c) */
+	pg_atomic_uint64 heat_tick_max; /* the latest heat tick any process read */
 
 	int			pool_tranche;
 
@@ -449,6 +451,8 @@ typedef struct BpLocalInstance
 	int			n_chunks;
 	uint32		hash_mask;
 	dsm_handle	hash_handle;	/* of the hash this process maps */
+	uint32		heat_left;		/* accesses before the next heat sample (heat.h) */
+	uint32		heat_gap;		/* accesses from the last sample to the next one */
 	dsm_segment *hash_seg;
 	BpBlockNo  *hash;
 	BpLocalChunk chunks[BP_MAX_CHUNKS];
@@ -465,6 +469,7 @@ extern void bp_shmem_startup(void);
 extern Size bp_shmem_size(void);
 extern BpCounters *bp_counters_for(int procno, int instance);
 extern void bp_counters_sum(int instance, BpCounters *out);
+extern void bp_counters_publish(void);
 extern void bp_counters_sample(void);
 
 #define BP_RATE_SAMPLE_MS	10000	/* the pool manager's counter sample period */
