@@ -15,8 +15,8 @@
 #   bufpool     bufpool.bench_replay on a new bufpool space (defaults:
 #               old_blocks_pct 37, old_blocks_time 1000 ms capped at half
 #               the old sublist's turnover, old_blocks_time_adaptive on)
-#   bufpool_innodb  the same with old_blocks_time_adaptive = off: InnoDB's
-#               rule as it is
+#   bufpool_innodb  the same with old_blocks_time_adaptive = off and
+#               lru_boundary = innodb: InnoDB's rules as they are
 #   bufpool_t0  the same with bufpool_ext.old_blocks_time = 0
 #   postgres    bufpool.bench_pg_replay on a table of one row per 8 kB page,
 #               with shared_buffers = the pool's frame count (clock sweep;
@@ -86,8 +86,9 @@ bench_prepare bench_replacement
 max_mb=0
 for s in $SIZES_MB; do [ "$s" -gt "$max_mb" ] && max_mb=$s; done
 
-# start_server SIZE_MB SHARED_BUFFERS OLD_BLOCKS_TIME [ADAPTIVE]: a fresh
-# start with an empty pool and empty shared buffers
+# start_server SIZE_MB SHARED_BUFFERS OLD_BLOCKS_TIME [ADAPTIVE [BOUNDARY]]:
+# a fresh start with an empty pool and empty shared buffers; the page
+# cleaners run, as with the defaults
 start_server() {
     stop_server
     bench_write_conf bufpool_repl.conf <<EOF
@@ -99,6 +100,7 @@ bufpool_ext.instances = 1
 bufpool_ext.old_blocks_pct = $OLD_PCT
 bufpool_ext.old_blocks_time = $3
 bufpool_ext.old_blocks_time_adaptive = ${4:-on}
+bufpool_ext.lru_boundary = ${5:-access}
 bufpool_ext.doublewrite = off
 synchronous_commit = off
 full_page_writes = off
@@ -193,7 +195,7 @@ run_case() {
         # own cache); bufpool_innodb and bufpool_t0 get one of their own
         case $policy in
             postgres) start_server "$s" "$f" 1000 ;;
-            bufpool_innodb) start_server "$s" "$f" 1000 off ;;
+            bufpool_innodb) start_server "$s" "$f" 1000 off innodb ;;
             bufpool_t0) start_server "$s" "$f" 0 ;;
         esac
         replay "$policy" "$s" "$f" "$sp" "$se"
@@ -353,15 +355,19 @@ all five see exactly the same sequence for a given size and scan mode.
   (empty pool). Settings: page_size 8192, one instance, chunk_size
   ${CHUNK_MB}MB, **old_blocks_pct $OLD_PCT** (default 37), old_blocks_time
   1000 ms with **old_blocks_time_adaptive on** (both defaults: the window
-  is capped at half the time a page lasts in the old sublist), page cleaners paused
-  (they would keep up to min(lru_scan_depth, 10%) of the pool free, a
-  smaller cache), doublewrite off (nothing is written).  The cap follows
+  is capped at half the time a page lasts in the old sublist),
+  lru_boundary access (default), **page cleaners running** (the default:
+  they keep up to min(lru_scan_depth, 10%) of the pool free, so the pool
+  caches that many pages fewer than the other caches of its size),
+  doublewrite off (nothing is written).  The cap and the cleaners follow
   the wall clock, so these rows vary a little from run to run.
 - **InnoDB rule**: the same with **old_blocks_time_adaptive = off**, a
-  fixed 1000 ms window.  The replay runs at C speed (about a million
-  accesses a second) and the old sublist turns over in milliseconds, so
-  an old page is re-accessed many times within its first second, and
-  those hits never make it young: the young sublist freezes.
+  fixed 1000 ms window, and **lru_boundary = innodb** (the old sublist
+  kept at old_blocks_pct of the LRU list, InnoDB's insertion point).  The
+  replay runs at C speed (about a million accesses a second) and the old
+  sublist turns over in milliseconds, so an old page is re-accessed many
+  times within its first second, and those hits never make it young: the
+  young sublist freezes.
 - **bufpool t0**: the same with **old_blocks_time = 0**: every second
   touch of an old page makes it young.  The targets are judged on the
   defaults row.

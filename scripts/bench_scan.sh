@@ -228,24 +228,28 @@ pages young, and the hot set must be pushed out.
   into the young sublist without an access (\`bufpool.stats\`, empty for a
   build without the column);
 - *young on read*: scan pages whose first fetch (a miss) already returned
-  \`is_old = false\`: read a moment ago, and young before any second look.
+  \`is_old = false\`: on the build before \`lru_boundary\`, pages the
+  boundary turned young as they were read; with \`lru_boundary = access\`,
+  the one miss in 128 read into the young sublist's room
+  (\`admitted_young\`), which takes nothing from the hot set.
+- *scan pages young*: made young plus young on read.
 
 Targets (issue 15): with the defaults, at least 95% of the hot set kept
-and at most 1% of the scan pages made young; with \`old_blocks_time = 0\`
-the hot set is pushed out.
+and at most 1% of the scan pages young (made young or read young); with
+\`old_blocks_time = 0\` the hot set is pushed out.
 
 ## Results
 
-| build | lru_boundary | scan pattern | old_blocks_time | hot set kept | scan pages made young | boundary made young | young on read | scan ms | target |
-|---|---|---|---|---|---|---|---|---|---|
+| build | lru_boundary | scan pattern | old_blocks_time | hot set kept | scan pages made young | young on read | scan pages young | boundary made young | scan ms | target |
+|---|---|---|---|---|---|---|---|---|---|---|
 EOF
     tail -n +2 "$SUMMARY_CSV" | awk -F, '{
-        kept = 100.0 * $8 / $6; young = 100.0 * $9 / $7
+        kept = 100.0 * $8 / $6; young = 100.0 * ($9 + $12) / $7
         if ($4 == "0") target = (kept < 95 ? "control: pushed out (as wanted)" : "control FAILED: the hot set stayed")
         else if ($2 == "access" || $2 == "default") target = (kept >= 95 && young <= 1 ? "PASS" : "FAIL")
         else target = "(InnoDB rule, for comparison)"
-        printf "| %s | %s | %s | %s | %d of %d (%.1f%%) | %d of %d (%.2f%%) | %s | %d | %s | %s |\n",
-            $1, $2, $3, $4, $8, $6, kept, $9, $7, young, ($11 == "" ? "n/a" : $11), $12, $13, target }'
+        printf "| %s | %s | %s | %s | %d of %d (%.1f%%) | %d | %d | %d of %d (%.2f%%) | %s | %s | %s |\n",
+            $1, $2, $3, $4, $8, $6, kept, $9, $12, $9 + $12, $7, young, ($11 == "" ? "n/a" : $11), $13, target }'
     cat <<EOF
 
 ## Trace of the list through the scan

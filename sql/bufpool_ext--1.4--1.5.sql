@@ -2,9 +2,11 @@
 
 \echo Use "ALTER EXTENSION bufpool_ext UPDATE TO '1.5'" to load this file. \quit
 
--- bufpool.stats: two columns after InnoDB's, the blocks the boundary between
--- the sublists moved without an access (bufpool_ext.lru_boundary).  Rates no
--- longer reset on read: each session measures from its own previous read.
+-- bufpool.stats: three columns after InnoDB's: the blocks the boundary between
+-- the sublists moved without an access (bufpool_ext.lru_boundary), and the
+-- blocks read straight into the young sublist's room (one miss in 128).
+-- Rates no longer reset on read: each session measures from its own previous
+-- read.
 DROP VIEW bufpool.stats;
 DROP FUNCTION bufpool.stats_srf();
 CREATE FUNCTION bufpool.stats_srf(
@@ -24,7 +26,8 @@ CREATE FUNCTION bufpool.stats_srf(
     OUT read_ahead_rate float8, OUT read_ahead_evicted_rate float8,
     OUT lru_io_total bigint, OUT lru_io_current bigint,
     OUT uncompress_total bigint, OUT uncompress_current bigint,
-    OUT boundary_made_young bigint, OUT boundary_made_old bigint)
+    OUT boundary_made_young bigint, OUT boundary_made_old bigint,
+    OUT admitted_young bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'bp_sql_stats'
 LANGUAGE C STRICT VOLATILE;

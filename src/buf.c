@@ -447,15 +447,38 @@ bp_buf_accessed(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 		return;
 	if (d->is_old)
 	{
+		bool		room = bp_lru_boundary == BP_LRU_BOUNDARY_ACCESS && bp_lru_young_room(inst);
+
 		if (bp_old_blocks_time > 0)
 		{
 			uint32		now = bp_now_ms();
 
-			if (now - d->access_time < bp_old_blocks_window(inst, now))
+			/*
+			 * While the young sublist has room, making a page young
+			 * displaces nothing: only a burst of touches is ignored
+			 * (lru.h, bp_lru_young_room).
+			 */
+			if (now - d->access_time < (room ? BP_OLD_BLOCKS_WINDOW_MIN_MS :
+										bp_old_blocks_window(inst, now)))
 			{
 				BP_HIT_COUNTERS(li)->not_made_young++;
 				return;
 			}
+		}
+		if (room)
+		{
+			if (!LWLockConditionalAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE))
+			{
+				BP_HIT_COUNTERS(li)->young_skipped++;
+				return;
+			}
+			if (d->list == BP_LIST_LRU && d->is_old)
+			{
+				bp_lru_make_young_tail(inst, li, b);
+				BP_HIT_COUNTERS(li)->made_young++;
+			}
+			LWLockRelease(&inst->lru_lock.lock);
+			return;
 		}
 	}
 	else if (bp_lru_young_enough(inst, d, bp_old_blocks_pct))

@@ -44,6 +44,7 @@
 #include "bufpool_ext/pool.h"
 
 #define BP_FREE_WAIT_MS		10000	/* give up finding a free block after this */
+#define BP_LRU_ADMIT_EVERY	128		/* misses per one read into the young room */
 
 /*
  * List membership is checked for real, not only with Assert: a block on
@@ -91,8 +92,7 @@ bp_lru_adjust_old(BpInstance *inst, BpLocalInstance *li)
 	Assert(inst->lru_old != BP_INVALID_BLOCK);
 	if (bp_lru_boundary == BP_LRU_BOUNDARY_ACCESS)
 	{
-		uint32		young_max = (uint32) ((uint64) (inst->lru_len + inst->free_len) *
-										  (100 - bp_old_blocks_pct) / 100);
+		uint32		young_max = bp_lru_young_max(inst);
 
 		while (inst->lru_len - inst->lru_old_len > young_max)
 		{
@@ -184,10 +184,48 @@ bp_lru_insert_head(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 }
 
 /*
+ * Put block b, ours and on no list, at the tail of the young sublist: just
+ * before lru_old, young, as if it had been made young at this moment, so
+ * a later hit leaves it where it is until it drifts (bp_lru_young_enough).
+ * If that puts the young sublist over its cap, bp_lru_adjust_old makes it
+ * the first old block again.  Caller holds lru_lock; the old sublist
+ * exists.
+ */
+static void
+bp_lru_insert_young_tail(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+	BpBlockNo	next = inst->lru_old;
+	BpBlockNo	prev = bp_desc(li, next)->lru_prev;
+
+	d->lru_prev = prev;
+	d->lru_next = next;
+	if (prev != BP_INVALID_BLOCK)
+		bp_desc(li, prev)->lru_next = b;
+	else
+		inst->lru_head = b;
+	bp_desc(li, next)->lru_prev = b;
+	d->is_old = false;
+	d->freed_page_clock = inst->freed_page_clock;
+	d->list = BP_LIST_LRU;
+	inst->lru_len++;
+	bp_lru_adjust_old(inst, li);
+}
+
+/*
  * Put a newly read block at the head of the old sublist (or at the head
  * of the list while there is no old sublist).  With lru_boundary =
  * innodb it goes right after the first old block, as InnoDB's
  * buf_LRU_add_block_low puts it, so lru_old stays where it was.
+ *
+ * With lru_boundary = access, one miss in BP_LRU_ADMIT_EVERY goes to the
+ * tail of the young sublist instead, if it has room (bp_lru_young_room):
+ * the bimodal insertion of Qureshi et al. (ISCA 2007), kept to room no
+ * block made young by an access is using.  A loop over more pages than
+ * the pool gets no hit from an LRU list, midpoint or not, since each page
+ * is gone before it comes round; the few pages read into the room stay
+ * until they are needed, and are hit on every round.  A scan that is not
+ * a loop leaves that many pages in the room and nothing else.
  */
 void
 bp_lru_add_old(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
@@ -209,6 +247,16 @@ bp_lru_add_old(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 	}
 	else
 	{
+		if (++inst->admit_count >= BP_LRU_ADMIT_EVERY)
+		{
+			inst->admit_count = 0;
+			if (bp_lru_young_room(inst))
+			{
+				bp_lru_insert_young_tail(inst, li, b);
+				inst->admitted_young++;
+				return;
+			}
+		}
 		next = inst->lru_old;
 		prev = bp_desc(li, next)->lru_prev;
 		inst->lru_old = b;
@@ -342,6 +390,21 @@ bp_lru_make_young(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 	bp_lru_insert_head(inst, li, b);
 }
 
+/*
+ * Make an old block young at the tail of the young sublist, while that
+ * has room (lru_boundary = access; see bp_lru_young_room).  Caller holds
+ * lru_lock.
+ */
+void
+bp_lru_make_young_tail(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
+{
+	bp_lru_remove(inst, li, b);
+	if (inst->lru_old == BP_INVALID_BLOCK)
+		bp_lru_insert_head(inst, li, b);
+	else
+		bp_lru_insert_young_tail(inst, li, b);
+}
+
 void
 bp_free_push(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 {
@@ -388,6 +451,8 @@ bp_lru_init_instance(int instance)
 	inst->lru_len = inst->lru_old_len = 0;
 	inst->old_departures = inst->old_window_start = inst->old_turnover_ms = 0;
 	inst->boundary_made_young = inst->boundary_made_old = 0;
+	inst->admit_count = 0;
+	inst->admitted_young = 0;
 	inst->flush_head = inst->flush_tail = BP_INVALID_BLOCK;
 	inst->flush_len = 0;
 	inst->memory_len = 0;

@@ -191,8 +191,8 @@ bp_sql_stats(PG_FUNCTION_ARGS)
 	for (i = 0; i < BpShmem->n_instances; i++)
 	{
 		BpInstance *inst = &BpShmem->instances[i];
-		Datum		values[34];
-		bool		nulls[34] = {0};
+		Datum		values[35];
+		bool		nulls[35] = {0};
 		BpCounters	c;
 		BpRateSnap	prev;
 		TimestampTz now = GetCurrentTimestamp();
@@ -202,7 +202,8 @@ bp_sql_stats(PG_FUNCTION_ARGS)
 					flush_len;
 		uint64		lru_io;
 		uint64		made_young_b,
-					made_old_b;
+					made_old_b,
+					admitted;
 		uint64		gets_d,
 					reads_d;
 		double		secs;
@@ -223,6 +224,7 @@ bp_sql_stats(PG_FUNCTION_ARGS)
 		old_len = inst->lru_old_len;
 		made_young_b = inst->boundary_made_young;
 		made_old_b = inst->boundary_made_old;
+		admitted = inst->admitted_young;
 		LWLockRelease(&inst->lru_lock.lock);
 		LWLockAcquire(&inst->flush_lock.lock, LW_SHARED);
 		flush_len = inst->flush_len;
@@ -263,7 +265,8 @@ bp_sql_stats(PG_FUNCTION_ARGS)
 		values[k++] = Int64GetDatum(0);
 		values[k++] = Int64GetDatum((int64) made_young_b);
 		values[k++] = Int64GetDatum((int64) made_old_b);
-		Assert(k == 34);
+		values[k++] = Int64GetDatum((int64) admitted);
+		Assert(k == 35);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

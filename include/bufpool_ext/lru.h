@@ -17,6 +17,7 @@
 /* callers hold inst->lru_lock exclusively */
 extern void bp_lru_add_old(BpInstance *inst, BpLocalInstance *li, BpBlockNo b);
 extern void bp_lru_make_young(BpInstance *inst, BpLocalInstance *li, BpBlockNo b);
+extern void bp_lru_make_young_tail(BpInstance *inst, BpLocalInstance *li, BpBlockNo b);
 extern void bp_lru_remove(BpInstance *inst, BpLocalInstance *li, BpBlockNo b);
 extern void bp_free_push(BpInstance *inst, BpLocalInstance *li, BpBlockNo b);
 extern void bp_lru_replace(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpBlockNo nb);
@@ -30,6 +31,36 @@ extern int	bp_lru_tail_work(int instance, int target_free, int scan_depth);
 /* frames for memory use (buddy.c); caller holds no pool lock */
 extern BpBlockNo bp_lru_get_memory_block(int instance, uint32 tag, bool *capped);
 extern bool bp_lru_put_memory_block(int instance, BpBlockNo b, uint32 tag);
+
+/*
+ * The most blocks the young sublist may hold with lru_boundary = access:
+ * (100 - old_blocks_pct)% of the blocks that hold or wait for pages.
+ */
+static inline uint32
+bp_lru_young_max(const BpInstance *inst)
+{
+	return (uint32) ((uint64) (inst->lru_len + inst->free_len) * (100 - bp_old_blocks_pct) / 100);
+}
+
+/*
+ * Whether the young sublist is under its cap (lru_boundary = access) by
+ * more than BP_LRU_OLD_TOLERANCE blocks; the hit path reads the lengths
+ * without lru_lock, as a hint.  (The slack keeps a full young sublist
+ * from counting as having room for the moments a block is in transit
+ * between the lists and the cap is one lower.)  While it has room, a
+ * block that joins it displaces nothing: an old block touched again after
+ * a burst (BP_OLD_BLOCKS_WINDOW_MIN_MS) is made young at once, and one
+ * miss in BP_LRU_ADMIT_EVERY is read straight into it (bp_lru_add_old).
+ * Either way the block goes to the young sublist's tail, so it is the
+ * first to become old again when blocks made young by the full rule need
+ * the room.
+ */
+static inline bool
+bp_lru_young_room(const BpInstance *inst)
+{
+	return inst->lru_old != BP_INVALID_BLOCK &&
+		inst->lru_len - inst->lru_old_len + BP_LRU_OLD_TOLERANCE < bp_lru_young_max(inst);
+}
 
 /*
  * InnoDB's throttle: a young block is moved to the head again only once

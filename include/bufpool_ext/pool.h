@@ -263,6 +263,14 @@ typedef struct BpInstance
 	uint64		boundary_made_old;
 
 	/*
+	 * lru_boundary = access: misses since the last one considered for
+	 * the young sublist's room, and the blocks read into it (lru.c,
+	 * bp_lru_add_old).  lru_lock.
+	 */
+	uint32		admit_count;
+	uint64		admitted_young;
+
+	/*
 	 * How long a block lasts in the old sublist (lru.c): the ms it took
 	 * for the last lru_old_len departures from it (evictions and blocks
 	 * made young), 0 until measured; and the current count.  Written under

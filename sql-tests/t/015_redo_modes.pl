@@ -22,6 +22,10 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('redo_modes');
 $node->init;
+# The page cleaners start paused: the first cases check which LSN a
+# checkpoint takes with pages left dirty on purpose, and the last counts
+# the pages the cleaners write for checkpoint age alone (it turns them on
+# itself, with every other flushing reason off).
 $node->append_conf('postgresql.conf', qq{
 restart_after_crash = on
 bufpool_ext.log_file_size = '8MB'
