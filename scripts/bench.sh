@@ -28,8 +28,10 @@
 # (scripts/bench_alloc.sh, bench/results/alloc.md; BPX_ALLOC_*) and the
 # flushing benchmark (scripts/bench_flush.sh, bench/results/flush.md;
 # BPX_FLUSH_*), the memory-overhead figures (scripts/bench_memory.sh),
-# the observability cost (scripts/bench_observe.sh; BPX_OBSERVE_*) and
-# the replacement-quality benchmark (scripts/bench_replacement.sh,
+# the observability cost (scripts/bench_observe.sh; BPX_OBSERVE_*), the
+# scan-resistance scenario with its trace (scripts/bench_scan.sh,
+# bench/results/scan_resistance.md; BPX_SCAN_*) and the
+# replacement-quality benchmark (scripts/bench_replacement.sh,
 # bench/results/replacement.md and .png; BPX_REPL_*).
 #
 #   BPX_BENCH_PORT        port / socket number (default 5487)
@@ -300,9 +302,9 @@ make-young after old_blocks_time).  An instance holding fewer than 512
 pages has no old sublist (BP_LRU_OLD_MIN_LEN), so none of its hits do.
 
 Settings: bufpool_ext.page_size = 8192, bufpool_ext.size = 1024MB,
-bufpool_ext.chunk_size = 128MB, bufpool_ext.page_cleaner_pause = on, other
-bufpool_ext settings at their defaults (old_blocks_pct 37,
-old_blocks_time 1000 ms); shared_buffers = 1GB,
+bufpool_ext.chunk_size = 128MB, the other bufpool_ext settings at their
+defaults (page cleaners running, old_blocks_pct 37, old_blocks_time
+1000 ms, lru_boundary access); shared_buffers = 1GB,
 max_parallel_workers_per_gather = 0, autovacuum = off, fsync = off.
 Space and table: $N_PAGES pages each (table bench_t: one 7000-byte row per
 page, $TABLE_PAGES pages).  Total run time: ${ELAPSED} s.
@@ -360,6 +362,9 @@ BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_observe.sh"
 
 # ---------------------------------------------------------------- replacement quality
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_replacement.sh"
+
+# ---------------------------------------------------------------- scan resistance
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_scan.sh"
 
 # ---------------------------------------------------------------- the report
 bash "$REPO/scripts/bench_report.sh"

@@ -114,6 +114,9 @@ bufpool_ext.io_capacity_max = 1000000
 bufpool_ext.max_dirty_pages_pct = 0
 bufpool_ext.max_dirty_pages_pct_lwm = 0
 bufpool_ext.doublewrite_batch_pages = $BATCH
+# paused between cases: each case dirties the whole space first, then the
+# cleaners case resumes them and times their flush of it (run_case)
+bufpool_ext.page_cleaner_pause = on
 EOF
 bench_start
 q "CREATE EXTENSION bufpool_ext;" >/dev/null

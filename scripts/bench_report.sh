@@ -23,11 +23,12 @@ set -euo pipefail
 RESULTS_DIR="$REPO/bench/results"
 REPORT="$RESULTS_DIR/REPORT.md"
 # results files whose script writes its CSV itself
-OWN_CSV="flush observe replacement"
+OWN_CSV="flush observe replacement scan_resistance"
 # file:what the issue asks of it
 BENCHES=(
     "hit_path:1. Hit path against ReadBuffer/ReleaseBuffer"
     "replacement:2. Replacement quality against plain LRU and the clock sweep"
+    "scan_resistance:2b. Scan resistance with the page cleaners running (issue 15)"
     "alloc:3. Allocators against malloc and palloc"
     "resize:4. Online resize"
     "flush:5. Flushing against the disk (fio) and the cost of doublewrite"
