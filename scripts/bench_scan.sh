@@ -9,7 +9,8 @@
 # list):
 #   1. fill the pool from one space with twice its page count;
 #   2. with old_blocks_time = 0, fetch the hot set (pages 0 .. a quarter of
-#      the pool) twice: it is made young;
+#      the pool) twice, and again until every page of it is young (a hit
+#      that finds lru_lock taken by a cleaner leaves its page where it is);
 #   3. with old_blocks_time back at its default, scan three times the pool
 #      in a plpgsql loop, as a table scan touches pages:
 #        twice  each page fetched twice in a row;
@@ -39,9 +40,11 @@
 #   BPX_SCAN_BOUNDARIES   lru_boundary values (default "access innodb";
 #                         empty for a build without the setting)
 #   BPX_SCAN_LABEL        name of this build in the results (default
-#                         "this build"); with BPX_SCAN_APPEND=1 the rows
-#                         are added to an existing results file instead
-#                         of replacing it (to compare an older build)
+#                         "this build").  A run replaces the rows of its
+#                         own label in the CSV files and keeps the others,
+#                         so an older build run with a label of its own
+#                         (BPX_SKIP_BUILD=1 after installing it) stays in
+#                         the report next to this one
 #   BPX_SKIP_BUILD=1      do not run deps/build/install first
 set -euo pipefail
 # shellcheck source=scripts/common.sh
@@ -51,7 +54,6 @@ PORT="${BPX_SCAN_PORT:-5529}"
 STEP="${BPX_SCAN_STEP:-100}"
 BOUNDARIES="${BPX_SCAN_BOUNDARIES-access innodb}"
 LABEL="${BPX_SCAN_LABEL:-this build}"
-APPEND="${BPX_SCAN_APPEND:-0}"
 RESULTS_DIR="$REPO/bench/results"
 RESULTS="$RESULTS_DIR/scan_resistance.md"
 CSV="$RESULTS_DIR/scan_resistance_trace.csv"
@@ -150,6 +152,18 @@ ALTER SYSTEM SET bufpool_ext.old_blocks_time = 0;
 SELECT pg_reload_conf(), pg_sleep(0.3) \g /dev/null
 SELECT count(*) FROM generate_series(0, :hot - 1) p, bufpool.fetch_page(:sp, p) \g /dev/null
 SELECT count(*) FROM generate_series(0, :hot - 1) p, bufpool.fetch_page(:sp, p) \g /dev/null
+-- a hit that finds lru_lock taken (a cleaner's batch) leaves its page where
+-- it is: fetch again until every hot page is young
+CREATE FUNCTION pg_temp.make_young(sp int, n int) RETURNS void LANGUAGE plpgsql AS \$\$
+BEGIN
+    FOR pass IN 1..20 LOOP
+        -- (bufpool.pages: a build before bufpool.page_heat runs this too)
+        EXIT WHEN (SELECT count(*) FILTER (WHERE NOT is_old) FROM bufpool.pages
+                   WHERE space = sp AND page_number < n) = n;
+        PERFORM bufpool.fetch_page(sp, p) FROM generate_series(0, n - 1) p;
+    END LOOP;
+END \$\$;
+SELECT pg_temp.make_young(:sp, :hot) \g /dev/null
 \if :scan_t0
 \else
 ALTER SYSTEM RESET bufpool_ext.old_blocks_time;
@@ -177,6 +191,7 @@ SELECT concat_ws(',', :'label', :'boundary', :'pattern', :'obt', step, round(ms:
     young_on_read, young_after)
 FROM tr WINDOW w AS (ORDER BY step) ORDER BY step;
 EOF
+    [ -s "$OUT/case.out" ] || die "the scenario printed nothing (see the server log: $LOGFILE)"
     head -1 "$OUT/case.out"
     tail -n +2 "$OUT/case.out" >>"$OUT/trace.csv"
 }
@@ -196,11 +211,18 @@ stop_server
 mkdir -p "$RESULTS_DIR"
 header_summary="label,lru_boundary,pattern,old_blocks_time,pool_pages,hot_pages,scan_pages,hot_hits,made_young,not_made_young,boundary_made_young,young_on_read,scan_ms,young_after"
 header_trace="label,lru_boundary,pattern,old_blocks_time,step,ms,free,lru,old,young,made_young,not_made_young,boundary_made_young,boundary_made_old,young_on_read,young_after"
-if [ "$APPEND" != 1 ] || [ ! -f "$SUMMARY_CSV" ]; then
-    echo "$header_summary" >"$SUMMARY_CSV"
-    echo "$header_trace" >"$CSV"
-fi
-printf '%s\n' "${SUMMARY[@]}" >>"$SUMMARY_CSV"
+# keep_other_labels FILE HEADER: FILE with its header and without this
+# label's rows (an older build's rows stay)
+keep_other_labels() {
+    local tmp
+    tmp=$(mktemp)
+    echo "$2" >"$tmp"
+    [ -f "$1" ] && awk -F, -v l="$LABEL" 'NR > 1 && $1 != l && $1 != ""' "$1" >>"$tmp"
+    mv "$tmp" "$1"
+}
+keep_other_labels "$SUMMARY_CSV" "$header_summary"
+keep_other_labels "$CSV" "$header_trace"
+printf '%s\n' "${SUMMARY[@]}" | grep -v '^$' >>"$SUMMARY_CSV"
 as_pg cat "$OUT/trace.csv" >>"$CSV"
 
 # the report, from everything in the CSV files

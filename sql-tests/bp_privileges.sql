@@ -80,6 +80,7 @@ INSERT INTO bp_priv_rules VALUES
   ('view bufpool.hot_pages', 'monitor'),
   ('view bufpool.space_heat', 'monitor'),
   ('function bufpool.page_heat_srf()', 'monitor'),
+  ('function bufpool.space_heat_srf()', 'monitor'),
   ('function bufpool.page_heat(integer,bigint)', 'monitor'),
   ('function bufpool.spaces_srf()', 'monitor'),
   ('function bufpool.stats_srf()', 'monitor'),

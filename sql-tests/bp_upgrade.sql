@@ -53,7 +53,8 @@ ORDER BY 1;
 SELECT count(*) AS timeline_functions FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = 'bufpool' AND p.proname = 'bench_fetch_timeline';
 SELECT has_function_privilege('public', 'bufpool.bench_fetch_timeline(int, int, text, int, int, int)', 'execute') AS public_timeline;
--- and on to 1.5: bufpool.stats gains the boundary columns
+-- and on to 1.5: bufpool.stats gains the boundary and admission columns,
+-- and the hot-page views arrive
 ALTER EXTENSION bufpool_ext UPDATE TO '1.5';
 SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
 SELECT count(*) AS stats_columns FROM information_schema.columns
@@ -63,3 +64,12 @@ SELECT has_table_privilege('pg_monitor', 'bufpool.stats', 'select') AS monitor_s
        has_function_privilege('public', 'bufpool.stats_srf()', 'execute') AS public_stats_srf;
 SELECT boundary_made_young >= 0 AND boundary_made_old >= 0 AS boundary_counted
 FROM bufpool.stats LIMIT 1;
+SELECT c.relname, has_table_privilege('pg_monitor', c.oid, 'select') AS monitor,
+       has_table_privilege('public', c.oid, 'select') AS public
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'bufpool' AND c.relname IN ('hot_pages', 'space_heat') ORDER BY 1;
+SELECT p.proname, has_function_privilege('pg_monitor', p.oid, 'execute') AS monitor,
+       has_function_privilege('public', p.oid, 'execute') AS public
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = 'bufpool' AND p.proname IN ('page_heat', 'page_heat_srf', 'space_heat_srf', 'bench_heat_replay')
+ORDER BY 1;

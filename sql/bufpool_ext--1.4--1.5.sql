@@ -59,21 +59,15 @@ CREATE VIEW bufpool.hot_pages AS
     ORDER BY frequency DESC, est_accesses_per_s DESC, space_id, page_number;
 
 -- per space: its pages in the pool, their accesses per second, and those of
--- its hottest tenth of them
-CREATE VIEW bufpool.space_heat AS
-    WITH p AS (
-        SELECT h.space_id, h.est_accesses_per_s,
-               row_number() OVER (PARTITION BY h.space_id
-                                  ORDER BY h.est_accesses_per_s DESC) AS rank,
-               count(*) OVER (PARTITION BY h.space_id) AS n
-        FROM bufpool.page_heat_srf() h)
-    SELECT s.space_id, s.name AS space_name, count(p.space_id) AS pages_in_pool,
-           coalesce(sum(p.est_accesses_per_s), 0) AS accesses_per_s,
-           ceil(count(p.space_id) / 10.0)::bigint AS hot_pages,
-           coalesce(sum(p.est_accesses_per_s) FILTER (WHERE p.rank <= ceil(p.n / 10.0)), 0)
-               AS hot_accesses_per_s
-    FROM bufpool.spaces s LEFT JOIN p ON p.space_id = s.space_id
-    GROUP BY s.space_id, s.name;
+-- its hottest tenth of them (rounded up)
+CREATE FUNCTION bufpool.space_heat_srf(
+    OUT space_id int, OUT space_name text, OUT pages_in_pool bigint,
+    OUT accesses_per_s float8, OUT hot_pages bigint, OUT hot_accesses_per_s float8)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_space_heat'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW bufpool.space_heat AS SELECT * FROM bufpool.space_heat_srf();
 
 -- one page's heat, found without counting as an access; an error for an
 -- unknown space or a page outside it
@@ -85,9 +79,11 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'bp_sql_page_heat'
 LANGUAGE C VOLATILE;
 
-REVOKE ALL ON FUNCTION bufpool.page_heat_srf(), bufpool.page_heat(int, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION bufpool.page_heat_srf(), bufpool.space_heat_srf(),
+    bufpool.page_heat(int, bigint) FROM PUBLIC;
 REVOKE ALL ON bufpool.hot_pages, bufpool.space_heat FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION bufpool.page_heat_srf(), bufpool.page_heat(int, bigint) TO pg_monitor;
+GRANT EXECUTE ON FUNCTION bufpool.page_heat_srf(), bufpool.space_heat_srf(),
+    bufpool.page_heat(int, bigint) TO pg_monitor;
 GRANT SELECT ON bufpool.hot_pages, bufpool.space_heat TO pg_monitor;
 
 -- Hot-page detection accuracy (superuser only, checked in C; used by the tests):

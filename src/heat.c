@@ -278,32 +278,21 @@ bp_heat_read(uint16 heat, uint8 heat_tick, uint32 access_time, const BpHeatClock
  * The pool manager's sweep: clear the counter of every block idle for
  * BP_HEAT_COLD_TICKS, so that no tick wraps round to look recent.
  */
+static void
+bp_heat_sweep_block(void *arg, int instance, BpBlockNo b, BpBlockDesc *d)
+{
+	uint64		now = *(uint64 *) arg;
+	volatile uint16 *heat = &d->heat;
+
+	if (*heat != 0 && (uint8) ((uint8) now - d->heat_tick) >= BP_HEAT_COLD_TICKS)
+		*heat = 0;
+}
+
 void
 bp_heat_sweep(void)
 {
 	uint64		now = bp_heat_now_tick();
-	int			i;
 
 	bp_ensure_attached();
-	for (i = 0; i < BpShmem->n_instances; i++)
-	{
-		BpInstance *inst = &BpShmem->instances[i];
-		BpLocalInstance *li = &BpLocal[i];
-		int			c;
-
-		for (c = 0; c < li->n_chunks; c++)
-		{
-			uint32		k;
-
-			for (k = 0; k < inst->blocks_per_chunk; k++)
-			{
-				BpBlockDesc *d = bp_desc(li, BP_MAKE_BLOCK(c, k));
-				volatile uint16 *heat = &d->heat;
-
-				if (*heat != 0 && (uint8) ((uint8) now - d->heat_tick) >= BP_HEAT_COLD_TICKS)
-					*heat = 0;
-			}
-		}
-		CHECK_FOR_INTERRUPTS();
-	}
+	bp_pool_visit_blocks(bp_heat_sweep_block, &now);
 }

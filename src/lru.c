@@ -58,6 +58,26 @@
 				 pg_atomic_read_u32(&(d)->state)); \
 	} while (0)
 
+/* Link block b into the LRU list between prev and next (either may be none). */
+static inline void
+bp_lru_link(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpBlockNo prev, BpBlockNo next)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+
+	d->lru_prev = prev;
+	d->lru_next = next;
+	if (prev != BP_INVALID_BLOCK)
+		bp_desc(li, prev)->lru_next = b;
+	else
+		inst->lru_head = b;
+	if (next != BP_INVALID_BLOCK)
+		bp_desc(li, next)->lru_prev = b;
+	else
+		inst->lru_tail = b;
+	d->list = BP_LIST_LRU;
+	inst->lru_len++;
+}
+
 /*
  * Move the boundary between the sublists (lru_old) so the lengths follow
  * the rule of bufpool_ext.lru_boundary.  Every block that crosses it here
@@ -166,17 +186,9 @@ bp_lru_insert_head(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 {
 	BpBlockDesc *d = bp_desc(li, b);
 
-	d->lru_prev = BP_INVALID_BLOCK;
-	d->lru_next = inst->lru_head;
-	if (inst->lru_head != BP_INVALID_BLOCK)
-		bp_desc(li, inst->lru_head)->lru_prev = b;
-	else
-		inst->lru_tail = b;
-	inst->lru_head = b;
+	bp_lru_link(inst, li, b, BP_INVALID_BLOCK, inst->lru_head);
 	d->is_old = false;
 	d->freed_page_clock = inst->freed_page_clock;
-	d->list = BP_LIST_LRU;
-	inst->lru_len++;
 	if (inst->lru_old != BP_INVALID_BLOCK)
 		bp_lru_adjust_old(inst, li);
 	else if (inst->lru_len >= BP_LRU_OLD_MIN_LEN)
@@ -195,20 +207,10 @@ static void
 bp_lru_insert_young_tail(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 {
 	BpBlockDesc *d = bp_desc(li, b);
-	BpBlockNo	next = inst->lru_old;
-	BpBlockNo	prev = bp_desc(li, next)->lru_prev;
 
-	d->lru_prev = prev;
-	d->lru_next = next;
-	if (prev != BP_INVALID_BLOCK)
-		bp_desc(li, prev)->lru_next = b;
-	else
-		inst->lru_head = b;
-	bp_desc(li, next)->lru_prev = b;
+	bp_lru_link(inst, li, b, bp_desc(li, inst->lru_old)->lru_prev, inst->lru_old);
 	d->is_old = false;
 	d->freed_page_clock = inst->freed_page_clock;
-	d->list = BP_LIST_LRU;
-	inst->lru_len++;
 	bp_lru_adjust_old(inst, li);
 }
 
@@ -261,21 +263,10 @@ bp_lru_add_old(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 		prev = bp_desc(li, next)->lru_prev;
 		inst->lru_old = b;
 	}
-	d->lru_prev = prev;
-	d->lru_next = next;
-	if (prev != BP_INVALID_BLOCK)
-		bp_desc(li, prev)->lru_next = b;
-	else
-		inst->lru_head = b;
-	if (next != BP_INVALID_BLOCK)
-		bp_desc(li, next)->lru_prev = b;
-	else
-		inst->lru_tail = b;
+	bp_lru_link(inst, li, b, prev, next);
 	d->is_old = true;
 	d->freed_page_clock = 0;	/* a new page, as buf_page_init_low */
-	d->list = BP_LIST_LRU;
 	inst->lru_old_len++;
-	inst->lru_len++;
 	bp_lru_adjust_old(inst, li);
 }
 

@@ -247,6 +247,36 @@ bp_counters_publish(void)
 	}
 }
 
+/*
+ * visit(arg, instance, b, d) for every block of every chunk this process
+ * maps, without a lock (the caller reads what it needs as a snapshot).
+ */
+void
+bp_pool_visit_blocks(void (*visit) (void *arg, int instance, BpBlockNo b, BpBlockDesc *d),
+					 void *arg)
+{
+	int			i;
+
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpLocalInstance *li = &BpLocal[i];
+		int			c;
+
+		for (c = 0; c < li->n_chunks; c++)
+		{
+			uint32		k;
+
+			for (k = 0; k < BpShmem->instances[i].blocks_per_chunk; k++)
+			{
+				BpBlockNo	b = BP_MAKE_BLOCK(c, k);
+
+				visit(arg, i, b, bp_desc(li, b));
+			}
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
 /* The sum of every process's counters of an instance. */
 void
 bp_counters_sum(int instance, BpCounters *out)

@@ -52,6 +52,7 @@ PG_FUNCTION_INFO_V1(bp_sql_status);
 PG_FUNCTION_INFO_V1(bp_sql_doublewrite);
 PG_FUNCTION_INFO_V1(bp_sql_page_heat_all);
 PG_FUNCTION_INFO_V1(bp_sql_page_heat);
+PG_FUNCTION_INFO_V1(bp_sql_space_heat);
 
 /* Registry snapshot: copy of every used entry, in the call's arena. */
 static int
@@ -68,6 +69,50 @@ bp_registry_snapshot(BpArena *arena, BpSpaceEntry **outp)
 			out[n++] = BpShmem->spaces[i];
 	LWLockRelease(&BpShmem->space_lock.lock);
 	return n;
+}
+
+/*
+ * One pass over the pool this process maps: visit(arg, j, d) for every
+ * page (VALID block d) of a space in entries[0 .. n - 1], j its index.
+ */
+typedef struct BpSpaceVisit
+{
+	const BpSpaceEntry *entries;
+	int			n;
+	void		(*visit) (void *arg, int j, BpBlockDesc *d);
+	void	   *arg;
+} BpSpaceVisit;
+
+static void
+bp_visit_space_block(void *arg, int instance, BpBlockNo b, BpBlockDesc *d)
+{
+	BpSpaceVisit *v = arg;
+	uint32		space_id = d->space_id;
+	int			j;
+
+	if (!(pg_atomic_read_u32(&d->state) & BP_BS_VALID))
+		return;
+	for (j = 0; j < v->n; j++)
+		if (v->entries[j].space_id == space_id)
+		{
+			v->visit(v->arg, j, d);
+			return;
+		}
+}
+
+static void
+bp_visit_space_pages(const BpSpaceEntry *entries, int n,
+					 void (*visit) (void *arg, int j, BpBlockDesc *d), void *arg)
+{
+	BpSpaceVisit v = {entries, n, visit, arg};
+
+	bp_pool_visit_blocks(bp_visit_space_block, &v);
+}
+
+static void
+bp_count_space_page(void *arg, int j, BpBlockDesc *d)
+{
+	((int64 *) arg)[j]++;
 }
 
 Datum
@@ -88,31 +133,7 @@ bp_sql_spaces(PG_FUNCTION_ARGS)
 	memset(in_pool, 0, sizeof(int64) * Max(n, 1));
 
 	/* one pass over the pool counts pages of every space */
-	for (i = 0; i < BpShmem->n_instances; i++)
-	{
-		BpLocalInstance *li = &BpLocal[i];
-		int			c;
-
-		for (c = 0; c < li->n_chunks; c++)
-		{
-			uint32		k;
-
-			for (k = 0; k < BpShmem->instances[i].blocks_per_chunk; k++)
-			{
-				BpBlockDesc *d = &li->chunks[c].descs[k];
-				int			j;
-
-				if (!(pg_atomic_read_u32(&d->state) & BP_BS_VALID))
-					continue;
-				for (j = 0; j < n; j++)
-					if (entries[j].space_id == d->space_id)
-					{
-						in_pool[j]++;
-						break;
-					}
-			}
-		}
-	}
+	bp_visit_space_pages(entries, n, bp_count_space_page, in_pool);
 
 	for (i = 0; i < n; i++)
 	{
@@ -610,41 +631,57 @@ bp_heat_row(int instance, BpBlockNo b, const BpHeatClock *clk, Datum *values, bo
 }
 
 /*
- * bufpool.page_heat_srf(): one row per page in the pool, with its heat.
- * Under bufpool.hot_pages (hottest first) and bufpool.space_heat.  Walks
- * the chunks this process has mapped, so a resize in progress shows the
- * pool as it was when the call began.
+ * Whether a monitoring view can read the pool now: true once it is READY
+ * (this process then maps it); false, without waiting, while the pool
+ * manager builds it (at start or after a crash-restart) or after it
+ * failed to, so that the heat views show nothing then rather than wait
+ * or fail.
  */
+static bool
+bp_heat_pool_readable(void)
+{
+	bp_check_preloaded();
+	if (pg_atomic_read_u32(&BpShmem->pool_state) != BP_POOL_READY)
+		return false;
+	bp_ensure_attached();
+	return true;
+}
+
+/*
+ * bufpool.page_heat_srf(): one row per page in the pool, with its heat,
+ * under bufpool.hot_pages (hottest first).  Walks the chunks this process
+ * has mapped, so a resize in progress shows the pool as it was when the
+ * call began; a pool being built shows no rows.
+ */
+/* bp_sql_page_heat_all's row of one block */
+typedef struct BpHeatRows
+{
+	ReturnSetInfo *rsinfo;
+	BpHeatClock clk;
+} BpHeatRows;
+
+static void
+bp_heat_put_row(void *arg, int instance, BpBlockNo b, BpBlockDesc *d)
+{
+	BpHeatRows *hr = arg;
+	Datum		values[BP_HEAT_COLS];
+	bool		nulls[BP_HEAT_COLS];
+
+	if (bp_heat_row(instance, b, &hr->clk, values, nulls))
+		tuplestore_putvalues(hr->rsinfo->setResult, hr->rsinfo->setDesc, values, nulls);
+}
+
 Datum
 bp_sql_page_heat_all(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	BpHeatClock clk;
-	int			i;
+	BpHeatRows	hr;
 
-	bp_ensure_attached();
+	hr.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	InitMaterializedSRF(fcinfo, 0);
-	bp_heat_clock(&clk);
-	for (i = 0; i < BpShmem->n_instances; i++)
-	{
-		BpInstance *inst = &BpShmem->instances[i];
-		BpLocalInstance *li = &BpLocal[i];
-		int			c;
-
-		for (c = 0; c < li->n_chunks; c++)
-		{
-			uint32		k;
-
-			for (k = 0; k < inst->blocks_per_chunk; k++)
-			{
-				Datum		values[BP_HEAT_COLS];
-				bool		nulls[BP_HEAT_COLS];
-
-				if (bp_heat_row(i, BP_MAKE_BLOCK(c, k), &clk, values, nulls))
-					tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-			}
-		}
-	}
+	if (!bp_heat_pool_readable())
+		return (Datum) 0;
+	bp_heat_clock(&hr.clk);
+	bp_pool_visit_blocks(bp_heat_put_row, &hr);
 	return (Datum) 0;
 }
 
@@ -697,4 +734,102 @@ bp_sql_page_heat(PG_FUNCTION_ARGS)
 	values[BP_HEAT_COLS - 2] = BoolGetDatum(in_pool);
 	nulls[BP_HEAT_COLS - 2] = false;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
+
+static int
+bp_cmp_double_desc(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x > y ? -1 : x < y ? 1 : 0;
+}
+
+/*
+ * bp_sql_space_heat's collection: each space's pages' rates, in arrays
+ * sized by a first pass that counted them (cap); pages that arrive
+ * between the passes are left out.
+ */
+typedef struct BpSpaceRates
+{
+	BpHeatClock clk;
+	int64	   *cap;
+	int64	   *count;
+	double	  **rates;
+} BpSpaceRates;
+
+static void
+bp_collect_space_rate(void *arg, int j, BpBlockDesc *d)
+{
+	BpSpaceRates *sr = arg;
+	BpHeatView	hv;
+
+	if (sr->count[j] >= sr->cap[j])
+		return;
+	bp_heat_read(d->heat, d->heat_tick, d->access_time, &sr->clk, &hv);
+	sr->rates[j][sr->count[j]++] = hv.accesses_per_s;
+}
+
+/*
+ * bufpool.space_heat_srf(): per registered space, its pages in the pool,
+ * the sum of their estimated accesses per second, and the same over its
+ * hottest tenth (rounded up).  A pool being built shows every space with
+ * no page.
+ */
+Datum
+bp_sql_space_heat(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	BpArena    *arena;
+	BpSpaceEntry *entries;
+	BpSpaceRates sr;
+	int			n;
+	int			j;
+
+	bp_check_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	arena = bp_arena_create_scoped("sql_views", BP_VIEW_ARENA_BLOCK);
+	n = bp_registry_snapshot(arena, &entries);
+	sr.cap = bp_arena_alloc(arena, sizeof(int64) * Max(n, 1));
+	sr.count = bp_arena_alloc(arena, sizeof(int64) * Max(n, 1));
+	sr.rates = bp_arena_alloc(arena, sizeof(double *) * Max(n, 1));
+	memset(sr.cap, 0, sizeof(int64) * Max(n, 1));
+	memset(sr.count, 0, sizeof(int64) * Max(n, 1));
+	if (n > 0 && bp_heat_pool_readable())
+	{
+		bp_visit_space_pages(entries, n, bp_count_space_page, sr.cap);
+		for (j = 0; j < n; j++)
+			sr.rates[j] = bp_arena_alloc(arena, sizeof(double) * Max(sr.cap[j], 1));
+		bp_heat_clock(&sr.clk);
+		bp_visit_space_pages(entries, n, bp_collect_space_rate, &sr);
+	}
+	for (j = 0; j < n; j++)
+	{
+		Datum		values[6];
+		bool		nulls[6] = {0};
+		int64		hot = (sr.count[j] + 9) / 10;
+		double		sum = 0;
+		double		hot_sum = 0;
+		int64		k;
+
+		if (sr.count[j] > 0)
+		{
+			qsort(sr.rates[j], sr.count[j], sizeof(double), bp_cmp_double_desc);
+			for (k = 0; k < sr.count[j]; k++)
+			{
+				sum += sr.rates[j][k];
+				if (k < hot)
+					hot_sum += sr.rates[j][k];
+			}
+		}
+		values[0] = Int32GetDatum((int32) entries[j].space_id);
+		values[1] = CStringGetTextDatum(entries[j].name);
+		values[2] = Int64GetDatum(sr.count[j]);
+		values[3] = Float8GetDatum(sum);
+		values[4] = Int64GetDatum(hot);
+		values[5] = Float8GetDatum(hot_sum);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	bp_arena_destroy(arena);
+	return (Datum) 0;
 }

@@ -478,6 +478,8 @@ extern Size bp_shmem_size(void);
 extern BpCounters *bp_counters_for(int procno, int instance);
 extern void bp_counters_sum(int instance, BpCounters *out);
 extern void bp_counters_publish(void);
+extern void bp_pool_visit_blocks(void (*visit) (void *arg, int instance, BpBlockNo b,
+											  BpBlockDesc *d), void *arg);
 extern void bp_counters_sample(void);
 
 #define BP_RATE_SAMPLE_MS	10000	/* the pool manager's counter sample period */

@@ -8,6 +8,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+use BufpoolFaults;
+
 my $node = PostgreSQL::Test::Cluster->new('bad_page_size');
 $node->init;
 # appended after TEMP_CONFIG, so this value wins
@@ -67,15 +69,7 @@ ok($node->poll_query_until('postgres', 'SELECT state FROM bufpool.status()', 're
 $node->stop;
 
 # a pool that cannot be built: sessions get the reason, the server stays up
-my $tiny = PostgreSQL::Test::Cluster->new('tiny_chunks');
-$tiny->init;
-$tiny->append_conf('postgresql.conf', qq{
-bufpool_ext.page_size = 65536
-bufpool_ext.chunk_size = '1MB'
-bufpool_ext.size = '2MB'
-});
-$tiny->start;
-$tiny->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
+my $tiny = failed_pool_node('tiny_chunks');
 ok($tiny->poll_query_until('postgres',
 		"SELECT state = 'failed' FROM bufpool.status()"),
 	'the pool state turns failed');

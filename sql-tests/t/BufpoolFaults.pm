@@ -1,5 +1,6 @@
-# Helpers of the TAP tests that inject write faults (014_write_faults,
-# 017_log_full): loaded from sql-tests/t, which scripts/test.sh puts on
+# Helpers of the TAP tests that inject faults (014_write_faults,
+# 017_log_full) or need a pool that cannot be built (004_bad_config,
+# 019_heat_views): loaded from sql-tests/t, which scripts/test.sh puts on
 # prove's include path.
 
 package BufpoolFaults;
@@ -8,7 +9,8 @@ use strict;
 use warnings;
 
 use Exporter 'import';
-our @EXPORT = qw(wrong_pages set_fault);
+use PostgreSQL::Test::Cluster;
+our @EXPORT = qw(wrong_pages set_fault failed_pool_node);
 
 # pages from..to of space $sid whose start is not "<tag> <page>"
 sub wrong_pages
@@ -33,6 +35,24 @@ sub set_fault
 	# every process, background workers too, has reloaded after this
 	sleep(1);
 	return;
+}
+
+# A started node whose pool cannot be built (1 MB chunks cannot hold a
+# 64 kB page's frames and descriptors), with the extension created: the
+# pool manager fails and retries, the server stays up.
+sub failed_pool_node
+{
+	my ($name) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	$node->append_conf('postgresql.conf', qq{
+bufpool_ext.page_size = 65536
+bufpool_ext.chunk_size = '1MB'
+bufpool_ext.size = '2MB'
+});
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
+	return $node;
 }
 
 1;
