@@ -10,9 +10,8 @@ use Time::HiRes qw(time);
 
 my $node = PostgreSQL::Test::Cluster->new('cleaner');
 $node->init;
-# regress.conf pauses the cleaners; run them here, slowly by default
+# the cleaners run, slowly by default
 $node->append_conf('postgresql.conf', qq{
-bufpool_ext.page_cleaner_pause = off
 bufpool_ext.io_capacity = 100
 bufpool_ext.io_capacity_max = 100000
 bufpool_ext.max_dirty_pages_pct = 90

@@ -17,9 +17,9 @@
 #
 # Afterwards every acknowledged page must hold its last value, every other
 # page must still be all zeros, no page may be pinned, the lists must add
-# up and every resize must have completed.  The page cleaners run (they
-# are paused in the other suites) so that their LRU-tail and flush-list
-# work races with the resizes too.
+# up and every resize must have completed.  The page cleaners run, as in
+# every suite, so that their LRU-tail and flush-list work races with the
+# resizes too.
 #
 # Then bufpool_ext.size = '64MB' and a reload: the pool manager resizes
 # (source 'config'), and after a restart the pool has that size and the
@@ -44,7 +44,6 @@ my $mb = 1024 * 1024;
 my $node = PostgreSQL::Test::Cluster->new('resize_workload');
 $node->init;
 $node->append_conf('postgresql.conf', qq{
-bufpool_ext.page_cleaner_pause = off
 # hundreds of thousands of pgbench statements otherwise
 log_statement = none
 });

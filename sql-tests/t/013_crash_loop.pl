@@ -37,7 +37,6 @@ $node->init;
 $node->append_conf(
 	'postgresql.conf', qq{
 restart_after_crash = on
-bufpool_ext.page_cleaner_pause = off
 bufpool_ext.flush_log_at_commit = 1
 bufpool_ext.log_file_size = '8MB'
 bufpool_ext.log_buffer_size = '1MB'
