@@ -472,11 +472,14 @@ bp_buf_accessed(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 				BP_HIT_COUNTERS(li)->young_skipped++;
 				return;
 			}
-			if (d->list == BP_LIST_LRU && d->is_old)
+			/* the room was a hint: under the lock it must still be there */
+			if (d->list == BP_LIST_LRU && d->is_old && bp_lru_young_room(inst))
 			{
 				bp_lru_make_young_tail(inst, li, b);
 				BP_HIT_COUNTERS(li)->made_young++;
 			}
+			else
+				BP_HIT_COUNTERS(li)->not_made_young++;
 			LWLockRelease(&inst->lru_lock.lock);
 			return;
 		}

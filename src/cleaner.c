@@ -51,6 +51,7 @@
 #include "bufpool_ext/dblwr.h"
 #include "bufpool_ext/flush.h"
 #include "bufpool_ext/guc.h"
+#include "bufpool_ext/heat.h"
 #include "bufpool_ext/lru.h"
 #include "bufpool_ext/memstat.h"
 #include "bufpool_ext/pool.h"
@@ -196,6 +197,8 @@ bp_cleaner_main(Datum arg)
 		if (ShutdownRequestPending)
 			break;
 		bp_backend_mem_publish(false);
+		if (my_number == 0)
+			bp_heat_sweep_if_due();	/* also the manager's; whoever is first */
 		if (bp_page_cleaner_pause)
 			continue;
 

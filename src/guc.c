@@ -247,9 +247,9 @@ bp_guc_init(void)
 	DefineCustomIntVariable("bufpool_ext.hot_page_halflife",
 							"Half-life of a page's access frequency (bufpool.hot_pages).",
 							"A page's estimated access count halves every this many seconds, so the views show what is hot now.  "
-							"A change rescales the decay of the frequencies already counted.",
+							"The heat clock's tick is a sixteenth of it, so it is fixed at server start.",
 							&bp_hot_page_halflife_s, 10, 1, 3600,
-							PGC_SIGHUP, GUC_UNIT_S,
+							PGC_POSTMASTER, GUC_UNIT_S,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.io_capacity",
 							"Pages per second the page cleaners write in normal operation.",

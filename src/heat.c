@@ -199,15 +199,21 @@ bp_heat_clock(BpHeatClock *clk)
 
 /*
  * A counter decayed to tick now; *age_out gets the ticks since its last
- * sample (modulo 256).  Idle for BP_HEAT_COLD_TICKS or more: 0.
+ * sample (modulo 256).  Idle for BP_HEAT_COLD_TICKS or more: 0.  A stamp
+ * up to BP_HEAT_AHEAD_TICKS ahead of now (another process read the clock
+ * a moment later and sampled the page in between) counts as age 0, not
+ * as a page idle for nearly 256 ticks.
  */
 static inline uint16
 bp_heat_decay(uint16 heat, uint8 heat_tick, uint64 now, uint8 *age_out)
 {
 	uint8		age = (uint8) ((uint8) now - heat_tick);
-	uint32		decay = (uint32) age * BP_HEAT_DECAY_STEPS;
+	uint32		decay;
 
+	if (age > 255 - BP_HEAT_AHEAD_TICKS)
+		age = 0;
 	*age_out = age;
+	decay = (uint32) age * BP_HEAT_DECAY_STEPS;
 	if (heat == 0 || age >= BP_HEAT_COLD_TICKS)
 		return 0;
 	return heat > decay ? (uint16) (heat - decay) : 0;
@@ -239,7 +245,8 @@ bp_heat_sample(BpLocalInstance *li, BpBlockDesc *d)
 		c++;
 	if (c != old)
 		*heat = c;
-	if ((uint8) now != old_tick)
+	/* never move a stamp back (bp_heat_decay read it as ahead: age 0) */
+	if ((uint8) now != old_tick && age != 0)
 		*tick = (uint8) now;
 }
 
@@ -275,8 +282,11 @@ bp_heat_read(uint16 heat, uint8 heat_tick, uint32 access_time, const BpHeatClock
 }
 
 /*
- * The pool manager's sweep: clear the counter of every block idle for
- * BP_HEAT_COLD_TICKS, so that no tick wraps round to look recent.
+ * The sweep: clear the counter of every block idle for BP_HEAT_COLD_TICKS,
+ * so that no tick wraps round to look recent.  The pool manager and page
+ * cleaner 0 both call bp_heat_sweep_if_due, so that a long resize (the
+ * manager's) or a paused cleaner does not hold it up; whoever claims the
+ * interval first sweeps.
  */
 static void
 bp_heat_sweep_block(void *arg, int instance, BpBlockNo b, BpBlockDesc *d)
@@ -289,10 +299,15 @@ bp_heat_sweep_block(void *arg, int instance, BpBlockNo b, BpBlockDesc *d)
 }
 
 void
-bp_heat_sweep(void)
+bp_heat_sweep_if_due(void)
 {
 	uint64		now = bp_heat_now_tick();
+	uint64		last = pg_atomic_read_u64(&BpShmem->heat_last_sweep);
 
+	if (pg_atomic_read_u32(&BpShmem->pool_state) != BP_POOL_READY ||
+		now < last + BP_HEAT_SWEEP_TICKS ||
+		!pg_atomic_compare_exchange_u64(&BpShmem->heat_last_sweep, &last, now))
+		return;
 	bp_ensure_attached();
 	bp_pool_visit_blocks(bp_heat_sweep_block, &now);
 }

@@ -89,7 +89,6 @@ void
 bp_manager_main(Datum arg)
 {
 	volatile TimestampTz last_sample = 0;
-	volatile uint64 last_heat_sweep = 0;
 	TimestampTz now;
 
 	bp_worker_init();
@@ -135,11 +134,7 @@ bp_manager_main(Datum arg)
 			bp_counters_sample();	/* the base of bufpool.stats' rates */
 			last_sample = now;
 		}
-		if (bp_heat_now_tick() >= last_heat_sweep + BP_HEAT_SWEEP_TICKS)
-		{
-			bp_heat_sweep();	/* no heat stamp may wrap round */
-			last_heat_sweep = bp_heat_now_tick();
-		}
+		bp_heat_sweep_if_due(); /* no heat stamp may wrap round */
 		/* wake for the next sample, and often enough for the heat sweep */
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 Max(Min(BP_RATE_SAMPLE_MS - TimestampDifferenceMilliseconds(last_sample, now),

@@ -154,6 +154,7 @@ bp_shmem_startup_hook(void)
 		BpShmem->start_time = GetCurrentTimestamp();
 		BpShmem->heat_epoch_ns = bp_heat_clock_ns();
 		pg_atomic_init_u64(&BpShmem->heat_tick_max, 0);
+		pg_atomic_init_u64(&BpShmem->heat_last_sweep, 0);
 		BpShmem->pool_tranche = LWLockNewTrancheId();
 		pg_atomic_init_u64(&BpShmem->next_lsn, 1);
 		pg_atomic_init_u64(&BpShmem->modifications, 0);
@@ -272,8 +273,8 @@ bp_pool_visit_blocks(void (*visit) (void *arg, int instance, BpBlockNo b, BpBloc
 
 				visit(arg, i, b, bp_desc(li, b));
 			}
+			CHECK_FOR_INTERRUPTS();
 		}
-		CHECK_FOR_INTERRUPTS();
 	}
 }
 

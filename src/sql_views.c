@@ -71,42 +71,64 @@ bp_registry_snapshot(BpArena *arena, BpSpaceEntry **outp)
 	return n;
 }
 
-/*
- * One pass over the pool this process maps: visit(arg, j, d) for every
- * page (VALID block d) of a space in entries[0 .. n - 1], j its index.
- */
+/* a space id and its index in a registry snapshot, sorted by id */
+typedef struct BpSpaceIndex
+{
+	uint32		space_id;
+	int			j;
+} BpSpaceIndex;
+
 typedef struct BpSpaceVisit
 {
-	const BpSpaceEntry *entries;
+	BpSpaceIndex *index;
 	int			n;
 	void		(*visit) (void *arg, int j, BpBlockDesc *d);
 	void	   *arg;
 } BpSpaceVisit;
 
+static int
+bp_space_index_cmp(const void *a, const void *b)
+{
+	uint32		x = ((const BpSpaceIndex *) a)->space_id;
+	uint32		y = ((const BpSpaceIndex *) b)->space_id;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
 static void
 bp_visit_space_block(void *arg, int instance, BpBlockNo b, BpBlockDesc *d)
 {
 	BpSpaceVisit *v = arg;
-	uint32		space_id = d->space_id;
-	int			j;
+	BpSpaceIndex key;
+	BpSpaceIndex *found;
 
 	if (!(pg_atomic_read_u32(&d->state) & BP_BS_VALID))
 		return;
-	for (j = 0; j < v->n; j++)
-		if (v->entries[j].space_id == space_id)
-		{
-			v->visit(v->arg, j, d);
-			return;
-		}
+	key.space_id = d->space_id;
+	found = bsearch(&key, v->index, v->n, sizeof(BpSpaceIndex), bp_space_index_cmp);
+	if (found)
+		v->visit(v->arg, found->j, d);
 }
 
+/*
+ * One pass over the pool this process maps: visit(arg, j, d) for every
+ * page (VALID block d) of a space in entries[0 .. n - 1], j its index.
+ */
 static void
 bp_visit_space_pages(const BpSpaceEntry *entries, int n,
 					 void (*visit) (void *arg, int j, BpBlockDesc *d), void *arg)
 {
-	BpSpaceVisit v = {entries, n, visit, arg};
+	BpSpaceVisit v = {palloc(sizeof(BpSpaceIndex) * Max(n, 1)), n, visit, arg};
+	int			j;
 
+	for (j = 0; j < n; j++)
+	{
+		v.index[j].space_id = entries[j].space_id;
+		v.index[j].j = j;
+	}
+	qsort(v.index, n, sizeof(BpSpaceIndex), bp_space_index_cmp);
 	bp_pool_visit_blocks(bp_visit_space_block, &v);
+	pfree(v.index);
 }
 
 static void
@@ -186,11 +208,13 @@ bp_rate_base(int instance, TimestampTz now)
 	samples[0] = inst->rate_samples[0];
 	samples[1] = inst->rate_samples[1];
 	SpinLockRelease(&inst->rate_mutex);
-	if (samples[0].at != 0 && !TimestampDifferenceExceeds(samples[0].at, now, 1000) &&
-		samples[1].at != 0)
+	/* the newest sample at least a second old; none: the pool's start */
+	if (samples[0].at != 0 && TimestampDifferenceExceeds(samples[0].at, now, 1000))
+		base = samples[0];
+	else if (samples[1].at != 0 && TimestampDifferenceExceeds(samples[1].at, now, 1000))
 		base = samples[1];
 	else
-		base = samples[0];
+		base.at = 0;
 	if (base.at == 0)
 	{
 		memset(&base, 0, sizeof(base));

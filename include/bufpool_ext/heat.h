@@ -30,7 +30,8 @@
 #define BP_HEAT_DECAY_STEPS		(BP_HEAT_STEPS / BP_HEAT_TICKS)	/* per idle tick */
 #define BP_HEAT_SAMPLE_MEAN		32	/* one access in this many is sampled, on average */
 #define BP_HEAT_COLD_TICKS		128 /* idle this many ticks (8 half-lives): no heat */
-#define BP_HEAT_SWEEP_TICKS		32	/* the pool manager clears cold counters this often */
+#define BP_HEAT_SWEEP_TICKS		32	/* cold counters are cleared this often */
+#define BP_HEAT_AHEAD_TICKS		15	/* a stamp this far ahead of a reader is "now" */
 
 extern void bp_heat_sample(BpLocalInstance *li, BpBlockDesc *d);
 
@@ -71,6 +72,6 @@ extern uint64 bp_heat_now_tick(void);
 extern void bp_heat_clock(BpHeatClock *clk);
 extern void bp_heat_read(uint16 heat, uint8 heat_tick, uint32 access_time,
 						 const BpHeatClock *clk, BpHeatView *out);
-extern void bp_heat_sweep(void);
+extern void bp_heat_sweep_if_due(void);
 
 #endif							/* BUFPOOL_EXT_HEAT_H */

@@ -58,8 +58,10 @@ bp_lru_young_max(const BpInstance *inst)
 static inline bool
 bp_lru_young_room(const BpInstance *inst)
 {
+	/* signed: lengths read in the middle of an update must not wrap */
 	return inst->lru_old != BP_INVALID_BLOCK &&
-		inst->lru_len - inst->lru_old_len + BP_LRU_OLD_TOLERANCE < bp_lru_young_max(inst);
+		(int64) inst->lru_len - inst->lru_old_len + BP_LRU_OLD_TOLERANCE <
+		(int64) bp_lru_young_max(inst);
 }
 
 /*

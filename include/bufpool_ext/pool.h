@@ -396,6 +396,7 @@ typedef struct BpShared
 	TimestampTz start_time;
 	int64		heat_epoch_ns;	/* the heat clock's zero (heat.c) */
 	pg_atomic_uint64 heat_tick_max; /* the latest heat tick any process read */
+	pg_atomic_uint64 heat_last_sweep;	/* heat tick of the last sweep (heat.c) */
 
 	int			pool_tranche;
 
