@@ -49,7 +49,7 @@ endif
 # PGXS tracks no header dependencies here: rebuild everything when any
 # of our headers changes (struct layouts are shared across files).  After
 # the PGXS include, so it does not become the default goal.
-$(OBJS): $(wildcard include/bufpool_ext/*.h)
+$(OBJS): $(wildcard include/bufpool_ext/*.h include/bufpool_ext/*/*.h)
 
 .PHONY: deps build run stop test bench
 deps:

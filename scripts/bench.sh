@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: hit-path benchmark of bufpool_ext against PostgreSQL's
-# shared_buffers (src/bench.c), on a throwaway instance.
+# shared_buffers (src/sql/bench.c), on a throwaway instance.
 #
 # deps + build + install, then initdb a cluster under tmp/bench (port
 # $BPX_BENCH_PORT, socket in /tmp, no TCP), with an 8 kB bufpool page size
@@ -281,7 +281,7 @@ $(machine_md)
 
 \`bufpool.bench_fetch\` times \`bp_page_fetch\` + \`bp_page_release\` of one page
 of a bufpool space; \`bufpool.bench_pg_fetch\` times \`ReadBufferExtended\` +
-\`ReleaseBuffer\` of one block of a heap table (src/bench.c).  Both pin and
+\`ReleaseBuffer\` of one block of a heap table (src/sql/bench.c).  Both pin and
 unpin one page by number in a C loop, no SQL per page, page contents
 neither locked nor read, over the same precomputed trace of page numbers
 (uniform, or Zipf with exponent 0.99 over a fixed scattering of ranks).

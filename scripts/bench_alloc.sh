@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Allocator benchmark of bufpool_ext: the arena (src/arena.c) and the heap
-# (src/heap.c) against malloc and palloc (an AllocSet context), in C loops
-# (bufpool.alloc_bench, src/sql_alloc.c).  Run by scripts/bench.sh after
+# Allocator benchmark of bufpool_ext: the arena (src/mmgr/arena.c) and the heap
+# (src/mmgr/heap.c) against malloc and palloc (an AllocSet context), in C loops
+# (bufpool.alloc_bench, src/sql/sql_alloc.c).  Run by scripts/bench.sh after
 # the resize part, or alone:  BPX_SKIP_BUILD=1 bash scripts/bench_alloc.sh
 #
 # Starts a throwaway cluster under tmp/bench_alloc (port $BPX_ALLOC_PORT,
@@ -157,7 +157,7 @@ $(machine_md)
 
 ## What is measured
 
-\`bufpool.alloc_bench(allocator, pattern, size_spec, n_ops)\` (src/sql_alloc.c)
+\`bufpool.alloc_bench(allocator, pattern, size_spec, n_ops)\` (src/sql/sql_alloc.c)
 runs n_ops = $N_OPS allocations in a C loop in one backend and reports
 nanoseconds per allocation, its free (or its share of the free-all /
 reset) included. Each allocation's first byte is written. Sizes are

@@ -209,7 +209,7 @@ alternately by each build ($REPS starts each, interleaved); each start
 runs every case once after an untimed warm-up run.  Figures are medians
 of ns per fetch + release; cost = with / without - 1.  Instrumentation
 is the per-backend counters and the heat sampling of hot-page detection
-(src/heat.c); the variant has neither.  Settings: 8 kB pages, 256 MB
+(src/pool/heat.c); the variant has neither.  Settings: 8 kB pages, 256 MB
 pool, 1 instance, page cleaners running (the default).  Benchmark time:
 ${ELAPSED} s.
 

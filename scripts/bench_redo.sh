@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Durability benchmark of bufpool_ext (the redo log, src/redo.c), run by
+# Durability benchmark of bufpool_ext (the redo log, src/redo/redo.c), run by
 # scripts/bench.sh or alone:  BPX_SKIP_BUILD=1 bash scripts/bench_redo.sh
 #
 # In one run, on one throwaway cluster with fsync = on:

@@ -20,7 +20,7 @@
 #     cross-checked against the time bufpool.resize() took in the client.
 #
 #  b. Fetch latency.  The big space is dropped; a space of 10000 pages
-#     is the hot set.  bufpool.bench_fetch_latency (src/bench.c) times
+#     is the hot set.  bufpool.bench_fetch_latency (src/sql/bench.c) times
 #     every fetch+release of a Zipf trace over it for a window, first
 #     with the pool idle (steady state), then while another session
 #     shrinks and grows the pool 1 GiB <-> 2 GiB without a pause, the hot
@@ -553,7 +553,7 @@ same row.
 
 **Fetch latency.** The big space is dropped; a space of $HOT_PAGES pages
 is read into the pool (the hot set, ~$((HOT_PAGES * 8 / 1024)) MB, all cached). \`bufpool.bench_fetch_latency\`
-(src/bench.c) builds the same Zipf trace (exponent 0.99) as
+(src/sql/bench.c) builds the same Zipf trace (exponent 0.99) as
 \`bench_fetch\`, fetches each of its pages once, then for $WINDOW_MS ms times
 every \`bp_page_fetch\` + \`bp_page_release\` pair with two
 \`clock_gettime(CLOCK_MONOTONIC)\` calls (the figure includes one call,

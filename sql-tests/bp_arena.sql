@@ -1,4 +1,4 @@
--- Arena (MEM_ROOT-style bump allocator, src/arena.c): block growth, big
+-- Arena (MEM_ROOT-style bump allocator, src/mmgr/arena.c): block growth, big
 -- requests, clear / clear_for_reuse, max_capacity, randomized invariants,
 -- accounting, privileges and bad input.  Runs before bp_basic: creates the
 -- extension if needed and drops it at the end (the pool is not affected).

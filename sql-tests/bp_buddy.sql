@@ -1,4 +1,4 @@
--- The buddy allocator (src/buddy.c): split and merge, exhaustion of the
+-- The buddy allocator (src/mmgr/buddy.c): split and merge, exhaustion of the
 -- region into pool frames and back, the frame cap, wrong frees, bad input,
 -- a randomized run with a fixed seed, privileges.
 -- Settings (regress.conf): 2 instances, 8 kB pages, buddy_size 1MB, so

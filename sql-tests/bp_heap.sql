@@ -1,4 +1,4 @@
--- Memory heap (InnoDB mem_heap_t-style, src/heap.c): block growth, exact
+-- Memory heap (InnoDB mem_heap_t-style, src/mmgr/heap.c): block growth, exact
 -- blocks, BUFFER heaps on pool frames, free_top / marks / empty, guards,
 -- randomized invariants, the flush consumer, privileges and bad input.
 SET client_min_messages = error;
@@ -33,7 +33,7 @@ SELECT * FROM bufpool.heap_test_random('dynamic', 20000, 2);
 SELECT allocs, frees, mark_frees, used, invariants_ok, failure
 FROM bufpool.heap_test_random('buffer', 20000, 3);
 
--- shared arenas (src/arena.c; here because this test runs after bp_buddy):
+-- shared arenas (src/mmgr/arena.c; here because this test runs after bp_buddy):
 -- the BpArena and its blocks in buddy memory (block sizes
 -- rounded up to the buddy's powers of two, at most a page)
 SELECT sum(pages_used) AS buddy_used_before FROM bufpool.buddy_stats \gset

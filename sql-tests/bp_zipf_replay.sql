@@ -1,4 +1,4 @@
--- The replacement-quality replays (src/bench.c) see one trace.  Last in
+-- The replacement-quality replays (src/sql/bench.c) see one trace.  Last in
 -- name order, so the spaces it makes do not renumber the other tests' ones.
 SET client_min_messages = error;
 CREATE EXTENSION IF NOT EXISTS bufpool_ext;

@@ -25,11 +25,11 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 
-#include "bufpool_ext/buf.h"
-#include "bufpool_ext/guc.h"
-#include "bufpool_ext/memstat.h"
-#include "bufpool_ext/pool.h"
-#include "bufpool_ext/workers.h"
+#include "bufpool_ext/pool/buf.h"
+#include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/memstat.h"
+#include "bufpool_ext/shared/shmem.h"
+#include "bufpool_ext/workers/workers.h"
 
 PG_MODULE_MAGIC;
 

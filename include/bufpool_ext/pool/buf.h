@@ -1,0 +1,27 @@
+/*-------------------------------------------------------------------------
+ *
+ * buf.h
+ *	  Internal page access (buf.c).
+ *
+ * IDENTIFICATION
+ *	  include/bufpool_ext/pool/buf.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUFPOOL_EXT_BUF_H
+#define BUFPOOL_EXT_BUF_H
+
+#include "bufpool_ext/bufpool.h"
+#include "bufpool_ext/shared/shmem.h"
+
+extern void bp_buf_init(void);
+extern BpPage bp_buf_fetch_raw(uint32 space_id, uint32 page_no, BpFetchInfo *info);
+extern void bp_buf_release_raw(BpPage page);
+extern BpPage bp_buf_peek(uint32 space_id, uint32 page_no);
+extern bool bp_buf_evict_page(uint32 space_id, uint32 page_no);
+extern void bp_buf_pin_for_xact(uint32 space_id, uint32 page_no);
+extern void bp_block_wait_clear(int instance, BpBlockNo b, uint32 bits);
+extern void bp_content_lock(int instance, BpBlockNo b, bool exclusive);
+extern void bp_content_unlock(int instance, BpBlockNo b, bool exclusive);
+
+#endif							/* BUFPOOL_EXT_BUF_H */

@@ -1,0 +1,20 @@
+/*-------------------------------------------------------------------------
+ *
+ * resize.h
+ *	  Online resize of the buffer pool (resize.c).
+ *
+ * IDENTIFICATION
+ *	  include/bufpool_ext/pool/resize.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUFPOOL_EXT_RESIZE_H
+#define BUFPOOL_EXT_RESIZE_H
+
+extern int64 bp_resize_current_size(void);
+extern int64 bp_resize_parse_size(const char *str);
+extern int	bp_resize_chunks_for(int64 bytes, const char *what);
+extern void bp_resize_run_pending(void);
+extern void bp_resize_from_config(void);
+
+#endif							/* BUFPOOL_EXT_RESIZE_H */

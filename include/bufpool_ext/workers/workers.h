@@ -1,0 +1,28 @@
+/*-------------------------------------------------------------------------
+ *
+ * workers.h
+ *	  Background workers: pool manager (manager.c), log writer (redo.c),
+ *	  page cleaners (cleaner.c).
+ *
+ * IDENTIFICATION
+ *	  include/bufpool_ext/workers/workers.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUFPOOL_EXT_WORKERS_H
+#define BUFPOOL_EXT_WORKERS_H
+
+extern void bp_workers_register(void);
+extern void bp_worker_init(void);
+extern void bp_worker_wait_ready(void);
+extern bool bp_worker_sleep(long timeout_ms);
+extern void bp_final_flush(int first, int step, uint32 worker_bit);
+
+/* bit of a worker in BpShmem->shutting_down */
+#define BP_SHUTDOWN_BIT_MANAGER		1U
+#define BP_SHUTDOWN_BIT_CLEANER(k)	(1U << (1 + ((k) % 31)))
+
+extern PGDLLEXPORT void bp_manager_main(Datum arg);
+extern PGDLLEXPORT void bp_cleaner_main(Datum arg);
+
+#endif							/* BUFPOOL_EXT_WORKERS_H */

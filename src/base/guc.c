@@ -1,0 +1,348 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.c
+ *	  Settings of bufpool_ext.
+ *
+ * Startup settings (size, chunk_size, instances, page_size, page_cleaners,
+ * numa_interleave, doublewrite_batch_pages) are frozen into BpShared when shared memory is set up;
+ * the others are read by each process from its own GUC copy, so a reload
+ * reaches every process at its next command (workers on SIGHUP).
+ *
+ * bufpool_ext.doublewrite is PGC_SIGHUP rather than a startup setting:
+ * the doublewrite file and its slots exist whatever its value (the file
+ * is formatted at every pool build), so turning it on or off only
+ * decides whether a process's next write batch goes through the file.
+ * A batch already started finishes the way it began.  Its layout
+ * (doublewrite_batch_pages) is fixed at startup.
+ *
+ * IDENTIFICATION
+ *	  src/base/guc.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "bufpool_ext/base/guc.h"
+
+int			bp_size_mb = 128;
+int			bp_max_size_mb = 65536;
+int			bp_resize_timeout_ms = 60000;
+int			bp_chunk_size_mb = 32;
+int			bp_instances = 1;
+int			bp_page_size = 16384;
+bool		bp_numa_interleave = false;
+int			bp_page_cleaners = 1;
+int			bp_buddy_size_kb = 1024;
+int			bp_doublewrite_batch_pages = 128;
+
+int			bp_old_blocks_pct = 37;
+int			bp_old_blocks_time = 1000;
+bool		bp_old_blocks_time_adaptive = true;
+int			bp_lru_boundary = BP_LRU_BOUNDARY_ACCESS;
+int			bp_hot_page_halflife_s = 10;
+int			bp_io_capacity = 200;
+int			bp_io_capacity_max = 2000;
+double		bp_max_dirty_pages_pct = 90.0;
+double		bp_max_dirty_pages_pct_lwm = 10.0;
+int			bp_lru_scan_depth = 1024;
+bool		bp_page_cleaner_pause = false;
+int			bp_ready_timeout_ms = 10000;
+int			bp_debug_read_lock = 0;
+bool		bp_doublewrite = true;
+int			bp_debug_torn_write = 0;
+int			bp_debug_torn_write_left = 0;
+int			bp_debug_write_lock = 0;
+bool		bp_debug_skip_log_free_check = false;
+int			bp_backend_memory_interval_ms = 1000;
+bool		bp_backend_memory_contexts = true;
+int			bp_flush_log_at_commit = 1;
+int			bp_log_buffer_size_kb = 16384;
+int			bp_log_file_size_mb = 96;
+int			bp_checkpoint_timeout_s = 30;
+int			bp_debug_fail_writes = BP_FAIL_NONE;
+
+static const struct config_enum_entry bp_lru_boundary_options[] = {
+	{"access", BP_LRU_BOUNDARY_ACCESS, false},
+	{"innodb", BP_LRU_BOUNDARY_INNODB, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry bp_fail_writes_options[] = {
+	{"none", BP_FAIL_NONE, false},
+	{"log_eio", BP_FAIL_LOG_EIO, false},
+	{"log_enospc", BP_FAIL_LOG_ENOSPC, false},
+	{"data_eio", BP_FAIL_DATA_EIO, false},
+	{"data_enospc", BP_FAIL_DATA_ENOSPC, false},
+	{NULL, 0, false}
+};
+
+/*
+ * The fault injection of bufpool_ext.debug_fail_writes: true (with errno
+ * set) when writes of this kind (BP_FAIL_LOG or BP_FAIL_DATA) must fail.
+ */
+bool
+bp_debug_write_fails(int kind)
+{
+	switch (bp_debug_fail_writes)
+	{
+		case BP_FAIL_LOG_EIO:
+		case BP_FAIL_DATA_EIO:
+			if ((bp_debug_fail_writes == BP_FAIL_LOG_EIO) != (kind == BP_FAIL_LOG))
+				return false;
+			errno = EIO;
+			return true;
+		case BP_FAIL_LOG_ENOSPC:
+		case BP_FAIL_DATA_ENOSPC:
+			if ((bp_debug_fail_writes == BP_FAIL_LOG_ENOSPC) != (kind == BP_FAIL_LOG))
+				return false;
+			errno = ENOSPC;
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* SET bufpool_ext.debug_torn_write = n arms (or re-arms) the countdown */
+static void
+bp_debug_torn_write_assign(int newval, void *extra)
+{
+	bp_debug_torn_write_left = newval;
+}
+
+void
+bp_guc_init(void)
+{
+	DefineCustomIntVariable("bufpool_ext.size",
+							"Size of the buffer pool.",
+							"Rounded up to a multiple of chunk_size times instances.  A reload resizes the pool online.",
+							&bp_size_mb, 128, 1, 1024 * 1024,
+							PGC_SIGHUP, GUC_UNIT_MB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.max_size",
+							"Largest size the buffer pool may be resized to.",
+							NULL,
+							&bp_max_size_mb, 65536, 1, 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_MB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.resize_timeout",
+							"How long a shrink waits for pinned pages before it gives up.",
+							NULL,
+							&bp_resize_timeout_ms, 60000, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.flush_log_at_commit",
+							"When a page change's redo record must be on disk.",
+							"1: written and fsynced before bufpool.write_page returns (group commit); 2: written before it returns, fsynced about every second; 0: written and fsynced about every second.",
+							&bp_flush_log_at_commit, 1, 0, 2,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.log_buffer_size",
+							"Size of the redo log buffer in shared memory.",
+							"It is written to the log file when it is more than half full, and at least every second.",
+							&bp_log_buffer_size_kb, 16384, 256, 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.log_file_size",
+							"Size of the circular redo log file.",
+							"A checkpoint is made when the log is half full; a change waits for one when the log is full.",
+							&bp_log_file_size_mb, 96, 8, 65536,
+							PGC_POSTMASTER, GUC_UNIT_MB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.checkpoint_timeout",
+							"Longest time between two checkpoints of the log writer.",
+							NULL,
+							&bp_checkpoint_timeout_s, 30, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.backend_memory_interval",
+							"Minimum time between two publications of a session's memory-context totals in bufpool.backend_memory.",
+							"0 publishes at the end of every statement.",
+							&bp_backend_memory_interval_ms, 1000, 0, 3600000,
+							PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomBoolVariable("bufpool_ext.backend_memory_contexts",
+							 "Publish per-context lines for bufpool.backend_memory_contexts.",
+							 "Each process keeps them in a small shared arena on buddy memory; off frees it at the next publication.",
+							 &bp_backend_memory_contexts, true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.chunk_size",
+							"Size of one chunk (one DSM segment) of the buffer pool.",
+							NULL,
+							&bp_chunk_size_mb, 32, 1, 4096,
+							PGC_POSTMASTER, GUC_UNIT_MB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.instances",
+							"Number of buffer pool instances.",
+							NULL,
+							&bp_instances, 1, 1, 64,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.page_size",
+							"Page size of bufpool_ext tablespaces.",
+							"A power of two between 4 kB and 64 kB.",
+							&bp_page_size, 16384, 4096, 65536,
+							PGC_POSTMASTER, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+	DefineCustomBoolVariable("bufpool_ext.numa_interleave",
+							 "Interleave buffer pool memory across NUMA nodes.",
+							 NULL,
+							 &bp_numa_interleave, false,
+							 PGC_POSTMASTER, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.page_cleaners",
+							"Number of page cleaner background workers.",
+							NULL,
+							&bp_page_cleaners, 1, 1, 64,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.buddy_size",
+							"Shared memory set aside for the buddy allocator, for all instances together.",
+							"Split evenly between the instances, rounded down to whole pages per instance.  When it is used up, the buddy allocator takes frames from chunk 0 of the buffer pool.",
+							&bp_buddy_size_kb, 1024, 0, 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomBoolVariable("bufpool_ext.doublewrite",
+							 "Write pages to the doublewrite file, and fsync it, before writing them in place.",
+							 "Protects against torn pages: at pool start, a page whose checksum fails is restored from its copy there (src/storage/dblwr.c).  A reload takes effect at each process's next write batch.",
+							 &bp_doublewrite, true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.doublewrite_batch_pages",
+							"Pages per doublewrite batch region (two per page cleaner, and two shared).",
+							"A flush writes at most this many pages per doublewrite write and fsync.",
+							&bp_doublewrite_batch_pages, 128, 1, 4096,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.old_blocks_pct",
+							"Percentage of the pool's page blocks kept out of the young sublist (the old sublist and the free list).",
+							"With lru_boundary = innodb: the percentage of the LRU list kept in the old sublist.",
+							&bp_old_blocks_pct, 37, 5, 95,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.old_blocks_time",
+							"Time an old block must stay in the old sublist after its first access before it can be made young.",
+							NULL,
+							&bp_old_blocks_time, 1000, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomBoolVariable("bufpool_ext.old_blocks_time_adaptive",
+							 "Cap old_blocks_time at half the time a block lasts in the old sublist.",
+							 "Without the cap, a pool whose old sublist turns over faster than old_blocks_time makes no block young at all (InnoDB's behaviour).",
+							 &bp_old_blocks_time_adaptive, true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("bufpool_ext.lru_boundary",
+							 "How the boundary between the young and old sublists moves.",
+							 "access: a block becomes young only by an access that makes it young, and the young sublist holds at most (100 - old_blocks_pct)% of the LRU and free blocks.  "
+							 "innodb: the old sublist is kept at old_blocks_pct% of the LRU list's current length, as InnoDB does; blocks then cross the boundary without an access when the list shrinks and grows (page cleaners refilling the free list).",
+							 &bp_lru_boundary, BP_LRU_BOUNDARY_ACCESS, bp_lru_boundary_options,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.hot_page_halflife",
+							"Half-life of a page's access frequency (bufpool.hot_pages).",
+							"A page's estimated access count halves every this many seconds, so the views show what is hot now.  "
+							"The heat clock's tick is a sixteenth of it, so it is fixed at server start.",
+							&bp_hot_page_halflife_s, 10, 1, 3600,
+							PGC_POSTMASTER, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.io_capacity",
+							"Pages per second the page cleaners write in normal operation.",
+							NULL,
+							&bp_io_capacity, 200, 100, 1000000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.io_capacity_max",
+							"Pages per second the page cleaners may write when behind.",
+							NULL,
+							&bp_io_capacity_max, 2000, 100, 1000000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomRealVariable("bufpool_ext.max_dirty_pages_pct",
+							 "Percentage of dirty pages above which the page cleaners write at io_capacity_max.",
+							 NULL,
+							 &bp_max_dirty_pages_pct, 90.0, 0.0, 99.999,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomRealVariable("bufpool_ext.max_dirty_pages_pct_lwm",
+							 "Percentage of dirty pages at which adaptive flushing starts (0 disables it).",
+							 NULL,
+							 &bp_max_dirty_pages_pct_lwm, 10.0, 0.0, 99.999,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.lru_scan_depth",
+							"How far per instance and pass the page cleaners look from the LRU tail for pages to free.",
+							NULL,
+							&bp_lru_scan_depth, 1024, 100, INT_MAX,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomBoolVariable("bufpool_ext.page_cleaner_pause",
+							 "Pause the page cleaners' periodic work (they still flush at shutdown).",
+							 "For tests that need deterministic list contents.",
+							 &bp_page_cleaner_pause, false,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.ready_timeout",
+							"How long a session waits for the pool to be built before it reports an error.",
+							NULL,
+							&bp_ready_timeout_ms, 10000, 0, 600000,
+							PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("bufpool_ext.debug_fail_writes",
+							 "Test hook: make writes of the redo log or of data files fail with EIO or ENOSPC.",
+							 "none, log_eio, log_enospc, data_eio, data_enospc.  Set it in the configuration and reload so the background workers see it too.",
+							 &bp_debug_fail_writes, BP_FAIL_NONE, bp_fail_writes_options,
+							 PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.debug_read_lock",
+							"Test hook: before reading a page from disk, wait for this advisory lock key (0: off).",
+							"Lets isolation tests hold a session in the middle of a page read.",
+							&bp_debug_read_lock, 0, 0, INT_MAX,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("bufpool_ext.debug_torn_write",
+							"Test hook: the n-th next in-place page write of this process writes only the first half of the page, then raises PANIC (0: off).",
+							"Produces a torn page for the doublewrite tests; counted from the moment it is set.",
+							&bp_debug_torn_write, 0, 0, INT_MAX,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							NULL, bp_debug_torn_write_assign, NULL);
+	DefineCustomIntVariable("bufpool_ext.debug_write_lock",
+							"Test hook: when writing a page, after copying it and before the write, wait for this advisory lock key (0: off).",
+							"Lets isolation tests hold a session in the middle of a page write, with the page's IO_WRITE set.",
+							&bp_debug_write_lock, 0, 0, INT_MAX,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("bufpool_ext.debug_skip_log_free_check",
+							 "Test hook: bufpool.write_page does not call bp_log_free_check() first.",
+							 "Makes the session behave like a C caller that breaks the redo contract, to test that such a change is refused when the log is nearly full.",
+							 &bp_debug_skip_log_free_check, false,
+							 PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("bufpool_ext");
+
+	/*
+	 * Checked here rather than in a check hook: a check hook's rejection of
+	 * a value from the configuration file of a preloaded library is only a
+	 * WARNING, and the server would start with the default.  An ERROR while
+	 * preloading stops the postmaster.
+	 */
+	if (process_shared_preload_libraries_in_progress && bp_size_mb > bp_max_size_mb)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bufpool_ext.size %d MB is larger than bufpool_ext.max_size %d MB",
+						bp_size_mb, bp_max_size_mb)));
+	if ((bp_page_size & (bp_page_size - 1)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for parameter \"bufpool_ext.page_size\": %d", bp_page_size),
+				 errdetail("bufpool_ext.page_size must be a power of two between 4096 and 65536.")));
+}

@@ -1,0 +1,535 @@
+/*-------------------------------------------------------------------------
+ *
+ * backend_mem.c
+ *	  Every process's PostgreSQL memory-context totals, published to
+ *	  shared memory so one query (bufpool.backend_memory) shows the memory
+ *	  of the whole cluster.
+ *
+ * PostgreSQL shows a process's memory contexts only to that process
+ * (pg_backend_memory_contexts) or in the server log
+ * (pg_log_backend_memory_contexts).  Here each process that loaded
+ * bufpool_ext walks its context tree at the end of a statement (before
+ * the executor frees the statement's memory, so the figures include what
+ * the statement used) and stores the totals in its own slot: total, used
+ * and free bytes, blocks and the number of contexts.  The walk costs
+ * some microseconds, so it is rate-limited by
+ * bufpool_ext.backend_memory_interval (default 1 s): a process publishes
+ * at most that often, at the first statement end after the interval.
+ * The background workers of bufpool_ext publish from their main loops;
+ * parallel workers do not publish (they live for one query).
+ *
+ * With the totals each process also publishes one line per child of
+ * TopMemoryContext (CacheMemoryContext, MessageContext, a portal, ...)
+ * summed over its subtree, for bufpool.backend_memory_contexts.  The
+ * lines go into a shared arena (arena.c) that lives in the process's
+ * slot: its blocks come from the buddy allocator, the lines are chained
+ * by BpShmAddr, and each publication empties the arena for reuse (its
+ * last block stays) and writes the lines again.  The arena is of the
+ * no-error kind with a capacity of BP_CTX_CAPACITY: when it is full, or
+ * the buddy allocator has no memory, the list is cut short and says so
+ * (truncated); a statement end never fails because of it.
+ *
+ * A slot is written only by its owner.  Readers use a change counter,
+ * as pgstat's backend status does: odd while a write is under way; a
+ * reader copies the slot and retries if the counter moved.  A reader
+ * follows a line's next address only after checking that the counter
+ * has not moved since it copied the line, so it never follows an
+ * address the owner was rewriting; the memory behind a stale address is
+ * still mapped (buddy region or chunk-0 frame), and the check after the
+ * copy throws away what was read from it.
+ *
+ * IDENTIFICATION
+ *	  src/mmgr/backend_mem.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/parallel.h"
+#include "access/twophase.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/memnodes.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "bufpool_ext/mmgr/arena.h"
+#include "bufpool_ext/mmgr/buddy.h"
+#include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/memstat.h"
+#include "bufpool_ext/shared/shmem.h"
+
+#define BP_CTX_NAME_LEN		48
+#define BP_CTX_MAX_LINES	256
+#define BP_CTX_CAPACITY		(16 * 1024)
+
+/* one line of bufpool.backend_memory_contexts, in the slot's arena */
+typedef struct BpBackendMemCtx
+{
+	BpShmAddr	next;
+	char		name[BP_CTX_NAME_LEN];
+	int64		total_bytes;
+	int64		free_bytes;
+	int32		contexts;		/* in the subtree */
+	int32		depth;			/* 0: TopMemoryContext itself, 1: a child */
+} BpBackendMemCtx;
+
+typedef struct BpBackendMemSlot
+{
+	pg_atomic_uint32 changecount;	/* odd while the owner writes */
+	int32		pid;			/* 0: free */
+	char		backend_type[BGW_MAXLEN];
+	TimestampTz published_at;
+	int64		total_bytes;
+	int64		free_bytes;
+	int64		blocks;
+	int32		contexts;
+	/* the per-context lines (owner only, but for head/n_lines/truncated) */
+	bool		arena_ready;
+	bool		truncated;		/* lines left out: arena full or no memory */
+	int32		n_lines;
+	BpShmAddr	head;
+	BpArena		arena;
+} BpBackendMemSlot;
+
+static BpBackendMemSlot *BpBackendMem = NULL;
+static int	bp_backend_mem_slots = 0;
+static BpBackendMemSlot *my_slot = NULL;
+static TimestampTz last_publish = 0;
+static bool lines_disabled = false;	/* an error stopped the lines here */
+
+static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+PG_FUNCTION_INFO_V1(bp_sql_backend_memory);
+PG_FUNCTION_INFO_V1(bp_sql_backend_memory_contexts);
+
+static int
+bp_backend_mem_n(void)
+{
+	return MaxBackends + NUM_AUXILIARY_PROCS + max_prepared_xacts;
+}
+
+Size
+bp_backend_mem_shmem_size(void)
+{
+	return mul_size(bp_backend_mem_n(), sizeof(BpBackendMemSlot));
+}
+
+/* Called from shmem.c's startup hook with AddinShmemInitLock held. */
+void
+bp_backend_mem_shmem_init(void)
+{
+	bool		found;
+	int			i;
+
+	bp_backend_mem_slots = bp_backend_mem_n();
+	BpBackendMem = ShmemInitStruct("bufpool_ext backend memory",
+								   bp_backend_mem_shmem_size(), &found);
+	if (!found)
+	{
+		memset(BpBackendMem, 0, bp_backend_mem_shmem_size());
+		bp_mem_count_startup("memory/bufpool/shmem", bp_backend_mem_shmem_size());
+		for (i = 0; i < bp_backend_mem_slots; i++)
+			pg_atomic_init_u32(&BpBackendMem[i].changecount, 0);
+	}
+	my_slot = NULL;
+}
+
+static void
+bp_backend_mem_walk(MemoryContext cxt, MemoryContextCounters *totals, int32 *n)
+{
+	MemoryContext child;
+
+	cxt->methods->stats(cxt, NULL, NULL, totals, false);
+	(*n)++;
+	for (child = cxt->firstchild; child != NULL; child = child->nextchild)
+		bp_backend_mem_walk(child, totals, n);
+}
+
+static void
+bp_backend_mem_exit(int code, Datum arg)
+{
+	if (my_slot == NULL)
+		return;
+	/* an error may have left a lock held; the buddy free below needs none */
+	LWLockReleaseAll();
+	/* an exit in the middle of a publication left the counter odd */
+	if (pg_atomic_read_u32(&my_slot->changecount) % 2 != 0)
+		pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
+	pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
+	pg_write_barrier();
+	my_slot->pid = 0;
+	my_slot->head = BP_SHM_NULL;
+	my_slot->n_lines = 0;
+	if (my_slot->arena_ready)
+	{
+		my_slot->arena_ready = false;
+		bp_arena_destroy(&my_slot->arena);
+	}
+	pg_write_barrier();
+	pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
+	my_slot = NULL;
+}
+
+/* Append one line to the slot's list; false if the arena is full. */
+static bool
+bp_backend_mem_add_line(BpBackendMemSlot *slot, BpShmAddr *tail, const char *name,
+						int depth, MemoryContextCounters *c, int32 n)
+{
+	BpShmAddr	a = bp_arena_alloc_shm(&slot->arena, sizeof(BpBackendMemCtx));
+	BpBackendMemCtx *line;
+
+	if (a == BP_SHM_NULL)
+		return false;
+	line = (BpBackendMemCtx *) bp_shm_ptr(a);
+	line->next = BP_SHM_NULL;
+	strlcpy(line->name, name, sizeof(line->name));
+	line->total_bytes = (int64) c->totalspace;
+	line->free_bytes = (int64) c->freespace;
+	line->contexts = n;
+	line->depth = depth;
+	if (*tail == BP_SHM_NULL)
+		slot->head = a;
+	else
+		((BpBackendMemCtx *) bp_shm_ptr(*tail))->next = a;
+	*tail = a;
+	slot->n_lines++;
+	return true;
+}
+
+/*
+ * Rewrite the per-context lines: TopMemoryContext's own memory, then each
+ * child's subtree.  Caller has made the change counter odd.
+ */
+static void
+bp_backend_mem_lines(BpBackendMemSlot *slot)
+{
+	MemoryContextCounters c;
+	MemoryContext child;
+	BpShmAddr	tail = BP_SHM_NULL;
+
+	bp_arena_clear_for_reuse(&slot->arena);
+	slot->head = BP_SHM_NULL;
+	slot->n_lines = 0;
+	slot->truncated = false;
+
+	memset(&c, 0, sizeof(c));
+	TopMemoryContext->methods->stats(TopMemoryContext, NULL, NULL, &c, false);
+	if (!bp_backend_mem_add_line(slot, &tail, TopMemoryContext->name, 0, &c, 1))
+	{
+		slot->truncated = true;
+		return;
+	}
+	for (child = TopMemoryContext->firstchild; child != NULL; child = child->nextchild)
+	{
+		int32		n = 0;
+
+		memset(&c, 0, sizeof(c));
+		bp_backend_mem_walk(child, &c, &n);
+		if (slot->n_lines >= BP_CTX_MAX_LINES ||
+			!bp_backend_mem_add_line(slot, &tail, child->name, 1, &c, n))
+		{
+			slot->truncated = true;
+			return;
+		}
+	}
+}
+
+/*
+ * Publish this process's totals if the interval has passed (force: at
+ * once).  Never raises an error: it runs at statement end.
+ */
+void
+bp_backend_mem_publish(bool force)
+{
+	TimestampTz now;
+	MemoryContextCounters totals;
+	int32		n = 0;
+	bool		lines;
+
+	if (BpBackendMem == NULL || MyProc == NULL || MyProc->pgprocno >= bp_backend_mem_slots)
+		return;
+	/* a parallel worker lives for one query: its leader's figures matter */
+	if (IsParallelWorker())
+		return;
+	now = GetCurrentTimestamp();
+	if (!force && last_publish != 0 &&
+		!TimestampDifferenceExceeds(last_publish, now, bp_backend_memory_interval_ms))
+		return;
+	last_publish = now;
+
+	if (my_slot == NULL)
+	{
+		my_slot = &BpBackendMem[MyProc->pgprocno];
+		before_shmem_exit(bp_backend_mem_exit, 0);
+	}
+	memset(&totals, 0, sizeof(totals));
+	bp_backend_mem_walk(TopMemoryContext, &totals, &n);
+
+	/* the lines need the pool (chunk-0 frames may hold them) */
+	lines = bp_backend_memory_contexts && !lines_disabled &&
+		pg_atomic_read_u32(&BpShmem->pool_state) == BP_POOL_READY;
+
+	pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
+	pg_write_barrier();
+	my_slot->pid = MyProcPid;
+	if (MyBackendType == B_BG_WORKER && MyBgworkerEntry != NULL)
+		strlcpy(my_slot->backend_type, MyBgworkerEntry->bgw_type, sizeof(my_slot->backend_type));
+	else
+		strlcpy(my_slot->backend_type, GetBackendTypeDesc(MyBackendType),
+				sizeof(my_slot->backend_type));
+	my_slot->published_at = now;
+	my_slot->total_bytes = (int64) totals.totalspace;
+	my_slot->free_bytes = (int64) totals.freespace;
+	my_slot->blocks = (int64) totals.nblocks;
+	my_slot->contexts = n;
+	my_slot->truncated = !lines;
+	if (!lines_disabled && (lines || my_slot->arena_ready))
+	{
+		MemoryContext oldcxt = CurrentMemoryContext;
+
+		/*
+		 * A statement end must not fail for this.  The arena takes region
+		 * memory of the buddy allocator only (no pool frame, so no LWLock
+		 * of the pool, no eviction, no I/O) and returns NULL when it has
+		 * none; what can still raise an error does so holding no lock (no
+		 * heaps slot left, mapping chunk 0 for a pool that holds frames).
+		 * Such an error stops the lines in this process for good, and the
+		 * list stays empty.  Interrupts are held, so a cancel waits for the
+		 * next check instead of being swallowed here.
+		 */
+		HOLD_INTERRUPTS();
+		PG_TRY();
+		{
+			if (!lines)
+			{
+				/* turned off: give the arena's memory back */
+				my_slot->head = BP_SHM_NULL;
+				my_slot->n_lines = 0;
+				my_slot->arena_ready = false;
+				bp_arena_destroy(&my_slot->arena);
+			}
+			else
+			{
+				if (!my_slot->arena_ready)
+				{
+					bp_arena_init(&my_slot->arena, "backend_memory", true, 1024,
+								  BP_CTX_CAPACITY, false);
+					my_slot->arena.region_only = true;
+					my_slot->arena_ready = true;
+				}
+				bp_backend_mem_lines(my_slot);
+			}
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(oldcxt);
+			FlushErrorState();
+			lines_disabled = true;
+			my_slot->head = BP_SHM_NULL;
+			my_slot->n_lines = 0;
+			my_slot->truncated = true;
+		}
+		PG_END_TRY();
+		RESUME_INTERRUPTS();
+	}
+	pg_write_barrier();
+	pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
+}
+
+/* publish before the executor frees the statement's memory */
+static void
+bp_backend_mem_ExecutorEnd(QueryDesc *queryDesc)
+{
+	bp_backend_mem_publish(false);
+	if (prev_ExecutorEnd)
+		prev_ExecutorEnd(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
+}
+
+static void
+bp_backend_mem_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+							  bool readOnlyTree, ProcessUtilityContext context,
+							  ParamListInfo params, QueryEnvironment *queryEnv,
+							  DestReceiver *dest, QueryCompletion *qc)
+{
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+							params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+	bp_backend_mem_publish(false);
+}
+
+/* Install the hooks (from _PG_init). */
+void
+bp_backend_mem_init(void)
+{
+	prev_ExecutorEnd = ExecutorEnd_hook;
+	ExecutorEnd_hook = bp_backend_mem_ExecutorEnd;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = bp_backend_mem_ProcessUtility;
+}
+
+/*
+ * bufpool.backend_memory_srf()
+ *	  returns (pid, backend_type, published_at, total_bytes, used_bytes,
+ *			   free_bytes, blocks, contexts)
+ */
+Datum
+bp_sql_backend_memory(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	bp_check_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	/* the caller's own figures are those of this very statement */
+	bp_backend_mem_publish(true);
+	for (i = 0; i < bp_backend_mem_slots; i++)
+	{
+		BpBackendMemSlot *s = &BpBackendMem[i];
+		BpBackendMemSlot copy;
+		Datum		values[8];
+		bool		nulls[8] = {0};
+		int			tries;
+
+		for (tries = 0; tries < 1000; tries++)
+		{
+			uint32		before = pg_atomic_read_u32(&s->changecount);
+
+			pg_read_barrier();
+			memcpy(&copy, s, sizeof(copy));
+			pg_read_barrier();
+			if (before % 2 == 0 && pg_atomic_read_u32(&s->changecount) == before)
+				break;
+			CHECK_FOR_INTERRUPTS();
+		}
+		if (tries == 1000 || copy.pid == 0)
+			continue;
+		values[0] = Int32GetDatum(copy.pid);
+		copy.backend_type[BGW_MAXLEN - 1] = '\0';
+		values[1] = CStringGetTextDatum(copy.backend_type);
+		values[2] = TimestampTzGetDatum(copy.published_at);
+		values[3] = Int64GetDatum(copy.total_bytes);
+		values[4] = Int64GetDatum(copy.total_bytes - copy.free_bytes);
+		values[5] = Int64GetDatum(copy.free_bytes);
+		values[6] = Int64GetDatum(copy.blocks);
+		values[7] = Int32GetDatum(copy.contexts);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * bufpool.backend_memory_contexts_srf()
+ *	  returns (pid, backend_type, published_at, context, depth,
+ *			   total_bytes, used_bytes, free_bytes, contexts, truncated)
+ *
+ * One line per child of TopMemoryContext of every process (its subtree
+ * summed), and TopMemoryContext's own memory at depth 0.
+ */
+Datum
+bp_sql_backend_memory_contexts(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	BpBackendMemCtx *lines;
+	int			i;
+
+	bp_check_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	bp_ensure_attached();		/* lines may sit in chunk-0 frames */
+	bp_backend_mem_publish(true);
+	lines = palloc(sizeof(BpBackendMemCtx) * BP_CTX_MAX_LINES);
+	for (i = 0; i < bp_backend_mem_slots; i++)
+	{
+		BpBackendMemSlot *s = &BpBackendMem[i];
+		int32		pid = 0;
+		char		backend_type[BGW_MAXLEN];
+		TimestampTz at = 0;
+		bool		truncated = false;
+		int			n = 0;
+		int			tries;
+		int			k;
+
+		for (tries = 0; tries < 1000; tries++)
+		{
+			uint32		before = pg_atomic_read_u32(&s->changecount);
+			BpShmAddr	a;
+			bool		torn = false;
+
+			if (before % 2 != 0)
+			{
+				CHECK_FOR_INTERRUPTS();
+				continue;
+			}
+			pg_read_barrier();
+			pid = s->pid;
+			memcpy(backend_type, s->backend_type, sizeof(backend_type));
+			at = s->published_at;
+			truncated = s->truncated;
+			a = s->head;
+			n = 0;
+			pg_read_barrier();
+			if (pg_atomic_read_u32(&s->changecount) != before)
+				continue;
+			while (a != BP_SHM_NULL && n < BP_CTX_MAX_LINES)
+			{
+				/* a stale address is caught below; never copy past a block */
+				if (!bp_shm_range_ok(a, sizeof(BpBackendMemCtx)))
+				{
+					torn = true;
+					break;
+				}
+				memcpy(&lines[n], bp_shm_ptr(a), sizeof(BpBackendMemCtx));
+				pg_read_barrier();
+				/* the line (and its next address) is good only if nothing moved */
+				if (pg_atomic_read_u32(&s->changecount) != before)
+				{
+					torn = true;
+					break;
+				}
+				a = lines[n++].next;
+			}
+			if (!torn)
+				break;
+			CHECK_FOR_INTERRUPTS();
+		}
+		if (tries == 1000 || pid == 0)
+			continue;
+		backend_type[BGW_MAXLEN - 1] = '\0';
+		for (k = 0; k < n; k++)
+		{
+			Datum		values[10];
+			bool		nulls[10] = {0};
+
+			lines[k].name[BP_CTX_NAME_LEN - 1] = '\0';
+			values[0] = Int32GetDatum(pid);
+			values[1] = CStringGetTextDatum(backend_type);
+			values[2] = TimestampTzGetDatum(at);
+			values[3] = CStringGetTextDatum(lines[k].name);
+			values[4] = Int32GetDatum(lines[k].depth);
+			values[5] = Int64GetDatum(lines[k].total_bytes);
+			values[6] = Int64GetDatum(lines[k].total_bytes - lines[k].free_bytes);
+			values[7] = Int64GetDatum(lines[k].free_bytes);
+			values[8] = Int32GetDatum(lines[k].contexts);
+			values[9] = BoolGetDatum(truncated);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	pfree(lines);
+	return (Datum) 0;
+}

@@ -1,0 +1,1084 @@
+/*-------------------------------------------------------------------------
+ *
+ * buf.c
+ *	  Page access: fetch (fix), release, page locks, eviction of one page,
+ *	  discarding a space.
+ *
+ * The hit path takes no lock (as InnoDB's buf_page_get_gen with its
+ * page-hash latch avoided): it walks the hash chain unlocked, pins the
+ * block with one atomic add, and checks that the pin landed on a VALID
+ * block that still carries the wanted tag.  A block keeps its tag while
+ * VALID and cannot lose VALID while pinned (eviction needs the pin count
+ * to be exactly the evictor's own), so the check is sufficient.  Any
+ * doubt falls back to the locked path.  LRU bookkeeping on a hit takes
+ * lru_lock only when a block is to be made young.
+ *
+ * A miss takes the partition lock exclusively twice at most: once to
+ * look again after getting a free block, inserting the block with
+ * IO_READ set, then the read happens with no lock held.  A second
+ * session missing the same page finds the IO_READ block, pins it and
+ * sleeps on its condition variable: one read for both.  A failed read
+ * removes the block from the hash and wakes the waiters, who retry.
+ *
+ * Pins taken through the SQL functions and the C API are remembered per
+ * process; a transaction abort releases those still held.
+ *
+ * IDENTIFICATION
+ *	  src/pool/buf.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/ipc.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+
+#include "bufpool_ext/redo/redo.h"
+#include "bufpool_ext/pool/flush.h"
+#include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/shared/hash.h"
+#include "bufpool_ext/pool/heat.h"
+#include "bufpool_ext/pool/lru.h"
+#include "bufpool_ext/shared/shmem.h"
+#include "bufpool_ext/storage/space.h"
+#include "bufpool_ext/pool/buf.h"
+
+#define BP_MAX_PINS			256
+#define BP_OPTIMISTIC_STEPS	16
+#define BP_DISCARD_WAIT_MS	10000
+
+typedef struct BpPinEntry
+{
+	BpPage		page;
+	int8		lock_mode;		/* -1 none, else BpLockMode */
+	int8		hazard;			/* hazard slot, or -1 for an atomic pin */
+	bool		xact_scoped;	/* released at transaction end, no warning */
+} BpPinEntry;
+
+static BpPinEntry my_pins[BP_MAX_PINS];
+static bool page_lock_exit_registered = false;
+static int	n_my_pins = 0;
+
+
+#ifdef BP_NO_INSTRUMENTATION
+/*
+ * A build with -DBP_NO_INSTRUMENTATION (scripts/bench_observe.sh only,
+ * never installed for use) does not count gets per backend or sample
+ * heat, and the LRU counters of a hit land here instead of in shared
+ * memory.
+ */
+static BpCounters bp_uncounted;
+#define BP_HIT_COUNTERS(li)	(&bp_uncounted)
+#else
+/* a hit's counters: this process's of the instance (gets: bp_heat_access) */
+#define BP_HIT_COUNTERS(li)	((li)->counters)
+#endif
+/* this process's hazard slots (see pool.h) and which are in use */
+static pg_atomic_uint64 *my_hazards = NULL;
+static uint32 hazard_used = 0;
+
+
+static void
+bp_hazard_exit(int code, Datum arg)
+{
+	int			k;
+
+	for (k = 0; k < BP_HAZARD_SLOTS; k++)
+		pg_atomic_write_u64(&my_hazards[k], BP_INVALID_PAGE);
+	pg_memory_barrier();
+}
+
+/* Set up this process's hazard slots on its first page access. */
+static void
+bp_hazard_init(void)
+{
+	my_hazards = bp_hazards_of(MyProc->pgprocno);
+	hazard_used = 0;
+	bp_hazard_exit(0, 0);		/* a previous owner of the slots may have left values */
+	before_shmem_exit(bp_hazard_exit, 0);
+}
+
+static inline int
+bp_hazard_free_slot(void)
+{
+	int			k;
+
+	if (unlikely(my_hazards == NULL))
+		bp_hazard_init();
+	for (k = 0; k < BP_HAZARD_SLOTS; k++)
+		if (!(hazard_used & (1U << k)))
+			return k;
+	return -1;
+}
+
+static inline void
+bp_hazard_clear(int slot)
+{
+	/* our reads of the page must be done before an evictor sees the slot free */
+	pg_memory_barrier();
+	pg_atomic_write_u64(&my_hazards[slot], BP_INVALID_PAGE);
+	hazard_used &= ~(1U << slot);
+}
+
+static void
+bp_pin_remember(BpPage p, int hazard)
+{
+	if (unlikely(n_my_pins >= BP_MAX_PINS))
+	{
+		if (hazard >= 0)
+			bp_hazard_clear(hazard);
+		else
+			pg_atomic_fetch_sub_u32(&bp_page_desc(p)->state, BP_REFCOUNT_ONE);
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("a session can pin at most %d bufpool pages at once", BP_MAX_PINS)));
+	}
+	my_pins[n_my_pins].page = p;
+	my_pins[n_my_pins].lock_mode = -1;
+	my_pins[n_my_pins].hazard = (int8) hazard;
+	my_pins[n_my_pins].xact_scoped = false;
+	if (hazard >= 0)
+		hazard_used |= 1U << hazard;
+	n_my_pins++;
+}
+
+static int
+bp_pin_find(BpPage p)
+{
+	int			i;
+
+	for (i = n_my_pins - 1; i >= 0; i--)
+		if (my_pins[i].page == p)
+			return i;
+	elog(ERROR, "bufpool page %llx is not pinned by this session", (unsigned long long) p);
+	return -1;					/* keep compiler quiet */
+}
+
+/*
+ * Sleep on a block's condition variable until none of the given state
+ * bits (BP_BS_IO_READ, BP_BS_IO_WRITE) is set.  Whoever clears them
+ * broadcasts on that variable.
+ */
+void
+bp_block_wait_clear(int instance, BpBlockNo b, uint32 bits)
+{
+	pg_atomic_uint32 *state = &bp_desc(&BpLocal[instance], b)->state;
+	ConditionVariable *cv = bp_block_cv(instance, b);
+
+	if (!(pg_atomic_read_u32(state) & bits))
+		return;
+	ConditionVariablePrepareToSleep(cv);
+	while (pg_atomic_read_u32(state) & bits)
+		ConditionVariableSleep(cv, PG_WAIT_EXTENSION);
+	ConditionVariableCancelSleep();
+}
+
+/*
+ * Wait for a read in progress on a block.  Caller holds a raw pin on it
+ * (counted in the state, not yet in my_pins).  The sleep can end in an
+ * ERROR (a cancel, a terminate): the pin is dropped before the error goes
+ * on, or the block would stay pinned for good, never to be evicted,
+ * relocated or discarded.
+ */
+static void
+bp_wait_io_read(int instance, BpBlockNo b)
+{
+	BpBlockDesc *d = bp_desc(&BpLocal[instance], b);
+
+	if (!(pg_atomic_read_u32(&d->state) & BP_BS_IO_READ))
+		return;
+	PG_TRY();
+	{
+		bp_block_wait_clear(instance, b, BP_BS_IO_READ);
+	}
+	PG_CATCH();
+	{
+		pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Lock-free lookup and pin.  Returns the block, pinned and VALID, or
+ * BP_INVALID_BLOCK if not found (the caller then looks under the lock).
+ */
+static inline BpBlockNo
+bp_buf_pin_optimistic(BpLocalInstance *li, uint32 bucket, uint32 space_id, uint32 page_no)
+{
+	BpBlockNo	b = ((volatile BpBlockNo *) li->hash)[bucket];
+	int			steps = 0;
+
+	while (b != BP_INVALID_BLOCK && steps++ < BP_OPTIMISTIC_STEPS)
+	{
+		volatile BpBlockDesc *d = bp_desc(li, b);
+
+		if (d->space_id == space_id && d->page_no == page_no)
+		{
+			uint32		old = pg_atomic_fetch_add_u32((pg_atomic_uint32 *) &d->state, BP_REFCOUNT_ONE);
+
+			if ((old & BP_BS_VALID) && d->space_id == space_id && d->page_no == page_no)
+				return b;
+			pg_atomic_fetch_sub_u32((pg_atomic_uint32 *) &d->state, BP_REFCOUNT_ONE);
+			return BP_INVALID_BLOCK;
+		}
+		b = d->hash_next;
+		if (BP_BLOCK_CHUNK(b) >= (uint32) li->n_chunks && b != BP_INVALID_BLOCK)
+			return BP_INVALID_BLOCK;
+	}
+	return BP_INVALID_BLOCK;
+}
+
+/*
+ * Lock-free lookup and hazard pin: publish the block in our hazard slot,
+ * full barrier, then check it is VALID and still the wanted page.  No
+ * shared cache line is written.  Returns BP_INVALID_BLOCK (slot cleared)
+ * if not found that way.
+ */
+static inline BpBlockNo
+bp_buf_pin_hazard(int instance, BpLocalInstance *li, uint32 bucket,
+				  uint32 space_id, uint32 page_no, int slot)
+{
+	BpBlockNo	b = ((volatile BpBlockNo *) li->hash)[bucket];
+	int			steps = 0;
+
+	while (b != BP_INVALID_BLOCK && steps++ < BP_OPTIMISTIC_STEPS)
+	{
+		volatile BpBlockDesc *d = bp_desc(li, b);
+
+		if (d->space_id == space_id && d->page_no == page_no)
+		{
+			uint32		st;
+
+			pg_atomic_write_u64(&my_hazards[slot], bp_make_page(instance, b));
+			pg_memory_barrier();
+			st = pg_atomic_read_u32((pg_atomic_uint32 *) &d->state);
+			if ((st & BP_BS_VALID) && d->space_id == space_id && d->page_no == page_no)
+				return b;
+			pg_atomic_write_u64(&my_hazards[slot], BP_INVALID_PAGE);
+			return BP_INVALID_BLOCK;
+		}
+		b = d->hash_next;
+		if (BP_BLOCK_CHUNK(b) >= (uint32) li->n_chunks && b != BP_INVALID_BLOCK)
+			return BP_INVALID_BLOCK;
+	}
+	return BP_INVALID_BLOCK;
+}
+
+/* Called after a block failed to read: unhash it and wake the waiters. */
+static void
+bp_buf_read_failed(int instance, uint64 h, BpBlockNo b)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockDesc *d = bp_desc(li, b);
+	LWLock	   *part = bp_hash_lock(inst, h);
+	uint32		bucket = bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
+
+	bp_hash_remove(li, bucket, b);
+	d->space_id = InvalidOid;
+	pg_atomic_fetch_and_u32(&d->state, ~(BP_BS_IO_READ | BP_BS_VALID));
+	LWLockRelease(part);
+	pg_atomic_fetch_sub_u32(&inst->pending_reads, 1);
+	ConditionVariableBroadcast(bp_block_cv(instance, b));
+	/* the block stays on the LRU, unhashed; replacement will reuse it */
+	pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+}
+
+/*
+ * Read the page of a block we inserted with IO_READ, and make it VALID.
+ */
+static void
+bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockDesc *d = bp_desc(li, b);
+	char	   *frame = bp_frame(li, b);
+	uint64		page_lsn;
+
+	pg_atomic_fetch_add_u32(&inst->pending_reads, 1);
+	PG_TRY();
+	{
+		if (unlikely(bp_debug_read_lock != 0))
+		{
+			/* test hook: park here, visibly blocked, until the key is free */
+			DirectFunctionCall1(pg_advisory_lock_int8, Int64GetDatum(bp_debug_read_lock));
+			DirectFunctionCall1(pg_advisory_unlock_int8, Int64GetDatum(bp_debug_read_lock));
+		}
+		bp_space_read(d->space_id, d->page_no, frame);
+	}
+	PG_CATCH();
+	{
+		bp_buf_read_failed(instance, h, b);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	page_lsn = ((BpPageHeader *) frame)->lsn;
+	if (page_lsn == 0)
+		cnt->created++;
+	else
+	{
+		uint64		cur = pg_atomic_read_u64(&BpShmem->next_lsn);
+
+		cnt->reads++;
+		/* keep LSNs increasing past anything on disk */
+		while (cur <= page_lsn &&
+			   !pg_atomic_compare_exchange_u64(&BpShmem->next_lsn, &cur, page_lsn + 1))
+			;
+	}
+	pg_atomic_fetch_sub_u32(&inst->pending_reads, 1);
+	for (;;)
+	{
+		uint32		st = pg_atomic_read_u32(&d->state);
+
+		if (pg_atomic_compare_exchange_u32(&d->state, &st,
+										   (st | BP_BS_VALID) & ~BP_BS_IO_READ))
+			break;
+	}
+}
+
+/*
+ * The miss path.  Returns the block pinned and VALID.
+ */
+static BpBlockNo
+bp_buf_fetch_slow(int instance, uint64 h, uint32 space_id, uint32 page_no,
+				  bool *hit)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	LWLock	   *part = bp_hash_lock(inst, h);
+	uint32		bucket;
+
+	for (;;)
+	{
+		BpBlockNo	b;
+		BpBlockNo	fb;
+		BpBlockDesc *d;
+
+		bucket = bp_hash_lock_current(instance, h, LW_SHARED);
+		b = bp_hash_lookup(li, bucket, space_id, page_no);
+		if (b != BP_INVALID_BLOCK)
+			pg_atomic_fetch_add_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
+		LWLockRelease(part);
+
+		if (b == BP_INVALID_BLOCK)
+		{
+			/* not there: get a block, then look again under the lock */
+			bp_space_check_page(space_id, page_no);
+			fb = bp_lru_get_free_block(instance);
+			bucket = bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
+			b = bp_hash_lookup(li, bucket, space_id, page_no);
+			if (b != BP_INVALID_BLOCK)
+			{
+				pg_atomic_fetch_add_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
+				LWLockRelease(part);
+				bp_lru_return_free_block(instance, fb);
+			}
+			else
+			{
+				BpCounters *cnt = bp_my_counters(instance);
+
+				d = bp_desc(li, fb);
+				d->space_id = space_id;
+				d->page_no = page_no;
+				d->access_time = 0;
+				d->heat = 0;
+				d->oldest_lsn = 0;
+				pg_atomic_fetch_and_u32(&d->state, ~BP_BS_FLUSH_MASK);
+				pg_atomic_fetch_or_u32(&d->state, BP_BS_IO_READ);
+				bp_hash_insert(li, bucket, fb);
+				LWLockRelease(part);
+
+				LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+				bp_lru_add_old(inst, li, fb);
+				LWLockRelease(&inst->lru_lock.lock);
+
+				bp_buf_read_block(instance, h, fb, cnt);
+				ConditionVariableBroadcast(bp_block_cv(instance, fb));
+				*hit = false;
+				return fb;
+			}
+		}
+
+		/* found: wait for a read in progress, then check it worked */
+		d = bp_desc(li, b);
+		if (pg_atomic_read_u32(&d->state) & BP_BS_IO_READ)
+		{
+			*hit = false;
+			bp_wait_io_read(instance, b);
+		}
+		else
+			*hit = true;
+		if (pg_atomic_read_u32(&d->state) & BP_BS_VALID)
+			return b;
+		pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * LRU bookkeeping of an access (InnoDB's buf_page_make_young_if_needed).
+ */
+static inline void
+bp_buf_accessed(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+
+#ifndef BP_NO_INSTRUMENTATION
+	bp_heat_access(li, d);
+#endif
+	if (d->access_time == 0)
+	{
+		d->access_time = bp_now_ms();
+		return;
+	}
+
+	/*
+	 * As InnoDB: until the first eviction from this instance (warm-up, or
+	 * a working set that fits) LRU order does not matter yet, so hits
+	 * neither move blocks nor count as (not) made young.
+	 */
+	if (inst->freed_page_clock == 0)
+		return;
+	if (d->is_old)
+	{
+		bool		room = bp_lru_boundary == BP_LRU_BOUNDARY_ACCESS && bp_lru_young_room(inst);
+
+		if (bp_old_blocks_time > 0)
+		{
+			uint32		now = bp_now_ms();
+
+			/*
+			 * While the young sublist has room, making a page young
+			 * displaces nothing: only a burst of touches is ignored
+			 * (lru.h, bp_lru_young_room).
+			 */
+			if (now - d->access_time < (room ? BP_OLD_BLOCKS_WINDOW_MIN_MS :
+										bp_old_blocks_window(inst, now)))
+			{
+				BP_HIT_COUNTERS(li)->not_made_young++;
+				return;
+			}
+		}
+		if (room)
+		{
+			if (!LWLockConditionalAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE))
+			{
+				BP_HIT_COUNTERS(li)->young_skipped++;
+				return;
+			}
+			/* the room was a hint: under the lock it must still be there */
+			if (d->list == BP_LIST_LRU && d->is_old && bp_lru_young_room(inst))
+			{
+				bp_lru_make_young_tail(inst, li, b);
+				BP_HIT_COUNTERS(li)->made_young++;
+			}
+			else
+				BP_HIT_COUNTERS(li)->not_made_young++;
+			LWLockRelease(&inst->lru_lock.lock);
+			return;
+		}
+	}
+	else if (bp_lru_young_enough(inst, d, bp_old_blocks_pct))
+		return;
+
+	/*
+	 * A hit never waits for the list lock: if another process holds it,
+	 * the block stays where it is and a later hit moves it.  Without this,
+	 * concurrent hits on old blocks queue up on lru_lock.
+	 */
+	if (!LWLockConditionalAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE))
+	{
+		BP_HIT_COUNTERS(li)->young_skipped++;
+		return;
+	}
+	if (d->list == BP_LIST_LRU)
+	{
+		bp_lru_make_young(inst, li, b);
+		BP_HIT_COUNTERS(li)->made_young++;
+	}
+	LWLockRelease(&inst->lru_lock.lock);
+}
+
+/*
+ * Fetch a page.  With hazard_slot >= 0 a hit is pinned through that
+ * hazard slot (*used_hazard set); otherwise, and on a miss, the block's
+ * pin count is raised.
+ */
+static inline BpPage
+bp_buf_fetch_internal(uint32 space_id, uint32 page_no, BpFetchInfo *info,
+					  int hazard_slot, bool *used_hazard)
+{
+	uint64		h;
+	int			instance;
+	BpInstance *inst;
+	BpLocalInstance *li;
+	uint32		bucket;
+	BpBlockNo	b = BP_INVALID_BLOCK;
+	bool		hit = true;
+
+	bp_ensure_attached();
+	h = bp_page_hash(space_id, page_no);
+	instance = bp_instance_of(h);
+	inst = &BpShmem->instances[instance];
+	li = &BpLocal[instance];
+	bucket = (uint32) h & li->hash_mask;
+
+	*used_hazard = false;
+	if (hazard_slot >= 0)
+	{
+		b = bp_buf_pin_hazard(instance, li, bucket, space_id, page_no, hazard_slot);
+		*used_hazard = (b != BP_INVALID_BLOCK);
+	}
+	else
+		b = bp_buf_pin_optimistic(li, bucket, space_id, page_no);
+	if (unlikely(b == BP_INVALID_BLOCK))
+		b = bp_buf_fetch_slow(instance, h, space_id, page_no, &hit);
+	bp_buf_accessed(inst, li, b);
+	if (info)
+	{
+		info->hit = hit;
+		info->instance = instance;
+		info->block_id = bp_block_seq(inst, b);
+		info->is_old = bp_desc(li, b)->is_old;
+	}
+	return bp_make_page(instance, b);
+}
+
+/* Fetch with an atomic pin, not remembered (internal callers). */
+BpPage
+bp_buf_fetch_raw(uint32 space_id, uint32 page_no, BpFetchInfo *info)
+{
+	bool		used_hazard;
+
+	return bp_buf_fetch_internal(space_id, page_no, info, -1, &used_hazard);
+}
+
+void
+bp_buf_release_raw(BpPage page)
+{
+	pg_atomic_fetch_sub_u32(&bp_page_desc(page)->state, BP_REFCOUNT_ONE);
+}
+
+BpPage
+bp_page_fetch(uint32 space_id, uint32 page_no, BpFetchInfo *info)
+{
+	int			slot = bp_hazard_free_slot();
+	bool		used_hazard;
+	BpPage		p = bp_buf_fetch_internal(space_id, page_no, info, slot, &used_hazard);
+
+	bp_pin_remember(p, used_hazard ? slot : -1);
+	return p;
+}
+
+void
+bp_page_release(BpPage page)
+{
+	int			i;
+
+	/* the common case: releasing the newest pin */
+	if (likely(n_my_pins > 0 && my_pins[n_my_pins - 1].page == page))
+		i = n_my_pins - 1;
+	else
+		i = bp_pin_find(page);
+	if (my_pins[i].lock_mode >= 0)
+		bp_page_unlock(page);
+	if (my_pins[i].hazard >= 0)
+		bp_hazard_clear(my_pins[i].hazard);
+	else
+		bp_buf_release_raw(page);
+	my_pins[i] = my_pins[--n_my_pins];
+}
+
+/* One attempt at a block's content lock: false if a holder is in the way. */
+static inline bool
+bp_content_try(pg_atomic_uint32 *lock, bool exclusive)
+{
+	uint32		old = pg_atomic_read_u32(lock);
+
+	for (;;)
+	{
+		uint32		want;
+
+		if (exclusive)
+		{
+			if (old & (BP_CL_EXCLUSIVE | BP_CL_SHARED_MASK))
+				return false;
+			want = old | BP_CL_EXCLUSIVE;
+		}
+		else
+		{
+			if (old & BP_CL_EXCLUSIVE)
+				return false;
+			want = old + 1;
+		}
+		if (pg_atomic_compare_exchange_u32(lock, &old, want))
+			return true;
+	}
+}
+
+/*
+ * Take a block's content lock (see BP_CL_EXCLUSIVE in pool.h).  The fast
+ * path is one compare-and-swap.  A waiter first gets on the block's
+ * condition variable, then sets BP_CL_WAITERS and tries again, so a
+ * release that comes after the flag was set finds it and broadcasts.  As
+ * with LWLockAcquire, interrupts are held off from here until the
+ * release, and the wait cannot be cancelled.
+ */
+void
+bp_content_lock(int instance, BpBlockNo b, bool exclusive)
+{
+	pg_atomic_uint32 *lock = &bp_desc(&BpLocal[instance], b)->content_lock;
+	ConditionVariable *cv;
+
+	HOLD_INTERRUPTS();
+	if (likely(bp_content_try(lock, exclusive)))
+		return;
+	cv = bp_block_cv(instance, b);
+	ConditionVariablePrepareToSleep(cv);
+	for (;;)
+	{
+		pg_atomic_fetch_or_u32(lock, BP_CL_WAITERS);
+		if (bp_content_try(lock, exclusive))
+			break;
+		ConditionVariableSleep(cv, PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+
+	/*
+	 * The sleep reset our latch, which may have been set for another
+	 * reason (a page cleaner's wake-up): set it again, so the process's
+	 * next wait sees it.  At worst that wait ends early once.
+	 */
+	SetLatch(MyLatch);
+}
+
+void
+bp_content_unlock(int instance, BpBlockNo b, bool exclusive)
+{
+	pg_atomic_uint32 *lock = &bp_desc(&BpLocal[instance], b)->content_lock;
+	uint32		left;
+
+	left = pg_atomic_sub_fetch_u32(lock, exclusive ? BP_CL_EXCLUSIVE : 1);
+	Assert(exclusive ? !(left & BP_CL_EXCLUSIVE) : (left & BP_CL_SHARED_MASK) != BP_CL_SHARED_MASK);
+	/* the last holder wakes the waiters; they race for it again */
+	if (unlikely((left & BP_CL_WAITERS) && !(left & (BP_CL_EXCLUSIVE | BP_CL_SHARED_MASK))))
+	{
+		pg_atomic_fetch_and_u32(lock, ~BP_CL_WAITERS);
+		ConditionVariableBroadcast(bp_block_cv(instance, b));
+	}
+	RESUME_INTERRUPTS();
+}
+
+/*
+ * Release the page lock of a pin entry.  After an error, interrupts are
+ * no longer held off for it (errfinish reset the count), so hold them for
+ * the release as LWLockReleaseAll does.
+ */
+static void
+bp_page_lock_drop(BpPinEntry *e, bool after_error)
+{
+	bool		exclusive = e->lock_mode == BP_LOCK_EXCLUSIVE;
+
+	e->lock_mode = -1;
+	if (after_error)
+		HOLD_INTERRUPTS();
+	bp_content_unlock(bp_page_instance(e->page), bp_page_block(e->page), exclusive);
+}
+
+/* Page locks go with an aborted subtransaction, as LWLocks do. */
+static void
+bp_page_locks_release(bool after_error)
+{
+	int			i;
+
+	for (i = 0; i < n_my_pins; i++)
+		if (my_pins[i].lock_mode >= 0)
+			bp_page_lock_drop(&my_pins[i], after_error);
+}
+
+static void
+bp_page_lock_exit(int code, Datum arg)
+{
+	bp_page_locks_release(true);
+}
+
+void
+bp_page_lock(BpPage page, BpLockMode mode)
+{
+	int			i = bp_pin_find(page);
+
+	if (my_pins[i].lock_mode >= 0)
+		elog(ERROR, "bufpool page is already locked by this session");
+	if (unlikely(!page_lock_exit_registered))
+	{
+		before_shmem_exit(bp_page_lock_exit, 0);
+		page_lock_exit_registered = true;
+	}
+	bp_content_lock(bp_page_instance(page), bp_page_block(page), mode == BP_LOCK_EXCLUSIVE);
+	my_pins[i].lock_mode = (int8) mode;
+}
+
+void
+bp_page_unlock(BpPage page)
+{
+	int			i = bp_pin_find(page);
+	BpBlockDesc *d = bp_page_desc(page);
+	bool		was_exclusive = my_pins[i].lock_mode == BP_LOCK_EXCLUSIVE;
+
+	if (my_pins[i].lock_mode < 0)
+		elog(ERROR, "bufpool page is not locked by this session");
+	my_pins[i].lock_mode = -1;
+	bp_content_unlock(bp_page_instance(page), bp_page_block(page), was_exclusive);
+
+	/*
+	 * The page cleaners' final flush may already have passed this page:
+	 * write it ourselves.  Paired with the barrier in the cleaner.
+	 */
+	if (was_exclusive)
+	{
+		pg_memory_barrier();
+		if (pg_atomic_read_u32(&BpShmem->shutting_down) &&
+			(pg_atomic_read_u32(&d->state) & BP_BS_DIRTY))
+		{
+			bp_flush_block(bp_page_instance(page), bp_page_block(page), BP_FLUSH_SINGLE_PAGE);
+			bp_space_sync_pending();
+		}
+	}
+}
+
+char *
+bp_page_data(BpPage page)
+{
+	return bp_frame(&BpLocal[bp_page_instance(page)], bp_page_block(page)) + BP_PAGE_HEADER_SIZE;
+}
+
+int
+bp_page_payload_size(void)
+{
+	bp_check_preloaded();
+	return BpShmem->page_size - (int) BP_PAGE_HEADER_SIZE;
+}
+
+/* The whole payload was (or may have been) changed: log all of it. */
+uint64
+bp_page_mark_dirty(BpPage page)
+{
+	int			i = bp_pin_find(page);
+
+	if (my_pins[i].lock_mode != BP_LOCK_EXCLUSIVE)
+		elog(ERROR, "bufpool page must be locked exclusively to be modified");
+	return bp_mark_dirty(bp_page_instance(page), bp_page_block(page), BP_REDO_PAGE, 0,
+						 bp_page_data(page), (uint32) bp_page_payload_size());
+}
+
+/* Change len bytes at offset of the payload, logging only them. */
+uint64
+bp_page_write(BpPage page, int offset, const char *data, int len)
+{
+	int			i = bp_pin_find(page);
+	int			payload = bp_page_payload_size();
+	uint64		lsn;
+
+	if (my_pins[i].lock_mode != BP_LOCK_EXCLUSIVE)
+		elog(ERROR, "bufpool page must be locked exclusively to be modified");
+	if (offset < 0 || len < 0 || (int64) offset + len > payload)
+		elog(ERROR, "bufpool page write of %d bytes at offset %d is outside the payload of %d bytes",
+			 len, offset, payload);
+	/* logged first: if that fails (a log write error), the page is unchanged */
+	lsn = bp_mark_dirty(bp_page_instance(page), bp_page_block(page), BP_REDO_BYTES,
+						(uint32) offset, data, (uint32) len);
+	memcpy(bp_page_data(page) + offset, data, len);
+	return lsn;
+}
+
+void
+bp_log_free_check(void)
+{
+	bp_check_preloaded();
+	bp_ensure_attached();
+	bp_redo_free_check();
+}
+
+void
+bp_log_commit(uint64 lsn)
+{
+	bp_redo_commit(lsn);
+}
+
+/* Release every pin (and page lock) this process still holds. */
+static void
+bp_buf_release_all(bool warn)
+{
+	while (n_my_pins > 0)
+	{
+		BpPinEntry *e = &my_pins[--n_my_pins];
+
+		if (warn && !e->xact_scoped)
+			elog(WARNING, "bufpool page pin leaked at transaction end");
+		if (e->lock_mode >= 0)
+			bp_page_lock_drop(e, !warn);
+		if (e->hazard >= 0)
+			bp_hazard_clear(e->hazard);
+		else
+			bp_buf_release_raw(e->page);
+	}
+}
+
+static void
+bp_buf_xact_callback(XactEvent event, void *arg)
+{
+	bp_counters_publish();
+	if (n_my_pins == 0)
+		return;
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		bp_buf_release_all(false);
+	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+			 event == XACT_EVENT_PREPARE)
+		bp_buf_release_all(true);
+}
+
+/*
+ * Keep a page pinned until the end of the transaction (bufpool.pin_page):
+ * an atomic pin, so it is visible in fix_count and holds off eviction,
+ * relocation and shrinking.
+ */
+void
+bp_buf_pin_for_xact(uint32 space_id, uint32 page_no)
+{
+	BpPage		p = bp_buf_fetch_raw(space_id, page_no, NULL);
+
+	bp_pin_remember(p, -1);
+	my_pins[n_my_pins - 1].xact_scoped = true;
+}
+
+static void
+bp_buf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		bp_page_locks_release(true);
+}
+
+void
+bp_buf_init(void)
+{
+	RegisterXactCallback(bp_buf_xact_callback, NULL);
+	RegisterSubXactCallback(bp_buf_subxact_callback, NULL);
+}
+
+/*
+ * Look up a page without reading it.  Returns the pinned block or
+ * BP_INVALID_PAGE if the pool does not hold it (VALID).
+ */
+BpPage
+bp_buf_peek(uint32 space_id, uint32 page_no)
+{
+	uint64		h;
+	int			instance;
+	BpLocalInstance *li;
+	uint32		bucket;
+	BpBlockNo	b;
+
+	bp_ensure_attached();
+	h = bp_page_hash(space_id, page_no);
+	instance = bp_instance_of(h);
+	li = &BpLocal[instance];
+	bucket = (uint32) h & li->hash_mask;
+	b = bp_buf_pin_optimistic(li, bucket, space_id, page_no);
+	if (b == BP_INVALID_BLOCK)
+	{
+		LWLock	   *part = bp_hash_lock(&BpShmem->instances[instance], h);
+
+		bucket = bp_hash_lock_current(instance, h, LW_SHARED);
+		b = bp_hash_lookup(li, bucket, space_id, page_no);
+		if (b != BP_INVALID_BLOCK)
+			pg_atomic_fetch_add_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
+		LWLockRelease(part);
+		if (b == BP_INVALID_BLOCK)
+			return BP_INVALID_PAGE;
+		bp_wait_io_read(instance, b);
+		if (!(pg_atomic_read_u32(&bp_desc(li, b)->state) & BP_BS_VALID))
+		{
+			pg_atomic_fetch_sub_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
+			return BP_INVALID_PAGE;
+		}
+	}
+	return bp_make_page(instance, b);
+}
+
+/*
+ * Evict one page (bufpool.evict): write it first if dirty, then take it
+ * out of the pool.  Returns false if it is not in the pool or pinned by
+ * another session.
+ */
+bool
+bp_buf_evict_page(uint32 space_id, uint32 page_no)
+{
+	BpPage		p = bp_buf_peek(space_id, page_no);
+	int			instance;
+	BpBlockNo	b;
+	bool		evicted;
+
+	if (p == BP_INVALID_PAGE)
+		return false;
+	instance = bp_page_instance(p);
+	b = bp_page_block(p);
+	PG_TRY();
+	{
+		if (pg_atomic_read_u32(&bp_page_desc(p)->state) & BP_BS_DIRTY)
+		{
+			bp_flush_block(instance, b, BP_FLUSH_SINGLE_PAGE);
+			bp_space_sync_pending();
+		}
+	}
+	PG_CATCH();
+	{
+		bp_buf_release_raw(p);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	evicted = bp_lru_evict_pinned(instance, b);
+	if (evicted)
+	{
+		bp_my_counters(instance)->evicted++;
+		bp_lru_return_free_block(instance, b);
+	}
+	else
+		bp_buf_release_raw(p);
+	return evicted;
+}
+
+/*
+ * Take one block of a dropped space out of the pool, dirty or not.
+ * Caller holds the only pin besides transient ones.  Returns false if
+ * others still pin it.
+ */
+static bool
+bp_buf_discard_block(int instance, BpBlockNo b)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockDesc *d = bp_desc(li, b);
+	uint64		h = bp_page_hash(d->space_id, d->page_no);
+	LWLock	   *part = bp_hash_lock(inst, h);
+	uint32		bucket;
+	uint32		st;
+
+	/* wait for a write in progress; then no new one can start (no space) */
+	bp_block_wait_clear(instance, b, BP_BS_IO_WRITE | BP_BS_IO_READ);
+
+	bucket = bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
+	if (bp_block_try_invalidate(instance, b, BP_BS_IO_WRITE | BP_BS_IO_READ, &st) != BP_INVAL_DONE)
+	{
+		LWLockRelease(part);
+		return false;
+	}
+	bp_hash_remove(li, bucket, b);
+	d->space_id = InvalidOid;
+	LWLockRelease(part);
+
+	if (st & BP_BS_DIRTY)
+	{
+		LWLockAcquire(&inst->flush_lock.lock, LW_EXCLUSIVE);
+		bp_flush_list_remove(inst, li, b);
+		d->oldest_lsn = 0;
+		pg_atomic_fetch_and_u32(&d->state, ~BP_BS_DIRTY);
+		LWLockRelease(&inst->flush_lock.lock);
+	}
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	if (d->list == BP_LIST_LRU)
+		bp_lru_remove(inst, li, b);
+	pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+	bp_free_push(inst, li, b);
+	LWLockRelease(&inst->lru_lock.lock);
+	return true;
+}
+
+/*
+ * bp_buf_discard_block, dropping the caller's pin if it ends in an ERROR
+ * (its wait for I/O can be cancelled).
+ */
+static bool
+bp_buf_discard_block_pinned(int instance, BpBlockNo b)
+{
+	bool		done = false;
+
+	PG_TRY();
+	{
+		done = bp_buf_discard_block(instance, b);
+	}
+	PG_CATCH();
+	{
+		pg_atomic_fetch_sub_u32(&bp_desc(&BpLocal[instance], b)->state, BP_REFCOUNT_ONE);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return done;
+}
+
+/*
+ * Throw away every page of a space being dropped.  Waits at most
+ * BP_DISCARD_WAIT_MS for pins to go.
+ */
+void
+bp_buf_discard_space(uint32 space_id)
+{
+	TimestampTz start = GetCurrentTimestamp();
+	int64		found;
+
+	/*
+	 * Repeat until a pass finds nothing: a shrink running meanwhile can
+	 * relocate a page into a block this pass has already looked at.  No
+	 * new page of the space comes in (it is DROPPING), so this ends.
+	 */
+	do
+	{
+		int			i;
+
+		found = 0;
+		bp_ensure_attached();
+		for (i = 0; i < BpShmem->n_instances; i++)
+		{
+			BpInstance *inst = &BpShmem->instances[i];
+			BpLocalInstance *li = &BpLocal[i];
+			int			c;
+
+			for (c = 0; c < inst->n_chunks && c < li->n_chunks; c++)
+			{
+				uint32		k;
+
+				for (k = 0; k < inst->blocks_per_chunk; k++)
+				{
+					BpBlockNo	b = BP_MAKE_BLOCK(c, k);
+					BpBlockDesc *d = bp_desc(li, b);
+
+					while (d->space_id == space_id &&
+						   (pg_atomic_read_u32(&d->state) & (BP_BS_VALID | BP_BS_IO_READ)))
+					{
+						found++;
+						/* pin only if it is still that space's page */
+						pg_atomic_fetch_add_u32(&d->state, BP_REFCOUNT_ONE);
+						if (d->space_id == space_id &&
+							bp_buf_discard_block_pinned(i, b))
+							break;
+						pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+						if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), BP_DISCARD_WAIT_MS))
+							ereport(ERROR,
+									(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+									 errmsg("page %u of bufpool space %u stayed pinned for %d ms",
+											d->page_no, space_id, BP_DISCARD_WAIT_MS),
+									 errhint("The space is left in state dropping; drop it again once the page is released.")));
+						CHECK_FOR_INTERRUPTS();
+						pg_usleep(1000L);
+					}
+				}
+			}
+		}
+	} while (found > 0);
+}

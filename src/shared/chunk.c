@@ -1,0 +1,417 @@
+/*-------------------------------------------------------------------------
+ *
+ * chunk.c
+ *	  Chunks of the buffer pool: one DSM segment each.
+ *
+ * A chunk is InnoDB's buf_chunk_t: control blocks first, then the page
+ * frames, aligned to 4 kB.  The segment is exactly bufpool_ext.chunk_size
+ * bytes; as many blocks as fit are carved out of it.  Chunks are created
+ * only by the pool manager worker (dsm_create is not allowed in the
+ * postmaster), pinned so they outlive every mapping, and their handles
+ * are published in BpInstance before the pool state turns READY.
+ *
+ * With bufpool_ext.numa_interleave the manager switches its own memory
+ * policy to interleave around dsm_create: on tmpfs the pages are
+ * allocated when the segment is pre-allocated, under the creating
+ * task's policy (InnoDB does the same with set_mempolicy).
+ *
+ * IDENTIFICATION
+ *	  src/shared/chunk.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+#ifdef HAVE_LIBNUMA
+#include <numa.h>
+#include <numaif.h>
+#endif
+
+#include "storage/shmem.h"
+
+#include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/pool/lru.h"
+#include "bufpool_ext/base/memstat.h"
+#include "bufpool_ext/shared/shmem.h"
+
+/*
+ * Size of a chunk segment and how many blocks it holds.
+ */
+Size
+bp_chunk_segment_size(uint32 *n_blocks_out)
+{
+	Size		seg = BpShmem->chunk_size;
+	Size		page = BpShmem->page_size;
+	Size		head = MAXALIGN(sizeof(BpChunkHeader));
+	Size		n;
+
+	n = (seg - head - BP_CHUNK_ALIGN) / (page + sizeof(BpBlockDesc));
+	while (n > 0 &&
+		   TYPEALIGN(BP_CHUNK_ALIGN, head + n * sizeof(BpBlockDesc)) + n * page > seg)
+		n--;
+	if (n > BP_MAX_BLOCKS_PER_CHUNK)
+		n = BP_MAX_BLOCKS_PER_CHUNK;
+	*n_blocks_out = (uint32) n;
+	return seg;
+}
+
+#ifdef HAVE_LIBNUMA
+static bool numa_checked = false;
+static bool numa_usable = false;
+
+static bool
+bp_numa_usable(void)
+{
+	if (!numa_checked)
+	{
+		numa_checked = true;
+		if (numa_available() < 0)
+			ereport(LOG,
+					(errmsg("bufpool_ext.numa_interleave is on but NUMA is not available; pool memory is not interleaved")));
+		else if (numa_num_configured_nodes() < 2)
+			ereport(LOG,
+					(errmsg("bufpool_ext.numa_interleave is on but this machine has %d NUMA node; pool memory is not interleaved",
+							numa_num_configured_nodes())));
+		else
+			numa_usable = true;
+	}
+	return numa_usable;
+}
+#endif
+
+/*
+ * Create one chunk segment, lay out its blocks and publish its handle.
+ * Blocks are not put on any list here (bp_lru_init_instance does that).
+ */
+void
+bp_chunk_create(int instance, int chunk_no)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	uint32		n_blocks;
+	Size		size = bp_chunk_segment_size(&n_blocks);
+	dsm_segment *seg;
+	BpChunkHeader *hdr;
+	BpBlockDesc *descs;
+	uint32		i;
+	bool		interleave = false;
+
+#ifdef HAVE_LIBNUMA
+	if (bp_numa_interleave && bp_numa_usable())
+	{
+		numa_set_interleave_mask(numa_all_nodes_ptr);
+		interleave = true;
+	}
+#endif
+	seg = dsm_create(size, DSM_CREATE_NULL_IF_MAXSEGMENTS);
+#ifdef HAVE_LIBNUMA
+	if (interleave)
+		numa_set_localalloc();
+#endif
+	if (seg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("too many dynamic shared memory segments to create chunk %d of buffer pool instance %d",
+						chunk_no, instance),
+				 errhint("Raise bufpool_ext.chunk_size so the pool needs fewer chunks, or raise max_connections.")));
+
+	hdr = (BpChunkHeader *) dsm_segment_address(seg);
+	hdr->magic = BP_CHUNK_MAGIC;
+	hdr->instance = instance;
+	hdr->chunk_no = chunk_no;
+	hdr->n_blocks = n_blocks;
+	hdr->descs_offset = MAXALIGN(sizeof(BpChunkHeader));
+	hdr->frames_offset = TYPEALIGN(BP_CHUNK_ALIGN,
+								   hdr->descs_offset + n_blocks * sizeof(BpBlockDesc));
+	hdr->segment_size = size;
+	hdr->numa_policy = interleave ? 1 : 0;
+
+	descs = (BpBlockDesc *) ((char *) hdr + hdr->descs_offset);
+	for (i = 0; i < n_blocks; i++)
+	{
+		BpBlockDesc *d = &descs[i];
+
+		memset(d, 0, sizeof(BpBlockDesc));
+		d->space_id = InvalidOid;
+		pg_atomic_init_u32(&d->state, 0);
+		d->hash_next = d->lru_prev = d->lru_next = BP_INVALID_BLOCK;
+		d->flush_prev = d->flush_next = BP_INVALID_BLOCK;
+		pg_atomic_init_u32(&d->content_lock, 0);
+	}
+
+	dsm_pin_segment(seg);
+	dsm_pin_mapping(seg);
+	bp_chunk_count_memory(hdr, true);
+	inst->blocks_per_chunk = n_blocks;
+	inst->chunk_handles[chunk_no] = dsm_segment_handle(seg);
+	pg_write_barrier();
+	inst->n_chunks = chunk_no + 1;
+}
+
+/*
+ * Create (pinned, mapped for the session) a page hash segment of the
+ * given number of buckets, all empty.  The segment starts with a
+ * BpHashHeader so a process derives the mask from the table it maps.
+ */
+dsm_segment *
+bp_hash_segment_create(int instance, uint32 buckets)
+{
+	dsm_segment *seg;
+	BpHashHeader *hdr;
+	BpBlockNo  *b;
+	uint32		i;
+
+	seg = dsm_create(MAXALIGN(sizeof(BpHashHeader)) + sizeof(BpBlockNo) * (Size) buckets,
+					 DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	if (seg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("too many dynamic shared memory segments to create the page hash of buffer pool instance %d",
+						instance)));
+	hdr = (BpHashHeader *) dsm_segment_address(seg);
+	hdr->buckets = buckets;
+	hdr->instance = instance;
+	b = BP_HASH_BUCKETS(hdr);
+	for (i = 0; i < buckets; i++)
+		b[i] = BP_INVALID_BLOCK;
+	dsm_pin_segment(seg);
+	dsm_pin_mapping(seg);
+	bp_hash_count_memory(buckets, true);
+	return seg;
+}
+
+/*
+ * Memory accounting (memstat.c) of the pool's segments: a chunk counts
+ * as its control part (header and block descriptors, instrument
+ * memory/bufpool/block_control) and its frames (memory/bufpool/chunk);
+ * a page hash as memory/bufpool/page_hash.  Counted by the process that
+ * creates or releases the segment.
+ */
+void
+bp_chunk_count_memory(BpChunkHeader *hdr, bool alloc)
+{
+	static BpMemKey key_control = 0;
+	static BpMemKey key_frames = 0;
+
+	if (key_control == 0)
+	{
+		key_control = bp_mem_register("memory/bufpool/block_control");
+		key_frames = bp_mem_register("memory/bufpool/chunk");
+	}
+	if (alloc)
+	{
+		bp_mem_alloc(key_control, hdr->frames_offset);
+		bp_mem_alloc(key_frames, hdr->segment_size - hdr->frames_offset);
+	}
+	else
+	{
+		bp_mem_free(key_control, hdr->frames_offset);
+		bp_mem_free(key_frames, hdr->segment_size - hdr->frames_offset);
+	}
+}
+
+void
+bp_hash_count_memory(uint32 buckets, bool alloc)
+{
+	static BpMemKey key = 0;
+	Size		bytes = MAXALIGN(sizeof(BpHashHeader)) + sizeof(BpBlockNo) * (Size) buckets;
+
+	if (key == 0)
+		key = bp_mem_register("memory/bufpool/page_hash");
+	if (alloc)
+		bp_mem_alloc(key, bytes);
+	else
+		bp_mem_free(key, bytes);
+}
+
+/*
+ * Buckets of a page hash for n_blocks blocks: the smallest power of two
+ * that is at least n_blocks, so a chain holds one block on average at
+ * most (InnoDB takes twice as many cells; one more word per page).
+ */
+uint32
+bp_hash_buckets_for(uint32 n_blocks)
+{
+	uint32		buckets = BP_HASH_PARTITIONS;
+
+	while (buckets < n_blocks && buckets < (1U << 31))
+		buckets <<= 1;
+	return buckets;
+}
+
+static void
+bp_hash_create(int instance)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	uint32		buckets = bp_hash_buckets_for(inst->n_blocks);
+	dsm_segment *seg;
+
+	seg = bp_hash_segment_create(instance, buckets);
+	inst->hash_buckets = buckets;
+	pg_write_barrier();
+	inst->hash_handle = dsm_segment_handle(seg);
+}
+
+/*
+ * Build every chunk and page hash of the pool.  Run by the pool manager
+ * while the pool state is BUILDING; a manager restarted in the middle of
+ * a build goes on from the chunks already published.
+ */
+void
+bp_chunk_build_all(void)
+{
+	int			i;
+	uint32		n_blocks;
+
+	(void) bp_chunk_segment_size(&n_blocks);
+	if (n_blocks < 16)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bufpool_ext.chunk_size %zu holds only %u pages of %d bytes",
+						BpShmem->chunk_size, n_blocks, BpShmem->page_size),
+				 errhint("Raise bufpool_ext.chunk_size or lower bufpool_ext.page_size.")));
+
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpInstance *inst = &BpShmem->instances[i];
+		int			c;
+
+		for (c = inst->n_chunks; c < BpShmem->chunks_per_instance; c++)
+			bp_chunk_create(i, c);
+		inst->n_blocks = (uint32) inst->n_chunks * inst->blocks_per_chunk;
+		if (inst->hash_handle == DSM_HANDLE_INVALID)
+			bp_hash_create(i);
+	}
+}
+
+/*
+ * Give a removed chunk's memory back at once and drop the pool manager's
+ * pin.  MADV_REMOVE frees the pages of a tmpfs (posix DSM) segment for
+ * every process that maps it, so memory returns to the system even while
+ * idle sessions still map the segment; the segment itself goes when the
+ * last of them detaches.  Caller has made every block unreachable.
+ */
+void
+bp_chunk_release(int instance, int chunk_no)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalChunk *lc = &BpLocal[instance].chunks[chunk_no];
+	dsm_segment *seg = dsm_find_mapping(inst->chunk_handles[chunk_no]);
+
+	if (seg == NULL)
+		return;
+	bp_chunk_count_memory((BpChunkHeader *) dsm_segment_address(seg), false);
+#ifdef MADV_REMOVE
+	if (madvise(dsm_segment_address(seg), dsm_segment_map_length(seg), MADV_REMOVE) != 0)
+		ereport(LOG,
+				(errmsg("bufpool_ext: could not release the memory of chunk %d of instance %d at once: %m",
+						chunk_no, instance)));
+#endif
+	dsm_unpin_segment(inst->chunk_handles[chunk_no]);
+	dsm_detach(seg);
+	memset(lc, 0, sizeof(BpLocalChunk));
+}
+
+/*
+ * Map chunk chunk_no of an instance into this process for the session.
+ */
+bool
+bp_chunk_map(int instance, int chunk_no)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalChunk *lc = &BpLocal[instance].chunks[chunk_no];
+	dsm_handle	handle;
+	dsm_segment *seg;
+	BpChunkHeader *hdr;
+
+	pg_read_barrier();
+	handle = inst->chunk_handles[chunk_no];
+	seg = dsm_find_mapping(handle);
+	if (seg == NULL)
+	{
+		seg = dsm_attach(handle);
+		if (seg == NULL)
+		{
+			/* a shrink released it between our look at the count and now */
+			pg_read_barrier();
+			if (chunk_no >= inst->n_chunks)
+				return false;
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("could not map chunk %d of buffer pool instance %d", chunk_no, instance)));
+		}
+		dsm_pin_mapping(seg);
+	}
+	hdr = (BpChunkHeader *) dsm_segment_address(seg);
+	if (hdr->magic != BP_CHUNK_MAGIC || hdr->chunk_no != chunk_no || hdr->instance != instance)
+	{
+		/* released (its memory is already zero) while we attached */
+		pg_read_barrier();
+		if (chunk_no >= inst->n_chunks)
+		{
+			dsm_detach(seg);
+			return false;
+		}
+		elog(ERROR, "chunk %d of buffer pool instance %d has a bad header", chunk_no, instance);
+	}
+	lc->seg = seg;
+	lc->handle = handle;
+	lc->descs = (BpBlockDesc *) ((char *) hdr + hdr->descs_offset);
+	lc->frames = (char *) hdr + hdr->frames_offset;
+	return true;
+}
+
+/*
+ * The NUMA nodes that hold a sample of the chunk's frames, as text
+ * ("0", "0,1"), and the policy.  Touches the sampled pages.
+ */
+const char *
+bp_chunk_numa_nodes(int instance, int chunk_no, char *buf, size_t len)
+{
+#ifdef HAVE_LIBNUMA
+	BpLocalChunk *lc = &BpLocal[instance].chunks[chunk_no];
+	uint32		n = BpShmem->instances[instance].blocks_per_chunk;
+	void	   *pages[16];
+	int			status[16];
+	bool		seen[64] = {0};
+	int			i,
+				k = 0;
+	size_t		off = 0;
+
+	if (numa_available() < 0)
+	{
+		strlcpy(buf, "unavailable", len);
+		return buf;
+	}
+	for (i = 0; i < 16; i++)
+	{
+		volatile char *p = lc->frames + (Size) (n * (uint64) i / 16) * BpShmem->page_size;
+
+		(void) *p;
+		pages[k++] = (void *) p;
+	}
+	if (numa_move_pages(0, k, pages, NULL, status, 0) != 0)
+	{
+		strlcpy(buf, "unknown", len);
+		return buf;
+	}
+	buf[0] = '\0';
+	for (i = 0; i < k; i++)
+	{
+		if (status[i] >= 0 && status[i] < 64 && !seen[status[i]])
+		{
+			seen[status[i]] = true;
+			off += snprintf(buf + off, len - off, "%s%d", off ? "," : "", status[i]);
+			if (off >= len)
+				break;
+		}
+	}
+	if (buf[0] == '\0')
+		strlcpy(buf, "unknown", len);
+	return buf;
+#else
+	strlcpy(buf, "n/a (built without libnuma)", len);
+	return buf;
+#endif
+}

@@ -1,0 +1,172 @@
+/*-------------------------------------------------------------------------
+ *
+ * sql_memory.c
+ *	  SQL functions behind the memory views: performance_schema-style
+ *	  summaries by instrument (global and by thread), the reset, and the
+ *	  live allocators (bufpool.heaps).
+ *
+ * The views themselves (sql/bufpool_ext--1.1--1.2.sql) add the sys-style
+ * ones (memory_global_by_current_bytes, memory_global_total) on top of
+ * the global summary.  Counting is described in memstat.c.
+ *
+ * IDENTIFICATION
+ *	  src/sql/sql_memory.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
+
+#include "bufpool_ext/base/memstat.h"
+#include "bufpool_ext/shared/shmem.h"
+#include "bufpool_ext/sql/sql.h"
+
+PG_FUNCTION_INFO_V1(bp_sql_memory_summary);
+PG_FUNCTION_INFO_V1(bp_sql_memory_summary_reset);
+PG_FUNCTION_INFO_V1(bp_sql_heaps);
+
+#define BP_MEM_SUMMARY_COLS 13
+
+/* the ten counting columns of performance_schema, from values[3] on */
+static void
+bp_mem_put_counts(Datum *values, const BpMemStat *s)
+{
+	values[3] = Int64GetDatum(s->count_alloc - s->base_count);
+	values[4] = Int64GetDatum(s->count_free - s->base_count);
+	values[5] = Int64GetDatum(s->bytes_alloc - s->base_bytes);
+	values[6] = Int64GetDatum(s->bytes_free - s->base_bytes);
+	values[7] = Int64GetDatum(s->low_count);
+	values[8] = Int64GetDatum(s->count_alloc - s->count_free);
+	values[9] = Int64GetDatum(s->high_count);
+	values[10] = Int64GetDatum(s->low_bytes);
+	values[11] = Int64GetDatum(s->bytes_alloc - s->bytes_free);
+	values[12] = Int64GetDatum(s->high_bytes);
+}
+
+/*
+ * bufpool.memory_summary_srf(by_thread boolean)
+ *	  returns (thread_id, backend_type, event_name, count_alloc, ...)
+ *
+ * Global: one row per registered instrument.  By thread: one row per
+ * process and instrument it counted anything for, plus thread 0, the
+ * postmaster and the processes that have exited.
+ */
+Datum
+bp_sql_memory_summary(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		by_thread = PG_GETARG_BOOL(0);
+	int			n_keys;
+	BpMemKey	k;
+
+	bp_check_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	n_keys = bp_mem_n_instruments();
+
+	if (!by_thread)
+	{
+		for (k = 1; k < n_keys; k++)
+		{
+			Datum		values[BP_MEM_SUMMARY_COLS];
+			bool		nulls[BP_MEM_SUMMARY_COLS] = {0};
+			BpMemStat	g;
+
+			bp_mem_read_global(k, &g);
+			nulls[0] = nulls[1] = true;
+			values[2] = CStringGetTextDatum(bp_mem_name(k));
+			/* the global row carries no base: its counts are already net */
+			g.base_count = g.base_bytes = 0;
+			bp_mem_put_counts(values, &g);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+		return (Datum) 0;
+	}
+
+	{
+		int			p;
+
+		for (p = -1; p < bp_mem_n_procs(); p++)
+			for (k = 1; k < n_keys; k++)
+			{
+				Datum		values[BP_MEM_SUMMARY_COLS];
+				bool		nulls[BP_MEM_SUMMARY_COLS] = {0};
+				BpMemStat	s;
+				const char *backend_type;
+				int			pid = bp_mem_read_row(p, k, &s, &backend_type);
+
+				if (pid < 0)
+					break;		/* a free row */
+				if (s.count_alloc == 0 && s.count_free == 0)
+					continue;
+				values[0] = Int32GetDatum(pid);
+				values[1] = CStringGetTextDatum(backend_type);
+				values[2] = CStringGetTextDatum(bp_mem_name(k));
+				bp_mem_put_counts(values, &s);
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			}
+	}
+	return (Datum) 0;
+}
+
+/*
+ * bufpool.memory_summary_reset(): the whole family at once (superuser).
+ */
+Datum
+bp_sql_memory_summary_reset(PG_FUNCTION_ARGS)
+{
+	bp_sql_require_superuser("memory_summary_reset");
+	bp_check_preloaded();
+	bp_mem_reset_all();
+	PG_RETURN_VOID();
+}
+
+/*
+ * bufpool.heaps_srf()
+ *	  returns (name, type, is_shared, owner_pid, blocks, bytes_reserved,
+ *			   bytes_used, bytes_free, fragmentation)
+ *
+ * Shared allocators of the server, then this session's local ones.
+ * fragmentation is the share of reserved bytes not handed out (0..1).
+ */
+Datum
+bp_sql_heaps(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			max;
+	BpAllocInfo *all;
+	int			n;
+	int			i;
+
+	bp_check_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	max = bp_alloc_shared_max() + 1024;
+	all = palloc(sizeof(BpAllocInfo) * max);
+	n = bp_alloc_snapshot(all, max);
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[9];
+		bool		nulls[9] = {0};
+		BpAllocInfo *a = &all[i];
+
+		values[0] = CStringGetTextDatum(a->name);
+		values[1] = CStringGetTextDatum(bp_alloc_kind_name((BpAllocKind) a->kind));
+		values[2] = BoolGetDatum(a->shared);
+		values[3] = Int32GetDatum(a->owner_pid);
+		values[4] = Int64GetDatum(a->blocks);
+		values[5] = Int64GetDatum(a->reserved);
+		values[6] = Int64GetDatum(a->used);
+		values[7] = Int64GetDatum(a->reserved - a->used);
+		if (a->reserved > 0)
+			values[8] = Float8GetDatum((double) (a->reserved - a->used) / (double) a->reserved);
+		else
+			values[8] = Float8GetDatum(0.0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	pfree(all);
+	return (Datum) 0;
+}

@@ -1,0 +1,746 @@
+/*-------------------------------------------------------------------------
+ *
+ * space.c
+ *	  Tablespaces of bufpool_ext: registry and page files.
+ *
+ * A space is one file $PGDATA/bufpool_ext/<space_id>.bps of size_pages
+ * pages, created sparse and mode 0600 in a directory of mode 0700, also
+ * when the data directory allows group access.  Files are named by id, never by
+ * the user's name, so no name can reach outside the directory; ids are
+ * never reused, so a page of a dropped space left in some process's
+ * hands can never be mistaken for a page of a new space.
+ *
+ * The registry (id, name, size, state) lives in BpShared->spaces under
+ * space_lock and on disk in bufpool_ext/spaces.map, rewritten through a
+ * temporary file and durable_rename on every change and loaded by the
+ * pool manager before the pool is READY.  It also carries the page size
+ * the files were made with and the LSN high-water mark at the last save.
+ *
+ * Dropping a space marks it DROPPING (new reads fail), discards its
+ * pages from the pool, then unlinks the file; a drop interrupted by a
+ * crash is finished at the next start.
+ *
+ * Each process keeps its own small cache of open files (fd.c virtual
+ * file descriptors), and the set of spaces it wrote since its last sync.
+ *
+ * Loading and saving the registry build their copy of the entries in a
+ * local arena (src/mmgr/arena.c) made for the call and destroyed at its end,
+ * or by the memory context's reset callback after an ERROR.
+ *
+ * IDENTIFICATION
+ *	  src/storage/space.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/file_perm.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "port/pg_crc32c.h"
+#include "storage/fd.h"
+
+#include "bufpool_ext/mmgr/arena.h"
+#include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/redo/redo.h"
+#include "bufpool_ext/storage/space.h"
+
+#define BP_REGISTRY_MAGIC	0x42505352	/* "BPSR" */
+#define BP_REGISTRY_VERSION	1
+#define BP_MAX_SPACE_PAGES	((int64) 0x7FFFFFFF)
+#define BP_FD_CACHE			64
+#define BP_REGISTRY_ARENA_BLOCK	8192
+
+typedef struct BpRegistryHeader
+{
+	uint32		magic;
+	uint32		version;
+	uint32		page_size;
+	uint32		next_space_id;
+	uint32		n_entries;
+	uint32		pad;
+	uint64		max_lsn;
+} BpRegistryHeader;
+
+typedef struct BpFdCacheEntry
+{
+	uint32		space_id;
+	File		file;
+} BpFdCacheEntry;
+
+static BpFdCacheEntry fd_cache[BP_FD_CACHE];
+static int	fd_cache_next = 0;
+static uint32 pending_sync[BP_FD_CACHE];
+static int	n_pending_sync = 0;
+
+void
+bp_space_path(uint32 space_id, char *path, size_t len)
+{
+	snprintf(path, len, "%s/%u.bps", BP_DIR, space_id);
+}
+
+/*
+ * Write the registry.  Caller holds space_lock exclusively (or is the
+ * pool manager before the pool is READY).
+ */
+void
+bp_space_save_registry(void)
+{
+	BpRegistryHeader hdr;
+	BpSpaceEntry *entries;
+	pg_crc32c	crc;
+	int			n = 0;
+	int			i;
+	int			fd;
+	char		tmp[MAXPGPATH];
+	Size		body;
+	BpArena    *arena = bp_arena_create_scoped("space_registry", BP_REGISTRY_ARENA_BLOCK);
+
+	entries = bp_arena_alloc(arena, sizeof(BpSpaceEntry) * BP_MAX_SPACES);
+	for (i = 0; i < BP_MAX_SPACES; i++)
+		if (BpShmem->spaces[i].state != BP_SPACE_UNUSED)
+			entries[n++] = BpShmem->spaces[i];
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.magic = BP_REGISTRY_MAGIC;
+	hdr.version = BP_REGISTRY_VERSION;
+	hdr.page_size = BpShmem->page_size;
+	hdr.next_space_id = BpShmem->next_space_id;
+	hdr.n_entries = n;
+	hdr.max_lsn = Max(pg_atomic_read_u64(&BpShmem->next_lsn),
+					  BpRedo != NULL ? bp_redo_insert_lsn() : 0);
+	body = sizeof(BpSpaceEntry) * n;
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, &hdr, sizeof(hdr));
+	COMP_CRC32C(crc, entries, body);
+	FIN_CRC32C(crc);
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", BP_REGISTRY_FILE);
+	fd = OpenTransientFilePerm(tmp, O_RDWR | O_CREAT | O_TRUNC | PG_BINARY, S_IRUSR | S_IWUSR);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", tmp)));
+	errno = 0;
+	if (write(fd, &hdr, sizeof(hdr)) != sizeof(hdr) ||
+		(body > 0 && write(fd, entries, body) != (ssize_t) body) ||
+		write(fd, &crc, sizeof(crc)) != sizeof(crc))
+	{
+		if (errno == 0)
+			errno = ENOSPC;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", tmp)));
+	}
+	if (pg_fsync(fd) != 0)
+		ereport(data_sync_elevel(ERROR),
+				(errcode_for_file_access(),
+				 errmsg("could not fsync file \"%s\": %m", tmp)));
+	CloseTransientFile(fd);
+	durable_rename(tmp, BP_REGISTRY_FILE, ERROR);
+	bp_arena_destroy(arena);
+}
+
+/*
+ * Load the registry at pool start (pool manager, before READY).  Creates
+ * the directory on first use and finishes drops cut short by a crash.
+ */
+void
+bp_space_load_registry(void)
+{
+	BpRegistryHeader hdr;
+	BpSpaceEntry *entries = NULL;
+	pg_crc32c	crc,
+				stored;
+	int			fd;
+	uint32		i;
+	bool		changed = false;
+	BpArena    *arena;
+
+	/*
+	 * Owner only, like the files in it (0600), even when the data
+	 * directory allows group access; a directory made by an earlier
+	 * version with the data directory's mode is narrowed.
+	 */
+	if (mkdir(BP_DIR, S_IRWXU) < 0)
+	{
+		struct stat st;
+
+		if (errno != EEXIST)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not create directory \"%s\": %m", BP_DIR)));
+		if (stat(BP_DIR, &st) < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not stat directory \"%s\": %m", BP_DIR)));
+		if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0 && chmod(BP_DIR, S_IRWXU) < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not change the mode of directory \"%s\": %m", BP_DIR)));
+	}
+
+	memset(BpShmem->spaces, 0, sizeof(BpShmem->spaces));
+	BpShmem->next_space_id = 1;
+
+	fd = OpenTransientFile(BP_REGISTRY_FILE, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+	{
+		if (errno == ENOENT)
+		{
+			bp_space_save_registry();
+			return;
+		}
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", BP_REGISTRY_FILE)));
+	}
+	if (read(fd, &hdr, sizeof(hdr)) != sizeof(hdr) ||
+		hdr.magic != BP_REGISTRY_MAGIC || hdr.version != BP_REGISTRY_VERSION ||
+		hdr.n_entries > BP_MAX_SPACES)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("file \"%s\" is not a bufpool_ext space registry", BP_REGISTRY_FILE)));
+	arena = bp_arena_create_scoped("space_registry", BP_REGISTRY_ARENA_BLOCK);
+	entries = bp_arena_alloc(arena, sizeof(BpSpaceEntry) * Max(hdr.n_entries, 1));
+	if (read(fd, entries, sizeof(BpSpaceEntry) * hdr.n_entries) != (ssize_t) (sizeof(BpSpaceEntry) * hdr.n_entries) ||
+		read(fd, &stored, sizeof(stored)) != sizeof(stored))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("file \"%s\" is truncated", BP_REGISTRY_FILE)));
+	CloseTransientFile(fd);
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, &hdr, sizeof(hdr));
+	COMP_CRC32C(crc, entries, sizeof(BpSpaceEntry) * hdr.n_entries);
+	FIN_CRC32C(crc);
+	if (crc != stored)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("checksum mismatch in file \"%s\"", BP_REGISTRY_FILE)));
+	if (hdr.n_entries > 0 && hdr.page_size != (uint32) BpShmem->page_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bufpool_ext.page_size is %d but the existing spaces use pages of %u bytes",
+						BpShmem->page_size, hdr.page_size),
+				 errhint("Set bufpool_ext.page_size = %u, or drop the spaces first.", hdr.page_size)));
+
+	BpShmem->next_space_id = hdr.next_space_id;
+	if (pg_atomic_read_u64(&BpShmem->next_lsn) < hdr.max_lsn)
+		pg_atomic_write_u64(&BpShmem->next_lsn, hdr.max_lsn);
+	for (i = 0; i < hdr.n_entries; i++)
+	{
+		BpSpaceEntry *e = &entries[i];
+
+		if (e->state == BP_SPACE_DROPPING)
+		{
+			char		path[MAXPGPATH];
+
+			bp_space_path(e->space_id, path, sizeof(path));
+			if (unlink(path) < 0 && errno != ENOENT)
+				ereport(WARNING,
+						(errcode_for_file_access(),
+						 errmsg("could not remove file \"%s\": %m", path)));
+			changed = true;
+			continue;
+		}
+		e->name[NAMEDATALEN - 1] = '\0';
+		BpShmem->spaces[i] = *e;
+	}
+	bp_arena_destroy(arena);
+	if (changed)
+		bp_space_save_registry();
+}
+
+/*
+ * A space name as an error message shows it: at most NAMEDATALEN - 1
+ * bytes (cut at a character boundary, "..." after), ASCII control
+ * characters as \xNN, so a newline or a terminal escape in a bad name
+ * cannot garble the message.  Palloc'd.
+ */
+static char *
+bp_space_name_for_message(const char *name)
+{
+	size_t		len = strlen(name);
+	int			shown = pg_mbcliplen(name, (int) len, NAMEDATALEN - 1);
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < shown; i++)
+	{
+		unsigned char c = (unsigned char) name[i];
+
+		if (c < 0x20 || c == 0x7F)
+			appendStringInfo(&buf, "\\x%02X", c);
+		else
+			appendStringInfoChar(&buf, (char) c);
+	}
+	if ((size_t) shown < len)
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
+/*
+ * ERROR unless name is a valid space name: 1 to NAMEDATALEN - 1 bytes of
+ * letters, digits, '_', '-' and '.', not starting with '.' or '-'.  Files
+ * are named by space id, never by name, so this is not what keeps a
+ * space inside $PGDATA/bufpool_ext; it keeps names printable, and
+ * unsurprising in file listings and logs.  (A NUL cannot reach here:
+ * text cannot hold one.)
+ */
+static void
+bp_space_check_name(const char *name)
+{
+	size_t		len = strlen(name);
+	const char *p;
+
+	if (len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("invalid bufpool space name \"\""),
+				 errdetail("A space name has 1 to %d characters.", NAMEDATALEN - 1)));
+	if (len >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("bufpool space name \"%s\" is too long", bp_space_name_for_message(name)),
+				 errdetail("A space name has at most %d bytes; this one has %zu.",
+						   NAMEDATALEN - 1, len)));
+	for (p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			  (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_NAME),
+					 errmsg("invalid bufpool space name \"%s\"", bp_space_name_for_message(name)),
+					 errdetail("A space name may contain only letters, digits, '_', '-' and '.'.")));
+	if (name[0] == '.' || name[0] == '-')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("invalid bufpool space name \"%s\"", name),
+				 errdetail("A space name cannot start with '.' or '-'.")));
+}
+
+uint32
+bp_space_create(const char *name, int64 size_pages)
+{
+	char		path[MAXPGPATH];
+	volatile int slot = -1;
+	int			i;
+	int			fd;
+	uint32		id;
+
+	bp_space_check_name(name);
+	if (size_pages < 1 || size_pages > BP_MAX_SPACE_PAGES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid space size %lld pages", (long long) size_pages),
+				 errdetail("A space has 1 to %lld pages.", (long long) BP_MAX_SPACE_PAGES)));
+
+	LWLockAcquire(&BpShmem->space_lock.lock, LW_EXCLUSIVE);
+	for (i = 0; i < BP_MAX_SPACES; i++)
+	{
+		BpSpaceEntry *e = &BpShmem->spaces[i];
+
+		if (e->state == BP_SPACE_UNUSED)
+		{
+			if (slot < 0)
+				slot = i;
+		}
+		else if (strcmp(e->name, name) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_OBJECT),
+					 errmsg("bufpool space \"%s\" already exists", name),
+					 errdetail("It has space_id %u.", e->space_id)));
+	}
+	if (slot < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("cannot create bufpool space \"%s\": all %d space slots are in use", name, BP_MAX_SPACES),
+				 errhint("Drop spaces that are no longer needed.")));
+
+	id = BpShmem->next_space_id;
+	bp_space_path(id, path, sizeof(path));
+	fd = OpenTransientFilePerm(path, O_RDWR | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
+	if (fd < 0 && errno == EEXIST)
+	{
+		/*
+		 * No registered space has this id (ids above the saved
+		 * next_space_id were never registered), so the file is left from
+		 * a create cut short by a crash before the registry was saved.
+		 * Remove it and create it afresh, with our mode.
+		 */
+		ereport(LOG,
+				(errmsg("removing file \"%s\" left by an interrupted bufpool space creation", path)));
+		if (unlink(path) < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not remove file \"%s\": %m", path)));
+		fd = OpenTransientFilePerm(path, O_RDWR | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
+	}
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", path)));
+	if (ftruncate(fd, (off_t) size_pages * BpShmem->page_size) < 0 || pg_fsync(fd) != 0)
+	{
+		int			save_errno = errno;
+
+		CloseTransientFile(fd);
+		unlink(path);
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not size file \"%s\" to %lld pages: %m", path, (long long) size_pages)));
+	}
+	CloseTransientFile(fd);
+	fsync_fname(BP_DIR, true);
+
+	BpShmem->next_space_id = id + 1;
+	BpShmem->spaces[slot].space_id = id;
+	BpShmem->spaces[slot].size_pages = size_pages;
+	strlcpy(BpShmem->spaces[slot].name, name, NAMEDATALEN);
+	BpShmem->spaces[slot].state = BP_SPACE_ACTIVE;
+	PG_TRY();
+	{
+		bp_space_save_registry();
+	}
+	PG_CATCH();
+	{
+		memset(&BpShmem->spaces[slot], 0, sizeof(BpSpaceEntry));
+		unlink(path);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	LWLockRelease(&BpShmem->space_lock.lock);
+	return id;
+}
+
+static int
+bp_space_slot(uint32 space_id)
+{
+	int			i;
+
+	for (i = 0; i < BP_MAX_SPACES; i++)
+		if (BpShmem->spaces[i].state != BP_SPACE_UNUSED &&
+			BpShmem->spaces[i].space_id == space_id)
+			return i;
+	return -1;
+}
+
+void
+bp_space_drop(uint32 space_id)
+{
+	int			slot;
+	char		path[MAXPGPATH];
+
+	LWLockAcquire(&BpShmem->space_lock.lock, LW_EXCLUSIVE);
+	slot = bp_space_slot(space_id);
+	if (slot < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("bufpool space %u does not exist", space_id)));
+	if (BpShmem->spaces[slot].state == BP_SPACE_ACTIVE)
+	{
+		BpShmem->spaces[slot].state = BP_SPACE_DROPPING;
+		bp_space_save_registry();
+	}
+	LWLockRelease(&BpShmem->space_lock.lock);
+
+	/* no new reads can start; throw away what the pool holds */
+	bp_buf_discard_space(space_id);
+
+	LWLockAcquire(&BpShmem->space_lock.lock, LW_EXCLUSIVE);
+	slot = bp_space_slot(space_id);
+	if (slot >= 0)
+	{
+		bp_space_path(space_id, path, sizeof(path));
+		if (unlink(path) < 0 && errno != ENOENT)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not remove file \"%s\": %m", path)));
+		memset(&BpShmem->spaces[slot], 0, sizeof(BpSpaceEntry));
+		bp_space_save_registry();
+	}
+	LWLockRelease(&BpShmem->space_lock.lock);
+}
+
+/* Copy out the registry entry of an ACTIVE space. */
+bool
+bp_space_lookup(uint32 space_id, BpSpaceEntry *out)
+{
+	int			slot;
+	bool		found = false;
+
+	LWLockAcquire(&BpShmem->space_lock.lock, LW_SHARED);
+	slot = bp_space_slot(space_id);
+	if (slot >= 0 && BpShmem->spaces[slot].state == BP_SPACE_ACTIVE)
+	{
+		if (out)
+			*out = BpShmem->spaces[slot];
+		found = true;
+	}
+	LWLockRelease(&BpShmem->space_lock.lock);
+	return found;
+}
+
+/* ERROR unless the space exists and page_no is inside it. */
+void
+bp_space_check_page(uint32 space_id, int64 page_no)
+{
+	BpSpaceEntry e;
+
+	if (!bp_space_lookup(space_id, &e))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("bufpool space %u does not exist", space_id)));
+	if (page_no < 0 || (uint64) page_no >= e.size_pages)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("page %lld is outside bufpool space %u", (long long) page_no, space_id),
+				 errdetail("Space \"%s\" has pages 0 to %llu.", e.name,
+						   (unsigned long long) (e.size_pages - 1))));
+}
+
+/* The space's file if it is in the process's file cache, else -1. */
+static File
+bp_space_cached_file(uint32 space_id)
+{
+	int			i;
+
+	for (i = 0; i < BP_FD_CACHE; i++)
+		if (fd_cache[i].space_id == space_id && fd_cache[i].file > 0)
+			return fd_cache[i].file;
+	return -1;
+}
+
+static File
+bp_space_file(uint32 space_id)
+{
+	char		path[MAXPGPATH];
+	File		f = bp_space_cached_file(space_id);
+	BpFdCacheEntry *e;
+
+	if (f > 0)
+		return f;
+
+	bp_space_path(space_id, path, sizeof(path));
+	f = PathNameOpenFile(path, O_RDWR | PG_BINARY);
+	if (f < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" of bufpool space %u: %m", path, space_id)));
+	e = &fd_cache[fd_cache_next];
+	fd_cache_next = (fd_cache_next + 1) % BP_FD_CACHE;
+	if (e->file > 0)
+		FileClose(e->file);
+	e->space_id = space_id;
+	e->file = f;
+	return f;
+}
+
+static void
+bp_space_forget_file(uint32 space_id)
+{
+	int			i;
+
+	for (i = 0; i < BP_FD_CACHE; i++)
+		if (fd_cache[i].space_id == space_id && fd_cache[i].file > 0)
+		{
+			FileClose(fd_cache[i].file);
+			fd_cache[i].file = 0;
+			fd_cache[i].space_id = 0;
+		}
+}
+
+/*
+ * Read a page from its file into buf and verify it.  A never-written
+ * page is returned initialised.
+ */
+void
+bp_space_read(uint32 space_id, uint32 page_no, char *buf)
+{
+	File		f;
+	int			n;
+
+	bp_space_check_page(space_id, page_no);
+	f = bp_space_file(space_id);
+	n = FileRead(f, buf, BpPageSize, (off_t) page_no * BpPageSize, WAIT_EVENT_DATA_FILE_READ);
+	if (n < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read page %u of bufpool space %u: %m", page_no, space_id)));
+	if (n < BpPageSize)
+		memset(buf + n, 0, BpPageSize - n);
+	if (bp_page_is_new(buf))
+		bp_page_init(buf, space_id, page_no);
+	else
+		bp_page_verify(buf, space_id, page_no);
+}
+
+/*
+ * Write a page (a private copy: its checksum is set here).  Returns false
+ * if the space no longer exists; the caller then forgets the page.
+ */
+bool
+bp_space_write(uint32 space_id, uint32 page_no, char *buf)
+{
+	if (!bp_space_lookup(space_id, NULL))
+	{
+		bp_space_forget_file(space_id);
+		return false;
+	}
+	bp_page_prepare_write(buf, space_id, page_no);
+	return bp_space_write_prepared(space_id, page_no, buf, BpPageSize);
+}
+
+/*
+ * Write the first nbytes of a page whose header and checksum are set
+ * (bp_page_prepare_write); nbytes is the page size except for the torn
+ * writes of bufpool_ext.debug_torn_write.  Returns false if the space no
+ * longer exists.
+ */
+bool
+bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nbytes)
+{
+	File		f;
+	int			n;
+	int			i;
+
+	if (!bp_space_lookup(space_id, NULL))
+	{
+		bp_space_forget_file(space_id);
+		return false;
+	}
+	f = bp_space_file(space_id);
+	errno = 0;
+	if (unlikely(bp_debug_fail_writes != BP_FAIL_NONE) && bp_debug_write_fails(BP_FAIL_DATA))
+		n = -1;
+	else
+		n = FileWrite(f, (char *) buf, nbytes, (off_t) page_no * BpPageSize, WAIT_EVENT_DATA_FILE_WRITE);
+	if (n != nbytes)
+	{
+		if (n >= 0)
+			errno = ENOSPC;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write page %u of bufpool space %u: %m", page_no, space_id)));
+	}
+	for (i = 0; i < n_pending_sync; i++)
+		if (pending_sync[i] == space_id)
+			return true;
+	if (n_pending_sync == BP_FD_CACHE)
+		bp_space_sync_pending();
+	pending_sync[n_pending_sync++] = space_id;
+	return true;
+}
+
+/*
+ * Start writeback of every space this process wrote since its last sync
+ * (sync_file_range through FileWriteback; nothing waits).  The doublewrite
+ * path calls it after a round's in-place writes, so by the time the data
+ * files are fsynced, one round later, the kernel has written most of it
+ * while this process went on with the next round.
+ */
+void
+bp_space_start_writeback(void)
+{
+	int			i;
+
+	for (i = 0; i < n_pending_sync; i++)
+	{
+		File		f = bp_space_cached_file(pending_sync[i]);
+
+		if (f > 0)
+			FileWriteback(f, 0, (off_t) 1 << 40, WAIT_EVENT_DATA_FILE_FLUSH);	/* to the end */
+	}
+}
+
+/*
+ * bp_space_sync_pending for error cleanup: takes no lock and opens no
+ * file, so it can run in a PG_CATCH block whatever the failed code held.
+ * Only files still in the process's file cache are fsynced (the files of
+ * pending spaces normally are; a dropped space's file is fsynced
+ * harmlessly).  A failed fsync is reported at data_sync_elevel(WARNING):
+ * PANIC unless data_sync_retry is on.  Returns true if every pending file
+ * was fsynced (the list is then empty).
+ */
+bool
+bp_space_sync_pending_noerror(void)
+{
+	while (n_pending_sync > 0)
+	{
+		uint32		space_id = pending_sync[n_pending_sync - 1];
+		File		f = bp_space_cached_file(space_id);
+
+		if (f <= 0)
+			return false;
+		if (FileSync(f, WAIT_EVENT_DATA_FILE_SYNC) != 0)
+		{
+			ereport(data_sync_elevel(WARNING),
+					(errcode_for_file_access(),
+					 errmsg("could not fsync file of bufpool space %u: %m", space_id)));
+			return false;
+		}
+		n_pending_sync--;
+	}
+	return true;
+}
+
+/* fsync every space this process wrote since its last sync. */
+void
+bp_space_sync_pending(void)
+{
+	while (n_pending_sync > 0)
+	{
+		uint32		space_id = pending_sync[n_pending_sync - 1];
+
+		if (bp_space_lookup(space_id, NULL))
+		{
+			File		f = bp_space_file(space_id);
+
+			if (FileSync(f, WAIT_EVENT_DATA_FILE_SYNC) != 0)
+				ereport(data_sync_elevel(ERROR),
+						(errcode_for_file_access(),
+						 errmsg("could not fsync file of bufpool space %u: %m", space_id)));
+		}
+		n_pending_sync--;
+	}
+}
+
+/*
+ * fsync every space's file (a checkpoint: pages other processes wrote
+ * are in the kernel's cache until then).
+ */
+void
+bp_space_sync_all(void)
+{
+	uint32		ids[BP_MAX_SPACES];
+	int			n = 0;
+	int			i;
+
+	LWLockAcquire(&BpShmem->space_lock.lock, LW_SHARED);
+	for (i = 0; i < BP_MAX_SPACES; i++)
+		if (BpShmem->spaces[i].state == BP_SPACE_ACTIVE)
+			ids[n++] = BpShmem->spaces[i].space_id;
+	LWLockRelease(&BpShmem->space_lock.lock);
+	for (i = 0; i < n; i++)
+	{
+		if (!bp_space_lookup(ids[i], NULL))
+			continue;			/* dropped meanwhile */
+		if (FileSync(bp_space_file(ids[i]), WAIT_EVENT_DATA_FILE_SYNC) != 0)
+			ereport(data_sync_elevel(ERROR),
+					(errcode_for_file_access(),
+					 errmsg("could not fsync file of bufpool space %u: %m", ids[i])));
+	}
+}
+
+/* The highest LSN recorded before this start (the registry's, or a page's read since). */
+uint64
+bp_space_max_lsn(void)
+{
+	return pg_atomic_read_u64(&BpShmem->next_lsn);
+}
