@@ -1,7 +1,10 @@
 # bufpool_ext -- PGXS build.
 #
 #   make            build (needs pg_config; run `make deps` first on a fresh machine)
-#   make install    install into the PostgreSQL tree of $(PG_CONFIG)
+#   make install    install into the PostgreSQL tree of $(PG_CONFIG): the
+#                   library, the SQL scripts and the public header only
+#                   (the test module test/modules/bufpool_test is built and
+#                   installed by make test and make bench)
 #   make run        deps + build + install + start a demo instance (scripts/run.sh)
 #   make stop       stop the demo instance (scripts/stop.sh)
 #   make test       deps + build + install + all test suites (scripts/test.sh)
@@ -13,6 +16,9 @@ MODULE_big = bufpool_ext
 OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c src/*/*.c))
 EXTENSION = bufpool_ext
 DATA = $(wildcard sql/bufpool_ext--*.sql)
+# the public C API, installed as
+# $(includedir_server)/extension/bufpool_ext/bufpool.h
+HEADERS = include/bufpool_ext/bufpool.h
 PGFILEDESC = "bufpool_ext - buffer pool in dynamic shared memory"
 
 PG_CPPFLAGS = -I$(srcdir)/include -Wall -Wextra -Werror \

@@ -12,7 +12,7 @@
 #   uniform  n_pages=100000  uniform
 #   zipf     n_pages=100000  zipf (exponent 0.99)
 #
-# bufpool.bench_fetch and bufpool.bench_pg_fetch run in 1 backend and in
+# bufpool_test.bench_fetch and bufpool_test.bench_pg_fetch run in 1 backend and in
 # 2 backends at once (different seeds, mean of the two), each measurement
 # repeated BPX_BENCH_REPS times and the median kept.  n_ops is calibrated
 # per case so one run of the slower side takes about BPX_BENCH_SECONDS.
@@ -113,8 +113,8 @@ log "space $SPACE_ID: $N_PAGES pages; bench_t: $TABLE_PAGES pages"
 # ---------------------------------------------------------------- runs
 bench_sql() { # bench_sql SIDE N_PAGES PATTERN N_OPS SEED
     case $1 in
-        bufpool) echo "SELECT bufpool.bench_fetch($SPACE_ID, $2, '$3', $4, $5);" ;;
-        postgres) echo "SELECT bufpool.bench_pg_fetch('bench_t', $2, '$3', $4, $5);" ;;
+        bufpool) echo "SELECT bufpool_test.bench_fetch($SPACE_ID, $2, '$3', $4, $5);" ;;
+        postgres) echo "SELECT bufpool_test.bench_pg_fetch('bench_t', $2, '$3', $4, $5);" ;;
     esac
 }
 
@@ -279,8 +279,8 @@ $(machine_md)
 
 ## What is measured
 
-\`bufpool.bench_fetch\` times \`bp_page_fetch\` + \`bp_page_release\` of one page
-of a bufpool space; \`bufpool.bench_pg_fetch\` times \`ReadBufferExtended\` +
+\`bufpool_test.bench_fetch\` times \`bp_page_fetch\` + \`bp_page_release\` of one page
+of a bufpool space; \`bufpool_test.bench_pg_fetch\` times \`ReadBufferExtended\` +
 \`ReleaseBuffer\` of one block of a heap table (src/sql/bench.c).  Both pin and
 unpin one page by number in a C loop, no SQL per page, page contents
 neither locked nor read, over the same precomputed trace of page numbers

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Allocator benchmark of bufpool_ext: the arena (src/mmgr/arena.c) and the heap
 # (src/mmgr/heap.c) against malloc and palloc (an AllocSet context), in C loops
-# (bufpool.alloc_bench, src/sql/sql_alloc.c).  Run by scripts/bench.sh after
+# (bufpool_test.alloc_bench, src/sql/sql_alloc.c).  Run by scripts/bench.sh after
 # the resize part, or alone:  BPX_SKIP_BUILD=1 bash scripts/bench_alloc.sh
 #
 # Starts a throwaway cluster under tmp/bench_alloc (port $BPX_ALLOC_PORT,
 # socket in /tmp, no TCP) with a 32 MB pool, then for every allocator x
-# pattern x size runs bufpool.alloc_bench BPX_ALLOC_REPS times, the
+# pattern x size runs bufpool_test.alloc_bench BPX_ALLOC_REPS times, the
 # repetitions interleaved (each repetition runs every case once, so a slow
 # spell of the machine does not land on one allocator only), and keeps
 # the median.
@@ -66,7 +66,7 @@ for ((r = 1; r <= REPS; r++)); do
         for p in "${PATTERNS[@]}"; do
             for a in "${ALLOCATORS[@]}"; do
                 out=$(q "SELECT round(ns_per_op::numeric, 3) || ' ' || round(reserved_per_requested::numeric, 3)
-                         FROM bufpool.alloc_bench('$a', '$p', '$s', $N_OPS);")
+                         FROM bufpool_test.alloc_bench('$a', '$p', '$s', $N_OPS);")
                 k="$s|$p|$a"
                 RAW[$k]="${RAW[$k]:-}${RAW[$k]:+ }${out%% *}"
                 RATIO[$k]=${out##* }
@@ -75,7 +75,7 @@ for ((r = 1; r <= REPS; r++)); do
     done
 done
 
-# buddy allocator: alloc+free pairs (bufpool.buddy_bench) against malloc
+# buddy allocator: alloc+free pairs (bufpool_test.buddy_bench) against malloc
 # pairs of the same size (alloc_bench 'malloc' 'pairs'), interleaved
 BUDDY_SIZES=(64 1000 4096 8192)
 BUDDY_MAX_NS=50
@@ -83,8 +83,8 @@ declare -A BRAW MRAW
 for ((r = 1; r <= REPS; r++)); do
     log "buddy repetition $r of $REPS"
     for s in "${BUDDY_SIZES[@]}"; do
-        b=$(q "SELECT round(bufpool.buddy_bench($N_OPS, $s)::numeric, 3);")
-        m=$(q "SELECT round(ns_per_op::numeric, 3) FROM bufpool.alloc_bench('malloc', 'pairs', '$s', $N_OPS);")
+        b=$(q "SELECT round(bufpool_test.buddy_bench($N_OPS, $s)::numeric, 3);")
+        m=$(q "SELECT round(ns_per_op::numeric, 3) FROM bufpool_test.alloc_bench('malloc', 'pairs', '$s', $N_OPS);")
         BRAW[$s]="${BRAW[$s]:-}${BRAW[$s]:+ }$b"
         MRAW[$s]="${MRAW[$s]:-}${MRAW[$s]:+ }$m"
     done
@@ -157,7 +157,7 @@ $(machine_md)
 
 ## What is measured
 
-\`bufpool.alloc_bench(allocator, pattern, size_spec, n_ops)\` (src/sql/sql_alloc.c)
+\`bufpool_test.alloc_bench(allocator, pattern, size_spec, n_ops)\` (src/sql/sql_alloc.c)
 runs n_ops = $N_OPS allocations in a C loop in one backend and reports
 nanoseconds per allocation, its free (or its share of the free-all /
 reset) included. Each allocation's first byte is written. Sizes are
@@ -195,7 +195,7 @@ $TTABLE
 
 ## Buddy allocator
 
-\`bufpool.buddy_bench(n_ops, size)\` times $N_OPS \`bp_buddy_alloc\` +
+\`bufpool_test.buddy_bench(n_ops, size)\` times $N_OPS \`bp_buddy_alloc\` +
 \`bp_buddy_free\` pairs of one size on one instance's pool (uncontended,
 accounting included), against glibc malloc + free pairs of the same size
 in the same run; median of $REPS interleaved runs.

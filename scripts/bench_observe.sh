@@ -17,7 +17,7 @@
 # One cluster (port $BPX_OBSERVE_PORT, 8 kB pages, 256 MB pool, 1
 # instance) is started alternately by the system's installation (normal
 # build) and by the private copy (variant); each start runs
-# bufpool.bench_fetch on a hot set of 1000 pages (uniform) and on 10000
+# bufpool_test.bench_fetch on a hot set of 1000 pages (uniform) and on 10000
 # pages (Zipf), in 1 backend, BPX_OBSERVE_REPS starts of each build,
 # interleaved.  The figure per build and case is the median ns/op; the
 # cost is normal / variant - 1 (target: under 2%).
@@ -102,8 +102,8 @@ for ((r = 1; r <= REPS; r++)); do
         for c in "${CASES[@]}"; do
             IFS=: read -r name n pat <<<"$c"
             # a first run warms the pages and the code, not counted
-            q "SELECT bufpool.bench_fetch($SPACE_ID, $n, '$pat', 2000000, 1);" >/dev/null
-            ns=$(q "SELECT round(bufpool.bench_fetch($SPACE_ID, $n, '$pat', $OPS, 1)::numeric, 2);")
+            q "SELECT bufpool_test.bench_fetch($SPACE_ID, $n, '$pat', 2000000, 1);" >/dev/null
+            ns=$(q "SELECT round(bufpool_test.bench_fetch($SPACE_ID, $n, '$pat', $OPS, 1)::numeric, 2);")
             VALS[$build.$name]="${VALS[$build.$name]:-}${VALS[$build.$name]:+ }$ns"
             RAW+=("| $r | $build | $name | $ns |")
             CSV_ROWS+=("$r,$build,$name,$n,$pat,$OPS,$ns")
@@ -137,7 +137,7 @@ if command -v valgrind >/dev/null; then
         for c in "${CASES[@]}"; do
             IFS=: read -r name n pat <<<"$c"
             IR[$build.$name]=$(callgrind_per_op "$CGDIR/$build" "$CG_OPS" \
-                "SELECT bufpool.bench_fetch($SPACE_ID, $n, '$pat', $CG_OPS, 1)")
+                "SELECT bufpool_test.bench_fetch($SPACE_ID, $n, '$pat', $CG_OPS, 1)")
             log "  $name: ${IR[$build.$name]} instructions per fetch + release"
         done
         stop_server
@@ -199,7 +199,7 @@ $(machine_md)
 
 ## What is measured
 
-\`bufpool.bench_fetch\` (fetch + release of one page in a C loop, hits
+\`bufpool_test.bench_fetch\` (fetch + release of one page in a C loop, hits
 only, $OPS pairs per run) in two builds of the same source: the
 installed one, and one compiled with \`-DBP_NO_INSTRUMENTATION\`, in which
 the hit path neither finds nor bumps its per-backend counters in shared

@@ -12,16 +12,16 @@
 # and are not counted; the next BPX_REPL_OPS are.  The same trace (same
 # seed) is replayed, for each pool size and scan mode, through
 #
-#   bufpool     bufpool.bench_replay on a new bufpool space (defaults:
+#   bufpool     bufpool_test.bench_replay on a new bufpool space (defaults:
 #               old_blocks_pct 37, old_blocks_time 1000 ms capped at half
 #               the old sublist's turnover, old_blocks_time_adaptive on)
 #   bufpool_innodb  the same with old_blocks_time_adaptive = off and
 #               lru_boundary = innodb: InnoDB's rules as they are
 #   bufpool_t0  the same with bufpool_ext.old_blocks_time = 0
-#   postgres    bufpool.bench_pg_replay on a table of one row per 8 kB page,
+#   postgres    bufpool_test.bench_pg_replay on a table of one row per 8 kB page,
 #               with shared_buffers = the pool's frame count (clock sweep;
 #               hits from pgBufferUsage)
-#   lru         bufpool.bench_lru_replay: a plain LRU list of the same
+#   lru         bufpool_test.bench_lru_replay: a plain LRU list of the same
 #               number of pages, in backend memory
 #
 # Each real replay starts on a freshly started server (an empty pool and
@@ -154,7 +154,7 @@ replay() {
             y0=$(q "SELECT sum(pages_made_young) || ' ' || sum(pages_not_made_young) FROM bufpool.stats;")
             t0=$(date +%s.%N)
             row=$(q "SELECT accesses || ' ' || hits || ' ' || scan_accesses || ' ' || scan_hits
-                     FROM bufpool.bench_replay($sid, $args);")
+                     FROM bufpool_test.bench_replay($sid, $args);")
             t1=$(date +%s.%N)
             y1=$(q "SELECT sum(pages_made_young) || ' ' || sum(pages_not_made_young) FROM bufpool.stats;")
             q "SELECT bufpool.drop_space($sid);" >/dev/null
@@ -163,13 +163,13 @@ replay() {
         postgres)
             t0=$(date +%s.%N)
             row=$(q "SELECT accesses || ' ' || hits || ' ' || scan_accesses || ' ' || scan_hits
-                     FROM bufpool.bench_pg_replay('repl_t', $args);")
+                     FROM bufpool_test.bench_pg_replay('repl_t', $args);")
             t1=$(date +%s.%N)
             ;;
         lru)
             t0=$(date +%s.%N)
             row=$(q "SELECT accesses || ' ' || hits || ' ' || scan_accesses || ' ' || scan_hits
-                     FROM bufpool.bench_lru_replay($frames, $args);")
+                     FROM bufpool_test.bench_lru_replay($frames, $args);")
             t1=$(date +%s.%N)
             ;;
     esac
@@ -349,7 +349,7 @@ only after at least $SCAN_RANGE / (3 x frames) more scans: cold).  The
 first $WARMUP accesses are not counted; the next $N_OPS are.  Seed $SEED:
 all five see exactly the same sequence for a given size and scan mode.
 
-- **bufpool**: \`bufpool.bench_replay\` through the pool
+- **bufpool**: \`bufpool_test.bench_replay\` through the pool
   (\`bp_page_fetch\` + \`bp_page_release\`; a hit is a page found without a
   read), on a new space of $DATA_PAGES pages, on a freshly started server
   (empty pool). Settings: page_size 8192, one instance, chunk_size
@@ -371,14 +371,14 @@ all five see exactly the same sequence for a given size and scan mode.
 - **bufpool t0**: the same with **old_blocks_time = 0**: every second
   touch of an old page makes it young.  The targets are judged on the
   defaults row.
-- **postgres**: \`bufpool.bench_pg_replay\` through shared_buffers
+- **postgres**: \`bufpool_test.bench_pg_replay\` through shared_buffers
   (\`ReadBufferExtended(RBM_NORMAL, no strategy)\` + \`ReleaseBuffer\`: the
   clock sweep with usage counts up to 5), on a table of $TABLE_PAGES pages
   (one 7000-byte row per page), with shared_buffers set to the pool's
   frame count, on a freshly started server; a hit is an access that raised
   \`pgBufferUsage.shared_blks_hit\`. A few of those buffers hold catalog
   pages, so PostgreSQL's cache for the table is slightly smaller.
-- **lru**: \`bufpool.bench_lru_replay\`: a plain LRU list (hash + doubly
+- **lru**: \`bufpool_test.bench_lru_replay\`: a plain LRU list (hash + doubly
   linked list, move to head on a hit, evict the tail) of the same number
   of pages in backend memory.
 

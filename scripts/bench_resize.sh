@@ -20,7 +20,7 @@
 #     cross-checked against the time bufpool.resize() took in the client.
 #
 #  b. Fetch latency.  The big space is dropped; a space of 10000 pages
-#     is the hot set.  bufpool.bench_fetch_latency (src/sql/bench.c) times
+#     is the hot set.  bufpool_test.bench_fetch_latency (src/sql/bench.c) times
 #     every fetch+release of a Zipf trace over it for a window, first
 #     with the pool idle (steady state), then while another session
 #     shrinks and grows the pool 1 GiB <-> 2 GiB without a pause, the hot
@@ -201,7 +201,7 @@ fetchers() {
     local pids=()
     for ((b = 1; b <= nb; b++)); do
         sql="INSERT INTO lat_runs SELECT $rep, $nb, $b, '$win', now(), clock_timestamp(), r.*
-            FROM bufpool.bench_fetch_latency($HOT_ID, $HOT_PAGES, 'zipf', $WINDOW_MS, $b) r;"
+            FROM bufpool_test.bench_fetch_latency($HOT_ID, $HOT_PAGES, 'zipf', $WINDOW_MS, $b) r;"
         psql_q -c "$sql" >"$OUT/fetch.$b" 2>&1 &
         pids+=($!)
     done
@@ -290,9 +290,9 @@ TL_WINDOW_MS=50
 TL_LEAD_S=2
 log "d. latency timeline: ${TL_SECONDS} s in ${TL_WINDOW_MS} ms windows, 4 resizes from ${TL_LEAD_S} s"
 reload_hot
-q "CREATE TABLE tl_windows AS SELECT * FROM bufpool.bench_fetch_timeline($HOT_ID, $HOT_PAGES, 'zipf', 1, 1) LIMIT 0;
+q "CREATE TABLE tl_windows AS SELECT * FROM bufpool_test.bench_fetch_timeline($HOT_ID, $HOT_PAGES, 'zipf', 1, 1) LIMIT 0;
    CREATE TABLE tl_resizes (resize_id bigint, started timestamptz, finished timestamptz, from_size bigint, to_size bigint);" >/dev/null
-psql_q -c "INSERT INTO tl_windows SELECT * FROM bufpool.bench_fetch_timeline($HOT_ID, $HOT_PAGES, 'zipf', $((TL_SECONDS * 1000)), $TL_WINDOW_MS, 1);" \
+psql_q -c "INSERT INTO tl_windows SELECT * FROM bufpool_test.bench_fetch_timeline($HOT_ID, $HOT_PAGES, 'zipf', $((TL_SECONDS * 1000)), $TL_WINDOW_MS, 1);" \
     >"$OUT/timeline" 2>&1 &
 tl_pid=$!
 sleep "$TL_LEAD_S"
@@ -552,7 +552,7 @@ in which the pool manager held a lock page access needs) come from the
 same row.
 
 **Fetch latency.** The big space is dropped; a space of $HOT_PAGES pages
-is read into the pool (the hot set, ~$((HOT_PAGES * 8 / 1024)) MB, all cached). \`bufpool.bench_fetch_latency\`
+is read into the pool (the hot set, ~$((HOT_PAGES * 8 / 1024)) MB, all cached). \`bufpool_test.bench_fetch_latency\`
 (src/sql/bench.c) builds the same Zipf trace (exponent 0.99) as
 \`bench_fetch\`, fetches each of its pages once, then for $WINDOW_MS ms times
 every \`bp_page_fetch\` + \`bp_page_release\` pair with two
@@ -599,7 +599,7 @@ $TARGETS
 ## Latency timeline during resizes
 
 One session fetches the hot set (Zipf) for ${TL_SECONDS} s, timed in windows of
-${TL_WINDOW_MS} ms (\`bufpool.bench_fetch_timeline\`); from ${TL_LEAD_S} s on, another
+${TL_WINDOW_MS} ms (\`bufpool_test.bench_fetch_timeline\`); from ${TL_LEAD_S} s on, another
 session grows and shrinks the pool 4 times ($SMALL <-> $LARGE).  Median
 window p99: ${TL_STEADY_P99} ns in windows with no resize running,
 ${TL_RESIZE_P99} ns in windows overlapping a resize.  Worst window:

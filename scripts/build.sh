@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # deps + build + install of bufpool_ext (PGXS against PostgreSQL 15).
+#
+#   build.sh                      the product: library, SQL scripts, public header
+#   build.sh --with-test-module   and the test module test/modules/bufpool_test
+#                                 (make test and make bench; never make run)
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+WITH_TEST_MODULE=0
+case "${1:-}" in
+    --with-test-module) WITH_TEST_MODULE=1 ;;
+    "") ;;
+    *) die "usage: build.sh [--with-test-module]" ;;
+esac
 
 bash "$REPO/scripts/deps.sh"
 
@@ -14,3 +25,10 @@ log "building (make -j2 PG_CONFIG=$PG_CONFIG_BIN)"
 make -j2 PG_CONFIG="$PG_CONFIG_BIN"
 log "installing (make install)"
 as_root make install PG_CONFIG="$PG_CONFIG_BIN"
+
+if [ "$WITH_TEST_MODULE" = 1 ]; then
+    log "building the test module bufpool_test"
+    make -j2 -C test/modules/bufpool_test PG_CONFIG="$PG_CONFIG_BIN"
+    log "installing the test module (make -C test/modules/bufpool_test install)"
+    as_root make -C test/modules/bufpool_test install PG_CONFIG="$PG_CONFIG_BIN"
+fi

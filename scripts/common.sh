@@ -73,12 +73,13 @@ pick_scratch_dir() {
 }
 
 # bench_prepare NAME: the start of every scripts/bench*.sh; deps, build and
-# install unless BPX_SKIP_BUILD=1, then BENCH = the scratch directory
+# install (the test module too: the benchmark loops are in it) unless
+# BPX_SKIP_BUILD=1, then BENCH = the scratch directory
 # tmp/NAME (or /tmp/bufpool_ext-NAME when the repository is not
 # reachable by the postgres account)
 bench_prepare() {
     if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
-        bash "$REPO/scripts/build.sh"
+        bash "$REPO/scripts/build.sh" --with-test-module
     fi
     BENCH=$(pick_scratch_dir "$REPO/tmp/$1" "/tmp/bufpool_ext-$1")
 }

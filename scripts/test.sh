@@ -5,6 +5,7 @@
 #   pg_regress            sql-tests/*.sql        -> expected/<name>.out
 #   pg_isolation_regress  sql-tests/specs/*.spec -> expected/<name>.out
 #   TAP (prove)           sql-tests/t/*.pl       (one count per file)
+#   layer rule            scripts/check_layers.pl (one count)
 #
 # Every instance gets sql-tests/regress.conf (pg_regress --temp-config; TAP
 # through TEMP_CONFIG, which PostgreSQL::Test::Cluster appends to each node's
@@ -60,11 +61,26 @@ record() { # record SUITE NAME ok|fail
     die "sql-tests/regress.conf is missing: every test instance needs it (shared_preload_libraries = 'bufpool_ext', ...)"
 
 if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
-    if ! bash "$REPO/scripts/build.sh"; then
+    if ! bash "$REPO/scripts/build.sh" --with-test-module; then
         echo "ERROR: deps/build/install failed; no test was run" >&2
         FAILED=1
         FAILED_NAMES+=("build")
         summary_and_exit
+    fi
+fi
+
+# ------------------------------------------------------------- layer rule
+# No file of src/ calls into or includes from a higher layer (README,
+# "Source layout"); one count.
+if [ -z "${BPX_ONLY:-}" ] || echo check_layers | grep -qE -- "$BPX_ONLY"; then
+    echo
+    log "layers: scripts/check_layers.pl"
+    if perl "$REPO/scripts/check_layers.pl"; then
+        record layers check_layers ok
+        echo "  layers/check_layers: ok"
+    else
+        record layers check_layers fail
+        echo "  layers/check_layers: FAILED"
     fi
 fi
 

@@ -1,5 +1,6 @@
 -- Bad input: every function rejects it with a clear error.
 SET client_min_messages = error;
+CREATE EXTENSION IF NOT EXISTS bufpool_test;
 SELECT bufpool.create_space('errs', 16) AS space_id \gset
 RESET client_min_messages;
 
@@ -17,32 +18,32 @@ SELECT bufpool.write_page(:space_id, 0, NULL);
 SELECT bufpool.write_page(:space_id, 0, 'x'::bytea, NULL);
 SELECT bufpool.evict(NULL, 0);
 SELECT bufpool.evict(:space_id, NULL);
-SELECT bufpool.bench_fetch(NULL, 10, 'uniform', 10);
-SELECT bufpool.bench_fetch(:space_id, 10, NULL, 10);
-SELECT bufpool.bench_pg_fetch(NULL, 10, 'uniform', 10);
-SELECT bufpool.bench_fetch(:space_id, 10, 'gaussian', 10);
-SELECT bufpool.bench_fetch(:space_id, 17, 'uniform', 10);
+SELECT bufpool_test.bench_fetch(NULL, 10, 'uniform', 10);
+SELECT bufpool_test.bench_fetch(:space_id, 10, NULL, 10);
+SELECT bufpool_test.bench_pg_fetch(NULL, 10, 'uniform', 10);
+SELECT bufpool_test.bench_fetch(:space_id, 10, 'gaussian', 10);
+SELECT bufpool_test.bench_fetch(:space_id, 17, 'uniform', 10);
 -- the replay functions: NULLs, then each trace argument out of range
-SELECT * FROM bufpool.bench_replay(NULL, 10, 0, 0, 0, 10, 0);
-SELECT * FROM bufpool.bench_pg_replay('pg_class', 10, 0, 0, 0, 10, NULL);
-SELECT * FROM bufpool.bench_lru_replay(10, 10, 0, 0, 0, 10, 0, NULL);
-SELECT * FROM bufpool.bench_lru_replay(0, 10, 0, 0, 0, 10, 0);
-SELECT * FROM bufpool.bench_lru_replay(10, 0, 0, 0, 0, 10, 0);
-SELECT * FROM bufpool.bench_lru_replay(10, 10, -1, 0, 0, 10, 0);
-SELECT * FROM bufpool.bench_lru_replay(10, 10, 4, 0, 8, 10, 0);
-SELECT * FROM bufpool.bench_lru_replay(10, 10, 0, -1, 0, 10, 0);
-SELECT * FROM bufpool.bench_lru_replay(10, 10, 4, 10, 3, 10, 0);
-SELECT * FROM bufpool.bench_lru_replay(10, 10, 0, 0, 0, 0, 0);
-SELECT * FROM bufpool.bench_lru_replay(10, 10, 0, 0, 0, 10, -1);
+SELECT * FROM bufpool_test.bench_replay(NULL, 10, 0, 0, 0, 10, 0);
+SELECT * FROM bufpool_test.bench_pg_replay('pg_class', 10, 0, 0, 0, 10, NULL);
+SELECT * FROM bufpool_test.bench_lru_replay(10, 10, 0, 0, 0, 10, 0, NULL);
+SELECT * FROM bufpool_test.bench_lru_replay(0, 10, 0, 0, 0, 10, 0);
+SELECT * FROM bufpool_test.bench_lru_replay(10, 0, 0, 0, 0, 10, 0);
+SELECT * FROM bufpool_test.bench_lru_replay(10, 10, -1, 0, 0, 10, 0);
+SELECT * FROM bufpool_test.bench_lru_replay(10, 10, 4, 0, 8, 10, 0);
+SELECT * FROM bufpool_test.bench_lru_replay(10, 10, 0, -1, 0, 10, 0);
+SELECT * FROM bufpool_test.bench_lru_replay(10, 10, 4, 10, 3, 10, 0);
+SELECT * FROM bufpool_test.bench_lru_replay(10, 10, 0, 0, 0, 0, 0);
+SELECT * FROM bufpool_test.bench_lru_replay(10, 10, 0, 0, 0, 10, -1);
 -- the trace must fit in the space or relation: 10 + 8 pages > 16
-SELECT * FROM bufpool.bench_replay(:space_id, 10, 4, 10, 8, 10, 0);
+SELECT * FROM bufpool_test.bench_replay(:space_id, 10, 4, 10, 8, 10, 0);
 CREATE TABLE errs_one_block (x int);
 INSERT INTO errs_one_block VALUES (1);
-SELECT * FROM bufpool.bench_pg_replay('errs_one_block', 10000, 0, 0, 0, 10, 0);
+SELECT * FROM bufpool_test.bench_pg_replay('errs_one_block', 10000, 0, 0, 0, 10, 0);
 DROP TABLE errs_one_block;
 CREATE TEMP TABLE errs_temp (x int);
 INSERT INTO errs_temp VALUES (1);
-SELECT * FROM bufpool.bench_pg_replay('errs_temp', 1, 0, 0, 0, 10, 0);
+SELECT * FROM bufpool_test.bench_pg_replay('errs_temp', 1, 0, 0, 0, 10, 0);
 DROP TABLE errs_temp;
 
 -- unknown spaces

@@ -1,6 +1,7 @@
 -- Hot-page detection: bufpool.hot_pages, bufpool.space_heat, bufpool.page_heat.
 -- The pool has 2 instances of 2032 pages (4064); the page cleaners run.
 SET client_min_messages = error;
+CREATE EXTENSION IF NOT EXISTS bufpool_test;
 SELECT bufpool.create_space('heat', 41000) AS sp \gset
 SELECT bufpool.create_space('heat_other', 100) AS sp2 \gset
 RESET client_min_messages;
@@ -14,7 +15,7 @@ SHOW bufpool_ext.hot_page_halflife;
 -- replay runs for about 8; pages ranked near 100 differ by about 1% in
 -- accesses from one rank to the next.  Measured: 94 to 97 in five runs.)
 CREATE TEMP TABLE truth AS
-SELECT * FROM bufpool.bench_heat_replay(:sp, 40640, 8000000, 0.9, 1, 100);
+SELECT * FROM bufpool_test.bench_heat_replay(:sp, 40640, 8000000, 0.9, 1, 100);
 SELECT count(*) AS true_top, min(accesses) > 1000 AS each_seen_often FROM truth;
 CREATE TEMP TABLE seen AS
 SELECT page_number, frequency, est_accesses_per_s FROM bufpool.hot_pages
@@ -40,7 +41,7 @@ FROM bufpool.hot_pages WHERE space_id = :sp LIMIT 1;
 -- permutation of ranks to pages is fixed), the view agrees again
 DROP TABLE truth, seen;
 CREATE TEMP TABLE truth AS
-SELECT * FROM bufpool.bench_heat_replay(:sp, 40640, 4000000, 0.9, 2, 100);
+SELECT * FROM bufpool_test.bench_heat_replay(:sp, 40640, 4000000, 0.9, 2, 100);
 SELECT count(*) >= 90 AS top_100_overlap_at_least_90
 FROM truth JOIN (SELECT page_number FROM bufpool.hot_pages WHERE space_id = :sp LIMIT 100) s
 USING (page_number);
@@ -72,12 +73,12 @@ SELECT * FROM bufpool.page_heat(:sp2, -1);
 SELECT * FROM bufpool.page_heat(-4, 0);
 SELECT * FROM bufpool.page_heat(NULL, 0);
 SELECT * FROM bufpool.page_heat(:sp2, NULL);
-SELECT * FROM bufpool.bench_heat_replay(999999, 10, 10, 0.9, 1, 5);
-SELECT * FROM bufpool.bench_heat_replay(:sp2, 101, 10, 0.9, 1, 5);
-SELECT * FROM bufpool.bench_heat_replay(:sp2, 100, 0, 0.9, 1, 5);
-SELECT * FROM bufpool.bench_heat_replay(:sp2, 100, 10, 0, 1, 5);
-SELECT * FROM bufpool.bench_heat_replay(:sp2, 100, 10, 0.9, 1, 101);
-SELECT * FROM bufpool.bench_heat_replay(:sp2, 100, 10, NULL, 1, 5);
+SELECT * FROM bufpool_test.bench_heat_replay(999999, 10, 10, 0.9, 1, 5);
+SELECT * FROM bufpool_test.bench_heat_replay(:sp2, 101, 10, 0.9, 1, 5);
+SELECT * FROM bufpool_test.bench_heat_replay(:sp2, 100, 0, 0.9, 1, 5);
+SELECT * FROM bufpool_test.bench_heat_replay(:sp2, 100, 10, 0, 1, 5);
+SELECT * FROM bufpool_test.bench_heat_replay(:sp2, 100, 10, 0.9, 1, 101);
+SELECT * FROM bufpool_test.bench_heat_replay(:sp2, 100, 10, NULL, 1, 5);
 ALTER SYSTEM SET bufpool_ext.hot_page_halflife = 0;
 ALTER SYSTEM SET bufpool_ext.hot_page_halflife = '2h';
 ALTER SYSTEM SET bufpool_ext.lru_boundary = 'lru';

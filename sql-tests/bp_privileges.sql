@@ -108,26 +108,7 @@ INSERT INTO bp_priv_rules VALUES
   ('function bufpool.evict(integer,bigint)', 'superuser'),
   ('function bufpool.pin_page(integer,bigint)', 'superuser'),
   ('function bufpool.resize(text,boolean)', 'superuser'),
-  ('function bufpool.memory_summary_reset()', 'superuser'),
-  ('function bufpool.bench_fetch(integer,integer,text,bigint,integer)', 'superuser'),
-  ('function bufpool.bench_pg_fetch(regclass,integer,text,bigint,integer)', 'superuser'),
-  ('function bufpool.bench_fetch_latency(integer,integer,text,integer,integer)', 'superuser'),
-  ('function bufpool.bench_fetch_timeline(integer,integer,text,integer,integer,integer)', 'superuser'),
-  ('function bufpool.bench_replay(integer,integer,integer,integer,integer,bigint,bigint,integer)', 'superuser'),
-  ('function bufpool.bench_pg_replay(regclass,integer,integer,integer,integer,bigint,bigint,integer)', 'superuser'),
-  ('function bufpool.bench_lru_replay(integer,integer,integer,integer,integer,bigint,bigint,integer)', 'superuser'),
-  ('function bufpool.arena_test_random(integer,integer,integer,bigint,integer,boolean)', 'superuser'),
-  ('function bufpool.arena_test_blocks(integer,integer[],text,boolean)', 'superuser'),
-  ('function bufpool.arena_test_capacity(integer,bigint,integer,integer,boolean)', 'superuser'),
-  ('function bufpool.heap_test_random(text,integer,integer)', 'superuser'),
-  ('function bufpool.heap_test_blocks(text,integer[],integer)', 'superuser'),
-  ('function bufpool.heap_test_guard(text)', 'superuser'),
-  ('function bufpool.alloc_bench(text,text,text,bigint)', 'superuser'),
-  ('function bufpool.buddy_test_alloc(integer,integer)', 'superuser'),
-  ('function bufpool.buddy_test_free(bigint,integer)', 'superuser'),
-  ('function bufpool.buddy_test_random(integer,integer,integer)', 'superuser'),
-  ('function bufpool.buddy_bench(bigint,integer)', 'superuser'),
-  ('function bufpool.bench_heat_replay(integer,integer,bigint,double precision,integer,integer)', 'superuser');
+  ('function bufpool.memory_summary_reset()', 'superuser');
 
 -- every object of the schema, and how to use it: functions are called
 -- with NULL arguments (false for booleans), which the superuser check in
@@ -248,3 +229,12 @@ DROP ROLE bp_priv_plain;
 DROP ROLE bp_priv_monitor;
 DROP ROLE bp_priv_super;
 DROP ROLE bp_priv_granted;
+
+-- the library ships production code only (1.6): no benchmark, test or
+-- debug function in schema bufpool (they are in the test module
+-- bufpool_test), and no debug setting
+SELECT p.oid::regprocedure AS test_function
+FROM pg_proc p WHERE p.pronamespace = 'bufpool'::regnamespace
+  AND p.proname ~ '(bench|test|debug)' ORDER BY 1;
+SELECT name AS debug_setting FROM pg_settings
+WHERE name ~ '^bufpool_ext\.(debug|page_cleaner_pause)' ORDER BY 1;

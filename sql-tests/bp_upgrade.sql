@@ -1,4 +1,6 @@
--- Upgrade path: install 1.0, then ALTER EXTENSION UPDATE to 1.1.
+-- Upgrade path: install 1.0, then ALTER EXTENSION UPDATE step by step to
+-- the current version; the result must equal a fresh install.
+DROP EXTENSION IF EXISTS bufpool_test;
 DROP EXTENSION bufpool_ext;
 CREATE EXTENSION bufpool_ext VERSION '1.0';
 SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
@@ -73,3 +75,45 @@ SELECT p.proname, has_function_privilege('pg_monitor', p.oid, 'execute') AS moni
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = 'bufpool' AND p.proname IN ('page_heat', 'page_heat_srf', 'space_heat_srf', 'bench_heat_replay')
 ORDER BY 1;
+-- and on to 1.6: the benchmark and test functions leave for the test
+-- module bufpool_test
+SELECT count(*) AS bench_and_test_functions_in_1_5 FROM pg_proc
+WHERE pronamespace = 'bufpool'::regnamespace AND proname ~ '(bench|test)';
+-- a function of 1.5 that moved says where it went (the library keeps its
+-- entry point for the old scripts only)
+\set VERBOSITY default
+SELECT bufpool.buddy_bench(1, 64);
+ALTER EXTENSION bufpool_ext UPDATE TO '1.6';
+SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
+SELECT count(*) AS bench_and_test_functions FROM pg_proc
+WHERE pronamespace = 'bufpool'::regnamespace AND proname ~ '(bench|test)';
+
+-- the updated installation defines exactly what a fresh one does: every
+-- function (signature, result, C symbol, volatility, strictness, grants)
+-- and every view (columns, query, grants) of the schema
+CREATE FUNCTION pg_temp.bp_schema_objects() RETURNS TABLE (object text, definition text)
+LANGUAGE sql AS $$
+    SELECT 'function ' || p.oid::regprocedure,
+           concat_ws(' | ', pg_get_function_result(p.oid), p.prosrc, p.provolatile,
+                     p.proisstrict, p.proretset, p.proacl::text)
+    FROM pg_proc p WHERE p.pronamespace = 'bufpool'::regnamespace
+    UNION ALL
+    SELECT 'relation ' || c.oid::regclass,
+           concat_ws(' | ', c.relkind, pg_get_viewdef(c.oid), c.relacl::text,
+                     (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)
+                      FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0))
+    FROM pg_class c WHERE c.relnamespace = 'bufpool'::regnamespace
+    UNION ALL
+    SELECT 'schema bufpool', n.nspacl::text FROM pg_namespace n WHERE n.nspname = 'bufpool'
+$$;
+CREATE TEMP TABLE bp_updated AS SELECT * FROM pg_temp.bp_schema_objects();
+DROP EXTENSION bufpool_ext;
+CREATE EXTENSION bufpool_ext;
+SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
+CREATE TEMP TABLE bp_fresh AS SELECT * FROM pg_temp.bp_schema_objects();
+SELECT count(*) AS objects_compared FROM bp_fresh;
+-- no row: nothing only in one of them, nothing defined differently
+(SELECT 'only updated' AS side, * FROM bp_updated EXCEPT SELECT 'only updated', * FROM bp_fresh)
+UNION ALL
+(SELECT 'only fresh', * FROM bp_fresh EXCEPT SELECT 'only fresh', * FROM bp_updated)
+ORDER BY object, side;

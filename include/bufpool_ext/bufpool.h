@@ -19,6 +19,17 @@
  * byte range) or change bp_page_data() and call bp_page_mark_dirty() (logs
  * the whole payload) before unlocking: both return the change's LSN.
  *
+ * Installed by make install as extension/bufpool_ext/bufpool.h under
+ * PostgreSQL's server include directory (pg_config --includedir-server):
+ *
+ *		#include "postgres.h"
+ *		#include "extension/bufpool_ext/bufpool.h"
+ *
+ * and build with PGXS; nothing else of bufpool_ext is installed.  The
+ * other headers of the source tree are internal and may change in any
+ * release.  BUFPOOL_EXT_VERSION_NUM tells the version of this API
+ * (major * 10000 + minor * 100), the same as the extension's SQL version.
+ *
  * IDENTIFICATION
  *	  include/bufpool_ext/bufpool.h
  *
@@ -26,6 +37,9 @@
  */
 #ifndef BUFPOOL_EXT_BUFPOOL_H
 #define BUFPOOL_EXT_BUFPOOL_H
+
+#define BUFPOOL_EXT_VERSION			"1.6"
+#define BUFPOOL_EXT_VERSION_NUM		10600
 
 /* A pinned page: instance in the high 32 bits, block number in the low. */
 typedef uint64 BpPage;

@@ -9,6 +9,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+use BufpoolFaults;
+
 my $n_pages = 200;
 
 my $node = PostgreSQL::Test::Cluster->new('shutdown_flush');
@@ -17,9 +19,9 @@ $node->init;
 # disk before the shutdown, and an idle cleaner would write them a second
 # after the last change.  (They still flush at shutdown, which is what is
 # tested.)
-$node->append_conf('postgresql.conf', 'bufpool_ext.page_cleaner_pause = on');
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
+pause_cleaners($node);
 
 my $sid = $node->safe_psql('postgres',
 	"SELECT bufpool.create_space('shutdown_space', 256)");

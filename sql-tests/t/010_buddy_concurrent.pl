@@ -1,7 +1,7 @@
 # The buddy allocator under concurrency.
 #
 # With a tiny region (bufpool_ext.buddy_size = 64kB: 4 pages per
-# instance), pgbench clients run bufpool.buddy_test_random with random
+# instance), pgbench clients run bufpool_test.buddy_test_random with random
 # seeds at the same time, so the pools take frames of chunk 0 and give
 # them back all the time, while other transactions read and write pages
 # of a space larger than the pool, so that taking a frame often has to
@@ -38,6 +38,7 @@ bufpool_ext.backend_memory_contexts = off
 });
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
+$node->safe_psql('postgres', 'CREATE EXTENSION bufpool_test');
 
 is( $node->safe_psql('postgres', q{
 		SELECT string_agg(format('%s:%s/%s', buffer_pool_instance, page_size, pages_free), ' '
@@ -58,7 +59,7 @@ $node->pgbench(
 	{
 		'010_buddy_random@3' => q{
 \set seed random(1, 2000000000)
-SELECT 1 / ok::int FROM bufpool.buddy_test_random(5000, :seed, 8192);
+SELECT 1 / ok::int FROM bufpool_test.buddy_test_random(5000, :seed, 8192);
 },
 		'010_buddy_pages@1' => qq{
 \\set p random(0, @{[$n_pages - 1]})
@@ -70,7 +71,7 @@ SELECT count(*) FROM bufpool.fetch_page($sid, :q);
 
 # alone now: every pool back in its startup state
 is( $node->safe_psql('postgres',
-		'SELECT ops, ok, idle_check FROM bufpool.buddy_test_random(0, 1)'),
+		'SELECT ops, ok, idle_check FROM bufpool_test.buddy_test_random(0, 1)'),
 	'0|t|t', 'every invariant holds and every pool is in its startup state');
 is( $node->safe_psql('postgres', q{
 		SELECT string_agg(format('%s:%s/%s/%s', buffer_pool_instance, page_size, pages_used, pages_free),

@@ -1,4 +1,5 @@
-# Bad-input battery: every SQL function of schema bufpool, called as a
+# Bad-input battery: every SQL function of schema bufpool (and of the test
+# module's schema bufpool_test, whose functions must behave too), called as a
 # superuser with NULL, negative, zero, maximum and out-of-range arguments,
 # must either work or fail with a clear error that has an errcode: never a
 # backend crash, a FATAL, an XX000 (an elog or an errcode-less ereport), or
@@ -37,6 +38,7 @@ log_min_messages = warning
 $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION bufpool_ext;
+	CREATE EXTENSION bufpool_test;
 	CREATE TABLE bad_input_t AS SELECT g AS x FROM generate_series(1, 1000) AS g;
 });
 my $sid = $node->safe_psql('postgres', "SELECT bufpool.create_space('bad_input', 16)");
@@ -161,11 +163,14 @@ my %baseline = (
 	'integer[]' => q{'{1}'},
 	'regclass' => q{'bad_input_t'},);
 
-# Functions that must not be called at all, with the reason.  Empty: no
-# function of the schema blocks when called alone in a session (pin_page
-# holds its pin only until the end of the transaction, resize with wait
-# waits only for pins, and this session holds none).
-my %skip = ();
+# Functions that must not be called at all, with the reason.  No function
+# of schema bufpool blocks when called alone in a session (pin_page holds
+# its pin only until the end of the transaction, resize with wait waits
+# only for pins, and this session holds none).
+my %skip = (
+	'bufpool_test.fault_attach' =>
+	  'attaches faults that change what every later call does; bp_faults covers its bad input',
+	'bufpool_test.fault_detach' => 'goes with fault_attach',);
 
 # Arguments that size the work of a test or benchmark loop: a large value
 # inside their range is a long run, not a bad input (bench_fetch with
@@ -175,7 +180,7 @@ my %work_args = map { $_ => 1 } qw(n_ops duration_ms warmup_ops);
 my %work_values = map { $_ => 1 } qw(neg zero min max);
 
 my $procs = $node->safe_psql('postgres', q{
-	SELECT p.proname,
+	SELECT p.pronamespace::regnamespace || '.' || p.proname,
 		   coalesce((SELECT string_agg(format_type(t, NULL), ';' ORDER BY i)
 					 FROM unnest(p.proargtypes) WITH ORDINALITY AS a(t, i)), ''),
 		   coalesce((SELECT string_agg(coalesce(n, ''), ';' ORDER BY i)
@@ -184,19 +189,20 @@ my $procs = $node->safe_psql('postgres', q{
 						  WITH ORDINALITY AS a(n, m, i)
 					 WHERE m IN ('i', 'b', 'v')), '')
 	FROM pg_proc p
-	WHERE p.pronamespace = 'bufpool'::regnamespace
-	ORDER BY p.proname, p.oid});
+	WHERE p.pronamespace IN ('bufpool'::regnamespace, 'bufpool_test'::regnamespace)
+	ORDER BY 1, p.oid});
 
 my @calls;				# [ label, sql ]
 my %functions;
 my @no_battery;
 foreach my $line (split /\n/, $procs)
 {
-	my ($fname, $types, $names) = split /\|/, $line, -1;
+	my ($qname, $types, $names) = split /\|/, $line, -1;
+	my ($schema, $fname) = split /\./, $qname;
 	my @types = $types eq '' ? () : split /;/, $types, -1;
 	my @names = $names eq '' ? () : split /;/, $names, -1;
-	$functions{$fname} = 1;
-	next if exists $skip{$fname};
+	$functions{$qname} = 1;
+	next if exists $skip{$qname};
 
 	my @base;
 	foreach my $i (0 .. $#types)
@@ -210,7 +216,7 @@ foreach my $line (split /\n/, $procs)
 	my $call = sub {
 		my ($label, @args) = @_;
 		push @calls,
-		  [ "$fname($label)", 'SELECT * FROM bufpool.' . $fname . '(' . join(', ', @args) . ')' ];
+		  [ "$qname($label)", "SELECT * FROM $qname(" . join(', ', @args) . ')' ];
 	};
 	if (!@types)
 	{
@@ -245,7 +251,8 @@ foreach my $line (split /\n/, $procs)
 }
 is(join(', ', @no_battery), '',
 	'every argument type has bad values and a baseline (add them to %battery and %baseline)');
-cmp_ok(scalar(keys %functions), '>=', 36, 'functions found in pg_proc');
+cmp_ok(scalar(grep { /^bufpool\./ } keys %functions), '>=', 28, 'functions of bufpool found in pg_proc');
+cmp_ok(scalar(grep { /^bufpool_test\./ } keys %functions), '>=', 20, 'and of bufpool_test');
 note scalar(@calls) . ' calls';
 
 # Run calls from index $first on in one session; returns the outcome of

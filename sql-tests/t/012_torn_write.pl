@@ -1,7 +1,8 @@
 # Torn pages and the doublewrite buffer.
 #
-# bufpool_ext.debug_torn_write = 1 makes the next in-place page write of
-# the session write only the first half of the page and raise PANIC: the
+# The action torn of bufpool_test at the fault point page-write-in-place,
+# attached for one session, makes its next in-place page write write only
+# the first half of the page and raise PANIC: the
 # page on disk is then half new, half old, as after a power loss in the
 # middle of a write.  With doublewrite on, the pool build after the
 # crash-restart restores the page from the doublewrite file and it reads
@@ -24,6 +25,7 @@ $node->init;
 $node->append_conf('postgresql.conf', "restart_after_crash = on\n");
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
+$node->safe_psql('postgres', 'CREATE EXTENSION bufpool_test');
 
 my $dblwr_file = $node->data_dir . '/bufpool_ext/doublewrite';
 ok(-f $dblwr_file, 'the doublewrite file exists');
@@ -71,10 +73,11 @@ sub torn_flush_and_restart
 	my ($page, $what) = @_;
 	my $log_offset = -s $node->logfile;
 	my ($ret, $out, $err) = $node->psql('postgres',
-		'SET bufpool_ext.debug_torn_write = 1; SELECT bufpool.flush()');
+		"SELECT bufpool_test.fault_attach('page-write-in-place', 'torn', '1', pg_backend_pid()); "
+		  . 'SELECT bufpool.flush()');
 	isnt($ret, 0, "$what: the flush with a torn write does not return");
 	$node->wait_for_log(
-		qr/PANIC:  bufpool_ext\.debug_torn_write: wrote only the first 4096 bytes of page $page of bufpool space $sid/,
+		qr/PANIC:  fault point page-write-in-place: wrote only the first 4096 bytes of page $page of bufpool space $sid/,
 		$log_offset);
 	$node->wait_for_log(qr/all server processes terminated; reinitializing/, $log_offset);
 	ok($node->poll_query_until('postgres', undef, ''), "$what: the server is back");

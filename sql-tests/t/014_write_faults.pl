@@ -1,5 +1,6 @@
 # Write faults: EIO and ENOSPC on the redo log and on data files
-# (bufpool_ext.debug_fail_writes) give clear errors with the right
+# (bufpool_ext's fault points redo-write and data-write, armed by the test
+# module bufpool_test) give clear errors with the right
 # SQLSTATE, the pool stays consistent, nothing acknowledged is lost, and
 # once the fault is gone the extension carries on.  The last case crashes
 # the server while data writes fail: recovery cannot write its pages, the
@@ -19,14 +20,17 @@ $node->init;
 # The page cleaners are paused: the test counts what bufpool.flush()
 # writes and which doublewrite regions its failed rounds retire; a cleaner
 # writing the same dirty pages meanwhile (through a region of its own)
-# would take pages from it and retire regions of its own.
+# would take pages from it and retire regions of its own.  bufpool_test is
+# preloaded so that the pause and the last case's fault hold across the
+# crash-restart, from the pool manager's recovery on.
 $node->append_conf('postgresql.conf', qq{
 restart_after_crash = on
+shared_preload_libraries = 'bufpool_ext,bufpool_test'
 bufpool_ext.flush_log_at_commit = 1
-bufpool_ext.page_cleaner_pause = on
 });
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
+pause_cleaners($node, persist => 1);
 my $sid = $node->safe_psql('postgres', "SELECT bufpool.create_space('faults', 64)");
 
 sub write_pages
@@ -114,7 +118,7 @@ is(wrong_pages($node, $sid, 50, 50, 'alone'), '', 'and reads back');
 
 # ---- a crash while data writes fail
 is(write_pages(40, 49, 'crash'), 10, 'ten pages written before the crash');
-set_fault($node, 'data_enospc');
+set_fault($node, 'data_enospc', persist => 1);
 $node->stop('immediate');
 $node->start;
 # recovery must write the pages back and cannot

@@ -20,6 +20,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+use BufpoolFaults;
+
 my $node = PostgreSQL::Test::Cluster->new('redo_modes');
 $node->init;
 # The page cleaners start paused: the first cases check which LSN a
@@ -30,13 +32,13 @@ $node->append_conf('postgresql.conf', qq{
 restart_after_crash = on
 bufpool_ext.log_file_size = '8MB'
 bufpool_ext.checkpoint_timeout = '1d'
-bufpool_ext.page_cleaner_pause = on
 bufpool_ext.max_dirty_pages_pct_lwm = 0
 bufpool_ext.io_capacity = 100
 bufpool_ext.io_capacity_max = 2000
 });
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
+pause_cleaners($node);
 my $sid = $node->safe_psql('postgres', "SELECT bufpool.create_space('redo_modes', 400)");
 
 # write_page under a mode, then the log positions seen right after it
@@ -85,8 +87,7 @@ cmp_ok($oldest, '<', $first, 'which starts before that change\'s LSN (its end)')
 # ---- adaptive flushing by checkpoint age
 $node->safe_psql('postgres', 'SELECT bufpool.flush()');
 $node->safe_psql('postgres', 'SELECT bufpool.checkpoint()');
-$node->safe_psql('postgres', 'ALTER SYSTEM SET bufpool_ext.page_cleaner_pause = off');
-$node->safe_psql('postgres', 'SELECT pg_reload_conf()');
+resume_cleaners($node);
 my $written_before = $node->safe_psql('postgres',
 	"SELECT sum(number_pages_written) FROM bufpool.stats");
 # about 4 MB of full-payload changes (half of the log), as fast as possible,

@@ -1,11 +1,11 @@
 # A redo log that cannot be checkpointed fills up, and nothing hangs:
 #
-#	- with data writes failing (debug_fail_writes = data_eio) no page can
+#	- with data writes failing (fault point data-write, EIO) no page can
 #	  be flushed, so the checkpoint cannot move and the log fills;
 #	- a change made the documented way (bp_log_free_check() first, as
 #	  write_page does) fails in that check, with the data file's error,
 #	  before any page is locked;
-#	- a change made without the check (debug_skip_log_free_check, as a C
+#	- a change made without the check (bufpool_test.write_page_unchecked, as a C
 #	  caller breaking the contract would) gets no credit for the margin
 #	  the check keeps: it is refused with SQLSTATE 55000 before anything
 #	  changes, instead of waiting for a checkpoint while it holds the
@@ -32,17 +32,19 @@ bufpool_ext.flush_log_at_commit = 1
 });
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
+$node->safe_psql('postgres', 'CREATE EXTENSION bufpool_test');
 my $sid = $node->safe_psql('postgres', "SELECT bufpool.create_space('log_full', 64)");
 my $file_size = $node->safe_psql('postgres', 'SELECT log_file_size FROM bufpool.redo_status');
 
-# n changes of 8000 bytes to page 20, each with its own write_page
+# n changes of 8000 bytes to page 20, each with its own write_page, or
+# with $skip 'on' write_page_unchecked (no bp_log_free_check() first)
 sub big_writes
 {
 	my ($n, $skip) = @_;
+	my $fn = $skip eq 'on' ? 'bufpool_test.write_page_unchecked' : 'bufpool.write_page';
 	return $node->psql('postgres', qq{
 		\\set VERBOSITY verbose
-		SET bufpool_ext.debug_skip_log_free_check = $skip;
-		SELECT count(bufpool.write_page($sid, 20, convert_to(format('big %s ', i) || repeat('x', 8000), 'UTF8'), 0))
+		SELECT count($fn($sid, 20, convert_to(format('big %s ', i) || repeat('x', 8000), 'UTF8'), 0))
 		FROM generate_series(1, $n) AS i},
 		timeout => 120);
 }
@@ -90,8 +92,7 @@ is($out, 't', 'the page of the refused change can be read');
 	DO \$\$
 	BEGIN
 		BEGIN
-			PERFORM set_config('bufpool_ext.debug_skip_log_free_check', 'on', true);
-			PERFORM bufpool.write_page($sid, 20, convert_to(repeat('s', 8000), 'UTF8'), 0);
+			PERFORM bufpool_test.write_page_unchecked($sid, 20, convert_to(repeat('s', 8000), 'UTF8'), 0);
 			RAISE EXCEPTION 'the change was not refused';
 		EXCEPTION WHEN object_not_in_prerequisite_state THEN
 			RAISE NOTICE 'refused: %', SQLERRM;

@@ -1,7 +1,9 @@
 # Helpers of the TAP tests that inject faults (014_write_faults,
-# 017_log_full) or need a pool that cannot be built (004_bad_config,
-# 019_heat_views): loaded from sql-tests/t, which scripts/test.sh puts on
-# prove's include path.
+# 017_log_full), pause the page cleaners, or need a pool that cannot be
+# built (004_bad_config, 019_heat_views): loaded from sql-tests/t, which
+# scripts/test.sh puts on prove's include path.  Faults go through the
+# test module bufpool_test (bufpool_ext's fault points); it is created in
+# the database postgres when first needed.
 
 package BufpoolFaults;
 
@@ -10,7 +12,7 @@ use warnings;
 
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
-our @EXPORT = qw(wrong_pages set_fault failed_pool_node);
+our @EXPORT = qw(wrong_pages set_fault pause_cleaners resume_cleaners failed_pool_node);
 
 # pages from..to of space $sid whose start is not "<tag> <page>"
 sub wrong_pages
@@ -23,17 +25,44 @@ sub wrong_pages
 			  <> convert_to(format('%s %s', '$tag', p), 'UTF8')});
 }
 
-# bufpool_ext.debug_fail_writes for the whole cluster ('none' resets it)
+# A write fault for every process of the cluster, the background workers
+# included: 'log_eio', 'log_enospc', 'data_eio', 'data_enospc', or 'none'
+# to clear both kinds.  persist => 1 keeps it across restarts and
+# crash-restarts (the node must preload bufpool_test after bufpool_ext).
+# It holds for every process as soon as this returns.
 sub set_fault
 {
-	my ($node, $fault) = @_;
-	$node->safe_psql('postgres',
-		$fault eq 'none'
-		? 'ALTER SYSTEM RESET bufpool_ext.debug_fail_writes'
-		: "ALTER SYSTEM SET bufpool_ext.debug_fail_writes = '$fault'");
-	$node->safe_psql('postgres', 'SELECT pg_reload_conf()');
-	# every process, background workers too, has reloaded after this
-	sleep(1);
+	my ($node, $fault, %opts) = @_;
+	my $persist = $opts{persist} ? 'true' : 'false';
+	my $sql = qq{CREATE EXTENSION IF NOT EXISTS bufpool_test;
+		SELECT bufpool_test.fault_detach('redo-write');
+		SELECT bufpool_test.fault_detach('data-write');};
+	if ($fault ne 'none')
+	{
+		my ($kind, $errno) = $fault =~ /^(log|data)_(eio|enospc)$/
+		  or die "unknown fault $fault";
+		my $point = $kind eq 'log' ? 'redo-write' : 'data-write';
+		$sql .= "SELECT bufpool_test.fault_attach('$point', '$errno', '', 0, $persist);";
+	}
+	$node->safe_psql('postgres', $sql);
+	return;
+}
+
+# Pause the page cleaners' periodic passes (they still flush at
+# shutdown), for a test that needs a quiet pool; persist => 1 as above.
+sub pause_cleaners
+{
+	my ($node, %opts) = @_;
+	my $persist = $opts{persist} ? 'true' : 'false';
+	$node->safe_psql('postgres', qq{CREATE EXTENSION IF NOT EXISTS bufpool_test;
+		SELECT bufpool_test.fault_attach('page-cleaner-pass', 'skip', '', 0, $persist)});
+	return;
+}
+
+sub resume_cleaners
+{
+	my ($node) = @_;
+	$node->safe_psql('postgres', "SELECT bufpool_test.fault_detach('page-cleaner-pass')");
 	return;
 }
 

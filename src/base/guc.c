@@ -50,69 +50,20 @@ int			bp_io_capacity_max = 2000;
 double		bp_max_dirty_pages_pct = 90.0;
 double		bp_max_dirty_pages_pct_lwm = 10.0;
 int			bp_lru_scan_depth = 1024;
-bool		bp_page_cleaner_pause = false;
 int			bp_ready_timeout_ms = 10000;
-int			bp_debug_read_lock = 0;
 bool		bp_doublewrite = true;
-int			bp_debug_torn_write = 0;
-int			bp_debug_torn_write_left = 0;
-int			bp_debug_write_lock = 0;
-bool		bp_debug_skip_log_free_check = false;
 int			bp_backend_memory_interval_ms = 1000;
 bool		bp_backend_memory_contexts = true;
 int			bp_flush_log_at_commit = 1;
 int			bp_log_buffer_size_kb = 16384;
 int			bp_log_file_size_mb = 96;
 int			bp_checkpoint_timeout_s = 30;
-int			bp_debug_fail_writes = BP_FAIL_NONE;
 
 static const struct config_enum_entry bp_lru_boundary_options[] = {
 	{"access", BP_LRU_BOUNDARY_ACCESS, false},
 	{"innodb", BP_LRU_BOUNDARY_INNODB, false},
 	{NULL, 0, false}
 };
-
-static const struct config_enum_entry bp_fail_writes_options[] = {
-	{"none", BP_FAIL_NONE, false},
-	{"log_eio", BP_FAIL_LOG_EIO, false},
-	{"log_enospc", BP_FAIL_LOG_ENOSPC, false},
-	{"data_eio", BP_FAIL_DATA_EIO, false},
-	{"data_enospc", BP_FAIL_DATA_ENOSPC, false},
-	{NULL, 0, false}
-};
-
-/*
- * The fault injection of bufpool_ext.debug_fail_writes: true (with errno
- * set) when writes of this kind (BP_FAIL_LOG or BP_FAIL_DATA) must fail.
- */
-bool
-bp_debug_write_fails(int kind)
-{
-	switch (bp_debug_fail_writes)
-	{
-		case BP_FAIL_LOG_EIO:
-		case BP_FAIL_DATA_EIO:
-			if ((bp_debug_fail_writes == BP_FAIL_LOG_EIO) != (kind == BP_FAIL_LOG))
-				return false;
-			errno = EIO;
-			return true;
-		case BP_FAIL_LOG_ENOSPC:
-		case BP_FAIL_DATA_ENOSPC:
-			if ((bp_debug_fail_writes == BP_FAIL_LOG_ENOSPC) != (kind == BP_FAIL_LOG))
-				return false;
-			errno = ENOSPC;
-			return true;
-		default:
-			return false;
-	}
-}
-
-/* SET bufpool_ext.debug_torn_write = n arms (or re-arms) the countdown */
-static void
-bp_debug_torn_write_assign(int newval, void *extra)
-{
-	bp_debug_torn_write_left = newval;
-}
 
 void
 bp_guc_init(void)
@@ -281,51 +232,12 @@ bp_guc_init(void)
 							&bp_lru_scan_depth, 1024, 100, INT_MAX,
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
-	DefineCustomBoolVariable("bufpool_ext.page_cleaner_pause",
-							 "Pause the page cleaners' periodic work (they still flush at shutdown).",
-							 "For tests that need deterministic list contents.",
-							 &bp_page_cleaner_pause, false,
-							 PGC_SIGHUP, 0,
-							 NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.ready_timeout",
 							"How long a session waits for the pool to be built before it reports an error.",
 							NULL,
 							&bp_ready_timeout_ms, 10000, 0, 600000,
 							PGC_SUSET, GUC_UNIT_MS,
 							NULL, NULL, NULL);
-
-	DefineCustomEnumVariable("bufpool_ext.debug_fail_writes",
-							 "Test hook: make writes of the redo log or of data files fail with EIO or ENOSPC.",
-							 "none, log_eio, log_enospc, data_eio, data_enospc.  Set it in the configuration and reload so the background workers see it too.",
-							 &bp_debug_fail_writes, BP_FAIL_NONE, bp_fail_writes_options,
-							 PGC_SUSET, GUC_NOT_IN_SAMPLE,
-							 NULL, NULL, NULL);
-	DefineCustomIntVariable("bufpool_ext.debug_read_lock",
-							"Test hook: before reading a page from disk, wait for this advisory lock key (0: off).",
-							"Lets isolation tests hold a session in the middle of a page read.",
-							&bp_debug_read_lock, 0, 0, INT_MAX,
-							PGC_SUSET, GUC_NOT_IN_SAMPLE,
-							NULL, NULL, NULL);
-
-	DefineCustomIntVariable("bufpool_ext.debug_torn_write",
-							"Test hook: the n-th next in-place page write of this process writes only the first half of the page, then raises PANIC (0: off).",
-							"Produces a torn page for the doublewrite tests; counted from the moment it is set.",
-							&bp_debug_torn_write, 0, 0, INT_MAX,
-							PGC_SUSET, GUC_NOT_IN_SAMPLE,
-							NULL, bp_debug_torn_write_assign, NULL);
-	DefineCustomIntVariable("bufpool_ext.debug_write_lock",
-							"Test hook: when writing a page, after copying it and before the write, wait for this advisory lock key (0: off).",
-							"Lets isolation tests hold a session in the middle of a page write, with the page's IO_WRITE set.",
-							&bp_debug_write_lock, 0, 0, INT_MAX,
-							PGC_SUSET, GUC_NOT_IN_SAMPLE,
-							NULL, NULL, NULL);
-
-	DefineCustomBoolVariable("bufpool_ext.debug_skip_log_free_check",
-							 "Test hook: bufpool.write_page does not call bp_log_free_check() first.",
-							 "Makes the session behave like a C caller that breaks the redo contract, to test that such a change is refused when the log is nearly full.",
-							 &bp_debug_skip_log_free_check, false,
-							 PGC_SUSET, GUC_NOT_IN_SAMPLE,
-							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("bufpool_ext");
 

@@ -64,7 +64,6 @@
 #include "storage/shmem.h"
 
 #include "bufpool_ext/base/memstat.h"
-#include "bufpool_ext/shared/shmem.h"
 
 typedef struct BpMemProcHeader
 {
@@ -76,6 +75,7 @@ typedef struct BpMemProcHeader
 typedef struct BpMemShared
 {
 	LWLock		lock;
+	int			tranche;		/* of lock, the same in every process */
 	volatile uint32 reset_epoch;
 	int			n_instruments;	/* keys 1 .. n_instruments-1 are used */
 	int			n_procs;
@@ -168,10 +168,10 @@ bp_mem_register_locked(const char *name)
 }
 
 /*
- * Set up the shared table; called from shmem.c's startup hook with
- * AddinShmemInitLock held, in the postmaster and (EXEC_BACKEND) in every
- * child.  The postmaster's own allocation, bufpool_ext's part of main
- * shared memory, goes to the fold row.
+ * Set up the shared table; called first from the entry's startup hook
+ * with AddinShmemInitLock held, in the postmaster and (EXEC_BACKEND) in
+ * every child.  The postmaster's own allocations, the parts of main
+ * shared memory (each part counts itself), go to the fold row.
  */
 void
 bp_memstat_shmem_init(void)
@@ -183,13 +183,16 @@ bp_memstat_shmem_init(void)
 	if (!found)
 	{
 		memset(BpMem, 0, size);
-		LWLockInitialize(&BpMem->lock, BpShmem->pool_tranche);
+		BpMem->tranche = LWLockNewTrancheId();
+		LWLockInitialize(&BpMem->lock, BpMem->tranche);
 		BpMem->n_instruments = 1;
 		BpMem->n_procs = bp_mem_procs_wanted();
 		BpMem->n_shared_alloc = bp_mem_shared_alloc_wanted();
 		BpMem->reset_epoch = 1;
-		bp_mem_count_startup("memory/bufpool/shmem", bp_shmem_size() + size);
+		bp_mem_count_startup("memory/bufpool/shmem", size);
 	}
+	/* tranche names are process-local: children inherit the postmaster's */
+	LWLockRegisterTranche(BpMem->tranche, "bufpool_ext_memstat");
 	BpMemResetEpoch = &BpMem->reset_epoch;
 	/* a crash-restart gives every process a fresh start */
 	BpMemMine = NULL;

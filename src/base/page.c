@@ -19,7 +19,9 @@
 
 #include "port/pg_crc32c.h"
 
-#include "bufpool_ext/storage/space.h"
+#include "bufpool_ext/base/page.h"
+
+int			BpPageSize = 0;
 
 bool
 bp_page_is_new(const char *page)

@@ -49,7 +49,6 @@
 #include "access/twophase.h"
 #include "executor/executor.h"
 #include "fmgr.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/memnodes.h"
 #include "postmaster/bgworker.h"
@@ -61,28 +60,15 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
-#include "utils/tuplestore.h"
 
 #include "bufpool_ext/mmgr/arena.h"
+#include "bufpool_ext/mmgr/backend_mem.h"
 #include "bufpool_ext/mmgr/buddy.h"
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/base/memstat.h"
 #include "bufpool_ext/shared/shmem.h"
 
-#define BP_CTX_NAME_LEN		48
-#define BP_CTX_MAX_LINES	256
 #define BP_CTX_CAPACITY		(16 * 1024)
-
-/* one line of bufpool.backend_memory_contexts, in the slot's arena */
-typedef struct BpBackendMemCtx
-{
-	BpShmAddr	next;
-	char		name[BP_CTX_NAME_LEN];
-	int64		total_bytes;
-	int64		free_bytes;
-	int32		contexts;		/* in the subtree */
-	int32		depth;			/* 0: TopMemoryContext itself, 1: a child */
-} BpBackendMemCtx;
 
 typedef struct BpBackendMemSlot
 {
@@ -110,9 +96,6 @@ static bool lines_disabled = false;	/* an error stopped the lines here */
 
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
-
-PG_FUNCTION_INFO_V1(bp_sql_backend_memory);
-PG_FUNCTION_INFO_V1(bp_sql_backend_memory_contexts);
 
 static int
 bp_backend_mem_n(void)
@@ -187,12 +170,12 @@ static bool
 bp_backend_mem_add_line(BpBackendMemSlot *slot, BpShmAddr *tail, const char *name,
 						int depth, MemoryContextCounters *c, int32 n)
 {
-	BpShmAddr	a = bp_arena_alloc_shm(&slot->arena, sizeof(BpBackendMemCtx));
-	BpBackendMemCtx *line;
+	BpShmAddr	a = bp_arena_alloc_shm(&slot->arena, sizeof(BpBackendMemLine));
+	BpBackendMemLine *line;
 
 	if (a == BP_SHM_NULL)
 		return false;
-	line = (BpBackendMemCtx *) bp_shm_ptr(a);
+	line = (BpBackendMemLine *) bp_shm_ptr(a);
 	line->next = BP_SHM_NULL;
 	strlcpy(line->name, name, sizeof(line->name));
 	line->total_bytes = (int64) c->totalspace;
@@ -202,7 +185,7 @@ bp_backend_mem_add_line(BpBackendMemSlot *slot, BpShmAddr *tail, const char *nam
 	if (*tail == BP_SHM_NULL)
 		slot->head = a;
 	else
-		((BpBackendMemCtx *) bp_shm_ptr(*tail))->next = a;
+		((BpBackendMemLine *) bp_shm_ptr(*tail))->next = a;
 	*tail = a;
 	slot->n_lines++;
 	return true;
@@ -384,152 +367,110 @@ bp_backend_mem_init(void)
 	ProcessUtility_hook = bp_backend_mem_ProcessUtility;
 }
 
-/*
- * bufpool.backend_memory_srf()
- *	  returns (pid, backend_type, published_at, total_bytes, used_bytes,
- *			   free_bytes, blocks, contexts)
- */
-Datum
-bp_sql_backend_memory(PG_FUNCTION_ARGS)
+int
+bp_backend_mem_n_slots(void)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int			i;
-
-	bp_check_preloaded();
-	InitMaterializedSRF(fcinfo, 0);
-	/* the caller's own figures are those of this very statement */
-	bp_backend_mem_publish(true);
-	for (i = 0; i < bp_backend_mem_slots; i++)
-	{
-		BpBackendMemSlot *s = &BpBackendMem[i];
-		BpBackendMemSlot copy;
-		Datum		values[8];
-		bool		nulls[8] = {0};
-		int			tries;
-
-		for (tries = 0; tries < 1000; tries++)
-		{
-			uint32		before = pg_atomic_read_u32(&s->changecount);
-
-			pg_read_barrier();
-			memcpy(&copy, s, sizeof(copy));
-			pg_read_barrier();
-			if (before % 2 == 0 && pg_atomic_read_u32(&s->changecount) == before)
-				break;
-			CHECK_FOR_INTERRUPTS();
-		}
-		if (tries == 1000 || copy.pid == 0)
-			continue;
-		values[0] = Int32GetDatum(copy.pid);
-		copy.backend_type[BGW_MAXLEN - 1] = '\0';
-		values[1] = CStringGetTextDatum(copy.backend_type);
-		values[2] = TimestampTzGetDatum(copy.published_at);
-		values[3] = Int64GetDatum(copy.total_bytes);
-		values[4] = Int64GetDatum(copy.total_bytes - copy.free_bytes);
-		values[5] = Int64GetDatum(copy.free_bytes);
-		values[6] = Int64GetDatum(copy.blocks);
-		values[7] = Int32GetDatum(copy.contexts);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	return (Datum) 0;
+	return bp_backend_mem_slots;
 }
 
 /*
- * bufpool.backend_memory_contexts_srf()
- *	  returns (pid, backend_type, published_at, context, depth,
- *			   total_bytes, used_bytes, free_bytes, contexts, truncated)
- *
- * One line per child of TopMemoryContext of every process (its subtree
- * summed), and TopMemoryContext's own memory at depth 0.
+ * Copy slot's totals into *out; false if the slot is free or its owner
+ * kept writing it through 1000 tries.
  */
-Datum
-bp_sql_backend_memory_contexts(PG_FUNCTION_ARGS)
+bool
+bp_backend_mem_read(int slot, BpBackendMemRow *out)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	BpBackendMemCtx *lines;
-	int			i;
+	BpBackendMemSlot *s = &BpBackendMem[slot];
+	BpBackendMemSlot copy;
+	int			tries;
 
-	bp_check_preloaded();
-	InitMaterializedSRF(fcinfo, 0);
-	bp_ensure_attached();		/* lines may sit in chunk-0 frames */
-	bp_backend_mem_publish(true);
-	lines = palloc(sizeof(BpBackendMemCtx) * BP_CTX_MAX_LINES);
-	for (i = 0; i < bp_backend_mem_slots; i++)
+	for (tries = 0; tries < 1000; tries++)
 	{
-		BpBackendMemSlot *s = &BpBackendMem[i];
-		int32		pid = 0;
-		char		backend_type[BGW_MAXLEN];
-		TimestampTz at = 0;
-		bool		truncated = false;
-		int			n = 0;
-		int			tries;
-		int			k;
+		uint32		before = pg_atomic_read_u32(&s->changecount);
 
-		for (tries = 0; tries < 1000; tries++)
-		{
-			uint32		before = pg_atomic_read_u32(&s->changecount);
-			BpShmAddr	a;
-			bool		torn = false;
-
-			if (before % 2 != 0)
-			{
-				CHECK_FOR_INTERRUPTS();
-				continue;
-			}
-			pg_read_barrier();
-			pid = s->pid;
-			memcpy(backend_type, s->backend_type, sizeof(backend_type));
-			at = s->published_at;
-			truncated = s->truncated;
-			a = s->head;
-			n = 0;
-			pg_read_barrier();
-			if (pg_atomic_read_u32(&s->changecount) != before)
-				continue;
-			while (a != BP_SHM_NULL && n < BP_CTX_MAX_LINES)
-			{
-				/* a stale address is caught below; never copy past a block */
-				if (!bp_shm_range_ok(a, sizeof(BpBackendMemCtx)))
-				{
-					torn = true;
-					break;
-				}
-				memcpy(&lines[n], bp_shm_ptr(a), sizeof(BpBackendMemCtx));
-				pg_read_barrier();
-				/* the line (and its next address) is good only if nothing moved */
-				if (pg_atomic_read_u32(&s->changecount) != before)
-				{
-					torn = true;
-					break;
-				}
-				a = lines[n++].next;
-			}
-			if (!torn)
-				break;
-			CHECK_FOR_INTERRUPTS();
-		}
-		if (tries == 1000 || pid == 0)
-			continue;
-		backend_type[BGW_MAXLEN - 1] = '\0';
-		for (k = 0; k < n; k++)
-		{
-			Datum		values[10];
-			bool		nulls[10] = {0};
-
-			lines[k].name[BP_CTX_NAME_LEN - 1] = '\0';
-			values[0] = Int32GetDatum(pid);
-			values[1] = CStringGetTextDatum(backend_type);
-			values[2] = TimestampTzGetDatum(at);
-			values[3] = CStringGetTextDatum(lines[k].name);
-			values[4] = Int32GetDatum(lines[k].depth);
-			values[5] = Int64GetDatum(lines[k].total_bytes);
-			values[6] = Int64GetDatum(lines[k].total_bytes - lines[k].free_bytes);
-			values[7] = Int64GetDatum(lines[k].free_bytes);
-			values[8] = Int32GetDatum(lines[k].contexts);
-			values[9] = BoolGetDatum(truncated);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
+		pg_read_barrier();
+		memcpy(&copy, s, sizeof(copy));
+		pg_read_barrier();
+		if (before % 2 == 0 && pg_atomic_read_u32(&s->changecount) == before)
+			break;
+		CHECK_FOR_INTERRUPTS();
 	}
-	pfree(lines);
-	return (Datum) 0;
+	if (tries == 1000 || copy.pid == 0)
+		return false;
+	out->pid = copy.pid;
+	memcpy(out->backend_type, copy.backend_type, BGW_MAXLEN);
+	out->backend_type[BGW_MAXLEN - 1] = '\0';
+	out->published_at = copy.published_at;
+	out->total_bytes = copy.total_bytes;
+	out->free_bytes = copy.free_bytes;
+	out->blocks = copy.blocks;
+	out->contexts = copy.contexts;
+	return true;
+}
+
+/*
+ * Copy slot's context lines into lines[] (room for BP_CTX_MAX_LINES) and
+ * its pid, backend type and publication time into *row; returns the
+ * number of lines, or -1 if the slot is free or kept moving.  The caller
+ * must have attached the pool (lines may sit in chunk-0 frames).
+ */
+int
+bp_backend_mem_read_lines(int slot, BpBackendMemRow *row,
+						  BpBackendMemLine *lines, bool *truncated)
+{
+	BpBackendMemSlot *s = &BpBackendMem[slot];
+	int			n = 0;
+	int			tries;
+	int			k;
+
+	memset(row, 0, sizeof(BpBackendMemRow));
+	for (tries = 0; tries < 1000; tries++)
+	{
+		uint32		before = pg_atomic_read_u32(&s->changecount);
+		BpShmAddr	a;
+		bool		torn = false;
+
+		if (before % 2 != 0)
+		{
+			CHECK_FOR_INTERRUPTS();
+			continue;
+		}
+		pg_read_barrier();
+		row->pid = s->pid;
+		memcpy(row->backend_type, s->backend_type, BGW_MAXLEN);
+		row->published_at = s->published_at;
+		*truncated = s->truncated;
+		a = s->head;
+		n = 0;
+		pg_read_barrier();
+		if (pg_atomic_read_u32(&s->changecount) != before)
+			continue;
+		while (a != BP_SHM_NULL && n < BP_CTX_MAX_LINES)
+		{
+			/* a stale address is caught below; never copy past a block */
+			if (!bp_shm_range_ok(a, sizeof(BpBackendMemLine)))
+			{
+				torn = true;
+				break;
+			}
+			memcpy(&lines[n], bp_shm_ptr(a), sizeof(BpBackendMemLine));
+			pg_read_barrier();
+			/* the line (and its next address) is good only if nothing moved */
+			if (pg_atomic_read_u32(&s->changecount) != before)
+			{
+				torn = true;
+				break;
+			}
+			a = lines[n++].next;
+		}
+		if (!torn)
+			break;
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (tries == 1000 || row->pid == 0)
+		return -1;
+	row->backend_type[BGW_MAXLEN - 1] = '\0';
+	for (k = 0; k < n; k++)
+		lines[k].name[BP_CTX_NAME_LEN - 1] = '\0';
+	return n;
 }

@@ -25,7 +25,7 @@
  * memory is on BP_LIST_MEMORY, keeps one pin and is neither VALID nor in
  * the page hash, so eviction, the page cleaners' tail work and the
  * withdraw pass of a shrink never look at it.  At most half of chunk 0's
- * blocks may be memory at once (bp_lru_get_memory_block), and a buddy
+ * blocks may be memory at once (the pool's frame source), and a buddy
  * pool holds at most BP_BUDDY_MAX_FRAMES of them.
  *
  * Addresses.  Shared memory maps at different addresses in each
@@ -143,29 +143,19 @@
  */
 #include "postgres.h"
 
-#include "common/pg_prng.h"
-#include "fmgr.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "port/pg_bitutils.h"
-#include "portability/instr_time.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
-#include "utils/builtins.h"
-#include "utils/tuplestore.h"
 
 #include "bufpool_ext/mmgr/buddy.h"
 #include "bufpool_ext/base/guc.h"
-#include "bufpool_ext/pool/lru.h"
 #include "bufpool_ext/base/memstat.h"
 #include "bufpool_ext/shared/shmem.h"
-#include "bufpool_ext/sql/sql.h"
 
-PG_FUNCTION_INFO_V1(bp_sql_buddy_stats);
-PG_FUNCTION_INFO_V1(bp_sql_buddy_test_alloc);
-PG_FUNCTION_INFO_V1(bp_sql_buddy_test_free);
-PG_FUNCTION_INFO_V1(bp_sql_buddy_test_random);
-PG_FUNCTION_INFO_V1(bp_sql_buddy_bench);
+/* the pool's frames for memory use (bp_buddy_set_frame_source) */
+static BpFrameGetFn bp_frame_get = NULL;
+static BpFramePutFn bp_frame_put = NULL;
 
 /* BpShmAddr layout (see the header comment) */
 #define BP_SHM_KIND_REGION		UINT64CONST(1)
@@ -190,7 +180,6 @@ PG_FUNCTION_INFO_V1(bp_sql_buddy_bench);
 #define BP_BUDDY_MAX_FRAMES		1024	/* frame slots per instance at most */
 #define BP_BUDDY_SLOT_FREE		BP_INVALID_BLOCK
 #define BP_BUDDY_SLOT_PENDING	(BP_INVALID_BLOCK - 1)	/* a frame is being taken */
-#define BP_BUDDY_REGION_ALIGN	4096
 
 /* free-list links, in the first bytes of every free block */
 typedef struct BpBuddyLink
@@ -689,6 +678,37 @@ bp_buddy_check_loaded(void)
 		elog(ERROR, "bufpool_ext buddy allocator is not set up");
 }
 
+/*
+ * The buffer pool lends whole frames of chunk 0 for memory use; it sets
+ * the functions that take and give them back when it is loaded (a layer
+ * above this one: see the README's layer table).
+ */
+void
+bp_buddy_set_frame_source(BpFrameGetFn get, BpFramePutFn put)
+{
+	bp_frame_get = get;
+	bp_frame_put = put;
+}
+
+/* A frame from the pool, or BP_INVALID_BLOCK (*capped: at its cap). */
+static BpBlockNo
+bp_buddy_frame_get(int instance, uint32 tag, bool *capped)
+{
+	*capped = false;
+	if (bp_frame_get == NULL)
+		elog(ERROR, "bufpool_ext: the buffer pool has set no frame source");
+	return bp_frame_get(instance, tag, capped);
+}
+
+/* Give a frame back; false if it was not a memory frame of that tag. */
+static bool
+bp_buddy_frame_put(int instance, BpBlockNo b, uint32 tag)
+{
+	if (bp_frame_put == NULL)
+		elog(ERROR, "bufpool_ext: the buffer pool has set no frame source");
+	return bp_frame_put(instance, b, tag);
+}
+
 static void
 bp_buddy_register_keys(void)
 {
@@ -830,7 +850,7 @@ bp_buddy_block_size(Size size)
 static void
 bp_buddy_return_frame(BpBuddyPool *bp, BpBlockNo b, uint32 slot)
 {
-	if (!bp_lru_put_memory_block(bp->instance, b, BP_MEMORY_TAG_BUDDY | slot))
+	if (!bp_buddy_frame_put(bp->instance, b, BP_MEMORY_TAG_BUDDY | slot))
 		elog(ERROR, "bufpool_ext: frame %u of buddy slot %u of instance %d is not a buddy memory block",
 			 b, slot, bp->instance);
 	bp_mem_free(key_buddy_pool, BpBuddy->page_size);
@@ -883,7 +903,7 @@ bp_buddy_add_frame(BpBuddyPool *bp, int k, const char **why,
 
 	PG_TRY();
 	{
-		b = bp_lru_get_memory_block(bp->instance, BP_MEMORY_TAG_BUDDY | s, &capped);
+		b = bp_buddy_frame_get(bp->instance, BP_MEMORY_TAG_BUDDY | s, &capped);
 	}
 	PG_CATCH();
 	{
@@ -1166,7 +1186,7 @@ bp_pool_frame_alloc(int instance, BpMemKey key, int flags)
 	if (key <= 0)
 		key = key_pool_frame;
 	bp_ensure_attached();
-	b = bp_lru_get_memory_block(instance, BP_MEMORY_TAG_FRAME, &capped);
+	b = bp_buddy_frame_get(instance, BP_MEMORY_TAG_FRAME, &capped);
 	if (b == BP_INVALID_BLOCK)
 	{
 		if (flags & BP_ALLOC_NO_OOM)
@@ -1200,7 +1220,7 @@ bp_pool_frame_free(BpShmAddr addr, BpMemKey key)
 	if (key <= 0)
 		key = key_pool_frame;
 	bp_ensure_attached();
-	if (!bp_lru_put_memory_block(instance, BP_SHM_FRAME_BLOCK(addr), BP_MEMORY_TAG_FRAME))
+	if (!bp_buddy_frame_put(instance, BP_SHM_FRAME_BLOCK(addr), BP_MEMORY_TAG_FRAME))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid pool frame address %llu", (unsigned long long) addr),
@@ -1210,7 +1230,7 @@ bp_pool_frame_free(BpShmAddr addr, BpMemKey key)
 }
 
 /* ----------------------------------------------------------------------
- * Invariants (for the tests)
+ * Invariants
  * ---------------------------------------------------------------------- */
 
 /*
@@ -1400,8 +1420,8 @@ bp_buddy_initial_locked(BpBuddyPool *bp)
  * memory is all free with their startup state; *idle says whether every
  * pool was so.
  */
-static bool
-bp_buddy_check_all(bool *idle)
+bool
+bp_buddy_verify(bool *idle)
 {
 	bool		ok = true;
 	int			i;
@@ -1439,329 +1459,35 @@ bp_buddy_check_all(bool *idle)
 }
 
 /* ----------------------------------------------------------------------
- * SQL
+ * Reading, for the views and the tests
  * ---------------------------------------------------------------------- */
 
-static void
-bp_sql_buddy_size_arg(int32 size, const char *fname)
+int
+bp_buddy_n_instances(void)
 {
-	if (size < 1 || size > BpBuddy->page_size)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("bufpool.%s: size %d is out of range", fname, size),
-				 errdetail("The size must be between 1 and %d bytes (bufpool_ext.page_size).",
-						   BpBuddy->page_size)));
+	bp_buddy_check_loaded();
+	return BpBuddy->n_instances;
 }
 
 /*
- * bufpool.buddy_stats: INFORMATION_SCHEMA.INNODB_CMPMEM per instance and
- * block size.  We never relocate blocks: relocation_ops and
- * relocation_time are always 0.
+ * Blocks used and free per order (block size 2^(order +
+ * BP_BUDDY_MIN_SHIFT)) in the buddy pool of one instance, with pages_free
+ * counted as if every free had merged (its cache is merged first).
+ * n_used and n_free have room for BP_BUDDY_MAX_ORDERS; returns the
+ * number of orders filled (the top order, one page, included).
  */
-Datum
-bp_sql_buddy_stats(PG_FUNCTION_ARGS)
+int
+bp_buddy_stats(int instance, int64 *n_used, int64 *n_free)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int			i;
+	BpBuddyPool *bp;
 
 	bp_buddy_check_loaded();
-	InitMaterializedSRF(fcinfo, 0);
-	for (i = 0; i < BpBuddy->n_instances; i++)
-	{
-		BpBuddyPool *bp = bp_buddy_pool(i);
-		int64		n_used[BP_BUDDY_MAX_ORDERS];
-		int64		n_free[BP_BUDDY_MAX_ORDERS];
-		int			k;
-
-		/* pages_free as if every free had merged: merge the cache first */
-		bp_buddy_lock(bp);
-		bp_buddy_flush_locked(bp);
-		memcpy(n_used, bp->n_used, sizeof(n_used));
-		memcpy(n_free, bp->n_free, sizeof(n_free));
-		bp_buddy_unlock(bp);
-		for (k = 0; k <= BpBuddy->top_order; k++)
-		{
-			Datum		values[6];
-			bool		nulls[6] = {0};
-
-			values[0] = Int32GetDatum(1 << (k + BP_BUDDY_MIN_SHIFT));
-			values[1] = Int32GetDatum(i);
-			values[2] = Int64GetDatum(n_used[k]);
-			values[3] = Int64GetDatum(n_free[k]);
-			values[4] = Int64GetDatum(0);	/* relocation_ops: never relocated */
-			values[5] = Int64GetDatum(0);	/* relocation_time */
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
-	}
-	return (Datum) 0;
-}
-
-/* bufpool.buddy_test_alloc(size int, instance int default -1) returns bigint */
-Datum
-bp_sql_buddy_test_alloc(PG_FUNCTION_ARGS)
-{
-	int32		size;
-	int32		instance;
-
-	bp_sql_require_superuser("buddy_test_alloc");
-	bp_sql_not_null(fcinfo, 0, "buddy_test_alloc", "size");
-	bp_sql_not_null(fcinfo, 1, "buddy_test_alloc", "instance");
-	bp_buddy_check_loaded();
-	size = PG_GETARG_INT32(0);
-	instance = PG_GETARG_INT32(1);
-	bp_sql_buddy_size_arg(size, "buddy_test_alloc");
-	if (instance < -1 || instance >= BpBuddy->n_instances)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("bufpool.buddy_test_alloc: instance %d is out of range", instance),
-				 errdetail("Valid instances are 0 to %d, or -1 to let the session choose.",
-						   BpBuddy->n_instances - 1)));
-	PG_RETURN_INT64((int64) bp_buddy_alloc(instance, (Size) size, 0, 0));
-}
-
-/* bufpool.buddy_test_free(addr bigint, size int) */
-Datum
-bp_sql_buddy_test_free(PG_FUNCTION_ARGS)
-{
-	int64		addr;
-	int32		size;
-
-	bp_sql_require_superuser("buddy_test_free");
-	bp_sql_not_null(fcinfo, 0, "buddy_test_free", "addr");
-	bp_sql_not_null(fcinfo, 1, "buddy_test_free", "size");
-	bp_buddy_check_loaded();
-	addr = PG_GETARG_INT64(0);
-	size = PG_GETARG_INT32(1);
-	bp_sql_buddy_size_arg(size, "buddy_test_free");
-	bp_buddy_free((BpShmAddr) addr, (Size) size, 0);
-	PG_RETURN_VOID();
-}
-
-typedef struct BpBuddyLive
-{
-	BpShmAddr	addr;
-	Size		size;
-	uint64		tag;			/* the bytes written into it */
-} BpBuddyLive;
-
-static void
-bp_buddy_fill(char *p, Size size, uint64 tag)
-{
-	Size		i;
-
-	for (i = 0; i + 8 <= size; i += 8)
-		memcpy(p + i, &tag, 8);
-	for (; i < size; i++)
-		p[i] = ((char *) &tag)[i & 7];
-}
-
-static bool
-bp_buddy_intact(const char *p, Size size, uint64 tag)
-{
-	Size		i;
-
-	for (i = 0; i + 8 <= size; i += 8)
-		if (memcmp(p + i, &tag, 8) != 0)
-			return false;
-	for (; i < size; i++)
-		if (p[i] != ((char *) &tag)[i & 7])
-			return false;
-	return true;
-}
-
-#define BP_BUDDY_TEST_MAX_LIVE	1024
-
-typedef struct BpBuddyRandom
-{
-	BpBuddyLive live[BP_BUDDY_TEST_MAX_LIVE];
-	int			n_live;
-	int			max_live;
-	int64		ops;
-	bool		ok;
-} BpBuddyRandom;
-
-/* Check a live block's bytes and free it. */
-static void
-bp_buddy_random_free(BpBuddyRandom *r, int j)
-{
-	BpBuddyLive e = r->live[j];
-
-	if (!bp_buddy_intact(bp_shm_ptr(e.addr), e.size, e.tag))
-	{
-		ereport(WARNING,
-				(errmsg("buddy block %llu of %zu bytes was overwritten while allocated",
-						(unsigned long long) e.addr, e.size)));
-		r->ok = false;
-	}
-	r->live[j] = r->live[r->n_live - 1];
-	r->n_live--;
-	bp_buddy_free(e.addr, e.size, 0);
-}
-
-static void
-bp_buddy_random_run(BpBuddyRandom *r, int32 n_ops, int32 seed, int32 max_size)
-{
-	pg_prng_state rng;
-	int			max_order = max_size <= 1 ? 0 : pg_ceil_log2_32((uint32) max_size);
-
-	pg_prng_seed(&rng, (uint64) (uint32) seed);
-	for (r->ops = 0; r->ops < n_ops && r->ok; r->ops++)
-	{
-		bool		do_alloc = r->n_live == 0 ||
-			(r->n_live < BP_BUDDY_TEST_MAX_LIVE && pg_prng_double(&rng) < 0.55);
-
-		CHECK_FOR_INTERRUPTS();
-		if (do_alloc)
-		{
-			/* log-uniform size: an order, then a size within it */
-			int			o = (int) pg_prng_uint64_range(&rng, 0, max_order);
-			Size		lo = o == 0 ? 1 : ((Size) 1 << (o - 1)) + 1;
-			Size		hi = Min((Size) 1 << o, (Size) max_size);
-			Size		size = lo >= hi ? hi : (Size) pg_prng_uint64_range(&rng, lo, hi);
-			int			inst = (int) pg_prng_uint64_range(&rng, 0, BpBuddy->n_instances) - 1;
-			BpShmAddr	a = bp_buddy_alloc(inst, size, 0, BP_ALLOC_NO_OOM);
-			Size		bsize = bp_buddy_block_size(size);
-			BpBuddyLive *e;
-			char	   *p;
-
-			if (a == BP_SHM_NULL)
-				continue;		/* out of memory is allowed, not an error */
-			p = bp_shm_ptr(a);
-			if (((uintptr_t) p) % Min(bsize, (Size) BP_BUDDY_REGION_ALIGN) != 0)
-			{
-				ereport(WARNING,
-						(errmsg("buddy block %llu of %zu bytes is misaligned",
-								(unsigned long long) a, bsize)));
-				r->ok = false;
-			}
-			e = &r->live[r->n_live++];
-			e->addr = a;
-			e->size = size;
-			e->tag = ((uint64) MyProcPid << 32) ^ (uint64) r->ops ^ ((uint64) (uint32) seed << 40);
-			bp_buddy_fill(p, size, e->tag);
-			r->max_live = Max(r->max_live, r->n_live);
-		}
-		else
-			bp_buddy_random_free(r, (int) pg_prng_uint64_range(&rng, 0, r->n_live - 1));
-		if (r->ops % 1000 == 999 && !bp_buddy_check_all(NULL))
-			r->ok = false;
-	}
-	while (r->n_live > 0)
-		bp_buddy_random_free(r, r->n_live - 1);
-}
-
-/*
- * bufpool.buddy_test_random(n_ops int, seed int, max_size int default 4096)
- *	  returns (ops bigint, max_live int, ok boolean, idle_check boolean)
- *
- * n_ops random allocations (sizes log-uniform in 1..max_size, random or
- * session-chosen instance) and frees, at most BP_BUDDY_TEST_MAX_LIVE live.
- * Each block is filled with a tag unique to the session and allocation
- * and checked when freed (two holders of one byte would be seen), and its
- * alignment checked; every pool's invariants are checked every 1000
- * operations.  At the end everything is freed and the pools are checked
- * again; if no other session held buddy memory then (idle_check), every
- * pool must be back in its startup state: the region as its initial free
- * pages and no frame held.  ok says whether all of it held; a failure is
- * also reported as a WARNING.
- */
-Datum
-bp_sql_buddy_test_random(PG_FUNCTION_ARGS)
-{
-	int32		n_ops;
-	int32		seed;
-	int32		max_size;
-	TupleDesc	tupdesc;
-	Datum		values[4];
-	bool		nulls[4] = {0};
-	BpBuddyRandom *r;
-	bool		idle = false;
-
-	bp_sql_require_superuser("buddy_test_random");
-	bp_sql_not_null(fcinfo, 0, "buddy_test_random", "n_ops");
-	bp_sql_not_null(fcinfo, 1, "buddy_test_random", "seed");
-	bp_sql_not_null(fcinfo, 2, "buddy_test_random", "max_size");
-	bp_buddy_check_loaded();
-	n_ops = PG_GETARG_INT32(0);
-	seed = PG_GETARG_INT32(1);
-	max_size = PG_GETARG_INT32(2);
-	if (n_ops < 0 || n_ops > 100000000)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("bufpool.buddy_test_random: n_ops %d is out of range", n_ops),
-				 errdetail("n_ops must be between 0 and 100000000.")));
-	bp_sql_buddy_size_arg(max_size, "buddy_test_random");
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	r = palloc0(sizeof(BpBuddyRandom));
-	r->ok = true;
-	PG_TRY();
-	{
-		bp_buddy_random_run(r, n_ops, seed, max_size);
-	}
-	PG_CATCH();
-	{
-		/*
-		 * Give back what we hold.  No error leaves a pool locked or frozen
-		 * (the spinlock is released before every ereport, and nothing
-		 * while frozen can fail), so this is safe.
-		 */
-		while (r->n_live > 0)
-		{
-			r->n_live--;
-			bp_buddy_free(r->live[r->n_live].addr, r->live[r->n_live].size, 0);
-		}
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-
-	if (!bp_buddy_check_all(&idle))
-		r->ok = false;
-	values[0] = Int64GetDatum(r->ops);
-	values[1] = Int32GetDatum(r->max_live);
-	values[2] = BoolGetDatum(r->ok);
-	values[3] = BoolGetDatum(idle);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
-}
-
-/*
- * bufpool.buddy_bench(n_ops bigint, size int) returns float8: ns per
- * bp_buddy_alloc + bp_buddy_free pair of one size, in the session's
- * instance, accounting included.
- */
-Datum
-bp_sql_buddy_bench(PG_FUNCTION_ARGS)
-{
-	int64		n_ops;
-	int32		size;
-	int64		i;
-	instr_time	start;
-	instr_time	elapsed;
-
-	bp_sql_require_superuser("buddy_bench");
-	bp_sql_not_null(fcinfo, 0, "buddy_bench", "n_ops");
-	bp_sql_not_null(fcinfo, 1, "buddy_bench", "size");
-	bp_buddy_check_loaded();
-	n_ops = PG_GETARG_INT64(0);
-	size = PG_GETARG_INT32(1);
-	if (n_ops < 1 || n_ops > INT64CONST(10000000000))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("bufpool.buddy_bench: n_ops " INT64_FORMAT " is out of range", n_ops),
-				 errdetail("n_ops must be between 1 and 10000000000.")));
-	bp_sql_buddy_size_arg(size, "buddy_bench");
-
-	INSTR_TIME_SET_CURRENT(start);
-	for (i = 0; i < n_ops; i++)
-	{
-		BpShmAddr	a = bp_buddy_alloc(-1, (Size) size, 0, 0);
-
-		bp_buddy_free(a, (Size) size, 0);
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	INSTR_TIME_SET_CURRENT(elapsed);
-	INSTR_TIME_SUBTRACT(elapsed, start);
-	PG_RETURN_FLOAT8(INSTR_TIME_GET_DOUBLE(elapsed) * 1e9 / (double) n_ops);
+	Assert(instance >= 0 && instance < BpBuddy->n_instances);
+	bp = bp_buddy_pool(instance);
+	bp_buddy_lock(bp);
+	bp_buddy_flush_locked(bp);
+	memcpy(n_used, bp->n_used, sizeof(bp->n_used));
+	memcpy(n_free, bp->n_free, sizeof(bp->n_free));
+	bp_buddy_unlock(bp);
+	return BpBuddy->top_order + 1;
 }

@@ -751,11 +751,3 @@ bp_heap_check(const BpHeap *heap, const char **why)
 		return true;
 	return false;
 }
-
-/* Tests only: overwrite the top block's magic number, as a stray write would. */
-void
-bp_heap_debug_smash_top(BpHeap *heap)
-{
-	bp_heap_check_heap(heap);
-	bp_heap_deref(heap, heap->top)->magic = 0xDEADBEEF;
-}

@@ -39,9 +39,11 @@
 
 #include "bufpool_ext/redo/redo.h"
 #include "bufpool_ext/pool/flush.h"
+#include "bufpool_ext/base/fault.h"
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/shared/hash.h"
 #include "bufpool_ext/pool/heat.h"
+#include "bufpool_ext/mmgr/buddy.h"
 #include "bufpool_ext/pool/lru.h"
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/storage/space.h"
@@ -304,11 +306,12 @@ bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt)
 	pg_atomic_fetch_add_u32(&inst->pending_reads, 1);
 	PG_TRY();
 	{
-		if (unlikely(bp_debug_read_lock != 0))
+		if (BP_FAULT_ARMED())
 		{
-			/* test hook: park here, visibly blocked, until the key is free */
-			DirectFunctionCall1(pg_advisory_lock_int8, Int64GetDatum(bp_debug_read_lock));
-			DirectFunctionCall1(pg_advisory_unlock_int8, Int64GetDatum(bp_debug_read_lock));
+			BpFaultPage fp = {d->space_id, d->page_no, NULL};
+
+			/* a test may park this process here, IO_READ set */
+			(void) bp_fault_run("page-read", &fp);
 		}
 		bp_space_read(d->space_id, d->page_no, frame);
 	}
@@ -797,12 +800,28 @@ bp_page_write(BpPage page, int offset, const char *data, int len)
 	return lsn;
 }
 
+/*
+ * Keep room in the log for every process's next record: while less than
+ * the margin is left past the checkpoint, write the oldest dirty pages
+ * and checkpoint.  Holds no lock; call it before locking a page.
+ */
 void
 bp_log_free_check(void)
 {
+	bool		counted = false;
+
 	bp_check_preloaded();
 	bp_ensure_attached();
-	bp_redo_free_check();
+	while (!bp_redo_has_room(&counted))
+	{
+		int			i;
+
+		for (i = 0; i < BpShmem->n_instances; i++)
+			(void) bp_flush_list_batch(i, 64, 0);
+		bp_space_sync_pending();
+		(void) bp_redo_checkpoint();
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 void
@@ -870,6 +889,8 @@ bp_buf_init(void)
 {
 	RegisterXactCallback(bp_buf_xact_callback, NULL);
 	RegisterSubXactCallback(bp_buf_subxact_callback, NULL);
+	/* the buddy allocator's frames come from the LRU's free list */
+	bp_buddy_set_frame_source(bp_lru_get_memory_block, bp_lru_put_memory_block);
 }
 
 /*
@@ -1026,7 +1047,7 @@ bp_buf_discard_block_pinned(int instance, BpBlockNo b)
  * Throw away every page of a space being dropped.  Waits at most
  * BP_DISCARD_WAIT_MS for pins to go.
  */
-void
+static void
 bp_buf_discard_space(uint32 space_id)
 {
 	TimestampTz start = GetCurrentTimestamp();
@@ -1081,4 +1102,17 @@ bp_buf_discard_space(uint32 space_id)
 			}
 		}
 	} while (found > 0);
+}
+
+/*
+ * Drop a space: mark it DROPPING (no new read of its pages starts),
+ * throw away the pool's pages of it, then remove its file.  An error in
+ * the middle leaves it DROPPING; dropping it again finishes the job.
+ */
+void
+bp_buf_drop_space(uint32 space_id)
+{
+	bp_space_mark_dropping(space_id);
+	bp_buf_discard_space(space_id);
+	bp_space_remove(space_id);
 }

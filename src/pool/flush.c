@@ -25,9 +25,10 @@
  * conservative).  A failed write leaves the block dirty, so nothing is
  * lost.  Flush-list batches, the cleaners' LRU-tail batches and a
  * shrink's doomed chunks are written this way; a page written alone
- * (bp_flush_block) is a round of one.  (The test hook
- * bufpool_ext.debug_write_lock parks a writer between the copies and the
- * writes, so isolation specs can modify, flush or evict a page then.)
+ * (bp_flush_block) is a round of one.  (The fault point page-write lets
+ * a test park a writer between the copies and the writes, so isolation
+ * specs can modify, flush or evict a page then; page-write-in-place lets
+ * one tear a page, see src/base/fault.c.)
  *
  * A batch's array of pinned blocks comes from a BUFFER heap of the
  * process (src/mmgr/heap.c), created at its first batch: the heap's top is
@@ -52,6 +53,7 @@
 #include "bufpool_ext/storage/dblwr.h"
 #include "bufpool_ext/redo/redo.h"
 #include "bufpool_ext/pool/flush.h"
+#include "bufpool_ext/base/fault.h"
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/mmgr/heap.h"
 #include "bufpool_ext/storage/space.h"
@@ -163,10 +165,9 @@ bp_clear_io_write(int instance, BpBlockNo b)
 }
 
 /*
- * Write the k pages of one round in place from the buffer.  Counts
- * writes for bufpool_ext.debug_torn_write and tears the chosen one: its
- * first half only, then PANIC, so the page on disk is half new, half old
- * and the crash comes before anything could repair it.
+ * Write the k pages of one round in place from the buffer.  The fault
+ * point page-write-in-place comes before each write: a test's callback
+ * may write part of the page and PANIC there, leaving a torn page.
  */
 static void
 bp_flush_write_in_place(BpFlushRound *r)
@@ -178,12 +179,12 @@ bp_flush_write_in_place(BpFlushRound *r)
 		BpBlockDesc *d = bp_desc(r->li, r->blocks[j]);
 		char	   *page = r->pages + (Size) j * BpPageSize;
 
-		if (bp_debug_torn_write_left > 0 && --bp_debug_torn_write_left == 0)
+		if (BP_FAULT_ARMED())
 		{
-			(void) bp_space_write_prepared(d->space_id, d->page_no, page, BpPageSize / 2);
-			ereport(PANIC,
-					(errmsg("bufpool_ext.debug_torn_write: wrote only the first %d bytes of page %u of bufpool space %u",
-							BpPageSize / 2, d->page_no, d->space_id)));
+			BpFaultPage fp = {d->space_id, d->page_no, page};
+
+			/* a test may tear this write and crash here */
+			(void) bp_fault_run("page-write-in-place", &fp);
 		}
 		/* false means the space is gone: forget the page all the same */
 		(void) bp_space_write_prepared(d->space_id, d->page_no, page, BpPageSize);
@@ -235,12 +236,11 @@ bp_flush_round(BpFlushRound *r)
 			max_lsn = Max(max_lsn, r->lsns[j]);
 			bp_page_prepare_write(page, d->space_id, d->page_no);
 		}
-		if (unlikely(bp_debug_write_lock != 0))
+		if (BP_FAULT_ARMED() && bp_fault_attached("page-write"))
 		{
-			/* test hook: park here, visibly blocked, until the key is free */
+			/* a test may park this process here: keep no region deferred */
 			bp_dblwr_sync_deferred();
-			DirectFunctionCall1(pg_advisory_lock_int8, Int64GetDatum(bp_debug_write_lock));
-			DirectFunctionCall1(pg_advisory_unlock_int8, Int64GetDatum(bp_debug_write_lock));
+			(void) bp_fault_run("page-write", NULL);
 		}
 		/* write-ahead: the pages' redo is durable before any of them is written */
 		bp_redo_flush(max_lsn, true);

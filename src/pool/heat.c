@@ -64,6 +64,7 @@
 #include "miscadmin.h"
 #include "utils/timestamp.h"
 
+#include "bufpool_ext/base/clock.h"
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/pool/heat.h"
 #include "bufpool_ext/shared/shmem.h"
@@ -98,31 +99,6 @@ bp_heat_random(void)
 	return x * UINT64CONST(0x2545F4914F6CDD1D);
 }
 
-/*
- * The clock under the heat clock, in ns: the same for every process of
- * the machine.  Linux's coarse monotonic clock is read from the vDSO
- * without a system call or a TSC read; its resolution (a jiffy) is far
- * below a tick.
- */
-static inline int64
-bp_heat_clock_ns_inline(void)
-{
-	struct timespec ts;
-
-#ifdef CLOCK_MONOTONIC_COARSE
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-#else
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-#endif
-	return (int64) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64
-bp_heat_clock_ns(void)
-{
-	return bp_heat_clock_ns_inline();
-}
-
 static inline int64
 bp_heat_tick_ns(void)
 {
@@ -133,7 +109,7 @@ bp_heat_tick_ns(void)
 static inline int64
 bp_heat_elapsed_ns(void)
 {
-	int64		ns = bp_heat_clock_ns_inline() - BpShmem->heat_epoch_ns;
+	int64		ns = bp_clock_coarse_ns() - BpShmem->heat_epoch_ns;
 
 	return ns > 0 ? ns : 0;
 }

@@ -51,15 +51,11 @@
 #include <ctype.h>
 #include <sys/statvfs.h>
 
-#include "fmgr.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/interrupt.h"
 #include "storage/dsm_impl.h"
 #include "storage/proc.h"
-#include "utils/builtins.h"
-#include "utils/tuplestore.h"
 
 #include "bufpool_ext/pool/flush.h"
 #include "bufpool_ext/base/guc.h"
@@ -68,10 +64,7 @@
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/pool/resize.h"
 #include "bufpool_ext/storage/space.h"
-#include "bufpool_ext/sql/sql.h"
 
-PG_FUNCTION_INFO_V1(bp_sql_resize);
-PG_FUNCTION_INFO_V1(bp_sql_resize_status);
 
 static const char *const phase_names[] = {
 	"none", "start", "withdraw_blocks", "global_lock", "resizing", "hash",
@@ -233,7 +226,7 @@ bp_resize_request(int64 requested, int chunks, const char *source)
 }
 
 /* Find a resize by id in the current slot or the history. */
-static bool
+bool
 bp_resize_lookup(int64 id, BpResizeStatus *out)
 {
 	bool		found = false;
@@ -261,30 +254,17 @@ bp_resize_lookup(int64 id, BpResizeStatus *out)
 }
 
 /*
- * bufpool.resize(new_size text, wait boolean default true)
- *	  returns (resize_id, from_size, to_size, phase, message)
+ * Ask for a resize to size_txt ('2GB', '512MB', bytes), as bufpool.resize
+ * does: checks the size (NOTICE if it is rounded up) and the room in
+ * /dev/shm, queues the request for the pool manager and returns its id.
+ * ERROR on a bad size or if a resize is pending or running.
  */
-Datum
-bp_sql_resize(PG_FUNCTION_ARGS)
+int64
+bp_resize_start(const char *size_txt, const char *source)
 {
-	char	   *size_txt;
-	bool		wait;
 	int64		requested;
 	int			chunks;
-	int64		id;
 	int64		cur;
-	BpResizeStatus st;
-	TupleDesc	tupdesc;
-	Datum		values[5];
-	bool		nulls[5] = {0};
-
-	bp_sql_require_superuser("resize");
-	bp_sql_not_null(fcinfo, 0, "resize", "new_size");
-	bp_sql_not_null(fcinfo, 1, "resize", "wait");
-	size_txt = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	wait = PG_GETARG_BOOL(1);
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
 
 	bp_ensure_attached();
 	requested = bp_resize_parse_size(size_txt);
@@ -297,105 +277,72 @@ bp_sql_resize(PG_FUNCTION_ARGS)
 				 errdetail("The size is a multiple of bufpool_ext.chunk_size x bufpool_ext.instances (%zu bytes).",
 						   BpShmem->chunk_size * BpShmem->n_instances)));
 	bp_resize_check_room((int64) chunks * BpShmem->chunk_size * BpShmem->n_instances - cur);
-	id = bp_resize_request(requested, chunks, "sql");
+	return bp_resize_request(requested, chunks, source);
+}
 
-	if (!bp_resize_lookup(id, &st))
-		elog(ERROR, "resize %lld vanished", (long long) id);
-	if (wait)
+/*
+ * Wait until resize id has completed or failed and copy its status to
+ * *st; ERROR (naming the reason) if it failed.
+ */
+void
+bp_resize_wait(int64 id, BpResizeStatus *st)
+{
+	ConditionVariablePrepareToSleep(&BpShmem->resize_cv);
+	for (;;)
 	{
-		ConditionVariablePrepareToSleep(&BpShmem->resize_cv);
-		for (;;)
-		{
-			if (!bp_resize_lookup(id, &st))
-				elog(ERROR, "resize %lld vanished", (long long) id);
-			if (st.phase == BP_RS_COMPLETE || st.phase == BP_RS_FAILED)
-				break;
-			ConditionVariableTimedSleep(&BpShmem->resize_cv, 1000, PG_WAIT_EXTENSION);
-		}
-		ConditionVariableCancelSleep();
-		if (st.phase == BP_RS_FAILED)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("buffer pool resize %lld from %lld to %lld bytes failed",
-							(long long) st.id, (long long) st.from_size, (long long) st.to_size),
-					 errdetail("%s", st.message),
-					 errhint("The pool stays at %lld bytes.", (long long) bp_resize_current_size())));
+		if (!bp_resize_lookup(id, st))
+			elog(ERROR, "resize %lld vanished", (long long) id);
+		if (st->phase == BP_RS_COMPLETE || st->phase == BP_RS_FAILED)
+			break;
+		ConditionVariableTimedSleep(&BpShmem->resize_cv, 1000, PG_WAIT_EXTENSION);
 	}
-	values[0] = Int64GetDatum(st.id);
-	values[1] = Int64GetDatum(st.from_size);
-	values[2] = Int64GetDatum(st.to_size);
-	values[3] = CStringGetTextDatum(phase_names[st.phase]);
-	values[4] = CStringGetTextDatum(st.message);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+	ConditionVariableCancelSleep();
+	if (st->phase == BP_RS_FAILED)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("buffer pool resize %lld from %lld to %lld bytes failed",
+						(long long) st->id, (long long) st->from_size, (long long) st->to_size),
+				 errdetail("%s", st->message),
+				 errhint("The pool stays at %lld bytes.", (long long) bp_resize_current_size())));
 }
 
-static void
-bp_put_resize_row(ReturnSetInfo *rsinfo, BpResizeStatus *r, bool current)
+const char *
+bp_resize_phase_name(int phase)
 {
-	Datum		values[17];
-	bool		nulls[17] = {0};
-	int			k = 0;
-
-	values[k++] = Int64GetDatum(r->id);
-	values[k++] = BoolGetDatum(current);
-	values[k++] = CStringGetTextDatum(phase_names[r->phase]);
-	values[k++] = Int32GetDatum(r->progress);
-	values[k++] = Int64GetDatum(r->from_size);
-	values[k++] = Int64GetDatum(r->to_size);
-	values[k++] = Int64GetDatum(r->requested_size);
-	if (r->started)
-		values[k++] = TimestampTzGetDatum(r->started);
-	else
-		nulls[k++] = true;
-	if (r->finished)
-		values[k++] = TimestampTzGetDatum(r->finished);
-	else
-		nulls[k++] = true;
-	values[k++] = Int64GetDatum(r->pages_withdrawn);
-	values[k++] = Int64GetDatum(r->pages_relocated);
-	values[k++] = Int64GetDatum(r->pages_flushed);
-	values[k++] = Int64GetDatum(r->pages_evicted);
-	values[k++] = Float8GetDatum(r->max_hold_us / 1000.0);
-	values[k++] = CStringGetTextDatum(r->source);
-	values[k++] = Int32GetDatum(r->requester_pid);
-	values[k++] = CStringGetTextDatum(r->message);
-	Assert(k == 17);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	Assert(phase >= 0 && phase < lengthof(phase_names));
+	return phase_names[phase];
 }
 
-/* bufpool.resize_status: the pending or running resize, then history. */
-Datum
-bp_sql_resize_status(PG_FUNCTION_ARGS)
+/*
+ * Copy the pending or running resize (current[] true), then the history,
+ * newest first, into rows[] (room for BP_RESIZE_HISTORY + 2); returns
+ * how many.
+ */
+int
+bp_resize_list(BpResizeStatus *rows, bool *current)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	BpResizeStatus rows[BP_RESIZE_HISTORY + 2];
-	bool		cur[BP_RESIZE_HISTORY + 2];
 	int			n = 0;
 	int			i;
 
-	bp_check_preloaded();
-	InitMaterializedSRF(fcinfo, 0);
 	LWLockAcquire(&BpShmem->resize_lock.lock, LW_SHARED);
 	if (BpShmem->resize_pending)
 	{
-		cur[n] = true;
+		current[n] = true;
 		rows[n++] = BpShmem->resize_request;
 	}
 	if (bp_resize_running_phase(BpShmem->resize_current.phase))
 	{
-		cur[n] = true;
+		current[n] = true;
 		rows[n++] = BpShmem->resize_current;
 	}
 	/* history is kept newest first */
 	for (i = 0; i < BpShmem->resize_history_n; i++)
 	{
-		cur[n] = false;
+		current[n] = false;
 		rows[n++] = BpShmem->resize_history[i];
 	}
 	LWLockRelease(&BpShmem->resize_lock.lock);
-	for (i = 0; i < n; i++)
-		bp_put_resize_row(rsinfo, &rows[i], cur[i]);
-	return (Datum) 0;
+	return n;
 }
 
 /* ----------------------------------------------------------------------

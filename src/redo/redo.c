@@ -33,14 +33,14 @@
  * the flush lists (or the insert LSN when nothing is dirty).  Data files
  * are fsynced, then the LSN goes to one of two 512-byte slots of
  * $PGDATA/bufpool_ext/redo_control, alternately, each with a CRC.  The
- * log writer checkpoints every bufpool_ext.checkpoint_timeout and when
- * the log is half full; bufpool.checkpoint() does one at once.  The
+ * log writer (src/workers/logwriter.c) checkpoints every
+ * bufpool_ext.checkpoint_timeout and when the log is half full; bufpool.checkpoint() does one at once.  The
  * page cleaners flush harder as the checkpoint age grows (cleaner.c).
  * Records are never overwritten before the checkpoint passes them:
- * bp_redo_free_check, called before any page is locked, flushes the
- * oldest pages and checkpoints when less than the margin (room for one
- * record of every process) is left, then gives its process a credit for
- * one record.  An append never waits for a checkpoint, since its caller
+ * the pool's bp_log_free_check, called before any page is locked, flushes
+ * the oldest pages and checkpoints while bp_redo_has_room finds less than
+ * the margin (room for one record of every process) left; once it finds
+ * the room it gives its process a credit for one record.  An append never waits for a checkpoint, since its caller
  * holds page locks a checkpoint may need: with the credit it always finds
  * room; without one (a C caller making several changes per check) it
  * may not take the margin, and gets an ERROR before anything changed
@@ -84,12 +84,12 @@
 #include "utils/memutils.h"
 
 #include "bufpool_ext/storage/dblwr.h"
-#include "bufpool_ext/pool/flush.h"
+#include "bufpool_ext/base/fault.h"
 #include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/memstat.h"
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/redo/redo.h"
 #include "bufpool_ext/storage/space.h"
-#include "bufpool_ext/workers/workers.h"
 
 #define BP_REDO_LOG_FILE		BP_DIR "/redo_log"
 #define BP_REDO_CONTROL_FILE	BP_DIR "/redo_control"
@@ -117,7 +117,7 @@ BpRedoShared *BpRedo = NULL;
 static File log_file = -1;
 
 /*
- * Set by bp_redo_free_check when it found the margin free, taken by the
+ * Set by bp_redo_has_room when it found the margin free, taken by the
  * next append: the one record per process the margin is kept for.  Only
  * an append with the credit may use the margin.  Credits are granted only
  * while margin >= (processes) x (largest record) is free, and each is
@@ -167,8 +167,10 @@ bp_redo_shmem_init(void)
 		pg_atomic_init_u64(&BpRedo->checkpoints, 0);
 		/* the tranche id is the same in every process: children inherit it */
 		BpRedo->tranche = tranche;
+		bp_mem_count_startup("memory/bufpool/shmem", bp_redo_shmem_size());
 	}
 	LWLockRegisterTranche(BpRedo->tranche, "bufpool_ext_redo");
+	bp_space_lsn_source = bp_redo_insert_lsn;
 }
 
 uint64
@@ -238,8 +240,8 @@ bp_redo_write_range(uint64 from, uint64 to)
 
 		n = (Size) Min((uint64) n, fsize - foff);
 		errno = 0;
-		if (unlikely(bp_debug_fail_writes != BP_FAIL_NONE) && bp_debug_write_fails(BP_FAIL_LOG))
-			w = -1;
+		if (BP_FAULT("redo-write", NULL))
+			w = -1;				/* the callback set errno */
 		else
 			w = FileWrite(f, BpRedo->buffer + boff, n, (off_t) foff, PG_WAIT_EXTENSION);
 		if (w != (int) n)
@@ -597,37 +599,26 @@ bp_redo_checkpoint(void)
 }
 
 /*
- * Keep room in the log for every process's next record: when less than
- * the margin is left past the checkpoint, write the oldest dirty pages
- * and checkpoint, until there is.  Holds no lock; call it before locking
- * a page.
+ * Whether the log has room past the checkpoint for every process's next
+ * record; if it has, this process gets the credit for its next record
+ * (bp_redo_append).  The first time in a wait that it has not (*counted
+ * false), the wait is counted in log_full_waits.  The pool's
+ * bp_log_free_check makes room by flushing and checkpointing until this
+ * holds.
  */
-void
-bp_redo_free_check(void)
+bool
+bp_redo_has_room(bool *counted)
 {
-	bool		counted = false;
-
 	bp_redo_check_ready();
-	for (;;)
+	if (bp_redo_age() + BpRedo->margin <= BpRedo->file_size)
 	{
-		uint64		age = bp_redo_age();
-		int			i;
-
-		if (age + BpRedo->margin <= BpRedo->file_size)
-		{
-			my_log_credit = true;
-			return;
-		}
-		if (!counted)
-			pg_atomic_fetch_add_u64(&BpRedo->log_full_waits, 1);
-		counted = true;
-		bp_ensure_attached();
-		for (i = 0; i < BpShmem->n_instances; i++)
-			(void) bp_flush_list_batch(i, 64, 0);
-		bp_space_sync_pending();
-		(void) bp_redo_checkpoint();
-		CHECK_FOR_INTERRUPTS();
+		my_log_credit = true;
+		return true;
 	}
+	if (!*counted)
+		pg_atomic_fetch_add_u64(&BpRedo->log_full_waits, 1);
+	*counted = true;
+	return false;
 }
 
 /* ---------------------------------------------------------------- recovery */
@@ -1101,39 +1092,4 @@ bp_redo_recover(void)
 				 errhint("%lld record(s) were of dropped spaces.", (long long) rec->skipped_space) : 0));
 	pg_write_barrier();
 	BpRedo->ready = true;
-}
-
-/* ---------------------------------------------------------------- log writer */
-
-void
-bp_log_writer_main(Datum arg)
-{
-	TimestampTz last_ckpt;
-
-	bp_worker_init();
-	bp_worker_wait_ready();	/* and so for recovery */
-	pg_atomic_write_u32(&BpRedo->writer_procno, MyProc->pgprocno);
-	last_ckpt = GetCurrentTimestamp();
-
-	while (!ShutdownRequestPending)
-	{
-		TimestampTz now;
-		uint64		age;
-
-		(void) bp_worker_sleep(1000L);
-		/* about once a second, or when woken (buffer half full, log full) */
-		bp_redo_flush(pg_atomic_read_u64(&BpRedo->insert_lsn), true);
-
-		now = GetCurrentTimestamp();
-		age = bp_redo_age();
-		if (age > BpRedo->file_size / 2 ||
-			TimestampDifferenceExceeds(last_ckpt, now, bp_checkpoint_timeout_s * 1000))
-		{
-			(void) bp_redo_checkpoint();
-			last_ckpt = now;
-		}
-	}
-	pg_atomic_write_u32(&BpRedo->writer_procno, INVALID_PGPROCNO);
-	bp_redo_flush(pg_atomic_read_u64(&BpRedo->insert_lsn), true);
-	proc_exit(1);
 }

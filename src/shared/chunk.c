@@ -32,7 +32,6 @@
 #include "storage/shmem.h"
 
 #include "bufpool_ext/base/guc.h"
-#include "bufpool_ext/pool/lru.h"
 #include "bufpool_ext/base/memstat.h"
 #include "bufpool_ext/shared/shmem.h"
 

@@ -33,22 +33,15 @@
 #include "storage/shmem.h"
 #include "utils/memutils.h"
 
-#include "bufpool_ext/redo/redo.h"
-#include "bufpool_ext/mmgr/buddy.h"
-#include "bufpool_ext/storage/dblwr.h"
+#include "bufpool_ext/base/clock.h"
 #include "bufpool_ext/base/guc.h"
-#include "bufpool_ext/shared/hash.h"
-#include "bufpool_ext/pool/heat.h"
 #include "bufpool_ext/base/memstat.h"
+#include "bufpool_ext/shared/hash.h"
 #include "bufpool_ext/shared/shmem.h"
 
 BpShared   *BpShmem = NULL;
 BpLocalInstance *BpLocal = NULL;
 uint32		BpLocalGeneration = 0;
-int			BpPageSize = 0;
-
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 static int
 bp_n_procs(void)
@@ -83,19 +76,6 @@ bp_shmem_size(void)
 }
 
 static void
-bp_shmem_request_hook(void)
-{
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(bp_shmem_size());
-	RequestAddinShmemSpace(bp_memstat_shmem_size());
-	RequestAddinShmemSpace(bp_backend_mem_shmem_size());
-	RequestAddinShmemSpace(bp_buddy_shmem_size());
-	RequestAddinShmemSpace(bp_redo_shmem_size());
-	RequestAddinShmemSpace(bp_dblwr_shmem_size());
-}
-
-static void
 bp_instance_init(BpInstance *inst, int id, int pool_tranche)
 {
 	int			i;
@@ -119,16 +99,18 @@ bp_instance_init(BpInstance *inst, int id, int pool_tranche)
 	SpinLockInit(&inst->rate_mutex);
 }
 
-static void
-bp_shmem_startup_hook(void)
+/*
+ * Set up BpShared: called from the entry's shmem_startup_hook with
+ * AddinShmemInitLock held, in the postmaster (and after a crash-restart)
+ * and, under EXEC_BACKEND, in every child, where it only finds the
+ * struct.  Needs memstat set up first (it counts itself).
+ */
+void
+bp_shmem_init(void)
 {
 	bool		found;
 	Size		size = bp_shmem_size();
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	BpShmem = ShmemInitStruct("bufpool_ext", size, &found);
 	if (!found)
 	{
@@ -152,7 +134,7 @@ bp_shmem_startup_hook(void)
 		pg_atomic_init_u32(&BpShmem->generation, 1);
 		ConditionVariableInit(&BpShmem->ready_cv);
 		BpShmem->start_time = GetCurrentTimestamp();
-		BpShmem->heat_epoch_ns = bp_heat_clock_ns();
+		BpShmem->heat_epoch_ns = bp_clock_coarse_ns();
 		pg_atomic_init_u64(&BpShmem->heat_tick_max, 0);
 		pg_atomic_init_u64(&BpShmem->heat_last_sweep, 0);
 		BpShmem->pool_tranche = LWLockNewTrancheId();
@@ -187,14 +169,8 @@ bp_shmem_startup_hook(void)
 		}
 		if (BpShmem->chunks_per_instance * BpShmem->chunk_size * bp_instances != BpShmem->effective_size)
 			elog(PANIC, "bufpool_ext size arithmetic is inconsistent");
+		bp_mem_count_startup("memory/bufpool/shmem", size);
 	}
-	bp_memstat_shmem_init();
-	bp_backend_mem_shmem_init();
-	/* located in every process, initialised only when not found */
-	bp_buddy_shmem_init();
-	bp_redo_shmem_init();
-	bp_dblwr_shmem_init();
-	LWLockRelease(AddinShmemInitLock);
 
 	/* tranche names are process-local: children inherit the postmaster's */
 	LWLockRegisterTranche(BpShmem->pool_tranche, "bufpool_ext_pool");
@@ -203,15 +179,6 @@ bp_shmem_startup_hook(void)
 	/* a crash-restart leaves stale mappings in no process, but reset ours */
 	BpLocal = NULL;
 	BpLocalGeneration = 0;
-}
-
-void
-bp_shmem_request(void)
-{
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = bp_shmem_request_hook;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = bp_shmem_startup_hook;
 }
 
 BpCounters *

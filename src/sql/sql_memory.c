@@ -23,12 +23,17 @@
 #include "utils/tuplestore.h"
 
 #include "bufpool_ext/base/memstat.h"
+#include "bufpool_ext/mmgr/backend_mem.h"
+#include "bufpool_ext/mmgr/buddy.h"
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/sql/sql.h"
 
 PG_FUNCTION_INFO_V1(bp_sql_memory_summary);
 PG_FUNCTION_INFO_V1(bp_sql_memory_summary_reset);
 PG_FUNCTION_INFO_V1(bp_sql_heaps);
+PG_FUNCTION_INFO_V1(bp_sql_backend_memory);
+PG_FUNCTION_INFO_V1(bp_sql_backend_memory_contexts);
+PG_FUNCTION_INFO_V1(bp_sql_buddy_stats);
 
 #define BP_MEM_SUMMARY_COLS 13
 
@@ -168,5 +173,129 @@ bp_sql_heaps(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	pfree(all);
+	return (Datum) 0;
+}
+
+/*
+ * bufpool.backend_memory_srf()
+ *	  returns (pid, backend_type, published_at, total_bytes, used_bytes,
+ *			   free_bytes, blocks, contexts)
+ */
+Datum
+bp_sql_backend_memory(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			n = bp_backend_mem_n_slots();
+	int			i;
+
+	bp_check_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	/* the caller's own figures are those of this very statement */
+	bp_backend_mem_publish(true);
+	for (i = 0; i < n; i++)
+	{
+		BpBackendMemRow r;
+		Datum		values[8];
+		bool		nulls[8] = {0};
+
+		if (!bp_backend_mem_read(i, &r))
+			continue;
+		values[0] = Int32GetDatum(r.pid);
+		values[1] = CStringGetTextDatum(r.backend_type);
+		values[2] = TimestampTzGetDatum(r.published_at);
+		values[3] = Int64GetDatum(r.total_bytes);
+		values[4] = Int64GetDatum(r.total_bytes - r.free_bytes);
+		values[5] = Int64GetDatum(r.free_bytes);
+		values[6] = Int64GetDatum(r.blocks);
+		values[7] = Int32GetDatum(r.contexts);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * bufpool.backend_memory_contexts_srf()
+ *	  returns (pid, backend_type, published_at, context, depth,
+ *			   total_bytes, used_bytes, free_bytes, contexts, truncated)
+ *
+ * One line per child of TopMemoryContext of every process (its subtree
+ * summed), and TopMemoryContext's own memory at depth 0.
+ */
+Datum
+bp_sql_backend_memory_contexts(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	BpBackendMemLine *lines;
+	int			n_slots = bp_backend_mem_n_slots();
+	int			i;
+
+	bp_check_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	bp_ensure_attached();		/* lines may sit in chunk-0 frames */
+	bp_backend_mem_publish(true);
+	lines = palloc(sizeof(BpBackendMemLine) * BP_CTX_MAX_LINES);
+	for (i = 0; i < n_slots; i++)
+	{
+		BpBackendMemRow r;
+		bool		truncated = false;
+		int			n = bp_backend_mem_read_lines(i, &r, lines, &truncated);
+		int			k;
+
+		for (k = 0; k < n; k++)
+		{
+			Datum		values[10];
+			bool		nulls[10] = {0};
+
+			values[0] = Int32GetDatum(r.pid);
+			values[1] = CStringGetTextDatum(r.backend_type);
+			values[2] = TimestampTzGetDatum(r.published_at);
+			values[3] = CStringGetTextDatum(lines[k].name);
+			values[4] = Int32GetDatum(lines[k].depth);
+			values[5] = Int64GetDatum(lines[k].total_bytes);
+			values[6] = Int64GetDatum(lines[k].total_bytes - lines[k].free_bytes);
+			values[7] = Int64GetDatum(lines[k].free_bytes);
+			values[8] = Int32GetDatum(lines[k].contexts);
+			values[9] = BoolGetDatum(truncated);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	pfree(lines);
+	return (Datum) 0;
+}
+
+/*
+ * bufpool.buddy_stats: INFORMATION_SCHEMA.INNODB_CMPMEM per instance and
+ * block size.  We never relocate blocks: relocation_ops and
+ * relocation_time are always 0.
+ */
+Datum
+bp_sql_buddy_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			n = bp_buddy_n_instances();
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < n; i++)
+	{
+		int64		n_used[BP_BUDDY_MAX_ORDERS];
+		int64		n_free[BP_BUDDY_MAX_ORDERS];
+		int			n_orders = bp_buddy_stats(i, n_used, n_free);
+		int			k;
+
+		for (k = 0; k < n_orders; k++)
+		{
+			Datum		values[6];
+			bool		nulls[6] = {0};
+
+			values[0] = Int32GetDatum(1 << (k + BP_BUDDY_MIN_SHIFT));
+			values[1] = Int32GetDatum(i);
+			values[2] = Int64GetDatum(n_used[k]);
+			values[3] = Int64GetDatum(n_free[k]);
+			values[4] = Int64GetDatum(0);	/* relocation_ops: never relocated */
+			values[5] = Int64GetDatum(0);	/* relocation_time */
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
 	return (Datum) 0;
 }

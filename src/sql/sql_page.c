@@ -119,7 +119,7 @@ bp_sql_drop_space(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("bufpool space %d does not exist", space_id)));
-	bp_space_drop((uint32) space_id);
+	bp_buf_drop_space((uint32) space_id);
 	PG_RETURN_VOID();
 }
 
@@ -201,8 +201,7 @@ bp_sql_write_page(PG_FUNCTION_ARGS)
 				 errmsg("%d bytes at offset %d run past the end of the page payload", len, offset),
 				 errdetail("The payload of a page has %d bytes.", payload)));
 
-	if (!bp_debug_skip_log_free_check)
-		bp_log_free_check();
+	bp_log_free_check();
 	p = bp_page_fetch((uint32) space_id, (uint32) page_no, NULL);
 	bp_page_lock(p, BP_LOCK_EXCLUSIVE);
 	lsn = bp_page_write(p, offset, VARDATA_ANY(data), len);

@@ -117,6 +117,7 @@
 
 #include "bufpool_ext/storage/dblwr.h"
 #include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/memstat.h"
 #include "bufpool_ext/storage/space.h"
 
 #define BP_DBLWR_MAGIC			0x42504457	/* "BPDW" */
@@ -310,6 +311,7 @@ bp_dblwr_shmem_init(void)
 	pg_atomic_init_u64(&BpDblwr->dblwr_syncs, 0);
 	pg_atomic_init_u64(&BpDblwr->data_syncs, 0);
 	pg_atomic_init_u64(&BpDblwr->region_waits, 0);
+	bp_mem_count_startup("memory/bufpool/shmem", bp_dblwr_shmem_size());
 }
 
 /* Size of the doublewrite file of the running layout (bufpool.doublewrite). */

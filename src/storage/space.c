@@ -47,8 +47,8 @@
 #include "storage/fd.h"
 
 #include "bufpool_ext/mmgr/arena.h"
+#include "bufpool_ext/base/fault.h"
 #include "bufpool_ext/base/guc.h"
-#include "bufpool_ext/redo/redo.h"
 #include "bufpool_ext/storage/space.h"
 
 #define BP_REGISTRY_MAGIC	0x42505352	/* "BPSR" */
@@ -56,6 +56,8 @@
 #define BP_MAX_SPACE_PAGES	((int64) 0x7FFFFFFF)
 #define BP_FD_CACHE			64
 #define BP_REGISTRY_ARENA_BLOCK	8192
+
+uint64		(*bp_space_lsn_source) (void) = NULL;
 
 typedef struct BpRegistryHeader
 {
@@ -112,8 +114,9 @@ bp_space_save_registry(void)
 	hdr.page_size = BpShmem->page_size;
 	hdr.next_space_id = BpShmem->next_space_id;
 	hdr.n_entries = n;
-	hdr.max_lsn = Max(pg_atomic_read_u64(&BpShmem->next_lsn),
-					  BpRedo != NULL ? bp_redo_insert_lsn() : 0);
+	hdr.max_lsn = pg_atomic_read_u64(&BpShmem->next_lsn);
+	if (bp_space_lsn_source)
+		hdr.max_lsn = Max(hdr.max_lsn, bp_space_lsn_source());
 	body = sizeof(BpSpaceEntry) * n;
 	INIT_CRC32C(crc);
 	COMP_CRC32C(crc, &hdr, sizeof(hdr));
@@ -431,11 +434,15 @@ bp_space_slot(uint32 space_id)
 	return -1;
 }
 
+/*
+ * First step of dropping a space (the pool's bp_buf_drop_space runs all
+ * three): mark it DROPPING, so that no new read of its pages starts.
+ * ERROR if it does not exist.
+ */
 void
-bp_space_drop(uint32 space_id)
+bp_space_mark_dropping(uint32 space_id)
 {
 	int			slot;
-	char		path[MAXPGPATH];
 
 	LWLockAcquire(&BpShmem->space_lock.lock, LW_EXCLUSIVE);
 	slot = bp_space_slot(space_id);
@@ -449,9 +456,17 @@ bp_space_drop(uint32 space_id)
 		bp_space_save_registry();
 	}
 	LWLockRelease(&BpShmem->space_lock.lock);
+}
 
-	/* no new reads can start; throw away what the pool holds */
-	bp_buf_discard_space(space_id);
+/*
+ * Last step of dropping a space, once the pool holds none of its pages:
+ * remove its file and forget it.
+ */
+void
+bp_space_remove(uint32 space_id)
+{
+	int			slot;
+	char		path[MAXPGPATH];
 
 	LWLockAcquire(&BpShmem->space_lock.lock, LW_EXCLUSIVE);
 	slot = bp_space_slot(space_id);
@@ -599,8 +614,8 @@ bp_space_write(uint32 space_id, uint32 page_no, char *buf)
 
 /*
  * Write the first nbytes of a page whose header and checksum are set
- * (bp_page_prepare_write); nbytes is the page size except for the torn
- * writes of bufpool_ext.debug_torn_write.  Returns false if the space no
+ * (bp_page_prepare_write); nbytes is the page size except for a torn
+ * write that a test makes at the fault point page-write-in-place.  Returns false if the space no
  * longer exists.
  */
 bool
@@ -617,8 +632,15 @@ bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nb
 	}
 	f = bp_space_file(space_id);
 	errno = 0;
-	if (unlikely(bp_debug_fail_writes != BP_FAIL_NONE) && bp_debug_write_fails(BP_FAIL_DATA))
-		n = -1;
+	if (BP_FAULT_ARMED())
+	{
+		BpFaultPage fp = {space_id, page_no, buf};
+
+		if (bp_fault_run("data-write", &fp))
+			n = -1;				/* the callback set errno */
+		else
+			n = FileWrite(f, (char *) buf, nbytes, (off_t) page_no * BpPageSize, WAIT_EVENT_DATA_FILE_WRITE);
+	}
 	else
 		n = FileWrite(f, (char *) buf, nbytes, (off_t) page_no * BpPageSize, WAIT_EVENT_DATA_FILE_WRITE);
 	if (n != nbytes)

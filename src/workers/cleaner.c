@@ -50,10 +50,12 @@
 #include "bufpool_ext/redo/redo.h"
 #include "bufpool_ext/storage/dblwr.h"
 #include "bufpool_ext/pool/flush.h"
+#include "bufpool_ext/base/fault.h"
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/pool/heat.h"
 #include "bufpool_ext/pool/lru.h"
 #include "bufpool_ext/base/memstat.h"
+#include "bufpool_ext/mmgr/backend_mem.h"
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/storage/space.h"
 #include "bufpool_ext/workers/workers.h"
@@ -199,8 +201,8 @@ bp_cleaner_main(Datum arg)
 		bp_backend_mem_publish(false);
 		if (my_number == 0)
 			bp_heat_sweep_if_due();	/* also the manager's; whoever is first */
-		if (bp_page_cleaner_pause)
-			continue;
+		if (BP_FAULT("page-cleaner-pass", NULL))
+			continue;			/* a test wants a quiet pool */
 
 		now = GetCurrentTimestamp();
 		if (TimestampDifferenceExceeds(last_pass, now, 1000))

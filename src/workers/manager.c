@@ -46,6 +46,7 @@
 #include "bufpool_ext/pool/heat.h"
 #include "bufpool_ext/pool/lru.h"
 #include "bufpool_ext/base/memstat.h"
+#include "bufpool_ext/mmgr/backend_mem.h"
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/redo/redo.h"
 #include "bufpool_ext/pool/resize.h"

@@ -36,35 +36,17 @@ extern int	bp_io_capacity_max;
 extern double bp_max_dirty_pages_pct;
 extern double bp_max_dirty_pages_pct_lwm;
 extern int	bp_lru_scan_depth;
-extern bool bp_page_cleaner_pause;
 extern int	bp_ready_timeout_ms;
-extern int	bp_debug_read_lock;
 extern bool bp_doublewrite;
-extern int	bp_debug_torn_write;
-extern int	bp_debug_torn_write_left;	/* writes to go before the torn one */
 
 extern int	bp_flush_log_at_commit;
 extern int	bp_log_buffer_size_kb;
 extern int	bp_log_file_size_mb;
 extern int	bp_checkpoint_timeout_s;
-extern int	bp_debug_fail_writes;
 
 /* bufpool_ext.lru_boundary */
 #define BP_LRU_BOUNDARY_ACCESS	0	/* young only by an access; young part capped */
 #define BP_LRU_BOUNDARY_INNODB	1	/* old part kept at old_blocks_pct of the LRU */
-
-/* bufpool_ext.debug_fail_writes */
-#define BP_FAIL_NONE			0
-#define BP_FAIL_LOG_EIO			1
-#define BP_FAIL_LOG_ENOSPC		2
-#define BP_FAIL_DATA_EIO		3
-#define BP_FAIL_DATA_ENOSPC		4
-/* kinds of write for bp_debug_write_fails */
-#define BP_FAIL_LOG				1
-#define BP_FAIL_DATA			2
-extern bool bp_debug_write_fails(int kind);
-extern int	bp_debug_write_lock;
-extern bool bp_debug_skip_log_free_check;
 
 extern void bp_guc_init(void);
 

@@ -57,16 +57,10 @@ extern void bp_mem_attach(void);
 extern void bp_mem_catch_up(void);
 extern void bp_mem_count_slow(BpMemKey key, Size bytes, bool alloc);
 
-/* shared memory set-up (called from shmem.c's hooks) */
+/* shared memory set-up (the entry's startup hook calls memstat first) */
 extern Size bp_memstat_shmem_size(void);
 extern void bp_memstat_shmem_init(void);
 extern void bp_mem_count_startup(const char *name, Size bytes);
-
-/* memory-context totals of every process (backend_mem.c) */
-extern Size bp_backend_mem_shmem_size(void);
-extern void bp_backend_mem_shmem_init(void);
-extern void bp_backend_mem_init(void);
-extern void bp_backend_mem_publish(bool force);
 
 /* reading, for the views */
 extern int	bp_mem_n_instruments(void);

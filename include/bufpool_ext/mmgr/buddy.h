@@ -19,6 +19,7 @@
 #define BUFPOOL_EXT_BUDDY_H
 
 #include "bufpool_ext/base/memstat.h"
+#include "bufpool_ext/shared/shmem.h"
 
 typedef uint64 BpShmAddr;
 
@@ -27,6 +28,9 @@ typedef uint64 BpShmAddr;
 /* smallest and largest buddy blocks: 2^BP_BUDDY_MIN_SHIFT .. page_size */
 #define BP_BUDDY_MIN_SHIFT	6	/* 64 bytes */
 #define BP_BUDDY_MAX_ORDERS	16
+
+/* the buddy regions start 4 kB aligned in every process's address space */
+#define BP_BUDDY_REGION_ALIGN	4096
 
 /* flags for bp_buddy_alloc and bp_pool_frame_alloc */
 #define BP_ALLOC_NO_OOM		0x01	/* return BP_SHM_NULL instead of ERROR */
@@ -63,8 +67,24 @@ extern Size bp_buddy_block_size(Size size);	/* what a request of size takes */
 extern BpShmAddr bp_pool_frame_alloc(int instance, BpMemKey key, int flags);
 extern void bp_pool_frame_free(BpShmAddr addr, BpMemKey key);
 
-/* shared memory set-up (called from shmem.c's hooks) */
+/*
+ * Where whole frames come from: the buffer pool (a higher layer) sets
+ * these when it is loaded.  get returns a frame of chunk 0 of instance in
+ * state MEMORY with the page number tag, or BP_INVALID_BLOCK (*capped
+ * set if because half of chunk 0 is memory already); put gives one back
+ * and returns false if b is not such a frame with that tag.
+ */
+typedef BpBlockNo (*BpFrameGetFn) (int instance, uint32 tag, bool *capped);
+typedef bool (*BpFramePutFn) (int instance, BpBlockNo b, uint32 tag);
+extern void bp_buddy_set_frame_source(BpFrameGetFn get, BpFramePutFn put);
+
+/* shared memory set-up (a part of the entry's table) */
 extern Size bp_buddy_shmem_size(void);
 extern void bp_buddy_shmem_init(void);
+
+/* reading, for the views and the tests */
+extern int	bp_buddy_n_instances(void);
+extern int	bp_buddy_stats(int instance, int64 *n_used, int64 *n_free);
+extern bool bp_buddy_verify(bool *idle);
 
 #endif							/* BUFPOOL_EXT_BUDDY_H */

@@ -174,6 +174,5 @@ extern int	bp_heap_blocks(const BpHeap *heap);
 extern int	bp_heap_block_info(const BpHeap *heap, Size *len, Size *cap,
 							   uint8 *source, int max);
 extern bool bp_heap_check(const BpHeap *heap, const char **why);
-extern void bp_heap_debug_smash_top(BpHeap *heap);
 
 #endif							/* BUFPOOL_EXT_HEAP_H */

@@ -19,6 +19,7 @@ extern BpPage bp_buf_fetch_raw(uint32 space_id, uint32 page_no, BpFetchInfo *inf
 extern void bp_buf_release_raw(BpPage page);
 extern BpPage bp_buf_peek(uint32 space_id, uint32 page_no);
 extern bool bp_buf_evict_page(uint32 space_id, uint32 page_no);
+extern void bp_buf_drop_space(uint32 space_id);
 extern void bp_buf_pin_for_xact(uint32 space_id, uint32 page_no);
 extern void bp_block_wait_clear(int instance, BpBlockNo b, uint32 bits);
 extern void bp_content_lock(int instance, BpBlockNo b, bool exclusive);

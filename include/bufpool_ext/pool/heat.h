@@ -67,7 +67,6 @@ typedef struct BpHeatClock
 	uint32		now_ms;			/* bp_now_ms() */
 } BpHeatClock;
 
-extern int64 bp_heat_clock_ns(void);
 extern uint64 bp_heat_now_tick(void);
 extern void bp_heat_clock(BpHeatClock *clk);
 extern void bp_heat_read(uint16 heat, uint8 heat_tick, uint32 access_time,

@@ -96,10 +96,11 @@ extern void bp_redo_shmem_init(void);
 extern void bp_redo_recover(void);
 
 /*
- * Make sure the log has room for this process's next records; takes no
- * lock, may flush pages and checkpoint.  Call before locking any page.
+ * Whether the log has room for this process's next record (then it gets
+ * the credit for it); the pool's bp_log_free_check flushes and
+ * checkpoints until it has.
  */
-extern void bp_redo_free_check(void);
+extern bool bp_redo_has_room(bool *counted);
 
 /* log a change of a page whose content lock the caller holds exclusively */
 extern uint64 bp_redo_append(uint32 type, uint32 space_id, uint32 page_no,
@@ -115,7 +116,5 @@ extern void bp_redo_commit(uint64 lsn);
 extern uint64 bp_redo_checkpoint(void);
 extern uint64 bp_redo_insert_lsn(void);
 extern uint64 bp_redo_checkpoint_age(void);
-
-extern PGDLLEXPORT void bp_log_writer_main(Datum arg);
 
 #endif							/* BUFPOOL_EXT_REDO_H */

@@ -55,7 +55,7 @@
 #include "storage/spin.h"
 #include "utils/timestamp.h"
 
-#include "bufpool_ext/bufpool.h"
+#include "bufpool_ext/base/page.h"
 
 #define BP_MAX_INSTANCES		64
 #define BP_MAX_CHUNKS			1024	/* per instance */
@@ -470,10 +470,9 @@ typedef struct BpLocalInstance
 extern BpShared *BpShmem;
 extern BpLocalInstance *BpLocal;	/* array of n_instances, NULL until attached */
 extern uint32 BpLocalGeneration;
-extern int	BpPageSize;			/* copy of BpShmem->page_size */
 
 /* shmem.c */
-extern void bp_shmem_request(void);
+extern void bp_shmem_init(void);
 extern void bp_shmem_startup(void);
 extern Size bp_shmem_size(void);
 extern BpCounters *bp_counters_for(int procno, int instance);

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * workers.h
- *	  Background workers: pool manager (manager.c), log writer (redo.c),
- *	  page cleaners (cleaner.c).
+ *	  Background workers: pool manager (manager.c), log writer
+ *	  (logwriter.c), page cleaners (cleaner.c).
  *
  * IDENTIFICATION
  *	  include/bufpool_ext/workers/workers.h
@@ -24,5 +24,6 @@ extern void bp_final_flush(int first, int step, uint32 worker_bit);
 
 extern PGDLLEXPORT void bp_manager_main(Datum arg);
 extern PGDLLEXPORT void bp_cleaner_main(Datum arg);
+extern PGDLLEXPORT void bp_log_writer_main(Datum arg);
 
 #endif							/* BUFPOOL_EXT_WORKERS_H */

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * sql_alloc.c
+ * alloc_tests.c
  *	  SQL-callable tests and benchmark loops of the arena and heap
  *	  allocators (src/mmgr/arena.c, src/mmgr/heap.c).
  *
@@ -15,7 +15,7 @@
  * free_to_mark restores the used bytes exactly.  They return what they
  * did and invariants_ok, with the first failure described.
  *
- * bufpool.alloc_bench times allocation loops of the arena, the heap,
+ * bufpool_test.alloc_bench times allocation loops of the arena, the heap,
  * malloc and palloc (an AllocSet context) over the same precomputed
  * sizes, timing the CPU time of the backend; a second, untimed pass measures the bytes each held at its
  * peak against the bytes requested and live at that point.
@@ -25,7 +25,7 @@
  * reset callback after an ERROR.
  *
  * IDENTIFICATION
- *	  src/sql/sql_alloc.c
+ *	  test/modules/bufpool_test/alloc_tests.c
  *
  *-------------------------------------------------------------------------
  */
@@ -48,14 +48,15 @@
 #include "bufpool_ext/mmgr/heap.h"
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/sql/sql.h"
+#include "bufpool_test.h"
 
-PG_FUNCTION_INFO_V1(bp_sql_arena_test_random);
-PG_FUNCTION_INFO_V1(bp_sql_arena_test_blocks);
-PG_FUNCTION_INFO_V1(bp_sql_arena_test_capacity);
-PG_FUNCTION_INFO_V1(bp_sql_heap_test_random);
-PG_FUNCTION_INFO_V1(bp_sql_heap_test_blocks);
-PG_FUNCTION_INFO_V1(bp_sql_heap_test_guard);
-PG_FUNCTION_INFO_V1(bp_sql_alloc_bench);
+PG_FUNCTION_INFO_V1(bpt_arena_test_random);
+PG_FUNCTION_INFO_V1(bpt_arena_test_blocks);
+PG_FUNCTION_INFO_V1(bpt_arena_test_capacity);
+PG_FUNCTION_INFO_V1(bpt_heap_test_random);
+PG_FUNCTION_INFO_V1(bpt_heap_test_blocks);
+PG_FUNCTION_INFO_V1(bpt_heap_test_guard);
+PG_FUNCTION_INFO_V1(bpt_alloc_bench);
 
 #define BP_TEST_MAX_OPS		1000000
 #define BP_TEST_VERIFY_EVERY 64
@@ -105,7 +106,7 @@ bp_bad_value(const char *fname, const char *arg, const char *value, const char *
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid %s for bufpool.%s: \"%s\"", arg, fname, value),
+			 errmsg("invalid %s for bufpool_test.%s: \"%s\"", arg, fname, value),
 			 errdetail("Valid values: %s.", valid)));
 }
 
@@ -129,7 +130,7 @@ bp_all_not_null(FunctionCallInfo fcinfo, const char *fname, const char *const *n
 	int			i;
 
 	for (i = 0; i < n; i++)
-		bp_sql_not_null(fcinfo, i, fname, names[i]);
+		bpt_not_null(fcinfo, i, fname, names[i]);
 }
 
 static Datum
@@ -299,11 +300,11 @@ bp_arena_test_free_last(BpArena *arena, BpLive *live, int64 *n_live, const char 
 }
 
 /*
- * bufpool.arena_test_random(n_ops, seed, block_size, max_capacity,
+ * bufpool_test.arena_test_random(n_ops, seed, block_size, max_capacity,
  *							 max_align, shared)
  */
 Datum
-bp_sql_arena_test_random(PG_FUNCTION_ARGS)
+bpt_arena_test_random(PG_FUNCTION_ARGS)
 {
 	static const char *const names[] = {"n_ops", "seed", "block_size", "max_capacity",
 	"max_align", "shared"};
@@ -329,7 +330,7 @@ bp_sql_arena_test_random(PG_FUNCTION_ARGS)
 	Datum		values[7];
 	bool		nulls[7] = {0};
 
-	bp_sql_require_superuser(fname);
+	bpt_require_superuser(fname);
 	bp_all_not_null(fcinfo, fname, names, 6);
 	n_ops = PG_GETARG_INT32(0);
 	seed = PG_GETARG_INT32(1);
@@ -496,19 +497,19 @@ bp_int_array(ArrayType *arr, const char *fname, const char *argname, int32 **out
 	if (ARR_NDIM(arr) > 1 || ARR_ELEMTYPE(arr) != INT4OID || array_contains_nulls(arr))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s of bufpool.%s must be a one-dimensional int[] without NULLs",
+				 errmsg("%s of bufpool_test.%s must be a one-dimensional int[] without NULLs",
 						argname, fname)));
 	*n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
 	*out = (int32 *) ARR_DATA_PTR(arr);
 }
 
 /*
- * bufpool.arena_test_blocks(block_size, sizes int[], action, shared):
+ * bufpool_test.arena_test_blocks(block_size, sizes int[], action, shared):
  * allocate the sizes in order, then action ('none', 'clear',
  * 'clear_for_reuse'); one row per block, current first.
  */
 Datum
-bp_sql_arena_test_blocks(PG_FUNCTION_ARGS)
+bpt_arena_test_blocks(PG_FUNCTION_ARGS)
 {
 	static const char *const names[] = {"block_size", "sizes", "action", "shared"};
 	const char *fname = "arena_test_blocks";
@@ -525,7 +526,7 @@ bp_sql_arena_test_blocks(PG_FUNCTION_ARGS)
 	int			nb;
 	int			i;
 
-	bp_sql_require_superuser(fname);
+	bpt_require_superuser(fname);
 	bp_all_not_null(fcinfo, fname, names, 4);
 	block_size = PG_GETARG_INT32(0);
 	bp_int_array(PG_GETARG_ARRAYTYPE_P(1), fname, "sizes", &sizes, &n);
@@ -571,11 +572,11 @@ bp_sql_arena_test_blocks(PG_FUNCTION_ARGS)
 }
 
 /*
- * bufpool.arena_test_capacity(block_size, max_capacity, alloc_size,
+ * bufpool_test.arena_test_capacity(block_size, max_capacity, alloc_size,
  * n_allocs, error_on_full): allocate until done or full.
  */
 Datum
-bp_sql_arena_test_capacity(PG_FUNCTION_ARGS)
+bpt_arena_test_capacity(PG_FUNCTION_ARGS)
 {
 	static const char *const names[] = {"block_size", "max_capacity", "alloc_size",
 	"n_allocs", "error_on_full"};
@@ -592,7 +593,7 @@ bp_sql_arena_test_capacity(PG_FUNCTION_ARGS)
 	Datum		values[5];
 	bool		nulls[5] = {0};
 
-	bp_sql_require_superuser(fname);
+	bpt_require_superuser(fname);
 	bp_all_not_null(fcinfo, fname, names, 5);
 	block_size = PG_GETARG_INT32(0);
 	max_capacity = PG_GETARG_INT64(1);
@@ -660,9 +661,9 @@ bp_heap_source_name(uint8 source)
 
 #define BP_TEST_MAX_MARKS 32
 
-/* bufpool.heap_test_random(type, n_ops, seed) */
+/* bufpool_test.heap_test_random(type, n_ops, seed) */
 Datum
-bp_sql_heap_test_random(PG_FUNCTION_ARGS)
+bpt_heap_test_random(PG_FUNCTION_ARGS)
 {
 	static const char *const names[] = {"type", "n_ops", "seed"};
 	const char *fname = "heap_test_random";
@@ -687,7 +688,7 @@ bp_sql_heap_test_random(PG_FUNCTION_ARGS)
 	Datum		values[8];
 	bool		nulls[8] = {0};
 
-	bp_sql_require_superuser(fname);
+	bpt_require_superuser(fname);
 	bp_all_not_null(fcinfo, fname, names, 3);
 	type_s = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	n_ops = PG_GETARG_INT32(1);
@@ -793,12 +794,12 @@ bp_sql_heap_test_random(PG_FUNCTION_ARGS)
 }
 
 /*
- * bufpool.heap_test_blocks(type, sizes int[], free_top int): allocate the
+ * bufpool_test.heap_test_blocks(type, sizes int[], free_top int): allocate the
  * sizes, then free_top the last free_top of them; one row per block,
  * bottom (the heap's first block) first.
  */
 Datum
-bp_sql_heap_test_blocks(PG_FUNCTION_ARGS)
+bpt_heap_test_blocks(PG_FUNCTION_ARGS)
 {
 	static const char *const names[] = {"type", "sizes", "free_top"};
 	const char *fname = "heap_test_blocks";
@@ -815,7 +816,7 @@ bp_sql_heap_test_blocks(PG_FUNCTION_ARGS)
 	int			nb;
 	int			i;
 
-	bp_sql_require_superuser(fname);
+	bpt_require_superuser(fname);
 	bp_all_not_null(fcinfo, fname, names, 3);
 	type_s = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	type = bp_heap_type_arg(fname, type_s);
@@ -857,7 +858,20 @@ bp_sql_heap_test_blocks(PG_FUNCTION_ARGS)
 }
 
 /*
- * bufpool.heap_test_guard(which): misuse a heap the way a bug would; each
+ * Overwrite the magic number of heap's top block, as a stray write past
+ * an allocation of another block would (heap.c's guards must catch it).
+ */
+static void
+bpt_heap_smash_top(BpHeap *heap)
+{
+	BpHeapBlock *top = heap->shared ? (BpHeapBlock *) bp_shm_ptr((BpShmAddr) heap->top)
+		: (BpHeapBlock *) (uintptr_t) heap->top;
+
+	top->magic = 0xDEADBEEF;
+}
+
+/*
+ * bufpool_test.heap_test_guard(which): misuse a heap the way a bug would; each
  * ends in the heap's own ERROR (and the scoped heap is freed).
  *	  smash		 overwrite the top block's magic number, then free_top
  *	  free_top	 free_top more than the top block holds
@@ -865,7 +879,7 @@ bp_sql_heap_test_blocks(PG_FUNCTION_ARGS)
  *	  stale_mark free_to_mark with a mark freed past already
  */
 Datum
-bp_sql_heap_test_guard(PG_FUNCTION_ARGS)
+bpt_heap_test_guard(PG_FUNCTION_ARGS)
 {
 	static const char *const names[] = {"which"};
 	const char *fname = "heap_test_guard";
@@ -875,7 +889,7 @@ bp_sql_heap_test_guard(PG_FUNCTION_ARGS)
 	BpHeapMark	mark;
 	int			i;
 
-	bp_sql_require_superuser(fname);
+	bpt_require_superuser(fname);
 	bp_all_not_null(fcinfo, fname, names, 1);
 	which = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (strcmp(which, "smash") != 0 && strcmp(which, "free_top") != 0 &&
@@ -889,7 +903,7 @@ bp_sql_heap_test_guard(PG_FUNCTION_ARGS)
 	bp_heap_alloc(other, 100);
 	if (strcmp(which, "smash") == 0)
 	{
-		bp_heap_debug_smash_top(heap);
+		bpt_heap_smash_top(heap);
 		bp_heap_free_top(heap, 100);
 	}
 	else if (strcmp(which, "free_top") == 0)
@@ -1202,12 +1216,12 @@ bp_bench_teardown(void *arg)
 }
 
 /*
- * bufpool.alloc_bench(allocator, pattern, size_spec, n_ops):
+ * bufpool_test.alloc_bench(allocator, pattern, size_spec, n_ops):
  * ns per allocation (its free or share of the reset included), and the
  * peak bytes held against the peak bytes requested and live.
  */
 Datum
-bp_sql_alloc_bench(PG_FUNCTION_ARGS)
+bpt_alloc_bench(PG_FUNCTION_ARGS)
 {
 	static const char *const names[] = {"allocator", "pattern", "size_spec", "n_ops"};
 	const char *fname = "alloc_bench";
@@ -1227,7 +1241,7 @@ bp_sql_alloc_bench(PG_FUNCTION_ARGS)
 	Datum		values[4];
 	bool		nulls[4] = {0};
 
-	bp_sql_require_superuser(fname);
+	bpt_require_superuser(fname);
 	bp_all_not_null(fcinfo, fname, names, 4);
 	alloc_s = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	pattern_s = text_to_cstring(PG_GETARG_TEXT_PP(1));

@@ -2,8 +2,8 @@
  *
  * bench.c
  *	  Benchmark loops of the page hit path: bufpool_ext against
- *	  PostgreSQL's shared buffers (bufpool.bench_fetch and
- *	  bufpool.bench_pg_fetch, driven by scripts/bench.sh).
+ *	  PostgreSQL's shared buffers (bufpool_test.bench_fetch and
+ *	  bufpool_test.bench_pg_fetch, driven by scripts/bench.sh).
  *
  * Both functions time the same thing: pin one page named by its number,
  * then unpin it, n_ops times in a tight C loop with no SQL per page.  On
@@ -32,7 +32,7 @@
  * interrupts every 65536 operations on both sides.  The result is the
  * elapsed time in nanoseconds divided by n_ops.
  *
- * bufpool.bench_fetch_latency (driven by scripts/bench_resize.sh) runs the
+ * bufpool_test.bench_fetch_latency (driven by scripts/bench_resize.sh) runs the
  * bufpool loop for a given time instead of a given count and times every
  * fetch+release pair on its own, to see the stalls an online resize may
  * cause.  Each duration (which includes one clock_gettime, some 20 ns) goes
@@ -42,7 +42,7 @@
  * is the middle of its bucket.  Mean and maximum are exact.  Storing every
  * sample is out of the question at some 30 million operations a second.
  *
- * bufpool.bench_replay, bench_pg_replay and bench_lru_replay (driven by
+ * bufpool_test.bench_replay, bench_pg_replay and bench_lru_replay (driven by
  * scripts/bench_replacement.sh) measure replacement quality, not speed:
  * one trace of Zipf accesses with periodic cold scans, replayed through
  * the pool, through shared_buffers and through a plain LRU list, counting
@@ -51,7 +51,7 @@
  * Locking: none here; each loop takes the locks of the API it calls.
  *
  * IDENTIFICATION
- *	  src/sql/bench.c
+ *	  test/modules/bufpool_test/bench.c
  *
  *-------------------------------------------------------------------------
  */
@@ -76,17 +76,18 @@
 
 #include "bufpool_ext/bufpool.h"
 #include "bufpool_ext/sql/sql.h"
+#include "bufpool_test.h"
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/storage/space.h"
 
-PG_FUNCTION_INFO_V1(bp_sql_bench_fetch);
-PG_FUNCTION_INFO_V1(bp_sql_bench_pg_fetch);
-PG_FUNCTION_INFO_V1(bp_sql_bench_fetch_latency);
-PG_FUNCTION_INFO_V1(bp_sql_bench_fetch_timeline);
-PG_FUNCTION_INFO_V1(bp_sql_bench_replay);
-PG_FUNCTION_INFO_V1(bp_sql_bench_pg_replay);
-PG_FUNCTION_INFO_V1(bp_sql_bench_lru_replay);
-PG_FUNCTION_INFO_V1(bp_sql_bench_heat_replay);
+PG_FUNCTION_INFO_V1(bpt_bench_fetch);
+PG_FUNCTION_INFO_V1(bpt_bench_pg_fetch);
+PG_FUNCTION_INFO_V1(bpt_bench_fetch_latency);
+PG_FUNCTION_INFO_V1(bpt_bench_fetch_timeline);
+PG_FUNCTION_INFO_V1(bpt_bench_replay);
+PG_FUNCTION_INFO_V1(bpt_bench_pg_replay);
+PG_FUNCTION_INFO_V1(bpt_bench_lru_replay);
+PG_FUNCTION_INFO_V1(bpt_bench_heat_replay);
 
 #define BP_BENCH_MAX_PAGES		10000000
 #define BP_BENCH_MAX_OPS		INT64CONST(10000000000)
@@ -378,7 +379,7 @@ bp_bench_warm_bufpool(void *arg, uint32 page_no)
 }
 
 /*
- * bufpool.bench_fetch(space_id, n_pages, pattern, n_ops, seed): ns per
+ * bufpool_test.bench_fetch(space_id, n_pages, pattern, n_ops, seed): ns per
  * bp_page_fetch + bp_page_release of a page of the space.
  */
 static Datum bench_fetch_impl(FunctionCallInfo fcinfo);
@@ -398,42 +399,42 @@ bench_args_not_null(FunctionCallInfo fcinfo, const char *fname, const char *firs
 	const char *const names[] = {first, "n_pages", "pattern", fourth, "seed"};
 	int			i;
 
-	bp_sql_require_superuser(fname);
+	bpt_require_superuser(fname);
 	for (i = 0; i < 5; i++)
-		bp_sql_not_null(fcinfo, i, fname, names[i]);
+		bpt_not_null(fcinfo, i, fname, names[i]);
 }
 
 Datum
-bp_sql_bench_fetch(PG_FUNCTION_ARGS)
+bpt_bench_fetch(PG_FUNCTION_ARGS)
 {
 	bench_args_not_null(fcinfo, "bench_fetch", "space_id", "n_ops");
 	return bench_fetch_impl(fcinfo);
 }
 
 Datum
-bp_sql_bench_pg_fetch(PG_FUNCTION_ARGS)
+bpt_bench_pg_fetch(PG_FUNCTION_ARGS)
 {
 	bench_args_not_null(fcinfo, "bench_pg_fetch", "rel", "n_ops");
 	return bench_pg_fetch_impl(fcinfo);
 }
 
 Datum
-bp_sql_bench_fetch_latency(PG_FUNCTION_ARGS)
+bpt_bench_fetch_latency(PG_FUNCTION_ARGS)
 {
 	bench_args_not_null(fcinfo, "bench_fetch_latency", "space_id", "duration_ms");
 	return bench_fetch_latency_impl(fcinfo);
 }
 
 Datum
-bp_sql_bench_fetch_timeline(PG_FUNCTION_ARGS)
+bpt_bench_fetch_timeline(PG_FUNCTION_ARGS)
 {
 	const char *const names[] = {"space_id", "n_pages", "pattern", "duration_ms",
 	"window_ms", "seed"};
 	int			i;
 
-	bp_sql_require_superuser("bench_fetch_timeline");
+	bpt_require_superuser("bench_fetch_timeline");
 	for (i = 0; i < lengthof(names); i++)
-		bp_sql_not_null(fcinfo, i, "bench_fetch_timeline", names[i]);
+		bpt_not_null(fcinfo, i, "bench_fetch_timeline", names[i]);
 	return bench_fetch_timeline_impl(fcinfo);
 }
 
@@ -549,7 +550,7 @@ bp_bench_pg_fetch_loop(Relation rel, const uint32 *pages, uint64 mask, uint64 n_
 }
 
 /*
- * bufpool.bench_pg_fetch(rel, n_pages, pattern, n_ops, seed): ns per
+ * bufpool_test.bench_pg_fetch(rel, n_pages, pattern, n_ops, seed): ns per
  * ReadBufferExtended + ReleaseBuffer of a block of the relation's main
  * fork.
  */
@@ -762,7 +763,7 @@ bp_latency_keep_row(void *arg, const BpLatencyWindow *w, uint64 window_start_ns)
 }
 
 /*
- * bufpool.bench_fetch_latency(space_id, n_pages, pattern, duration_ms,
+ * bufpool_test.bench_fetch_latency(space_id, n_pages, pattern, duration_ms,
  * seed): bp_page_fetch + bp_page_release of pages of the space for
  * duration_ms, each pair timed; returns (ops, mean_ns, p50_ns, p99_ns,
  * p999_ns, max_ns).
@@ -808,7 +809,7 @@ bp_latency_add_row(void *arg, const BpLatencyWindow *w, uint64 window_start_ns)
 }
 
 /*
- * bufpool.bench_fetch_timeline(space_id, n_pages, pattern, duration_ms,
+ * bufpool_test.bench_fetch_timeline(space_id, n_pages, pattern, duration_ms,
  * window_ms, seed): the loop of bench_fetch_latency, one row per window
  * of window_ms: (window_start, ops, mean_ns, p50_ns, p99_ns, p999_ns,
  * max_ns).  window_start is wall-clock time, so the rows can be laid next
@@ -837,9 +838,9 @@ bench_fetch_timeline_impl(FunctionCallInfo fcinfo)
  * Replacement quality: one trace replayed through three policies
  * ----------------------------------------------------------------------
  *
- * bufpool.bench_replay (a bufpool space: the real pool, real misses read
- * from the space file), bufpool.bench_pg_replay (a relation through
- * shared_buffers: PostgreSQL's clock sweep) and bufpool.bench_lru_replay
+ * bufpool_test.bench_replay (a bufpool space: the real pool, real misses read
+ * from the space file), bufpool_test.bench_pg_replay (a relation through
+ * shared_buffers: PostgreSQL's clock sweep) and bufpool_test.bench_lru_replay
  * (a textbook LRU list of a given capacity in backend memory) replay the
  * same trace and count its hits; scripts/bench_replacement.sh compares
  * them.
@@ -1067,9 +1068,9 @@ bp_repl_args_not_null(FunctionCallInfo fcinfo, const char *fname, const char *fi
 	"scan_range", "n_ops", "warmup_ops", "seed"};
 	int			i;
 
-	bp_sql_require_superuser(fname);
+	bpt_require_superuser(fname);
 	for (i = 0; i < BP_REPL_NARGS; i++)
-		bp_sql_not_null(fcinfo, i, fname, names[i]);
+		bpt_not_null(fcinfo, i, fname, names[i]);
 }
 
 static bool
@@ -1082,12 +1083,12 @@ bp_repl_access_bufpool(void *arg, uint32 page_no)
 }
 
 /*
- * bufpool.bench_replay(space_id, n_pages, scan_pages, scan_every,
+ * bufpool_test.bench_replay(space_id, n_pages, scan_pages, scan_every,
  * scan_range, n_ops, warmup_ops, seed): the trace through the pool, on
  * pages of the space.
  */
 Datum
-bp_sql_bench_replay(PG_FUNCTION_ARGS)
+bpt_bench_replay(PG_FUNCTION_ARGS)
 {
 	BpReplArgs	a;
 	BpReplCounts c;
@@ -1123,12 +1124,12 @@ bp_repl_access_pg(void *arg, uint32 page_no)
 }
 
 /*
- * bufpool.bench_pg_replay(rel, n_pages, ...): the trace through shared
+ * bufpool_test.bench_pg_replay(rel, n_pages, ...): the trace through shared
  * buffers, on blocks of the relation's main fork, with no buffer access
  * strategy (what a plain index or heap fetch uses: no ring).
  */
 Datum
-bp_sql_bench_pg_replay(PG_FUNCTION_ARGS)
+bpt_bench_pg_replay(PG_FUNCTION_ARGS)
 {
 	BpReplArgs	a;
 	BpReplCounts c;
@@ -1232,11 +1233,11 @@ bp_repl_access_lru(void *arg, uint32 page_no)
 }
 
 /*
- * bufpool.bench_lru_replay(capacity, n_pages, ...): the trace through a
+ * bufpool_test.bench_lru_replay(capacity, n_pages, ...): the trace through a
  * plain LRU list of capacity pages in backend memory (no I/O).
  */
 Datum
-bp_sql_bench_lru_replay(PG_FUNCTION_ARGS)
+bpt_bench_lru_replay(PG_FUNCTION_ARGS)
 {
 	BpReplArgs	a;
 	BpReplCounts c;
@@ -1294,14 +1295,14 @@ bp_heat_top_cmp(const void *a, const void *b)
 }
 
 /*
- * bufpool.bench_heat_replay(space_id, n_pages, n_ops, exponent, seed, top):
+ * bufpool_test.bench_heat_replay(space_id, n_pages, n_ops, exponent, seed, top):
  * n_ops Zipf(exponent) accesses over pages [0, n_pages) of the space
  * through bp_page_fetch + bp_page_release at full speed, counting each
  * page's accesses; returns the top pages by that count (ties by page
  * number), which bufpool.hot_pages should then show.
  */
 Datum
-bp_sql_bench_heat_replay(PG_FUNCTION_ARGS)
+bpt_bench_heat_replay(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	const char *const names[] = {"space_id", "n_pages", "n_ops", "exponent", "seed", "top"};
@@ -1318,9 +1319,9 @@ bp_sql_bench_heat_replay(PG_FUNCTION_ARGS)
 	int64		i;
 	int			k;
 
-	bp_sql_require_superuser("bench_heat_replay");
+	bpt_require_superuser("bench_heat_replay");
 	for (k = 0; k < lengthof(names); k++)
-		bp_sql_not_null(fcinfo, k, "bench_heat_replay", names[k]);
+		bpt_not_null(fcinfo, k, "bench_heat_replay", names[k]);
 	space_arg = PG_GETARG_INT32(0);
 	n_pages = PG_GETARG_INT32(1);
 	n_ops = PG_GETARG_INT64(2);

@@ -1,0 +1,63 @@
+# The installed C API: make install puts the public header, and only it,
+# under PostgreSQL's server include directory (extension/bufpool_ext/),
+# and a one-file extension outside the repository that includes nothing
+# else of bufpool_ext builds with PGXS and works: it writes a page
+# through the API and reads it back.
+
+use strict;
+use warnings;
+
+use File::Copy;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $pg_config = $ENV{PG_CONFIG} || 'pg_config';
+my ($stdout, $stderr);
+
+IPC::Run::run([ $pg_config, '--includedir-server' ], '>', \$stdout, '2>', \$stderr)
+  or die "pg_config failed: $stderr";
+chomp(my $incdir = $stdout);
+my $api_dir = "$incdir/extension/bufpool_ext";
+ok(-f "$api_dir/bufpool.h", "the public header is installed in $api_dir");
+opendir(my $dh, $api_dir) or die "cannot read $api_dir: $!";
+my @installed = sort grep { !/^\./ } readdir($dh);
+closedir($dh);
+is("@installed", 'bufpool.h', 'and nothing else of bufpool_ext (internal headers stay internal)');
+like(slurp_file("$api_dir/bufpool.h"), qr/#define BUFPOOL_EXT_VERSION_NUM\s+\d+/,
+	'it has a version macro');
+
+# the extension, alone in a directory outside the repository
+my $dir = PostgreSQL::Test::Utils::tempdir('public_api');
+my $src = $ENV{REPO} . '/test/external/bp_public_api.c';
+copy($src, "$dir/bp_public_api.c") or die "cannot copy $src: $!";
+open(my $mk, '>', "$dir/Makefile") or die "cannot write $dir/Makefile: $!";
+print $mk "MODULES = bp_public_api\n"
+  . "PG_CONFIG = $pg_config\n"
+  . "PGXS := \$(shell \$(PG_CONFIG) --pgxs)\n"
+  . "include \$(PGXS)\n";
+close($mk);
+my $built = IPC::Run::run([ 'make', '-C', $dir, 'with_llvm=no' ], '>', \$stdout, '2>', \$stderr);
+ok($built, 'the one-file extension builds with PGXS against the installed header')
+  or diag("$stdout\n$stderr");
+unlike($stdout, qr{-I\S*(?:/include/bufpool_ext|bufpool_ext/include)},
+	'with no include directory of the source tree');
+
+my $node = PostgreSQL::Test::Cluster->new('public_api');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
+my $sid = $node->safe_psql('postgres', "SELECT bufpool.create_space('public_api', 4)");
+$node->safe_psql('postgres', qq{
+	CREATE FUNCTION public_api_roundtrip(int, text) RETURNS text
+	AS '$dir/bp_public_api.so', 'bp_public_api_roundtrip' LANGUAGE C STRICT});
+my $version = $node->safe_psql('postgres',
+	"SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext'");
+is($node->safe_psql('postgres', "SELECT public_api_roundtrip($sid, 'hello from outside')"),
+	"$version hello from outside",
+	'it writes a page through the C API and reads it back; its API version is the extension\'s');
+is( $node->safe_psql('postgres',
+		"SELECT convert_from(substring(bufpool.read_page($sid, 0) FROM 1 FOR 18), 'UTF8')"),
+	'hello from outside', 'and the SQL side sees the change');
+$node->stop;
+done_testing();

@@ -1,0 +1,65 @@
+/*-------------------------------------------------------------------------
+ *
+ * bp_public_api.c
+ *	  A one-file extension that uses bufpool_ext through its installed
+ *	  public header only, as an extension author outside this repository
+ *	  would.
+ *
+ * sql-tests/t/020_public_api.pl copies this file alone to a directory
+ * outside the repository, builds it with PGXS (no -I of the source tree),
+ * loads it and calls it.  It writes text to page 0 of a space through the
+ * C API, following the redo contract (bp_log_free_check before, then
+ * bp_log_commit), reads it back and returns "<API version> <text>".
+ *
+ * IDENTIFICATION
+ *	  test/external/bp_public_api.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "extension/bufpool_ext/bufpool.h"
+
+#if BUFPOOL_EXT_VERSION_NUM < 10600
+#error "this needs the C API of bufpool_ext 1.6 or later"
+#endif
+
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(bp_public_api_roundtrip);
+
+Datum
+bp_public_api_roundtrip(PG_FUNCTION_ARGS)
+{
+	int32		space_id = PG_GETARG_INT32(0);
+	text	   *msg = PG_GETARG_TEXT_PP(1);
+	int			len = VARSIZE_ANY_EXHDR(msg);
+	BpPage		page;
+	uint64		lsn;
+	char	   *back;
+
+	if (len > bp_page_payload_size())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%d bytes do not fit in a page payload of %d bytes",
+						len, bp_page_payload_size())));
+
+	bp_log_free_check();
+	page = bp_page_fetch((uint32) space_id, 0, NULL);
+	bp_page_lock(page, BP_LOCK_EXCLUSIVE);
+	lsn = bp_page_write(page, 0, VARDATA_ANY(msg), len);
+	bp_page_unlock(page);
+	bp_page_release(page);
+	bp_log_commit(lsn);
+
+	page = bp_page_fetch((uint32) space_id, 0, NULL);
+	bp_page_lock(page, BP_LOCK_SHARE);
+	back = pnstrdup(bp_page_data(page), len);
+	bp_page_unlock(page);
+	bp_page_release(page);
+
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s %s", BUFPOOL_EXT_VERSION, back)));
+}
