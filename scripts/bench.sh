@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: hit-path benchmark of bufpool_ext against PostgreSQL's
-# shared_buffers (src/sql/bench.c), on a throwaway instance.
+# shared_buffers (test/modules/bufpool_test/bench.c), on a throwaway instance.
 #
 # deps + build + install, then initdb a cluster under tmp/bench (port
 # $BPX_BENCH_PORT, socket in /tmp, no TCP), with an 8 kB bufpool page size
@@ -88,6 +88,7 @@ start_server "$first_instances"
 # ---------------------------------------------------------------- data
 log "creating the extension, a space of $N_PAGES pages and a table of $N_PAGES pages"
 psql_q -c "CREATE EXTENSION bufpool_ext;" || { server_log_tail; die "CREATE EXTENSION bufpool_ext failed"; }
+psql_q -c "CREATE EXTENSION bufpool_test;" || { server_log_tail; die "CREATE EXTENSION bufpool_test failed (the test module: make bench installs it)"; }
 HAVE_PREWARM=0
 if psql_q -c "CREATE EXTENSION pg_prewarm;" 2>/dev/null; then
     HAVE_PREWARM=1
@@ -281,7 +282,7 @@ $(machine_md)
 
 \`bufpool_test.bench_fetch\` times \`bp_page_fetch\` + \`bp_page_release\` of one page
 of a bufpool space; \`bufpool_test.bench_pg_fetch\` times \`ReadBufferExtended\` +
-\`ReleaseBuffer\` of one block of a heap table (src/sql/bench.c).  Both pin and
+\`ReleaseBuffer\` of one block of a heap table (test/modules/bufpool_test/bench.c).  Both pin and
 unpin one page by number in a C loop, no SQL per page, page contents
 neither locked nor read, over the same precomputed trace of page numbers
 (uniform, or Zipf with exponent 0.99 over a fixed scattering of ranks).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Allocator benchmark of bufpool_ext: the arena (src/mmgr/arena.c) and the heap
 # (src/mmgr/heap.c) against malloc and palloc (an AllocSet context), in C loops
-# (bufpool_test.alloc_bench, src/sql/sql_alloc.c).  Run by scripts/bench.sh after
+# (bufpool_test.alloc_bench, test/modules/bufpool_test/alloc_tests.c).  Run by scripts/bench.sh after
 # the resize part, or alone:  BPX_SKIP_BUILD=1 bash scripts/bench_alloc.sh
 #
 # Starts a throwaway cluster under tmp/bench_alloc (port $BPX_ALLOC_PORT,
@@ -56,6 +56,7 @@ bufpool_ext.chunk_size = '8MB'
 EOF
 bench_start
 q "CREATE EXTENSION bufpool_ext;" >/dev/null
+q "CREATE EXTENSION bufpool_test;" >/dev/null
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 T0=$SECONDS
@@ -157,7 +158,7 @@ $(machine_md)
 
 ## What is measured
 
-\`bufpool_test.alloc_bench(allocator, pattern, size_spec, n_ops)\` (src/sql/sql_alloc.c)
+\`bufpool_test.alloc_bench(allocator, pattern, size_spec, n_ops)\` (test/modules/bufpool_test/alloc_tests.c)
 runs n_ops = $N_OPS allocations in a C loop in one backend and reports
 nanoseconds per allocation, its free (or its share of the free-all /
 reset) included. Each allocation's first byte is written. Sizes are

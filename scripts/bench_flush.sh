@@ -114,13 +114,15 @@ bufpool_ext.io_capacity_max = 1000000
 bufpool_ext.max_dirty_pages_pct = 0
 bufpool_ext.max_dirty_pages_pct_lwm = 0
 bufpool_ext.doublewrite_batch_pages = $BATCH
-# paused between cases: each case dirties the whole space first, then the
-# cleaners case resumes them and times their flush of it (run_case)
-bufpool_ext.page_cleaner_pause = on
 EOF
 bench_start
 q "CREATE EXTENSION bufpool_ext;" >/dev/null
+q "CREATE EXTENSION bufpool_test;" >/dev/null
 bench_wait_ready
+# The cleaners are paused between cases (the test module's fault point
+# page-cleaner-pass): each case dirties the whole space first, then the
+# cleaners case resumes them and times their flush of it (run_case).
+q "SELECT bufpool_test.fault_attach('page-cleaner-pass', 'skip');" >/dev/null
 SPACE_ID=$(q "SELECT bufpool.create_space('flush_bench', $N_PAGES);")
 
 # Both timing functions return: pages written, seconds, doublewrite
@@ -137,8 +139,8 @@ BEGIN
     RETURN n || ' ' || extract(epoch FROM clock_timestamp() - t0) || ' ' ||
         (SELECT (writes - w0) || ' ' || (dblwr_syncs - s0) FROM bufpool.doublewrite);
 END \$\$;" >/dev/null
-# The caller has set page_cleaner_pause = off by ALTER SYSTEM; the reload
-# here starts the clock.  Done when nothing is dirty and every cleaner is
+# Resuming the cleaners starts the clock; the reload wakes them at once
+# (SIGHUP sets their latches), as a pass would start on its own.  Done when nothing is dirty and every cleaner is
 # asleep again (wait event Extension: its latch; its file I/O shows as IO).
 q "CREATE FUNCTION bench_cleaner_flush(n_dirty bigint) RETURNS text LANGUAGE plpgsql AS \$\$
 DECLARE
@@ -149,6 +151,7 @@ DECLARE
 BEGIN
     SELECT writes, dblwr_syncs INTO w0, s0 FROM bufpool.doublewrite;
     t0 := clock_timestamp();
+    PERFORM bufpool_test.fault_detach('page-cleaner-pass');
     PERFORM pg_reload_conf();
     FOR i IN 1 .. 60000 LOOP
         PERFORM pg_sleep(0.002);
@@ -196,9 +199,8 @@ run_case() {
         # a cleaner starts a full pass at most once a second: let the
         # second since the last case's pass run out, or its pass waits
         sleep 1.1
-        q "ALTER SYSTEM SET bufpool_ext.page_cleaner_pause = off;" >/dev/null
         OUT=$(q "SELECT bench_cleaner_flush($N_PAGES);")
-        set_conf bufpool_ext.page_cleaner_pause on
+        q "SELECT bufpool_test.fault_attach('page-cleaner-pass', 'skip');" >/dev/null
     else
         OUT=$(q "SELECT bench_session_flush();")
     fi

@@ -86,6 +86,7 @@ start_build() { # start_build normal|variant
 
 start_build normal
 q "CREATE EXTENSION bufpool_ext;" >/dev/null
+q "CREATE EXTENSION bufpool_test;" >/dev/null
 bench_wait_ready
 SPACE_ID=$(q "SELECT bufpool.create_space('observe', 10000);")
 stop_server

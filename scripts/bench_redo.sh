@@ -136,7 +136,8 @@ log "recovery: writing $RECOVERY_MB MB of redo with no checkpoint"
 # recovery applying that much redo to pages that still need it, not pages
 # the cleaners wrote meanwhile.  (The durable-write rates above ran with
 # them working; after the crash they start as always.)
-q "ALTER SYSTEM SET bufpool_ext.page_cleaner_pause = on;" >/dev/null
+q "CREATE EXTENSION IF NOT EXISTS bufpool_test;" >/dev/null
+q "SELECT bufpool_test.fault_attach('page-cleaner-pass', 'skip');" >/dev/null
 q "ALTER SYSTEM SET bufpool_ext.flush_log_at_commit = 0;" >/dev/null
 q "SELECT pg_reload_conf();" >/dev/null
 PAYLOAD=4000

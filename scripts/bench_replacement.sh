@@ -4,7 +4,7 @@
 # against a plain LRU list and against PostgreSQL's clock sweep.  Run by
 # scripts/bench.sh, or alone:  BPX_SKIP_BUILD=1 bash scripts/bench_replacement.sh
 #
-# One trace (src/sql/bench.c): Zipf accesses (exponent 0.99) over the
+# One trace (test/modules/bufpool_test/bench.c): Zipf accesses (exponent 0.99) over the
 # BPX_REPL_PAGES pages of the working set and, in the scan modes, after
 # every BPX_REPL_SCAN_EVERY x frames Zipf accesses, a sequential scan of
 # 1x or 3x the pool's frames over a separate cold range of 2 x
@@ -119,6 +119,7 @@ bench_initdb bufpool_repl.conf
 log "pool sizes (MB): $SIZES_MB; Zipf pages $ZIPF_PAGES, scan range $SCAN_RANGE"
 start_server "$max_mb" 2048 1000
 q "CREATE EXTENSION bufpool_ext;" >/dev/null
+q "CREATE EXTENSION bufpool_test;" >/dev/null
 HAVE_EXT=1
 bench_wait_ready
 # One 7000-byte row per 8 kB page, created and filled in one transaction
@@ -337,7 +338,7 @@ $(machine_md)
 
 ## What is measured
 
-One trace of page numbers (src/sql/bench.c), replayed through five caches of
+One trace of page numbers (test/modules/bufpool_test/bench.c), replayed through five caches of
 the same size (three of them the pool with different settings), counting
 hits.  The trace: Zipf accesses (exponent 0.99,
 ranks scattered over the pages by a fixed permutation) over a working set

@@ -7,7 +7,7 @@
 # Starts a throwaway cluster under tmp/bench_resize (port
 # $BPX_RESIZE_PORT, socket in /tmp, no TCP) with 8 kB pages, 128 MB
 # chunks, 2 instances, a 1 GB pool (max_size 8 GB, resize_timeout 60 s)
-# and the page cleaners paused, then:
+# and the page cleaners working, then:
 #
 #  a. Duration.  A space of 300000 pages (2.3 GB) is read through the
 #     pool so that it is full, then, per repetition: grow 1 -> 2 GiB,
@@ -20,7 +20,7 @@
 #     cross-checked against the time bufpool.resize() took in the client.
 #
 #  b. Fetch latency.  The big space is dropped; a space of 10000 pages
-#     is the hot set.  bufpool_test.bench_fetch_latency (src/sql/bench.c) times
+#     is the hot set.  bufpool_test.bench_fetch_latency (test/modules/bufpool_test/bench.c) times
 #     every fetch+release of a Zipf trace over it for a window, first
 #     with the pool idle (steady state), then while another session
 #     shrinks and grows the pool 1 GiB <-> 2 GiB without a pause, the hot
@@ -78,6 +78,7 @@ bench_start
 
 # ---------------------------------------------------------------- setup
 q "CREATE EXTENSION bufpool_ext;" >/dev/null
+q "CREATE EXTENSION bufpool_test;" >/dev/null
 
 q "CREATE TABLE resize_runs (kind text, rep int, resize_id bigint, client_s float8,
     server_s float8, from_size bigint, to_size bigint, pages_withdrawn bigint,
@@ -553,7 +554,7 @@ same row.
 
 **Fetch latency.** The big space is dropped; a space of $HOT_PAGES pages
 is read into the pool (the hot set, ~$((HOT_PAGES * 8 / 1024)) MB, all cached). \`bufpool_test.bench_fetch_latency\`
-(src/sql/bench.c) builds the same Zipf trace (exponent 0.99) as
+(test/modules/bufpool_test/bench.c) builds the same Zipf trace (exponent 0.99) as
 \`bench_fetch\`, fetches each of its pages once, then for $WINDOW_MS ms times
 every \`bp_page_fetch\` + \`bp_page_release\` pair with two
 \`clock_gettime(CLOCK_MONOTONIC)\` calls (the figure includes one call,
@@ -587,7 +588,7 @@ p99 during resize at most ${P99_RATIO_MAX}x steady state.
 
 Settings: bufpool_ext.page_size = 8192, bufpool_ext.size = $SMALL,
 bufpool_ext.max_size = 8GB, bufpool_ext.chunk_size = 128MB,
-bufpool_ext.instances = 2, bufpool_ext.page_cleaner_pause = on,
+bufpool_ext.instances = 2,
 bufpool_ext.resize_timeout = 60s, other bufpool_ext settings at their
 defaults; max_parallel_workers_per_gather = 0, autovacuum = off, fsync =
 off. Total run time: ${ELAPSED} s (duration part ${TIME_A} s, latency part ${TIME_B} s).

@@ -73,13 +73,7 @@
 typedef struct BpBackendMemSlot
 {
 	pg_atomic_uint32 changecount;	/* odd while the owner writes */
-	int32		pid;			/* 0: free */
-	char		backend_type[BGW_MAXLEN];
-	TimestampTz published_at;
-	int64		total_bytes;
-	int64		free_bytes;
-	int64		blocks;
-	int32		contexts;
+	BpBackendMemRow row;		/* the totals; row.pid 0: free */
 	/* the per-context lines (owner only, but for head/n_lines/truncated) */
 	bool		arena_ready;
 	bool		truncated;		/* lines left out: arena full or no memory */
@@ -152,7 +146,7 @@ bp_backend_mem_exit(int code, Datum arg)
 		pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
 	pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
 	pg_write_barrier();
-	my_slot->pid = 0;
+	my_slot->row.pid = 0;
 	my_slot->head = BP_SHM_NULL;
 	my_slot->n_lines = 0;
 	if (my_slot->arena_ready)
@@ -266,17 +260,17 @@ bp_backend_mem_publish(bool force)
 
 	pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
 	pg_write_barrier();
-	my_slot->pid = MyProcPid;
+	my_slot->row.pid = MyProcPid;
 	if (MyBackendType == B_BG_WORKER && MyBgworkerEntry != NULL)
-		strlcpy(my_slot->backend_type, MyBgworkerEntry->bgw_type, sizeof(my_slot->backend_type));
+		strlcpy(my_slot->row.backend_type, MyBgworkerEntry->bgw_type, sizeof(my_slot->row.backend_type));
 	else
-		strlcpy(my_slot->backend_type, GetBackendTypeDesc(MyBackendType),
-				sizeof(my_slot->backend_type));
-	my_slot->published_at = now;
-	my_slot->total_bytes = (int64) totals.totalspace;
-	my_slot->free_bytes = (int64) totals.freespace;
-	my_slot->blocks = (int64) totals.nblocks;
-	my_slot->contexts = n;
+		strlcpy(my_slot->row.backend_type, GetBackendTypeDesc(MyBackendType),
+				sizeof(my_slot->row.backend_type));
+	my_slot->row.published_at = now;
+	my_slot->row.total_bytes = (int64) totals.totalspace;
+	my_slot->row.free_bytes = (int64) totals.freespace;
+	my_slot->row.blocks = (int64) totals.nblocks;
+	my_slot->row.contexts = n;
 	my_slot->truncated = !lines;
 	if (!lines_disabled && (lines || my_slot->arena_ready))
 	{
@@ -395,16 +389,10 @@ bp_backend_mem_read(int slot, BpBackendMemRow *out)
 			break;
 		CHECK_FOR_INTERRUPTS();
 	}
-	if (tries == 1000 || copy.pid == 0)
+	if (tries == 1000 || copy.row.pid == 0)
 		return false;
-	out->pid = copy.pid;
-	memcpy(out->backend_type, copy.backend_type, BGW_MAXLEN);
+	*out = copy.row;
 	out->backend_type[BGW_MAXLEN - 1] = '\0';
-	out->published_at = copy.published_at;
-	out->total_bytes = copy.total_bytes;
-	out->free_bytes = copy.free_bytes;
-	out->blocks = copy.blocks;
-	out->contexts = copy.contexts;
 	return true;
 }
 
@@ -436,9 +424,9 @@ bp_backend_mem_read_lines(int slot, BpBackendMemRow *row,
 			continue;
 		}
 		pg_read_barrier();
-		row->pid = s->pid;
-		memcpy(row->backend_type, s->backend_type, BGW_MAXLEN);
-		row->published_at = s->published_at;
+		row->pid = s->row.pid;
+		memcpy(row->backend_type, s->row.backend_type, BGW_MAXLEN);
+		row->published_at = s->row.published_at;
 		*truncated = s->truncated;
 		a = s->head;
 		n = 0;

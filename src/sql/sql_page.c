@@ -38,22 +38,22 @@ PG_FUNCTION_INFO_V1(bp_sql_evict);
 PG_FUNCTION_INFO_V1(bp_sql_pin_page);
 
 void
-bp_sql_require_superuser(const char *fname)
+bp_sql_require_superuser_in(const char *schema, const char *fname)
 {
 	if (!superuser())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be superuser to call bufpool.%s", fname)));
+				 errmsg("must be superuser to call %s.%s", schema, fname)));
 }
 
-/* ERROR if argument argno is NULL. */
 void
-bp_sql_not_null(FunctionCallInfo fcinfo, int argno, const char *fname, const char *argname)
+bp_sql_not_null_in(FunctionCallInfo fcinfo, int argno, const char *schema,
+				   const char *fname, const char *argname)
 {
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument %s of bufpool.%s must not be null", argname, fname)));
+				 errmsg("argument %s of %s.%s must not be null", argname, schema, fname)));
 }
 
 /* Check a space_id argument; the space must exist. */

@@ -126,38 +126,6 @@ bp_cleaner_pass(int64 quota)
 	bp_space_sync_pending();
 }
 
-/*
- * Shutdown: write every dirty page of instances first, first + step, ...
- * and fsync.  The page cleaners each do their own instances; the pool
- * manager does all of them as a backstop (a cleaner that errored out is
- * restarted only after some seconds, and could miss the shutdown).  Two
- * writers of the same page exclude each other through IO_WRITE.
- */
-void
-bp_final_flush(int first, int step, uint32 worker_bit)
-{
-	int			i;
-	int			pass;
-
-	if (pg_atomic_read_u32(&BpShmem->pool_state) != BP_POOL_READY)
-		return;
-	pg_atomic_fetch_or_u32(&BpShmem->shutting_down, worker_bit);
-	pg_memory_barrier();
-	bp_ensure_attached();
-	for (pass = 0; pass < 10; pass++)
-	{
-		int64		written = 0;
-
-		for (i = first; i < BpShmem->n_instances; i += step)
-			written += bp_flush_list_batch(i, INT64_MAX / 2, 0);
-		bp_space_sync_pending();
-		if (written == 0)
-			break;
-	}
-	/* nothing of these instances is dirty: recovery need not go back */
-	(void) bp_redo_checkpoint();
-}
-
 static void
 bp_cleaner_final_flush(void)
 {

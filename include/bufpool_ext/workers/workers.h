@@ -2,7 +2,8 @@
  *
  * workers.h
  *	  Background workers: pool manager (manager.c), log writer
- *	  (logwriter.c), page cleaners (cleaner.c).
+ *	  (logwriter.c), page cleaners (cleaner.c), and what they share
+ *	  (worker.c).
  *
  * IDENTIFICATION
  *	  include/bufpool_ext/workers/workers.h

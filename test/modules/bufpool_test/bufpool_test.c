@@ -49,25 +49,6 @@ _PG_init(void)
 		bpt_faults_preload();
 }
 
-void
-bpt_require_superuser(const char *fname)
-{
-	if (!superuser())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be superuser to call bufpool_test.%s", fname)));
-}
-
-/* ERROR if argument argno is NULL. */
-void
-bpt_not_null(FunctionCallInfo fcinfo, int argno, const char *fname, const char *argname)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("argument %s of bufpool_test.%s must not be null", argname, fname)));
-}
-
 /* ERROR unless bufpool_ext's shared memory is there. */
 void
 bpt_check_loaded(void)

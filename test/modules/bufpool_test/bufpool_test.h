@@ -19,9 +19,14 @@
 
 #include "fmgr.h"
 
-extern void bpt_require_superuser(const char *fname);
-extern void bpt_not_null(FunctionCallInfo fcinfo, int argno, const char *fname,
-						 const char *argname);
+#include "bufpool_ext/sql/sql.h"
+
+/* superuser and NULL checks of the functions of schema bufpool_test */
+#define bpt_require_superuser(fname) \
+	bp_sql_require_superuser_in("bufpool_test", (fname))
+#define bpt_not_null(fcinfo, argno, fname, argname) \
+	bp_sql_not_null_in((fcinfo), (argno), "bufpool_test", (fname), (argname))
+
 extern void bpt_check_loaded(void);
 
 /* faults.c */
