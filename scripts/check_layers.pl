@@ -21,6 +21,11 @@
 # Prints every call and include across files that goes up, and with
 # --graph also, per file, the files whose functions it calls.  Exits 1 if
 # anything goes up or a file lies outside the layers.
+#
+# When the tree is built (every src/**/*.c has its .o), the rule is also
+# checked on the objects, which is exact: every symbol an object
+# references (a call, a function pointer, a variable) and which another
+# object of src/ defines (nm), must not be of a higher layer.
 use strict;
 use warnings;
 use File::Basename;
@@ -128,6 +133,44 @@ for my $f (sort keys %calls)
 		print "$f ($lf) -> ",
 		  join(', ', map { "$_ (" . layer_of($_) . ")" } sort keys %{ $calls{$f} }), "\n";
 	}
+}
+# ---- the objects, if built
+my @c_files = grep { /\.c$/ && m{^src/} } @files;
+my @objects = map { (my $o = $_) =~ s/\.c$/.o/; $o } @c_files;
+if (@objects && !grep { !-f $_ } @objects)
+{
+	my (%sym_def, %sym_use);
+	for my $o (@objects)
+	{
+		open(my $nm, '-|', 'nm', $o) or die "nm $o: $!";
+		while (<$nm>)
+		{
+			if (/^\s+U (\S+)$/) { $sym_use{$o}{$1} = 1; }
+			elsif (/^[0-9a-f]+ [TDBRC] (\S+)$/) { $sym_def{$1} = $o; }
+		}
+		close($nm);
+	}
+	my $n_refs = 0;
+	for my $o (@objects)
+	{
+		(my $c = $o) =~ s/\.o$/.c/;
+		for my $sym (sort keys %{ $sym_use{$o} })
+		{
+			my $d = $sym_def{$sym} or next;
+			$n_refs++;
+			(my $dc = $d) =~ s/\.o$/.c/;
+			if ($RANK{ layer_of($dc) } > $RANK{ layer_of($c) })
+			{
+				print "object reference up: $o (", layer_of($c), ") -> $d (", layer_of($dc), "): $sym\n";
+				$bad = 1;
+			}
+		}
+	}
+	print "objects: $n_refs references between objects of src/ checked\n";
+}
+else
+{
+	print "objects: not built, only the sources were checked\n";
 }
 print $bad ? "layer rule broken\n" : "layer rule holds: no call or include goes up\n";
 exit($bad ? 1 : 0);
