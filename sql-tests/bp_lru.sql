@@ -282,13 +282,23 @@ ALTER SYSTEM SET bufpool_ext.old_blocks_time_adaptive = 'off';
 SELECT reload();
 SELECT snap();
 SELECT accesses FROM bufpool_test.bench_replay(:sp, 12000, 0, 0, 0, 200000, 100000);
-SELECT not_made_young > made_young AS innodb_rule_freezes FROM young_delta();
+SELECT not_made_young AS frozen_not_made_young, made_young AS frozen_made_young
+FROM young_delta() \gset
+SELECT :frozen_not_made_young > :frozen_made_young AS innodb_rule_freezes;
 ALTER SYSTEM RESET bufpool_ext.old_blocks_time_adaptive;
 SELECT reload();
 SHOW bufpool_ext.old_blocks_time_adaptive;
 SELECT snap();
 SELECT accesses FROM bufpool_test.bench_replay(:sp, 12000, 0, 0, 0, 200000, 100000);
-SELECT made_young > 4 * not_made_young AS adaptive_makes_young FROM young_delta();
+-- most of the hits that reach the decision make their page young, and
+-- under a quarter as many are refused as with the fixed window (the
+-- figures are printed only when the check fails)
+SELECT CASE WHEN made_young > not_made_young
+             AND 4 * not_made_young < :frozen_not_made_young THEN 'ok'
+       ELSE format('made young %s, not made young %s (fixed window: %s, %s)',
+                   made_young, not_made_young, :frozen_made_young, :frozen_not_made_young)
+       END AS adaptive_makes_young
+FROM young_delta();
 
 -- fetch_page releases its pin: no pins are left
 SELECT count(*) AS pinned FROM bufpool.pages WHERE fix_count > 0;
