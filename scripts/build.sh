@@ -2,8 +2,10 @@
 # deps + build + install of bufpool_ext (PGXS against PostgreSQL 15).
 #
 #   build.sh                      the product: library, SQL scripts, public header
-#   build.sh --with-test-module   and the test module test/modules/bufpool_test
-#                                 (make test and make bench; never make run)
+#   build.sh --with-test-module   and the test tools: the test module
+#                                 test/modules/bufpool_test and the power-cut
+#                                 file system test/cutfs (make test and make
+#                                 bench; never make run)
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -31,4 +33,6 @@ if [ "$WITH_TEST_MODULE" = 1 ]; then
     make -j2 -C test/modules/bufpool_test PG_CONFIG="$PG_CONFIG_BIN"
     log "installing the test module (make -C test/modules/bufpool_test install)"
     as_root make -C test/modules/bufpool_test install PG_CONFIG="$PG_CONFIG_BIN"
+    log "building the power-cut file system test/cutfs"
+    make -C test/cutfs
 fi

@@ -92,6 +92,18 @@ make_pg_dir() {
 
 # Stop every postmaster whose data directory lies under $1 (leftovers of an
 # interrupted test run).  Only servers under that directory are touched.
+# Unmount the FUSE file systems (test/cutfs) left mounted under a directory
+# by a test that died before it unmounted them.
+unmount_fuse_under() {
+    local root=$1 dev mnt type rest
+    while read -r dev mnt type rest; do
+        case "$type" in fuse|fuse.*) ;; *) continue ;; esac
+        case "$mnt/" in "$root"/*) ;; *) continue ;; esac
+        log "unmounting leftover FUSE file system $mnt"
+        fusermount3 -u -z "$mnt" 2>/dev/null || as_root umount -l "$mnt" 2>/dev/null || true
+    done < /proc/mounts
+}
+
 stop_servers_under() {
     local root=$1 pidfile datadir
     [ -d "$root" ] || return 0

@@ -19,6 +19,10 @@ PACKAGES=(
     fio
     gnuplot-nox
     valgrind
+    # make test: the power-cut file system test/cutfs (FUSE)
+    libfuse3-dev
+    fuse3
+    pkg-config
 )
 
 is_installed() {

@@ -4,8 +4,14 @@
 #
 #   pg_regress            sql-tests/*.sql        -> expected/<name>.out
 #   pg_isolation_regress  sql-tests/specs/*.spec -> expected/<name>.out
-#   TAP (prove)           sql-tests/t/*.pl       (one count per file)
+#   TAP (prove)           sql-tests/t/*.pl       (one count per file; 013,
+#                                                 014, 015 and 017 once more
+#                                                 on the power-cut file system)
 #   layer rule            scripts/check_layers.pl (one count)
+#
+# The power-cut tests use the FUSE file system test/cutfs (built by
+# scripts/build.sh --with-test-module); they skip, saying why, where FUSE
+# cannot be mounted.
 #
 # Every instance gets sql-tests/regress.conf (pg_regress --temp-config; TAP
 # through TEMP_CONFIG, which PostgreSQL::Test::Cluster appends to each node's
@@ -69,6 +75,19 @@ if [ "${BPX_SKIP_BUILD:-0}" != 1 ]; then
     fi
 fi
 
+# ----------------------------------------------------------------- FUSE
+# The power-cut tests (021-023) mount test/cutfs as the postgres account
+# through fusermount3, which needs /dev/fuse open to that account: Debian
+# makes it 0666, a container's /dev often 0600.  Without it they skip.
+if [ -c /dev/fuse ] && ! as_pg test -r /dev/fuse -a -w /dev/fuse; then
+    if [ "$(id -u)" -eq 0 ]; then
+        log "making /dev/fuse usable by $PG_OS_USER (chmod 0666, Debian's own mode)"
+        chmod 0666 /dev/fuse || warn "could not chmod /dev/fuse: the power-cut tests will skip"
+    else
+        warn "/dev/fuse is not open to $PG_OS_USER: the power-cut tests will skip"
+    fi
+fi
+
 # ------------------------------------------------------------- layer rule
 # No file of src/ calls into or includes from a higher layer (README,
 # "Source layout"); one count.
@@ -86,6 +105,7 @@ fi
 
 # ---------------------------------------------------------------- work dir
 WORK=$(pick_scratch_dir "${BPX_WORK:-$REPO/tmp/test}" /tmp/bufpool_ext-test)
+unmount_fuse_under "$WORK"
 stop_servers_under "$WORK"
 as_root rm -rf "$WORK"
 make_pg_dir "$WORK"
@@ -237,8 +257,10 @@ if [ "${#TAP_FILES[@]}" -gt 0 ]; then
     as_pg ln -s "$SRC/sql-tests/t" "$TAP/t"
     echo
     log "tap: ${#TAP_FILES[@]} file(s): ${TAP_FILES[*]}"
-    for f in "${TAP_FILES[@]}"; do
-        rc=0
+    # run_tap FILE NAME [VAR=VALUE...]: one TAP file, counted under NAME
+    run_tap() {
+        local f=$1 name=$2 rc=0 logf
+        shift 2
         as_pg_in "$TAP" env \
             PATH="$PGBIN:$PATH" \
             PG_REGRESS="$PG_REGRESS" \
@@ -249,16 +271,18 @@ if [ "${#TAP_FILES[@]}" -gt 0 ]; then
             REPO="$SRC" \
             PG_CONFIG="$PG_CONFIG_BIN" \
             LC_ALL=C LANG=C \
+            "$@" \
             timeout -k 30 "$TAP_TIMEOUT" \
             prove -I "$PG_PERL_LIB" -I "$TAP/t" "t/$f" || rc=$?
         stop_servers_under "$TAP/tmp_check"
+        unmount_fuse_under "$TAP/tmp_check"
         if [ "$rc" -eq 0 ]; then
-            record tap "$f" ok
-            echo "  tap/$f: ok"
+            record tap "$name" ok
+            echo "  tap/$name: ok"
         else
-            record tap "$f" fail
-            [ "$rc" -eq 124 ] && echo "  tap/$f: TIMED OUT after ${TAP_TIMEOUT}s"
-            echo "  tap/$f: FAILED"
+            record tap "$name" fail
+            [ "$rc" -eq 124 ] && echo "  tap/$name: TIMED OUT after ${TAP_TIMEOUT}s"
+            echo "  tap/$name: FAILED"
             logf="$TAP/tmp_check/log/regress_log_${f%.pl}"
             if [ -f "$logf" ]; then
                 echo "---- $logf (last 80 lines) ----"
@@ -266,6 +290,19 @@ if [ "${#TAP_FILES[@]}" -gt 0 ]; then
                 echo "---- end ----"
             fi
         fi
+    }
+    for f in "${TAP_FILES[@]}"; do
+        run_tap "$f" "$f"
+    done
+    # the crash tests once more with bufpool_ext's directory on the
+    # power-cut file system, each crash followed by a power cut
+    for f in "${TAP_FILES[@]}"; do
+        case "$f" in
+            013_*|014_*|015_*|017_*)
+                echo
+                log "tap: $f on the power-cut file system (BPX_ON_CUTFS=1)"
+                run_tap "$f" "$f@cutfs" BPX_ON_CUTFS=1 ;;
+        esac
     done
 else
     log "tap: no sql-tests/t/*.pl, skipped"

@@ -26,6 +26,7 @@ use Time::HiRes qw(time usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use CutFS;
 
 my $cycles = $ENV{BPX_CRASH_CYCLES} // 20;
 my $n_pages = 200;
@@ -34,6 +35,8 @@ my $stmts = 40000;    # statements each client is given per cycle (more than it 
 
 my $node = PostgreSQL::Test::Cluster->new('crash_loop');
 $node->init;
+# under BPX_ON_CUTFS=1, on the power-cut file system (CutFS::for_node)
+my $fs = CutFS::for_node($node);
 $node->append_conf(
 	'postgresql.conf', qq{
 restart_after_crash = on
@@ -159,6 +162,7 @@ for my $cycle (1 .. $cycles)
 	my $deadline = time() + 30;
 	usleep(50_000) while (kill(0, $pm, @kids) && time() < $deadline);
 	$node->_update_pid(-1);
+	CutFS::crash_cut($fs);
 	$node->start;
 
 	my %v = read_values();
@@ -199,4 +203,5 @@ is(scalar(@lost), 0, 'and still holds its acknowledged value');
 my $log = slurp_file($node->logfile);
 unlike($log, qr/PANIC|was terminated by signal (?!9)/, 'no PANIC and no crash other than the kills');
 $node->stop;
+$fs->unmount if $fs;
 done_testing();

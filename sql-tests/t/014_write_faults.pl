@@ -12,11 +12,14 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use CutFS;
 
 use BufpoolFaults;
 
 my $node = PostgreSQL::Test::Cluster->new('write_faults');
 $node->init;
+# under BPX_ON_CUTFS=1, on the power-cut file system (CutFS::for_node)
+my $fs = CutFS::for_node($node);
 # The page cleaners are paused: the test counts what bufpool.flush()
 # writes and which doublewrite regions its failed rounds retire; a cleaner
 # writing the same dirty pages meanwhile (through a region of its own)
@@ -120,6 +123,7 @@ is(wrong_pages($node, $sid, 50, 50, 'alone'), '', 'and reads back');
 is(write_pages(40, 49, 'crash'), 10, 'ten pages written before the crash');
 set_fault($node, 'data_enospc', persist => 1);
 $node->stop('immediate');
+CutFS::crash_cut($fs);
 $node->start;
 # recovery must write the pages back and cannot
 $node->poll_query_until('postgres',
@@ -140,4 +144,5 @@ cmp_ok($node->safe_psql('postgres', 'SELECT recovery_applied FROM bufpool.redo_s
 my $log = slurp_file($node->logfile);
 unlike($log, qr/terminated by signal|PANIC/, 'no process died of a signal, no PANIC');
 $node->stop;
+$fs->unmount if $fs;
 done_testing();

@@ -19,11 +19,14 @@ use Time::HiRes qw(usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use CutFS;
 
 use BufpoolFaults;
 
 my $node = PostgreSQL::Test::Cluster->new('redo_modes');
 $node->init;
+# under BPX_ON_CUTFS=1, on the power-cut file system (CutFS::for_node)
+my $fs = CutFS::for_node($node);
 # The page cleaners start paused: the first cases check which LSN a
 # checkpoint takes with pages left dirty on purpose, and the last counts
 # the pages the cleaners write for checkpoint age alone (it turns them on
@@ -130,6 +133,7 @@ note "changes that had to wait for room in the log: $waits";
 $node->safe_psql('postgres', 'SET bufpool_ext.flush_log_at_commit = 1; SELECT bufpool.write_page('
 	  . "$sid, 399, convert_to('last', 'UTF8'), 0)");
 $node->stop('immediate');
+CutFS::crash_cut($fs);
 $node->start;
 is( $node->safe_psql('postgres', qq{
 		SELECT count(*) FROM generate_series(5601, 6000) g
@@ -141,4 +145,5 @@ is($node->safe_psql('postgres',
 	'last', 'and the last acknowledged write');
 
 $node->stop;
+$fs->unmount if $fs;
 done_testing();

@@ -19,11 +19,14 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use CutFS;
 
 use BufpoolFaults;
 
 my $node = PostgreSQL::Test::Cluster->new('log_full');
 $node->init;
+# under BPX_ON_CUTFS=1, on the power-cut file system (CutFS::for_node)
+my $fs = CutFS::for_node($node);
 $node->append_conf('postgresql.conf', qq{
 restart_after_crash = on
 bufpool_ext.log_file_size = '8MB'
@@ -119,6 +122,7 @@ $node->safe_psql('postgres', qq{
 
 # ---- and nothing acknowledged is lost in a crash
 $node->stop('immediate');
+CutFS::crash_cut($fs);
 $node->start;
 $node->poll_query_until('postgres', "SELECT state = 'ready' FROM bufpool.status()", 't')
   or diag(scalar $node->psql('postgres', 'SELECT * FROM bufpool.status()'));
@@ -130,4 +134,5 @@ like($node->safe_psql('postgres', "SELECT convert_from(substring(bufpool.read_pa
 my $log = slurp_file($node->logfile);
 unlike($log, qr/terminated by signal|PANIC/, 'no process died of a signal, no PANIC');
 $node->stop;
+$fs->unmount if $fs;
 done_testing();

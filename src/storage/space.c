@@ -188,6 +188,16 @@ bp_space_load_registry(void)
 					 errmsg("could not change the mode of directory \"%s\": %m", BP_DIR)));
 	}
 
+	/*
+	 * The directory's entry in the data directory must be durable before
+	 * anything made in it is: without this, a power cut after the first
+	 * start could take the directory, and every space and log in it, away
+	 * (TAP 023_first_start_power_cut).  Every start does it, as a crash
+	 * may have come between the mkdir and the fsync.
+	 */
+	fsync_fname(BP_DIR, true);
+	fsync_fname(".", true);
+
 	memset(BpShmem->spaces, 0, sizeof(BpShmem->spaces));
 	BpShmem->next_space_id = 1;
 
