@@ -26,6 +26,7 @@ use Time::HiRes qw(time usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use BufpoolFaults;
 use CutFS;
 
 my $cycles = $ENV{BPX_CRASH_CYCLES} // 20;
@@ -55,24 +56,6 @@ like($sid, qr/^[1-9][0-9]*$/, 'space created');
 my $page_of = '';    # vec($page_of, seq, 16): the page seq was sent to
 my %acked;    # page => highest acknowledged seq
 my $seq = 0;
-
-# every child of the postmaster, from /proc
-sub children_of
-{
-	my ($ppid) = @_;
-	my @kids;
-	opendir(my $dh, '/proc') or die "cannot read /proc: $!";
-	for my $pid (grep { /^[0-9]+$/ } readdir($dh))
-	{
-		open(my $fh, '<', "/proc/$pid/stat") or next;
-		my $stat = <$fh>;
-		close($fh);
-		next unless defined $stat && $stat =~ /\)\s+\S+\s+([0-9]+)/;
-		push @kids, $pid if $1 == $ppid;
-	}
-	closedir($dh);
-	return @kids;
-}
 
 # the values of all pages: page => seq (undef for a page never written)
 sub read_values
@@ -141,9 +124,7 @@ for my $cycle (1 .. $cycles)
 	# let them write (and the cleaners flush, the log writer checkpoint)
 	usleep(int((0.6 + rand(1.2)) * 1_000_000));
 
-	my $pm = $node->{_pid};
-	my @kids = children_of($pm);
-	kill('KILL', $pm, @kids);
+	kill_server($node);
 	for my $r (@runs)
 	{
 		eval { $r->[0]->finish; };
@@ -158,10 +139,6 @@ for my $cycle (1 .. $cycles)
 			$total_acks++;
 		}
 	}
-	# wait for every killed process to be gone before starting again
-	my $deadline = time() + 30;
-	usleep(50_000) while (kill(0, $pm, @kids) && time() < $deadline);
-	$node->_update_pid(-1);
 	CutFS::crash_cut($fs);
 	$node->start;
 

@@ -157,6 +157,7 @@ my $len = length($prefix);
 ok($len > 0 && $len < 8192 && $len % 512 == 0 && substr($got, $len) eq substr($old, $len),
 	"tear=512: a prefix of the write reached the disk, cut at a 512-byte boundary ($len bytes)");
 is($st->{last_cut_torn_writes}, 1, '... and the cut counts a torn write');
+put("$d/page", 0, $old, 1);
 put("$d/page", 0, $new, 0);
 $fs->cut(tear => 4096, seed => 42);
 $got = get("$d/page");

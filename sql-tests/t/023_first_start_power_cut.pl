@@ -18,6 +18,7 @@ use Time::HiRes qw(time usleep);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use BufpoolFaults;
 use CutFS;
 
 if (my $why = CutFS::unavailable())
@@ -43,21 +44,7 @@ $fs->sync;
 
 sub kill_and_cut
 {
-	my $pm = $node->{_pid};
-	my @kids;
-	opendir(my $dh, '/proc') or die;
-	for my $pid (grep { /^\d+$/ } readdir($dh))
-	{
-		open(my $sh, '<', "/proc/$pid/stat") or next;
-		my $stat = <$sh>;
-		close($sh);
-		push @kids, $pid if defined $stat && $stat =~ /\)\s+\S+\s+(\d+)/ && $1 == $pm;
-	}
-	closedir($dh);
-	kill('KILL', $pm, @kids);
-	my $deadline = time() + 30;
-	usleep(20_000) while (kill(0, $pm, @kids) && time() < $deadline);
-	$node->_update_pid(-1);
+	kill_server($node);
 	my $st = $fs->cut;
 	note "power cut: $st->{last_cut_dropped_writes} writes dropped, "
 	  . "$st->{last_cut_undone_name_changes} name changes undone";

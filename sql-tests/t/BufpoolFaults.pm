@@ -1,4 +1,5 @@
 # Helpers of the TAP tests that inject faults (014_write_faults,
+# kill_server for 013_crash_loop, 022 and 023,
 # 017_log_full), pause the page cleaners, or need a pool that cannot be
 # built (004_bad_config, 019_heat_views): loaded from sql-tests/t, which
 # scripts/test.sh puts on prove's include path.  Faults go through the
@@ -12,7 +13,8 @@ use warnings;
 
 use Exporter 'import';
 use PostgreSQL::Test::Cluster;
-our @EXPORT = qw(wrong_pages set_fault pause_cleaners resume_cleaners failed_pool_node);
+use Time::HiRes qw(time usleep);
+our @EXPORT = qw(wrong_pages set_fault pause_cleaners resume_cleaners failed_pool_node kill_server);
 
 # pages from..to of space $sid whose start is not "<tag> <page>"
 sub wrong_pages
@@ -82,6 +84,39 @@ bufpool_ext.size = '2MB'
 	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
 	return $node;
+}
+
+# every child of a process, from /proc
+sub children_of
+{
+	my ($ppid) = @_;
+	my @kids;
+	opendir(my $dh, '/proc') or die "cannot read /proc: $!";
+	for my $pid (grep { /^[0-9]+$/ } readdir($dh))
+	{
+		open(my $fh, '<', "/proc/$pid/stat") or next;
+		my $stat = <$fh>;
+		close($fh);
+		next unless defined $stat && $stat =~ /\)\s+\S+\s+([0-9]+)/;
+		push @kids, $pid if $1 == $ppid;
+	}
+	closedir($dh);
+	return @kids;
+}
+
+# SIGKILL to the postmaster and every child at once, as a crash of the
+# whole machine stops them; returns once all are gone (the node can then
+# be started again)
+sub kill_server
+{
+	my ($node) = @_;
+	my $pm = $node->{_pid};
+	my @kids = children_of($pm);
+	kill('KILL', $pm, @kids);
+	my $deadline = time() + 30;
+	usleep(20_000) while (kill(0, $pm, @kids) && time() < $deadline);
+	$node->_update_pid(-1);
+	return;
 }
 
 1;
