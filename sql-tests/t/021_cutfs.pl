@@ -139,10 +139,63 @@ $fs->cut;
 is(get("$d/sub/f"), 'in a new directory', 'parent and directory fsynced: the file survives, and the unsynced rename of its directory is undone');
 ok(!-e "$d/sub/g", '... as is the creation made in it under its new name');
 
+# a rename across directories is one change: fsync of either directory
+# makes it durable (as a journalling file system commits it), and undoing
+# it never puts a name back over another
+mkdir("$d/A") or die; mkdir("$d/B") or die;
+put("$d/A/x", 0, 'old x', 1);
+sync_dir("$d/A"); sync_dir($d);
+rename("$d/A/x", "$d/B/x") or die "rename: $!";
+sync_dir("$d/B");
+$fs->cut;
+ok(!-e "$d/A/x" && get("$d/B/x") eq 'old x', 'a rename across directories survives an fsync of the target directory');
+rename("$d/B/x", "$d/A/x") or die "rename: $!";
+put("$d/B/x", 0, 'new x', 1);
+sync_dir("$d/B");
+$fs->cut;
+is(get("$d/A/x") . '/' . get("$d/B/x"), 'old x/new x',
+	'... and of the source: a durable file made under the old name is never overwritten by an undo');
+
+# the removal of a directory, once durable, takes the unsynced changes in it
+mkdir("$d/gone") or die;
+sync_dir($d);
+put("$d/gone/f", 0, 'f', 1);
+sync_dir("$d/gone");
+unlink("$d/gone/f") or die;
+rmdir("$d/gone") or die "rmdir: $!";
+sync_dir($d);
+$st = $fs->cut;
+ok(!-e "$d/gone", 'a directory emptied and removed, then its parent fsynced, stays removed');
+is($st->{undo_errors}, 0, '... and nothing inside it is left to undo');
+
+mkdir("$d/full") or die; mkdir("$d/empty") or die;
+put("$d/full/f", 0, 'keep', 1);
+ok(!rename("$d/empty", "$d/full") && $!{ENOTEMPTY}, 'a directory is not renamed over a non-empty one (ENOTEMPTY)');
+is(get("$d/full/f"), 'keep', '... and the target keeps its files');
+rmdir("$d/empty") or die;
+unlink("$d/full/f") or die;
+rmdir("$d/full") or die;
+sync_dir($d);
+
+# a thousand files written, never fsynced, unlinked: their data is
+# dropped at the unlink and no descriptor is kept for them
+mkdir("$d/tmp") or die;
+sync_dir($d);
+for my $i (1 .. 1500)
+{
+	put("$d/tmp/f$i", 0, 'x' x 8192, 0);
+	unlink("$d/tmp/f$i") or die "unlink f$i: $!";
+}
+sync_dir("$d/tmp");
+$st = $fs->status;
+is($st->{unsynced_files}, 0, '1500 unsynced files unlinked: no unsynced data kept for them');
+rmdir("$d/tmp") or die;
+sync_dir($d);
+
 opendir(my $dh, $d) or die;
 my @names = sort grep { !/^\.\.?$/ } readdir($dh);
 closedir($dh);
-is("@names", 'durable shared sub', 'a listing shows neither the trash nor the control file');
+is("@names", 'A B durable shared sub', 'a listing shows neither the trash nor the control file');
 
 # --- a torn write
 my $old = 'o' x 8192;

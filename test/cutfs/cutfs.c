@@ -71,6 +71,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/time.h>
@@ -155,6 +156,7 @@ typedef struct Op
 	char	   *name2;
 	char	   *trash1;
 	char	   *trash2;
+	ino_t		trash_ino1;		/* what trash1 holds */
 	struct Op  *prev;			/* older */
 	struct Op  *next;			/* newer */
 } Op;
@@ -164,6 +166,16 @@ static ino_t backing_ino;		/* the backing root, where the trash is */
 static int	trash_fd = -1;
 static Node *nodes[NODE_BUCKETS];
 static DirRef *dirrefs;
+
+/* how many handles programs hold open on each backing inode */
+typedef struct OpenCount
+{
+	ino_t		ino;
+	int			n;
+	struct OpenCount *next;
+} OpenCount;
+
+static OpenCount *open_counts[NODE_BUCKETS];
 static Op  *ops_oldest;
 static Op  *ops_newest;
 static uint64_t write_seq;
@@ -429,6 +441,50 @@ node_free(Node *node)
 	free(node);
 }
 
+static int
+opens_add(ino_t ino, int delta)
+{
+	OpenCount **p = &open_counts[(size_t) ino % NODE_BUCKETS];
+	OpenCount  *c;
+
+	while (*p != NULL && (*p)->ino != ino)
+		p = &(*p)->next;
+	if (*p == NULL)
+	{
+		if (delta <= 0)
+			return 0;
+		*p = xmalloc(sizeof(OpenCount));
+		(*p)->ino = ino;
+	}
+	c = *p;
+	c->n += delta;
+	if (c->n > 0)
+		return c->n;
+	*p = c->next;
+	free(c);
+	return 0;
+}
+
+static bool trashed_file(ino_t ino);
+
+/*
+ * Free a file's unsynced data once nothing can see it again: no program
+ * holds it open and its only name is in the trash (or none is left).  A
+ * cut would drop it anyway; keeping it would hold a descriptor and memory
+ * for every temporary file a program ever wrote.
+ */
+static void
+node_forget_if_gone(ino_t ino)
+{
+	Node	   *node = node_find(ino);
+	struct stat st;
+
+	if (node == NULL || opens_add(ino, 0) > 0 || fstat(node->fd, &st) < 0)
+		return;
+	if (st.st_nlink == 0 || (st.st_nlink == 1 && trashed_file(ino)))
+		node_free(node);
+}
+
 /* the file's content as programs see it: backing bytes, then sectors */
 static ssize_t
 node_read(const Node *node, char *buf, size_t size, off_t off)
@@ -684,6 +740,16 @@ remove_tree(int at, const char *name)
 	return rc;
 }
 
+/* is ino a file an unsynced unlink put in the trash? */
+static bool
+trashed_file(ino_t ino)
+{
+	for (Op *op = ops_oldest; op != NULL; op = op->next)
+		if (op->kind == OP_UNLINK && op->trash1 != NULL && op->trash_ino1 == ino)
+			return true;
+	return false;
+}
+
 /* move dirfd/name into the trash; its trash name in *trash */
 static int
 to_trash(int dirfd, const char *name, char **trash)
@@ -697,15 +763,57 @@ to_trash(int dirfd, const char *name, char **trash)
 	return 0;
 }
 
+static void node_forget_if_gone(ino_t ino);
+static void op_commit(Op *op);
+
+/*
+ * A removed name is gone for good: delete it from the trash.  A directory
+ * takes the unsynced changes made in it along (nothing can undo them
+ * now), and a file whose last name went takes its unsynced data.
+ */
+static void
+trash_delete(const char *name)
+{
+	struct stat st;
+
+	if (fstatat(trash_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	remove_tree(trash_fd, name);
+	if (S_ISDIR(st.st_mode))
+	{
+		Op		   *op = ops_oldest;
+
+		while (op != NULL)
+		{
+			if ((op->dir1 != NULL && op->dir1->ino == st.st_ino) ||
+				(op->dir2 != NULL && op->dir2->ino == st.st_ino))
+			{
+				op_commit(op);
+				op = ops_oldest;	/* the list changed: start again */
+			}
+			else
+				op = op->next;
+		}
+	}
+	else if (S_ISREG(st.st_mode))
+		node_forget_if_gone(st.st_ino);
+}
+
 /* the op became durable: what it removed is gone for good */
 static void
 op_commit(Op *op)
 {
-	if (op->trash1 != NULL)
-		remove_tree(trash_fd, op->trash1);
-	if (op->trash2 != NULL)
-		remove_tree(trash_fd, op->trash2);
+	char	   *t1 = op->trash1;
+	char	   *t2 = op->trash2;
+
+	op->trash1 = op->trash2 = NULL;
 	op_unlink_free(op);
+	if (t1 != NULL)
+		trash_delete(t1);
+	if (t2 != NULL)
+		trash_delete(t2);
+	free(t1);
+	free(t2);
 }
 
 static int
@@ -713,29 +821,33 @@ op_undo(Op *op)
 {
 	int			rc = 0;
 
+	/* each step gives 0 or -errno; a name is never put back over another */
 	switch (op->kind)
 	{
 		case OP_CREATE:
 		case OP_LINK:
-			rc = unlinkat(op->dir1->fd, op->name1, 0);
+			rc = unlinkat(op->dir1->fd, op->name1, 0) < 0 ? -errno : 0;
 			break;
 		case OP_MKDIR:
 			rc = remove_tree(op->dir1->fd, op->name1);
 			break;
 		case OP_UNLINK:
 		case OP_RMDIR:
-			rc = renameat(trash_fd, op->trash1, op->dir1->fd, op->name1);
+			rc = renameat2(trash_fd, op->trash1, op->dir1->fd, op->name1,
+						   RENAME_NOREPLACE) < 0 ? -errno : 0;
 			break;
 		case OP_RENAME:
-			rc = renameat(op->dir2->fd, op->name2, op->dir1->fd, op->name1);
+			rc = renameat2(op->dir2->fd, op->name2, op->dir1->fd, op->name1,
+						   RENAME_NOREPLACE) < 0 ? -errno : 0;
 			if (rc == 0 && op->trash2 != NULL)
-				rc = renameat(trash_fd, op->trash2, op->dir2->fd, op->name2);
+				rc = renameat2(trash_fd, op->trash2, op->dir2->fd, op->name2,
+							   RENAME_NOREPLACE) < 0 ? -errno : 0;
 			break;
 	}
 	if (rc != 0)
 	{
 		note("could not undo %s of \"%s\": %s", op_names[op->kind], op->name1,
-			 strerror(rc < 0 ? -rc : errno));
+			 strerror(-rc));
 		stats.undo_errors++;
 	}
 	return rc;
@@ -751,12 +863,18 @@ ops_dir_synced(ino_t ino)
 	{
 		Op		   *next = op->next;
 
-		if (op->dir1 != NULL && op->dir1->ino == ino)
-			op->synced1 = true;
-		if (op->dir2 == NULL || op->dir2->ino == ino)
-			op->synced2 = true;
-		if (op->synced1 && op->synced2)
+		/*
+		 * A rename is one journal transaction on a journalling file
+		 * system (ext4, xfs): fsync of either directory makes all of it
+		 * durable.
+		 */
+		if ((op->dir1 != NULL && op->dir1->ino == ino) ||
+			(op->dir2 != NULL && op->dir2->ino == ino))
+		{
+			/* op_commit may free ops after this one: start again */
 			op_commit(op);
+			next = ops_oldest;
+		}
 		op = next;
 	}
 }
@@ -1148,7 +1266,7 @@ cutfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 	Node	   *node;
 	int			rc;
 
-	if (is_ctl(path))
+	if (is_ctl(path) || (fi != NULL && fi->fh == CTL_FH))
 	{
 		char		text[2048];
 
@@ -1285,6 +1403,27 @@ cutfs_mkdir(const char *path, mode_t mode)
 	return 0;
 }
 
+/* is at/name an empty directory? (false if it cannot be read) */
+static bool
+dir_empty(int at, const char *name)
+{
+	int			fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR		   *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	bool		empty = true;
+
+	if (dir == NULL)
+	{
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (empty && (e = readdir(dir)) != NULL)
+		empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+	closedir(dir);
+	return empty;
+}
+
 /* unlink and rmdir: the name goes to the trash until its directory syncs */
 static int
 remove_name(const char *path, OpKind kind)
@@ -1301,31 +1440,20 @@ remove_name(const char *path, OpKind kind)
 		return -ENOTDIR;
 	if (kind == OP_UNLINK && S_ISDIR(st.st_mode))
 		return -EISDIR;
-	if (kind == OP_RMDIR)
-	{
-		/* refuse a directory that is not empty, as rmdir(2) does */
-		int			fd = openat(backing_fd, rel(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		DIR		   *dir = fd >= 0 ? fdopendir(fd) : NULL;
-		struct dirent *e;
-		bool		empty = true;
-
-		if (dir == NULL)
-		{
-			if (fd >= 0)
-				close(fd);
-			return -errno;
-		}
-		while ((e = readdir(dir)) != NULL && empty)
-			empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
-		closedir(dir);
-		if (!empty)
-			return -ENOTEMPTY;
-	}
+	/* refuse a directory that is not empty, as rmdir(2) does */
+	if (kind == OP_RMDIR && !dir_empty(backing_fd, rel(path)))
+		return -ENOTEMPTY;
 	if ((rc = op_record(kind, path, NULL, &op)) != 0)
 		return rc;
 	if ((rc = to_trash(op->dir1->fd, op->name1, &op->trash1)) != 0)
+	{
 		op_unlink_free(op);
-	return rc;
+		return rc;
+	}
+	op->trash_ino1 = st.st_ino;
+	if (kind == OP_UNLINK)
+		node_forget_if_gone(st.st_ino);
+	return 0;
 }
 
 static int
@@ -1390,6 +1518,8 @@ cutfs_rename(const char *from, const char *to, unsigned int flags)
 		/* the name replaced goes to the trash, so the rename can be undone */
 		if (flags & RENAME_NOREPLACE)
 			rc = -EEXIST;
+		else if (S_ISDIR(st.st_mode) && !dir_empty(op->dir2->fd, op->name2))
+			rc = -ENOTEMPTY;	/* as rename(2): only an empty one goes */
 		else
 			rc = to_trash(op->dir2->fd, op->name2, &op->trash2);
 	}
@@ -1411,7 +1541,7 @@ cutfs_rename(const char *from, const char *to, unsigned int flags)
 static int
 cutfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
-	if (is_ctl(path))
+	if (is_ctl(path) || (fi != NULL && fi->fh == CTL_FH))
 		return 0;
 	if (fi != NULL)
 		return fchmod((int) fi->fh, mode) < 0 ? -errno : 0;
@@ -1423,7 +1553,7 @@ cutfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 static int
 cutfs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 {
-	if (is_ctl(path))
+	if (is_ctl(path) || (fi != NULL && fi->fh == CTL_FH))
 		return 0;
 	if (fi != NULL)
 		return fchown((int) fi->fh, uid, gid) < 0 ? -errno : 0;
@@ -1435,7 +1565,7 @@ cutfs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
 static int
 cutfs_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
 {
-	if (is_ctl(path))
+	if (is_ctl(path) || (fi != NULL && fi->fh == CTL_FH))
 		return 0;
 	if (fi != NULL)
 		return futimens((int) fi->fh, tv) < 0 ? -errno : 0;
@@ -1527,6 +1657,8 @@ open_common(const char *path, int flags, mode_t mode, bool create,
 		}
 		node_set_size(node, 0);
 	}
+	if (fstat(fd, &st) == 0)
+		opens_add(st.st_ino, 1);
 	fi->fh = (uint64_t) fd;
 	fi->direct_io = 1;
 	return 0;
@@ -1630,8 +1762,16 @@ cutfs_flush(const char *path, struct fuse_file_info *fi)
 static int
 cutfs_release(const char *path, struct fuse_file_info *fi)
 {
-	if (fi->fh != CTL_FH)
-		close((int) fi->fh);
+	struct stat st;
+
+	if (fi->fh == CTL_FH)
+		return 0;
+	if (fstat((int) fi->fh, &st) == 0)
+	{
+		opens_add(st.st_ino, -1);
+		node_forget_if_gone(st.st_ino);
+	}
+	close((int) fi->fh);
 	return 0;
 }
 
@@ -1685,6 +1825,20 @@ main(int argc, char **argv)
 				"         echo sync > MOUNTPOINT/" CTL_NAME "; cat MOUNTPOINT/" CTL_NAME "\n",
 				argv[0]);
 		return 2;
+	}
+	/*
+	 * Every file a program holds open here is a descriptor of ours too,
+	 * and so is every file with unsynced data: the soft limit (often
+	 * 1024) is too low for a PostgreSQL data directory.
+	 */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max)
+		{
+			rl.rlim_cur = rl.rlim_max;
+			(void) setrlimit(RLIMIT_NOFILE, &rl);
+		}
 	}
 	backing_fd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (backing_fd < 0)
