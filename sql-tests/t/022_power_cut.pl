@@ -44,11 +44,7 @@ my $n_pages = 200;
 
 my $node = PostgreSQL::Test::Cluster->new('power_cut');
 $node->init;
-my $fs = CutFS->new('power_cut');
-chmod(0700, $fs->backing) or die "chmod: $!";
-mkdir($node->data_dir . '/bufpool_ext', 0700) or die "mkdir: $!";
-$fs->{dir} = $node->data_dir . '/bufpool_ext';
-$fs->mount;
+my $fs = CutFS->new('power_cut')->mount_at($node->data_dir . '/bufpool_ext');
 $node->append_conf(
 	'postgresql.conf', qq{
 fsync = on
@@ -210,8 +206,13 @@ sub cycle
 		my ($kind, $what) = split /\|/, $line, 2;
 		push @{ $found{$kind} }, $what;
 	}
-	my $rec = $node->safe_psql('postgres',
-		'SELECT recovery_records, recovery_applied, recovery_pages, recovery_bad_pages FROM bufpool.redo_status');
+	# recovery's and the doublewrite repair's counts, and the acks so far
+	my @c = split /\|/, $node->safe_psql('postgres', q{
+		SELECT r.recovery_records, r.recovery_applied, r.recovery_pages, r.recovery_bad_pages,
+		       d.last_recovery_valid_copies, d.last_recovery_pages_restored,
+		       (SELECT count(*) FROM acks)
+		FROM bufpool.redo_status r, bufpool.doublewrite d});
+	my ($rec, $dw, $acks) = (join('|', @c[0 .. 3]), join('|', @c[4, 5]), $c[6]);
 	# which files the cut tore: cutfs logs each torn write
 	my $cutlog = slurp_file($fs->{log});
 	my @torn;
@@ -220,9 +221,6 @@ sub cycle
 		push @torn, "$2 ($1 bytes)" if $line =~ /tearing the write of (\d+) bytes at \d+ of \S*\/([^\/\s]+) at/;
 	}
 	$fs->{log_read} = length($cutlog);
-	my $dw = $node->safe_psql('postgres',
-		'SELECT last_recovery_valid_copies, last_recovery_pages_restored FROM bufpool.doublewrite');
-	my $acks = $node->safe_psql('postgres', 'SELECT count(*) FROM acks');
 	note sprintf('%s: cut dropped %d writes (kept %d, torn %d%s), undid %d name changes; '
 		  . 'recovery records|applied|pages|bad %s; doublewrite copies|restored %s; %d acks so far',
 		$label, $st->{last_cut_dropped_writes}, $st->{last_cut_kept_writes},

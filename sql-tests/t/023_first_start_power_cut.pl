@@ -27,11 +27,7 @@ if (my $why = CutFS::unavailable())
 }
 
 my $node = PostgreSQL::Test::Cluster->new('first_start');
-my $fs = CutFS->new('first_start');
-chmod(0700, $fs->backing) or die "chmod: $!";
-mkdir($node->data_dir) or die "mkdir: $!";
-$fs->{dir} = $node->data_dir;
-$fs->mount;
+my $fs = CutFS->new('first_start')->mount_at($node->data_dir);
 $node->init;
 $node->append_conf('postgresql.conf', qq{
 fsync = on

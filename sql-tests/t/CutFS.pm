@@ -3,7 +3,7 @@
 #
 #   my $fs = CutFS->new('name');          # backing and mount directories
 #   plan skip_all => $why if my $why = CutFS::unavailable();
-#   $fs->mount;
+#   $fs->mount;                           # or ->mount_at($dir)
 #   ... programs use $fs->dir ...
 #   $fs->cut(tear => 4096, keep => 50, seed => 7);   # all three optional
 #   $fs->status->{unsynced_writes}; $fs->sync; $fs->unmount;
@@ -64,11 +64,7 @@ sub for_node
 	{
 		Test::More::plan(skip_all => $why);
 	}
-	my $fs = CutFS->new($node->name);
-	chmod(0700, $fs->{backing}) or die "chmod $fs->{backing}: $!";
-	$fs->{dir} = $node->data_dir . '/bufpool_ext';
-	mkdir($fs->{dir}, 0700) or die "mkdir $fs->{dir}: $!";
-	$fs->mount;
+	my $fs = CutFS->new($node->name)->mount_at($node->data_dir . '/bufpool_ext');
 	$node->append_conf('postgresql.conf', "fsync = on\n");
 	Test::More::note("bufpool_ext's directory is on the power-cut file system $fs->{dir}");
 	return $fs;
@@ -132,6 +128,18 @@ sub try_mount
 	my $log = -f $self->{log} ? PostgreSQL::Test::Utils::slurp_file($self->{log}) : '';
 	$log =~ s/\s+$//;
 	return $log || 'it did not come up in 10 s';
+}
+
+# mount over a directory of a cluster (made if missing): the data
+# directory or its bufpool_ext directory, both of mode 0700, which the
+# backing directory then has too (the mount's root shows its mode)
+sub mount_at
+{
+	my ($self, $dir) = @_;
+	chmod(0700, $self->{backing}) or die "chmod $self->{backing}: $!";
+	-d $dir or mkdir($dir, 0700) or die "mkdir $dir: $!";
+	$self->{dir} = $dir;
+	return $self->mount;
 }
 
 sub mount

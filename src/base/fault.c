@@ -226,25 +226,43 @@ bp_fault_list(BpFaultEntry *out)
 }
 
 /*
+ * The slot of the attachment of name that applies to this process: one
+ * for this very pid first, else one for every process; -1 if none.  The
+ * caller holds the mutex.
+ */
+static int
+bp_fault_slot_for(const char *name)
+{
+	int			found = -1;
+	int			i;
+
+	for (i = 0; i < BP_FAULT_MAX; i++)
+	{
+		BpFaultSlot *s = &BpFault->slots[i];
+
+		if (!s->used || strcmp(s->e.name, name) != 0)
+			continue;
+		if (s->e.pid == MyProcPid)
+			return i;
+		if (s->e.pid == 0 && found < 0)
+			found = i;
+	}
+	return found;
+}
+
+/*
  * Whether point name has an attachment that applies to this process (for
  * a point that must prepare before it runs the callback).
  */
 bool
 bp_fault_attached(const char *name)
 {
-	bool		found = false;
-	int			i;
+	int			slot;
 
 	SpinLockAcquire(&BpFault->mutex);
-	for (i = 0; i < BP_FAULT_MAX && !found; i++)
-	{
-		BpFaultSlot *s = &BpFault->slots[i];
-
-		found = s->used && (s->e.pid == 0 || s->e.pid == MyProcPid) &&
-			strcmp(s->e.name, name) == 0;
-	}
+	slot = bp_fault_slot_for(name);
 	SpinLockRelease(&BpFault->mutex);
-	return found;
+	return slot >= 0;
 }
 
 /*
@@ -258,24 +276,10 @@ bp_fault_run(const char *name, void *ctx)
 	BpFaultEntry e;
 	BpFaultHit	hit;
 	BpFaultCallback cb;
-	int			found = -1;
-	int			i;
+	int			found;
 
 	SpinLockAcquire(&BpFault->mutex);
-	for (i = 0; i < BP_FAULT_MAX; i++)
-	{
-		BpFaultSlot *s = &BpFault->slots[i];
-
-		if (!s->used || strcmp(s->e.name, name) != 0)
-			continue;
-		if (s->e.pid == MyProcPid)
-		{
-			found = i;
-			break;
-		}
-		if (s->e.pid == 0 && found < 0)
-			found = i;
-	}
+	found = bp_fault_slot_for(name);
 	if (found >= 0)
 	{
 		BpFault->slots[found].e.hits++;

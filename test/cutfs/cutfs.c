@@ -20,11 +20,12 @@
  *	  the file's current content first (read-modify-write, as a page cache).
  *	- Names (create, mkdir, unlink, rmdir, rename, symlink, link) change in
  *	  the backing directory at once, and each change is kept in an undo log
- *	  until the directory it changed is fsynced (both directories for a
- *	  rename).  A removed name goes to a hidden trash directory so that its
- *	  removal can be undone; it is deleted when the removal is durable.
- *	  Each undo entry holds a handle (O_PATH) on its directory, so it is
- *	  undone right even if the directory itself was renamed since.
+ *	  until the directory it changed is fsynced (for a rename, either of
+ *	  its two: a journalling file system commits it as one transaction).
+ *	  A removed name goes to a hidden trash directory so that its removal
+ *	  can be undone; it is deleted when the removal is durable.  Each undo
+ *	  entry holds a handle (O_PATH) on its directory, so it is undone right
+ *	  even if the directory itself was renamed since.
  *	- Attribute changes (chmod, chown, utimens) are passed through and
  *	  count as durable at once; they are not modelled.
  *
@@ -150,8 +151,6 @@ typedef struct Op
 	OpKind		kind;
 	DirRef	   *dir1;
 	DirRef	   *dir2;
-	bool		synced1;
-	bool		synced2;
 	char	   *name1;
 	char	   *name2;
 	char	   *trash1;
@@ -941,13 +940,14 @@ typedef struct CutPlan
 	bool		last_kept;		/* last write kept whole (no tear point) */
 } CutPlan;
 
-static uint64_t
-cut_random(const CutPlan *plan, ino_t ino, uint64_t seq)
+/* the rank of write seq among the file's unsynced writes */
+static size_t
+write_rank(const CutPlan *plan, uint64_t seq)
 {
 	size_t		lo = 0,
 				hi = plan->nseqs;
 
-	while (lo < hi)				/* the rank of seq */
+	while (lo < hi)
 	{
 		size_t		mid = (lo + hi) / 2;
 
@@ -956,7 +956,14 @@ cut_random(const CutPlan *plan, ino_t ino, uint64_t seq)
 		else
 			hi = mid;
 	}
-	return mix64(plan->opts->seed ^ mix64((uint64_t) ino * 0x9E3779B97F4A7C15ULL + lo));
+	return lo;
+}
+
+static uint64_t
+cut_random(const CutPlan *plan, ino_t ino, uint64_t seq)
+{
+	return mix64(plan->opts->seed ^
+				 mix64((uint64_t) ino * 0x9E3779B97F4A7C15ULL + write_rank(plan, seq)));
 }
 
 static bool
@@ -979,17 +986,6 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static uint64_t
-count_distinct(uint64_t *v, size_t n)
-{
-	uint64_t	distinct = 0;
-
-	qsort(v, n, sizeof(uint64_t), cmp_u64);
-	for (size_t i = 0; i < n; i++)
-		distinct += i == 0 || v[i] != v[i - 1];
-	return distinct;
-}
-
 /* the distinct writes of a node's sectors, in order (caller frees) */
 static uint64_t *
 node_writes(const Node *node, size_t *n)
@@ -1009,29 +1005,26 @@ node_writes(const Node *node, size_t *n)
 	return v;
 }
 
-/* count the distinct writes of a node's sectors, and those 'plan' keeps */
-static void
-count_writes(const Node *node, const CutPlan *plan, uint64_t *all, uint64_t *kept)
+/* how many of the file's writes the plan keeps, whole or in part */
+static uint64_t
+kept_writes(const Node *node, const CutPlan *plan)
 {
-	uint64_t   *seqs = xmalloc((node->n + 1) * sizeof(uint64_t));
-	uint64_t   *kseqs = xmalloc((node->n + 1) * sizeof(uint64_t));
-	size_t		k = 0,
-				kk = 0;
+	bool	   *kept = xmalloc(plan->nseqs + 1);
+	uint64_t	n = 0;
 
 	for (size_t i = 0; i < node->cap; i++)
 	{
 		const Sector *s = node->tab[i];
+		size_t		r;
 
-		if (s == NULL)
+		if (s == NULL || !cut_keep(node, s, (void *) plan))
 			continue;
-		seqs[k++] = s->seq;
-		if (plan != NULL && cut_keep(node, s, (void *) plan))
-			kseqs[kk++] = s->seq;
+		r = write_rank(plan, s->seq);
+		n += !kept[r];
+		kept[r] = true;
 	}
-	*all += count_distinct(seqs, k);
-	*kept += count_distinct(kseqs, kk);
-	free(seqs);
-	free(kseqs);
+	free(kept);
+	return n;
 }
 
 static void
@@ -1048,8 +1041,7 @@ cut(const CutOpts *opts)
 		{
 			Node	   *node = nodes[b];
 			CutPlan		plan = {opts, NULL, 0, 0, false};
-			uint64_t	all = 0,
-						kept = 0;
+			uint64_t	kept;
 
 			plan.seqs = node_writes(node, &plan.nseqs);
 			if (opts->tear != 0 && node->last_len > 0)
@@ -1078,9 +1070,9 @@ cut(const CutOpts *opts)
 				else
 					plan.last_kept = (r & 1) != 0;
 			}
-			count_writes(node, &plan, &all, &kept);
+			kept = kept_writes(node, &plan);
 			stats.kept_writes += kept;
-			stats.dropped_writes += all - kept;
+			stats.dropped_writes += plan.nseqs - kept;
 			if ((opts->keep_pct > 0 || opts->tear != 0) &&
 				node_apply(node, cut_keep, &plan) != 0)
 				stats.apply_errors++;
@@ -1136,11 +1128,12 @@ ctl_text(char *buf, size_t len)
 	{
 		for (Node *n = nodes[b]; n != NULL; n = n->next)
 		{
-			uint64_t	kept = 0;
+			size_t		nseqs;
 
 			files++;
 			bytes += (uint64_t) n->n * SECTOR;
-			count_writes(n, NULL, &writes, &kept);
+			free(node_writes(n, &nseqs));
+			writes += nseqs;
 		}
 	}
 	for (Op *op = ops_oldest; op != NULL; op = op->next)
