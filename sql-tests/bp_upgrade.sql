@@ -87,6 +87,16 @@ ALTER EXTENSION bufpool_ext UPDATE TO '1.6';
 SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
 SELECT count(*) AS bench_and_test_functions FROM pg_proc
 WHERE pronamespace = 'bufpool'::regnamespace AND proname ~ '(bench|test)';
+-- and on to 1.7: warm restart, superuser only, its status readable by pg_monitor
+ALTER EXTENSION bufpool_ext UPDATE TO '1.7';
+SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
+SELECT p.proname, has_function_privilege('pg_monitor', p.oid, 'execute') AS monitor,
+       has_function_privilege('public', p.oid, 'execute') AS public
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = 'bufpool' AND p.proname IN ('dump', 'load', 'load_abort', 'dump_load_status_srf')
+ORDER BY 1;
+SELECT has_table_privilege('pg_monitor', 'bufpool.dump_load_status', 'select') AS monitor_status,
+       has_table_privilege('public', 'bufpool.dump_load_status', 'select') AS public_status;
 
 -- the updated installation defines exactly what a fresh one does: every
 -- function (signature, result, C symbol, volatility, strictness, grants)

@@ -55,6 +55,8 @@ const BpFaultPointInfo bp_fault_points[] = {
 	{"data-write", "a data page write: firing makes it fail with the callback's errno"},
 	{"redo-write", "a redo log write: firing makes it fail with the callback's errno"},
 	{"page-cleaner-pass", "a page cleaner's periodic pass: firing skips it (shutdown flushing still runs)"},
+	{"dump-write", "a warm-restart dump has written and fsynced its temporary file, not yet renamed it; may wait"},
+	{"load-run", "before a run of pages of a warm-restart load is read; may wait; firing makes the read fail"},
 };
 const int	bp_fault_n_points = lengthof(bp_fault_points);
 

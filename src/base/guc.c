@@ -58,6 +58,11 @@ int			bp_flush_log_at_commit = 1;
 int			bp_log_buffer_size_kb = 16384;
 int			bp_log_file_size_mb = 96;
 int			bp_checkpoint_timeout_s = 30;
+bool		bp_dump_at_shutdown = true;
+bool		bp_load_at_startup = true;
+int			bp_dump_pct = 25;
+int			bp_dump_interval_s = 0;
+int			bp_load_io_depth = 8;
 
 static const struct config_enum_entry bp_lru_boundary_options[] = {
 	{"access", BP_LRU_BOUNDARY_ACCESS, false},
@@ -237,6 +242,36 @@ bp_guc_init(void)
 							NULL,
 							&bp_ready_timeout_ms, 10000, 0, 600000,
 							PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomBoolVariable("bufpool_ext.dump_at_shutdown",
+							 "Writes the page ids of the hottest part of each LRU list to a file at shutdown.",
+							 "The file is loaded at the next start (bufpool_ext.load_at_startup).",
+							 &bp_dump_at_shutdown, true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("bufpool_ext.load_at_startup",
+							 "Loads the pages named by the last dump when the pool starts.",
+							 NULL,
+							 &bp_load_at_startup, true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.dump_pct",
+							"Percentage of each instance's LRU list, from its head, that a dump writes.",
+							NULL,
+							&bp_dump_pct, 25, 1, 100,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.dump_interval",
+							"Time between periodic dumps of the pool's hottest pages; 0 dumps only at shutdown.",
+							NULL,
+							&bp_dump_interval_s, 0, 0, INT_MAX / 1000,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.load_io_depth",
+							"Runs of pages the warm-restart load keeps in flight (read-ahead hints).",
+							NULL,
+							&bp_load_io_depth, 8, 1, 256,
+							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("bufpool_ext");

@@ -292,6 +292,50 @@ bp_buf_read_failed(int instance, uint64 h, BpBlockNo b)
 }
 
 /*
+ * The end of a read that worked: keep LSNs increasing past the page's,
+ * then make the block VALID (the caller broadcasts on its variable).
+ */
+static void
+bp_buf_read_complete(BpInstance *inst, BpBlockDesc *d, uint64 page_lsn)
+{
+	uint64		cur = pg_atomic_read_u64(&BpShmem->next_lsn);
+
+	while (page_lsn != 0 && cur <= page_lsn &&
+		   !pg_atomic_compare_exchange_u64(&BpShmem->next_lsn, &cur, page_lsn + 1))
+		;
+	pg_atomic_fetch_sub_u32(&inst->pending_reads, 1);
+	for (;;)
+	{
+		uint32		st = pg_atomic_read_u32(&d->state);
+
+		if (pg_atomic_compare_exchange_u32(&d->state, &st,
+										   (st | BP_BS_VALID) & ~BP_BS_IO_READ))
+			break;
+	}
+}
+
+/*
+ * Give block fb, ours and on no list, the identity of a page about to be
+ * read, with IO_READ set, and put it in the hash.  Caller holds the
+ * page's partition lock exclusively and has seen the page absent.
+ */
+static void
+bp_buf_claim_block(BpLocalInstance *li, uint32 bucket, BpBlockNo fb,
+				   uint32 space_id, uint32 page_no)
+{
+	BpBlockDesc *d = bp_desc(li, fb);
+
+	d->space_id = space_id;
+	d->page_no = page_no;
+	d->access_time = 0;
+	d->heat = 0;
+	d->oldest_lsn = 0;
+	pg_atomic_fetch_and_u32(&d->state, ~BP_BS_FLUSH_MASK);
+	pg_atomic_fetch_or_u32(&d->state, BP_BS_IO_READ);
+	bp_hash_insert(li, bucket, fb);
+}
+
+/*
  * Read the page of a block we inserted with IO_READ, and make it VALID.
  */
 static void
@@ -325,24 +369,8 @@ bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt)
 	if (page_lsn == 0)
 		cnt->created++;
 	else
-	{
-		uint64		cur = pg_atomic_read_u64(&BpShmem->next_lsn);
-
 		cnt->reads++;
-		/* keep LSNs increasing past anything on disk */
-		while (cur <= page_lsn &&
-			   !pg_atomic_compare_exchange_u64(&BpShmem->next_lsn, &cur, page_lsn + 1))
-			;
-	}
-	pg_atomic_fetch_sub_u32(&inst->pending_reads, 1);
-	for (;;)
-	{
-		uint32		st = pg_atomic_read_u32(&d->state);
-
-		if (pg_atomic_compare_exchange_u32(&d->state, &st,
-										   (st | BP_BS_VALID) & ~BP_BS_IO_READ))
-			break;
-	}
+	bp_buf_read_complete(inst, d, page_lsn);
 }
 
 /*
@@ -386,15 +414,7 @@ bp_buf_fetch_slow(int instance, uint64 h, uint32 space_id, uint32 page_no,
 			{
 				BpCounters *cnt = bp_my_counters(instance);
 
-				d = bp_desc(li, fb);
-				d->space_id = space_id;
-				d->page_no = page_no;
-				d->access_time = 0;
-				d->heat = 0;
-				d->oldest_lsn = 0;
-				pg_atomic_fetch_and_u32(&d->state, ~BP_BS_FLUSH_MASK);
-				pg_atomic_fetch_or_u32(&d->state, BP_BS_IO_READ);
-				bp_hash_insert(li, bucket, fb);
+				bp_buf_claim_block(li, bucket, fb, space_id, page_no);
 				LWLockRelease(part);
 
 				LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
@@ -1019,6 +1039,121 @@ bp_buf_discard_block(int instance, BpBlockNo b)
 	bp_free_push(inst, li, b);
 	LWLockRelease(&inst->lru_lock.lock);
 	return true;
+}
+
+/*
+ * Warm-restart load (warm.c), step 1: take a block for page (space_id,
+ * page_no) from the free list, only while it holds more than keep blocks,
+ * and claim it for the page as a miss does (hashed, IO_READ set, pinned),
+ * at the head of the LRU (young) or of its old sublist.  Sessions that
+ * want the page meanwhile wait for the loader's read, as for another
+ * session's.  Returns BP_INVALID_BLOCK and sets *skip if the page is in
+ * the pool already or no free block is spare; never evicts.
+ */
+BpBlockNo
+bp_buf_load_claim(uint32 space_id, uint32 page_no, bool young, uint32 keep,
+				  int *instance_out, int *skip)
+{
+	uint64		h = bp_page_hash(space_id, page_no);
+	int			instance = bp_instance_of(h);
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	LWLock	   *part = bp_hash_lock(inst, h);
+	uint32		bucket;
+	BpBlockNo	b;
+	BpBlockNo	fb;
+
+	*instance_out = instance;
+	bucket = bp_hash_lock_current(instance, h, LW_SHARED);
+	b = bp_hash_lookup(li, bucket, space_id, page_no);
+	LWLockRelease(part);
+	if (b != BP_INVALID_BLOCK)
+	{
+		*skip = BP_SKIP_PRESENT;
+		return BP_INVALID_BLOCK;
+	}
+	fb = bp_lru_get_spare_block(instance, keep);
+	if (fb == BP_INVALID_BLOCK)
+	{
+		*skip = BP_SKIP_NO_FREE;
+		return BP_INVALID_BLOCK;
+	}
+	bucket = bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
+	if (bp_hash_lookup(li, bucket, space_id, page_no) != BP_INVALID_BLOCK)
+	{
+		LWLockRelease(part);
+		bp_lru_return_free_block(instance, fb);
+		*skip = BP_SKIP_PRESENT;
+		return BP_INVALID_BLOCK;
+	}
+	bp_buf_claim_block(li, bucket, fb, space_id, page_no);
+	LWLockRelease(part);
+	pg_atomic_fetch_add_u32(&inst->pending_reads, 1);
+
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	bp_lru_put_loaded(inst, li, fb, young);
+	LWLockRelease(&inst->lru_lock.lock);
+	return fb;
+}
+
+/*
+ * Warm-restart load, step 2: the claimed block's frame holds the page
+ * read (ok) or the read failed or the image was bad (!ok: the block
+ * leaves the hash, waiters retry with their own read).  Drops the pin.
+ */
+void
+bp_buf_load_done(int instance, BpBlockNo b, bool ok)
+{
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockDesc *d = bp_desc(li, b);
+
+	if (!ok)
+	{
+		bp_buf_read_failed(instance, bp_page_hash(d->space_id, d->page_no), b);
+		return;
+	}
+	bp_buf_read_complete(&BpShmem->instances[instance], d,
+						 ((BpPageHeader *) bp_frame(li, b))->lsn);
+	ConditionVariableBroadcast(bp_block_cv(instance, b));
+	pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+}
+
+/*
+ * Warm-restart load, step 3 (once the load is over): move the page, if
+ * the pool holds it and it is on the LRU, to the head of the list (young)
+ * or of its old sublist.  Called for the loaded pages coldest first, so
+ * the list ends in the dump's order.  Returns false if the page is gone.
+ */
+bool
+bp_buf_load_place(uint32 space_id, uint32 page_no, bool young)
+{
+	uint64		h = bp_page_hash(space_id, page_no);
+	int			instance = bp_instance_of(h);
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	LWLock	   *part = bp_hash_lock(inst, h);
+	uint32		bucket;
+	BpBlockNo	b;
+	BpBlockDesc *d;
+	bool		placed = false;
+
+	bucket = bp_hash_lock_current(instance, h, LW_SHARED);
+	b = bp_hash_lookup(li, bucket, space_id, page_no);
+	if (b != BP_INVALID_BLOCK)
+		pg_atomic_fetch_add_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
+	LWLockRelease(part);
+	if (b == BP_INVALID_BLOCK)
+		return false;
+	d = bp_desc(li, b);
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	if (d->list == BP_LIST_LRU && (pg_atomic_read_u32(&d->state) & BP_BS_VALID))
+	{
+		bp_lru_put_loaded(inst, li, b, young);
+		placed = true;
+	}
+	LWLockRelease(&inst->lru_lock.lock);
+	pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+	return placed;
 }
 
 /*

@@ -606,6 +606,74 @@ bp_lru_single_page_flush(int instance, BpBlockNo b)
 /*
  * Get a block to read a page into: pinned by us, not VALID, on no list.
  */
+/*
+ * Take the block at the head of the free list (caller holds lru_lock and
+ * has seen the list non-empty), pinned.
+ */
+static BpBlockNo
+bp_free_pop(BpInstance *inst, BpLocalInstance *li)
+{
+	BpBlockNo	b = inst->free_head;
+	BpBlockDesc *d = bp_desc(li, b);
+
+	BP_CHECK_LIST(d, b, BP_LIST_FREE, "taking from the free list");
+	inst->free_head = d->lru_next;
+	inst->free_len--;
+	d->list = BP_LIST_NONE;
+	d->lru_next = BP_INVALID_BLOCK;
+	/* stray optimistic pinners may bump the count; they back off */
+	pg_atomic_fetch_add_u32(&d->state, BP_REFCOUNT_ONE);
+	if (inst->free_len < (uint32) Min(bp_lru_scan_depth, inst->n_blocks / 10) / 4)
+		pg_atomic_write_u32(&BpShmem->free_wanted, 1);
+	return b;
+}
+
+/*
+ * A free block, pinned, only if the free list holds more than keep
+ * blocks; never evicts (the warm-restart loader: a page it loads must
+ * not push out one a session uses, nor make the page cleaners do so).
+ */
+BpBlockNo
+bp_lru_get_spare_block(int instance, uint32 keep)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpBlockNo	b = BP_INVALID_BLOCK;
+
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	if (inst->free_len > keep && inst->free_head != BP_INVALID_BLOCK &&
+		inst->withdraw_from >= inst->n_chunks)
+		b = bp_free_pop(inst, &BpLocal[instance]);
+	LWLockRelease(&inst->lru_lock.lock);
+	return b;
+}
+
+/*
+ * Put block b, pinned by the caller, where a warm-restart dump had its
+ * page: at the head of the list (young) or of the old sublist.  If b is
+ * on the LRU it moves there.  Caller holds lru_lock.
+ */
+void
+bp_lru_put_loaded(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, bool young)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+	BpBlockNo	next;
+
+	if (d->list == BP_LIST_LRU)
+		bp_lru_remove(inst, li, b);
+	if (young || inst->lru_old == BP_INVALID_BLOCK)
+	{
+		bp_lru_insert_head(inst, li, b);
+		return;
+	}
+	next = inst->lru_old;
+	bp_lru_link(inst, li, b, bp_desc(li, next)->lru_prev, next);
+	inst->lru_old = b;
+	d->is_old = true;
+	d->freed_page_clock = 0;
+	inst->lru_old_len++;
+	bp_lru_adjust_old(inst, li);
+}
+
 BpBlockNo
 bp_lru_get_free_block(int instance)
 {
@@ -623,19 +691,7 @@ bp_lru_get_free_block(int instance)
 		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
 		if (inst->free_head != BP_INVALID_BLOCK)
 		{
-			BpBlockDesc *d;
-
-			b = inst->free_head;
-			d = bp_desc(li, b);
-			BP_CHECK_LIST(d, b, BP_LIST_FREE, "taking from the free list");
-			inst->free_head = d->lru_next;
-			inst->free_len--;
-			d->list = BP_LIST_NONE;
-			d->lru_next = BP_INVALID_BLOCK;
-			/* stray optimistic pinners may bump the count; they back off */
-			pg_atomic_fetch_add_u32(&d->state, BP_REFCOUNT_ONE);
-			if (inst->free_len < (uint32) Min(bp_lru_scan_depth, inst->n_blocks / 10) / 4)
-				pg_atomic_write_u32(&BpShmem->free_wanted, 1);
+			b = bp_free_pop(inst, li);
 			LWLockRelease(&inst->lru_lock.lock);
 			return b;
 		}

@@ -147,6 +147,10 @@ bp_shmem_init(void)
 		LWLockInitialize(&BpShmem->space_lock.lock, BpShmem->pool_tranche);
 		LWLockInitialize(&BpShmem->resize_lock.lock, BpShmem->pool_tranche);
 		ConditionVariableInit(&BpShmem->resize_cv);
+		SpinLockInit(&BpShmem->warm_mutex);
+		BpShmem->warm_next_id = 1;
+		pg_atomic_init_u32(&BpShmem->warm_abort, 0);
+		ConditionVariableInit(&BpShmem->warm_cv);
 		for (i = 0; i < BP_BLOCK_CV_PARTITIONS; i++)
 			ConditionVariableInit(&BpShmem->block_cvs[i]);
 		pg_atomic_init_u32(&BpShmem->manager_procno, INVALID_PGPROCNO);

@@ -44,6 +44,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/pg_crc32c.h"
+#include "port/pg_iovec.h"
 #include "storage/fd.h"
 
 #include "bufpool_ext/mmgr/arena.h"
@@ -52,7 +53,7 @@
 #include "bufpool_ext/storage/space.h"
 
 #define BP_REGISTRY_MAGIC	0x42505352	/* "BPSR" */
-#define BP_REGISTRY_VERSION	1
+#define BP_REGISTRY_VERSION	2	/* 2: entries carry a creation identity */
 #define BP_MAX_SPACE_PAGES	((int64) 0x7FFFFFFF)
 #define BP_FD_CACHE			64
 #define BP_REGISTRY_ARENA_BLOCK	8192
@@ -70,6 +71,15 @@ typedef struct BpRegistryHeader
 	uint64		max_lsn;
 } BpRegistryHeader;
 
+/* an entry of a version-1 registry, read once and saved as version 2 */
+typedef struct BpRegistryEntryV1
+{
+	uint32		space_id;
+	uint32		state;
+	uint64		size_pages;
+	char		name[NAMEDATALEN];
+} BpRegistryEntryV1;
+
 typedef struct BpFdCacheEntry
 {
 	uint32		space_id;
@@ -85,6 +95,18 @@ void
 bp_space_path(uint32 space_id, char *path, size_t len)
 {
 	snprintf(path, len, "%s/%u.bps", BP_DIR, space_id);
+}
+
+/* A space's creation identity: random, never 0. */
+static uint64
+bp_space_new_identity(void)
+{
+	uint64		id = 0;
+
+	while (id == 0)
+		if (!pg_strong_random(&id, sizeof(id)))
+			id = (uint64) GetCurrentTimestamp() ^ ((uint64) MyProcPid << 32);
+	return id;
 }
 
 /*
@@ -164,6 +186,8 @@ bp_space_load_registry(void)
 	uint32		i;
 	bool		changed = false;
 	BpArena    *arena;
+	Size		entry_size;
+	char	   *raw;
 
 	/*
 	 * Owner only, like the files in it (0600), even when the data
@@ -214,14 +238,17 @@ bp_space_load_registry(void)
 				 errmsg("could not open file \"%s\": %m", BP_REGISTRY_FILE)));
 	}
 	if (read(fd, &hdr, sizeof(hdr)) != sizeof(hdr) ||
-		hdr.magic != BP_REGISTRY_MAGIC || hdr.version != BP_REGISTRY_VERSION ||
+		hdr.magic != BP_REGISTRY_MAGIC ||
+		(hdr.version != BP_REGISTRY_VERSION && hdr.version != 1) ||
 		hdr.n_entries > BP_MAX_SPACES)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("file \"%s\" is not a bufpool_ext space registry", BP_REGISTRY_FILE)));
 	arena = bp_arena_create_scoped("space_registry", BP_REGISTRY_ARENA_BLOCK);
 	entries = bp_arena_alloc(arena, sizeof(BpSpaceEntry) * Max(hdr.n_entries, 1));
-	if (read(fd, entries, sizeof(BpSpaceEntry) * hdr.n_entries) != (ssize_t) (sizeof(BpSpaceEntry) * hdr.n_entries) ||
+	entry_size = hdr.version == 1 ? sizeof(BpRegistryEntryV1) : sizeof(BpSpaceEntry);
+	raw = bp_arena_alloc(arena, entry_size * Max(hdr.n_entries, 1));
+	if (read(fd, raw, entry_size * hdr.n_entries) != (ssize_t) (entry_size * hdr.n_entries) ||
 		read(fd, &stored, sizeof(stored)) != sizeof(stored))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -229,8 +256,26 @@ bp_space_load_registry(void)
 	CloseTransientFile(fd);
 	INIT_CRC32C(crc);
 	COMP_CRC32C(crc, &hdr, sizeof(hdr));
-	COMP_CRC32C(crc, entries, sizeof(BpSpaceEntry) * hdr.n_entries);
+	COMP_CRC32C(crc, raw, entry_size * hdr.n_entries);
 	FIN_CRC32C(crc);
+	if (hdr.version == 1)
+	{
+		/* spaces made before identities: give them one, save as version 2 */
+		for (i = 0; i < hdr.n_entries; i++)
+		{
+			BpRegistryEntryV1 *v1 = &((BpRegistryEntryV1 *) raw)[i];
+
+			memset(&entries[i], 0, sizeof(BpSpaceEntry));
+			entries[i].space_id = v1->space_id;
+			entries[i].state = v1->state;
+			entries[i].size_pages = v1->size_pages;
+			memcpy(entries[i].name, v1->name, NAMEDATALEN);
+			entries[i].identity = bp_space_new_identity();
+		}
+		changed = true;
+	}
+	else
+		memcpy(entries, raw, sizeof(BpSpaceEntry) * hdr.n_entries);
 	if (crc != stored)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -416,6 +461,7 @@ bp_space_create(const char *name, int64 size_pages)
 	BpShmem->spaces[slot].space_id = id;
 	BpShmem->spaces[slot].size_pages = size_pages;
 	strlcpy(BpShmem->spaces[slot].name, name, NAMEDATALEN);
+	BpShmem->spaces[slot].identity = bp_space_new_identity();
 	BpShmem->spaces[slot].state = BP_SPACE_ACTIVE;
 	PG_TRY();
 	{
@@ -604,6 +650,69 @@ bp_space_read(uint32 space_id, uint32 page_no, char *buf)
 		bp_page_init(buf, space_id, page_no);
 	else
 		bp_page_verify(buf, space_id, page_no);
+}
+
+/*
+ * Ask the kernel to start reading pages first .. first + n - 1 of a
+ * space (posix_fadvise WILLNEED through fd.c); nothing waits.  For the
+ * warm-restart load, which keeps several runs in flight this way.
+ */
+void
+bp_space_prefetch(uint32 space_id, uint32 first, int n)
+{
+	if (!bp_space_lookup(space_id, NULL))
+		return;
+	(void) FilePrefetch(bp_space_file(space_id), (off_t) first * BpPageSize,
+						n * BpPageSize, WAIT_EVENT_DATA_FILE_PREFETCH);
+}
+
+/*
+ * Read pages first .. first + n - 1 of a space with one preadv into
+ * bufs[0 .. n-1] (each BpPageSize bytes), zero-filling what lies past the
+ * end of the file.  The pages are not verified: the caller checks each
+ * (bp_page_is_new, bp_page_is_intact).  ERROR if the space is not ACTIVE,
+ * the run is outside it, or the read fails.
+ */
+void
+bp_space_read_run(uint32 space_id, uint32 first, int n, char **bufs)
+{
+	struct iovec iov[BP_READ_RUN_MAX];
+	File		f;
+	int			fd;
+	ssize_t		got;
+	int			i;
+
+	Assert(n >= 1 && n <= BP_READ_RUN_MAX);
+	bp_space_check_page(space_id, (int64) first + n - 1);
+	f = bp_space_file(space_id);
+	/* opens the file again if fd.c closed it to save descriptors */
+	(void) FilePrefetch(f, (off_t) first * BpPageSize, n * BpPageSize,
+						WAIT_EVENT_DATA_FILE_PREFETCH);
+	fd = FileGetRawDesc(f);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file of bufpool space %u: %m", space_id)));
+	for (i = 0; i < n; i++)
+	{
+		iov[i].iov_base = bufs[i];
+		iov[i].iov_len = BpPageSize;
+	}
+	pgstat_report_wait_start(WAIT_EVENT_DATA_FILE_READ);
+	got = pg_preadv(fd, iov, n, (off_t) first * BpPageSize);
+	pgstat_report_wait_end();
+	if (got < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read pages %u to %u of bufpool space %u: %m",
+						first, first + n - 1, space_id)));
+	for (i = 0; i < n; i++)
+	{
+		ssize_t		off = (ssize_t) i * BpPageSize;
+
+		if (got < off + BpPageSize)
+			memset(bufs[i] + Max(got - off, 0), 0, BpPageSize - Max(got - off, 0));
+	}
 }
 
 /*

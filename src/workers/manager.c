@@ -51,6 +51,7 @@
 #include "bufpool_ext/redo/redo.h"
 #include "bufpool_ext/pool/resize.h"
 #include "bufpool_ext/storage/space.h"
+#include "bufpool_ext/pool/warm.h"
 #include "bufpool_ext/workers/workers.h"
 
 static void
@@ -86,11 +87,72 @@ bp_manager_build(void)
 					   BpShmem->effective_size / (1024 * 1024))));
 }
 
+/*
+ * A dump by the pool manager (periodic, or at shutdown): an error is a
+ * WARNING, the previous file kept; a skipped dump says why once.
+ */
+static void
+bp_manager_dump(const char *when)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	static const char *last_why = NULL;
+
+	PG_TRY();
+	{
+		const char *why;
+
+		if (bp_warm_dump(true, &why) < 0 && why != last_why)
+			ereport(LOG,
+					(errmsg("bufpool_ext buffer pool dump %s skipped: %s", when, why)));
+		last_why = why;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(WARNING,
+				(errmsg("bufpool_ext buffer pool dump %s failed: %s", when, edata->message)));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
+
+/* Start the warm-restart load after a build (load_at_startup). */
+static void
+bp_manager_start_load(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		(void) bp_loader_start(NULL);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(WARNING,
+				(errmsg("bufpool_ext buffer pool load not started: %s", edata->message),
+				 errhint("%s", edata->hint ? edata->hint : "The pool starts cold.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
+
 void
 bp_manager_main(Datum arg)
 {
 	volatile TimestampTz last_sample = 0;
+	volatile TimestampTz last_dump;
+	volatile bool built = false;
 	TimestampTz now;
+	long		timeout;
 
 	bp_worker_init();
 	pgstat_report_appname("bufpool_ext pool manager");
@@ -100,6 +162,7 @@ bp_manager_main(Datum arg)
 		PG_TRY();
 		{
 			bp_manager_build();
+			built = true;
 		}
 		PG_CATCH();
 		{
@@ -115,6 +178,11 @@ bp_manager_main(Datum arg)
 		}
 		PG_END_TRY();
 	}
+
+	/* only a build loads: a manager restarted over a READY pool does not */
+	if (built && bp_load_at_startup)
+		bp_manager_start_load();
+	last_dump = GetCurrentTimestamp();
 
 	pg_atomic_write_u32(&BpShmem->manager_procno, MyProc->pgprocno);
 	/* an earlier manager stopped by pg_terminate_backend left its bit set */
@@ -136,17 +204,30 @@ bp_manager_main(Datum arg)
 			last_sample = now;
 		}
 		bp_heat_sweep_if_due(); /* no heat stamp may wrap round */
-		/* wake for the next sample, and often enough for the heat sweep */
+		timeout = Min(BP_RATE_SAMPLE_MS - TimestampDifferenceMilliseconds(last_sample, now),
+					  (long) bp_hot_page_halflife_s * 1000L * BP_HEAT_SWEEP_TICKS / BP_HEAT_TICKS / 2);
+		if (bp_dump_interval_s > 0)
+		{
+			if (TimestampDifferenceExceeds(last_dump, now, bp_dump_interval_s * 1000))
+			{
+				bp_manager_dump("by bufpool_ext.dump_interval");
+				last_dump = now = GetCurrentTimestamp();
+			}
+			timeout = Min(timeout, (long) bp_dump_interval_s * 1000L -
+						  TimestampDifferenceMilliseconds(last_dump, now));
+		}
+		/* wake for the next sample, dump, and often enough for the heat sweep */
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Max(Min(BP_RATE_SAMPLE_MS - TimestampDifferenceMilliseconds(last_sample, now),
-								 (long) bp_hot_page_halflife_s * 1000L * BP_HEAT_SWEEP_TICKS / BP_HEAT_TICKS / 2), 1),
-						 PG_WAIT_EXTENSION);
+						 Max(timeout, 1), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
 	pg_atomic_write_u32(&BpShmem->manager_procno, INVALID_PGPROCNO);
 	/* backstop for the page cleaners' shutdown flush */
 	bp_final_flush(0, 1, BP_SHUTDOWN_BIT_MANAGER);
+	/* the hottest pages, for the next start (a terminate dumps too: harmless) */
+	if (bp_dump_at_shutdown && pg_atomic_read_u32(&BpShmem->pool_state) == BP_POOL_READY)
+		bp_manager_dump("at shutdown");
 
 	/*
 	 * SIGTERM is the server's shutdown or a pg_terminate_backend() aimed

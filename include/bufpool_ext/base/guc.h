@@ -48,6 +48,11 @@ extern int	bp_checkpoint_timeout_s;
 #define BP_LRU_BOUNDARY_ACCESS	0	/* young only by an access; young part capped */
 #define BP_LRU_BOUNDARY_INNODB	1	/* old part kept at old_blocks_pct of the LRU */
 
+extern bool bp_dump_at_shutdown;
+extern bool bp_load_at_startup;
+extern int	bp_dump_pct;
+extern int	bp_dump_interval_s;
+extern int	bp_load_io_depth;
 extern void bp_guc_init(void);
 
 #endif							/* BUFPOOL_EXT_GUC_H */

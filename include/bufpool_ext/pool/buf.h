@@ -25,4 +25,10 @@ extern void bp_block_wait_clear(int instance, BpBlockNo b, uint32 bits);
 extern void bp_content_lock(int instance, BpBlockNo b, bool exclusive);
 extern void bp_content_unlock(int instance, BpBlockNo b, bool exclusive);
 
+/* the warm-restart load (warm.c) */
+extern BpBlockNo bp_buf_load_claim(uint32 space_id, uint32 page_no, bool young,
+								   uint32 keep, int *instance_out, int *skip);
+extern void bp_buf_load_done(int instance, BpBlockNo b, bool ok);
+extern bool bp_buf_load_place(uint32 space_id, uint32 page_no, bool young);
+
 #endif							/* BUFPOOL_EXT_BUF_H */

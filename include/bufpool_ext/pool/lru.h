@@ -21,10 +21,12 @@ extern void bp_lru_make_young_tail(BpInstance *inst, BpLocalInstance *li, BpBloc
 extern void bp_lru_remove(BpInstance *inst, BpLocalInstance *li, BpBlockNo b);
 extern void bp_free_push(BpInstance *inst, BpLocalInstance *li, BpBlockNo b);
 extern void bp_lru_replace(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, BpBlockNo nb);
+extern void bp_lru_put_loaded(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, bool young);
 
 extern void bp_lru_init_instance(int instance);
 extern BpBlockNo bp_lru_get_free_block(int instance);
 extern void bp_lru_return_free_block(int instance, BpBlockNo b);
+extern BpBlockNo bp_lru_get_spare_block(int instance, uint32 keep);
 extern bool bp_lru_evict_pinned(int instance, BpBlockNo b);
 extern int	bp_lru_tail_work(int instance, int target_free, int scan_depth);
 

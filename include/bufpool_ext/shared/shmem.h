@@ -374,7 +374,53 @@ typedef struct BpSpaceEntry
 	uint32		state;			/* BpSpaceState */
 	uint64		size_pages;
 	char		name[NAMEDATALEN];
+	uint64		identity;		/* random at creation, never 0 (warm.c) */
 } BpSpaceEntry;
+
+/*
+ * Warm restart (src/pool/warm.c): the running and the last few dump and
+ * load operations, under warm_mutex.
+ */
+typedef enum BpWarmOpKind
+{
+	BP_WARM_DUMP = 1,
+	BP_WARM_LOAD
+} BpWarmOpKind;
+
+typedef enum BpWarmState
+{
+	BP_WARM_IDLE = 0,
+	BP_WARM_RUNNING,
+	BP_WARM_COMPLETED,
+	BP_WARM_ABORTED,
+	BP_WARM_FAILED
+} BpWarmState;
+
+typedef enum BpWarmSkip
+{
+	BP_SKIP_DROPPED = 0,		/* the space is gone or was re-created */
+	BP_SKIP_BEYOND,				/* the page is past the space's end */
+	BP_SKIP_PRESENT,			/* the page is in the pool already */
+	BP_SKIP_NO_FREE,			/* no free block left */
+	BP_SKIP_BAD,				/* unreadable or failed its checksum */
+	BP_SKIP_KINDS
+} BpWarmSkip;
+
+#define BP_WARM_HISTORY	8
+
+typedef struct BpWarmOp
+{
+	int64		id;				/* 0: slot unused */
+	int			kind;			/* BpWarmOpKind */
+	int			state;			/* BpWarmState */
+	TimestampTz started;
+	TimestampTz finished;
+	int64		pages_total;
+	int64		pages_done;
+	int64		skipped[BP_SKIP_KINDS];
+	int64		bytes;			/* read (load) or written (dump) */
+	char		message[256];
+} BpWarmOp;
 
 /*
  * The fixed part of the pool, in main shared memory.
@@ -425,6 +471,16 @@ typedef struct BpShared
 	LWLockPadded space_lock;
 	uint32		next_space_id;
 	BpSpaceEntry spaces[BP_MAX_SPACES];
+
+	/* warm restart: warm_mutex; see warm.c */
+	slock_t		warm_mutex;
+	int64		warm_next_id;
+	BpWarmOp	warm_ops[BP_WARM_HISTORY];	/* ring, newest at warm_next_id - 1 */
+	bool		warm_dumping;	/* a dump is being written */
+	bool		warm_loading;	/* a load worker was started and has not ended */
+	bool		warm_load_cut;	/* a load was stopped by SIGTERM (the shutdown?) */
+	pg_atomic_uint32 warm_abort;	/* load_abort() asks the loader to stop */
+	ConditionVariable warm_cv;	/* an operation ended */
 
 	/* per-backend counters: n_procs x n_instances BpCounters */
 	int			n_procs;

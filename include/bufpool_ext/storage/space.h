@@ -32,6 +32,11 @@ extern void bp_space_remove(uint32 space_id);
 extern bool bp_space_lookup(uint32 space_id, BpSpaceEntry *out);
 extern void bp_space_check_page(uint32 space_id, int64 page_no);
 extern void bp_space_read(uint32 space_id, uint32 page_no, char *buf);
+
+/* the longest run bp_space_read_run reads in one call */
+#define BP_READ_RUN_MAX	64
+extern void bp_space_read_run(uint32 space_id, uint32 first, int n, char **bufs);
+extern void bp_space_prefetch(uint32 space_id, uint32 first, int n);
 extern bool bp_space_write(uint32 space_id, uint32 page_no, char *buf);
 extern bool bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nbytes);
 extern void bp_space_sync_pending(void);

@@ -26,5 +26,10 @@ extern void bp_final_flush(int first, int step, uint32 worker_bit);
 extern PGDLLEXPORT void bp_manager_main(Datum arg);
 extern PGDLLEXPORT void bp_cleaner_main(Datum arg);
 extern PGDLLEXPORT void bp_log_writer_main(Datum arg);
+extern PGDLLEXPORT void bp_loader_main(Datum arg);
+
+/* loader.c */
+struct BackgroundWorkerHandle;
+extern int64 bp_loader_start(struct BackgroundWorkerHandle **handle);
 
 #endif							/* BUFPOOL_EXT_WORKERS_H */

@@ -1,7 +1,8 @@
-/* bufpool_ext 1.6: the whole install script.  It is the scripts of 1.0 to
+/* bufpool_ext 1.7: the whole install script.  It is the scripts of 1.0 to
    1.5 in order, without the benchmark and test functions that 1.6 moved to
-   the test module bufpool_test, so a fresh install defines exactly what an
-   updated one does (sql-tests/bp_upgrade.sql compares the two). */
+   the test module bufpool_test, then 1.7's warm restart, so a fresh install
+   defines exactly what an updated one does (sql-tests/bp_upgrade.sql
+   compares the two). */
 
 \echo Use "CREATE EXTENSION bufpool_ext" to load this file. \quit
 
@@ -475,3 +476,39 @@ REVOKE ALL ON bufpool.hot_pages, bufpool.space_heat FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bufpool.page_heat_srf(), bufpool.space_heat_srf(),
     bufpool.page_heat(int, bigint) TO pg_monitor;
 GRANT SELECT ON bufpool.hot_pages, bufpool.space_heat TO pg_monitor;
+
+-- warm restart: dump the hottest pages of the pool, load them back after a
+-- restart (src/pool/warm.c); superuser only, the status readable by pg_monitor
+CREATE FUNCTION bufpool.dump()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'bp_sql_dump'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool.load(wait boolean DEFAULT true)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'bp_sql_load'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool.load_abort()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'bp_sql_load_abort'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool.dump_load_status_srf(
+    OUT id bigint, OUT operation text, OUT state text,
+    OUT started timestamptz, OUT finished timestamptz,
+    OUT pages_total bigint, OUT pages_done bigint, OUT pages_skipped bigint,
+    OUT skipped_space_dropped bigint, OUT skipped_beyond_space bigint,
+    OUT skipped_in_pool bigint, OUT skipped_no_free_block bigint,
+    OUT skipped_unreadable bigint, OUT bytes_per_s float8, OUT message text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_dump_load_status'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW bufpool.dump_load_status AS SELECT * FROM bufpool.dump_load_status_srf();
+
+REVOKE ALL ON FUNCTION bufpool.dump(), bufpool.load(boolean), bufpool.load_abort(),
+    bufpool.dump_load_status_srf() FROM PUBLIC;
+REVOKE ALL ON bufpool.dump_load_status FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bufpool.dump_load_status_srf() TO pg_monitor;
+GRANT SELECT ON bufpool.dump_load_status TO pg_monitor;
