@@ -108,7 +108,12 @@ INSERT INTO bp_priv_rules VALUES
   ('function bufpool.evict(integer,bigint)', 'superuser'),
   ('function bufpool.pin_page(integer,bigint)', 'superuser'),
   ('function bufpool.resize(text,boolean)', 'superuser'),
-  ('function bufpool.memory_summary_reset()', 'superuser');
+  ('function bufpool.memory_summary_reset()', 'superuser'),
+  ('view bufpool.dump_load_status', 'monitor'),
+  ('function bufpool.dump_load_status_srf()', 'monitor'),
+  ('function bufpool.dump()', 'superuser'),
+  ('function bufpool.load(boolean)', 'superuser'),
+  ('function bufpool.load_abort()', 'superuser');
 
 -- every object of the schema, and how to use it: functions are called
 -- with NULL arguments (false for booleans), which the superuser check in

@@ -257,9 +257,9 @@ bp_guc_init(void)
 							 NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.dump_pct",
 							"Percentage of each instance's LRU list, from its head, that a dump writes.",
-							NULL,
+							"A superuser may SET it for the dumps bufpool.dump() makes in the session.",
 							&bp_dump_pct, 25, 1, 100,
-							PGC_SIGHUP, 0,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.dump_interval",
 							"Time between periodic dumps of the pool's hottest pages; 0 dumps only at shutdown.",

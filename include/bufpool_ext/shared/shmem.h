@@ -419,7 +419,7 @@ typedef struct BpWarmOp
 	int64		pages_done;
 	int64		skipped[BP_SKIP_KINDS];
 	int64		bytes;			/* read (load) or written (dump) */
-	char		message[256];
+	char		message[512];
 } BpWarmOp;
 
 /*
