@@ -600,6 +600,26 @@ bp_warm_dump(bool quiet, const char **why)
 	return res.n_entries;
 }
 
+/*
+ * At a pool build (the pool manager, before READY): remove the temporary
+ * file of a dump a crash cut short.  The dump file itself is whole or
+ * absent (it is only ever renamed into place).
+ */
+void
+bp_warm_startup(void)
+{
+	char		tmp[MAXPGPATH];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", BP_DUMP_FILE);
+	if (unlink(tmp) == 0)
+		ereport(LOG,
+				(errmsg("removed \"%s\", left by a bufpool_ext buffer pool dump cut short", tmp)));
+	else if (errno != ENOENT)
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("could not remove file \"%s\": %m", tmp)));
+}
+
 /* ----------------------------------------------------------------
  * Load
  * ----------------------------------------------------------------
@@ -930,6 +950,11 @@ bp_warm_load(int64 op_id)
 	bool	   *loaded;
 	bool	   *instance_full;
 	uint64	   *identity_of;	/* per dump space index: current identity, 0 = gone */
+	uint64	   *size_of;		/* per dump space index: current size in pages */
+	int64	   *spare;			/* per instance: free blocks the load may take */
+	uint64	   *base;			/* per dumped instance: index of its first entry */
+	uint32		max_count;
+	uint32		rank;
 	int64		n_items = 0;
 	int64		i;
 	int64		next_prefetch = 0;
@@ -968,41 +993,75 @@ bp_warm_load(int64 op_id)
 		return;
 	}
 
-	/* which dumped spaces still exist, unchanged */
+	/* which dumped spaces still exist, unchanged, and their sizes now */
 	identity_of = palloc0(sizeof(uint64) * Max(hdr->n_spaces, 1));
+	size_of = palloc0(sizeof(uint64) * Max(hdr->n_spaces, 1));
 	for (s = 0; s < hdr->n_spaces; s++)
 	{
 		BpSpaceEntry e;
 
 		if (bp_space_lookup(spaces[s].space_id, &e) && e.identity == spaces[s].identity)
+		{
 			identity_of[s] = e.identity;
+			size_of[s] = e.size_pages;
+		}
 	}
 
 	op.pages_total = hdr->n_entries;
 	items = palloc_extended(sizeof(BpLoadItem) * Max(hdr->n_entries, 1), MCXT_ALLOC_HUGE);
 	loaded = palloc_extended(sizeof(bool) * Max(hdr->n_entries, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	for (i = 0; i < (int64) hdr->n_entries; i++)
-	{
-		uint64		e = entries[i];
-		uint32		sx = BP_ENTRY_SPACE(e);
-		BpSpaceEntry cur;
 
-		if (sx >= hdr->n_spaces || identity_of[sx] == 0)
-		{
-			op.skipped[BP_SKIP_DROPPED]++;
-			continue;
-		}
-		if (!bp_space_lookup(spaces[sx].space_id, &cur) || BP_ENTRY_PAGE(e) >= cur.size_pages)
-		{
-			op.skipped[BP_SKIP_BEYOND]++;
-			continue;
-		}
-		items[n_items].space_id = spaces[sx].space_id;
-		items[n_items].page_no = BP_ENTRY_PAGE(e);
-		items[n_items].pos = (uint32) i;
-		items[n_items].young = !BP_ENTRY_OLD(e);
-		n_items++;
+	/*
+	 * What the free lists can take now, per instance: when the dump names
+	 * more, the hottest go in (the entries are taken hottest first, the
+	 * dumped instances interleaved by rank), not those that happen to come
+	 * first in (space, page) order.
+	 */
+	spare = palloc0(sizeof(int64) * BpShmem->n_instances);
+	for (s = 0; s < (uint32) BpShmem->n_instances; s++)
+		spare[s] = Max((int64) BpShmem->instances[s].free_len - bp_load_keep(s), 0);
+	base = palloc0(sizeof(uint64) * (hdr->n_instances + 1));
+	max_count = 0;
+	for (s = 0; s < hdr->n_instances; s++)
+	{
+		base[s + 1] = base[s] + counts[s];
+		max_count = Max(max_count, counts[s]);
 	}
+	for (rank = 0; rank < max_count; rank++)
+		for (s = 0; s < hdr->n_instances; s++)
+		{
+			uint64		e;
+			uint32		sx;
+			int			inst;
+
+			if (rank >= counts[s])
+				continue;
+			i = (int64) (base[s] + rank);
+			e = entries[i];
+			sx = BP_ENTRY_SPACE(e);
+			if (sx >= hdr->n_spaces || identity_of[sx] == 0)
+			{
+				op.skipped[BP_SKIP_DROPPED]++;
+				continue;
+			}
+			if (BP_ENTRY_PAGE(e) >= size_of[sx])
+			{
+				op.skipped[BP_SKIP_BEYOND]++;
+				continue;
+			}
+			inst = bp_instance_of(bp_page_hash(spaces[sx].space_id, BP_ENTRY_PAGE(e)));
+			if (spare[inst] <= 0)
+			{
+				op.skipped[BP_SKIP_NO_FREE]++;
+				continue;
+			}
+			spare[inst]--;
+			items[n_items].space_id = spaces[sx].space_id;
+			items[n_items].page_no = BP_ENTRY_PAGE(e);
+			items[n_items].pos = (uint32) i;
+			items[n_items].young = !BP_ENTRY_OLD(e);
+			n_items++;
+		}
 	qsort(items, n_items, sizeof(BpLoadItem), bp_load_item_cmp);
 	bp_warm_publish(&op);
 

@@ -61,6 +61,7 @@ bp_manager_build(void)
 
 	pg_atomic_write_u32(&BpShmem->pool_state, BP_POOL_BUILDING);
 	bp_space_load_registry();
+	bp_warm_startup();
 	/* torn pages are repaired before anything reads them (and before redo) */
 	bp_dblwr_recover();
 	bp_redo_recover();

@@ -18,6 +18,7 @@
 
 extern int64 bp_warm_dump(bool quiet, const char **why);
 extern void bp_warm_load(int64 op_id);
+extern void bp_warm_startup(void);
 
 /* the status ring */
 extern int64 bp_warm_begin(int kind);
