@@ -367,6 +367,9 @@ BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_replacement.sh"
 # ---------------------------------------------------------------- scan resistance
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_scan.sh"
 
+# ---------------------------------------------------------------- warm restart
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_warm.sh"
+
 # ---------------------------------------------------------------- the report
 bash "$REPO/scripts/bench_report.sh"
 log "make bench took $((SECONDS / 60)) min $((SECONDS % 60)) s in all"

@@ -35,6 +35,7 @@ BENCHES=(
     "memory_overhead:6. Memory overhead per page"
     "observe:7. Observability cost on the hit path"
     "redo:Durable writes and recovery (redo log)"
+    "warm:Warm restart: dump and load (issue 18)"
 )
 
 # verdict_tables FILE: the tables with a verdict, reduced to header +

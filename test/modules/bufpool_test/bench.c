@@ -84,6 +84,7 @@ PG_FUNCTION_INFO_V1(bpt_bench_fetch);
 PG_FUNCTION_INFO_V1(bpt_bench_pg_fetch);
 PG_FUNCTION_INFO_V1(bpt_bench_fetch_latency);
 PG_FUNCTION_INFO_V1(bpt_bench_fetch_timeline);
+PG_FUNCTION_INFO_V1(bpt_bench_cold_timeline);
 PG_FUNCTION_INFO_V1(bpt_bench_replay);
 PG_FUNCTION_INFO_V1(bpt_bench_pg_replay);
 PG_FUNCTION_INFO_V1(bpt_bench_lru_replay);
@@ -643,6 +644,7 @@ bp_hist_quantile(const uint64 *hist, uint64 n, double q, uint64 max_ns)
 typedef struct BpLatencyWindow
 {
 	uint64		ops;
+	uint64		hits;			/* counted with count_hits only */
 	uint64		sum;
 	uint64		max_ns;
 	uint64	   *hist;			/* BP_HIST_BUCKETS counters */
@@ -674,7 +676,7 @@ typedef void (*BpWindowDone) (void *arg, const BpLatencyWindow *w, uint64 window
  */
 static void
 bp_latency_loop(uint32 space_id, const BpBenchTrace *trace, int32 duration_ms,
-				int32 window_ms, BpWindowDone done, void *arg)
+				int32 window_ms, bool count_hits, BpWindowDone done, void *arg)
 {
 	const uint32 *pages = trace->pages;
 	uint64		mask = trace->mask;
@@ -690,6 +692,7 @@ bp_latency_loop(uint32 space_id, const BpBenchTrace *trace, int32 duration_ms,
 	for (i = 0;; i++)
 	{
 		BpPage		p;
+		BpFetchInfo info;
 		uint64		t0;
 		uint64		t1;
 		uint64		d;
@@ -697,9 +700,11 @@ bp_latency_loop(uint32 space_id, const BpBenchTrace *trace, int32 duration_ms,
 		if ((i & BP_BENCH_CFI_MASK) == 0)
 			CHECK_FOR_INTERRUPTS();
 		t0 = bp_bench_now_ns();
-		p = bp_page_fetch(space_id, pages[i & mask], NULL);
+		p = bp_page_fetch(space_id, pages[i & mask], count_hits ? &info : NULL);
 		bp_page_release(p);
 		t1 = bp_bench_now_ns();
+		if (count_hits && info.hit)
+			w.hits++;
 
 		d = t1 - t0;
 		w.hist[bp_hist_bucket(d)]++;
@@ -713,7 +718,7 @@ bp_latency_loop(uint32 space_id, const BpBenchTrace *trace, int32 duration_ms,
 			if (t1 >= deadline)
 				break;
 			memset(w.hist, 0, BP_HIST_BUCKETS * sizeof(uint64));
-			w.ops = w.sum = w.max_ns = 0;
+			w.ops = w.hits = w.sum = w.max_ns = 0;
 			window_start = t1;
 			window_end = Min(t1 + window_ns, deadline);
 		}
@@ -723,11 +728,12 @@ bp_latency_loop(uint32 space_id, const BpBenchTrace *trace, int32 duration_ms,
 
 /*
  * Check duration_ms (and window_ms) and the common arguments, build the
- * trace of the latency functions and fetch each of its pages once.
+ * trace of the latency functions and, if warm, fetch each of its pages
+ * once.
  */
 static BpBenchTrace
 bp_latency_setup(FunctionCallInfo fcinfo, int32 duration_ms, int32 window_ms,
-				 uint32 *space_id)
+				 bool warm, uint32 *space_id)
 {
 	int32		space_arg = PG_GETARG_INT32(0);
 	int32		n_pages = PG_GETARG_INT32(1);
@@ -751,7 +757,8 @@ bp_latency_setup(FunctionCallInfo fcinfo, int32 duration_ms, int32 window_ms,
 	*space_id = bp_bench_space_arg(space_arg, n_pages);
 	trace = bp_bench_make_trace((uint32) n_pages, pattern, BP_BENCH_TRACE_MAX,
 								PG_GETARG_INT32(fcinfo->nargs - 1));
-	bp_bench_warm(&trace, (uint32) n_pages, bp_bench_warm_bufpool, space_id);
+	if (warm)
+		bp_bench_warm(&trace, (uint32) n_pages, bp_bench_warm_bufpool, space_id);
 	return trace;
 }
 
@@ -780,8 +787,8 @@ bench_fetch_latency_impl(FunctionCallInfo fcinfo)
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	trace = bp_latency_setup(fcinfo, duration_ms, duration_ms, &space_id);
-	bp_latency_loop(space_id, &trace, duration_ms, duration_ms,
+	trace = bp_latency_setup(fcinfo, duration_ms, duration_ms, true, &space_id);
+	bp_latency_loop(space_id, &trace, duration_ms, duration_ms, false,
 					bp_latency_keep_row, values);
 	pfree(trace.pages);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
@@ -791,6 +798,7 @@ bench_fetch_latency_impl(FunctionCallInfo fcinfo)
 typedef struct BpTimelineState
 {
 	ReturnSetInfo *rsinfo;
+	bool		with_hits;		/* a hits column after ops */
 	TimestampTz start_ts;		/* clock_timestamp() at start_ns */
 	uint64		start_ns;
 } BpTimelineState;
@@ -799,13 +807,39 @@ static void
 bp_latency_add_row(void *arg, const BpLatencyWindow *w, uint64 window_start_ns)
 {
 	BpTimelineState *st = (BpTimelineState *) arg;
-	Datum		values[7];
-	bool		nulls[7] = {0};
+	Datum		values[8];
+	bool		nulls[8] = {0};
 
 	values[0] = TimestampTzGetDatum(st->start_ts +
 									(TimestampTz) ((window_start_ns - st->start_ns) / 1000));
 	bp_latency_values(w, values + 1);
+	if (st->with_hits)
+	{
+		memmove(values + 3, values + 2, 5 * sizeof(Datum));
+		values[2] = Int64GetDatum((int64) w->hits);
+	}
 	tuplestore_putvalues(st->rsinfo->setResult, st->rsinfo->setDesc, values, nulls);
+}
+
+/* The timeline functions: warm, or cold with a hits column. */
+static Datum
+bp_timeline_run(FunctionCallInfo fcinfo, bool warm)
+{
+	int32		duration_ms = PG_GETARG_INT32(3);
+	int32		window_ms = PG_GETARG_INT32(4);
+	BpTimelineState st;
+	uint32		space_id;
+	BpBenchTrace trace;
+
+	InitMaterializedSRF(fcinfo, 0);
+	st.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	st.with_hits = !warm;
+	trace = bp_latency_setup(fcinfo, duration_ms, window_ms, warm, &space_id);
+	st.start_ns = bp_bench_now_ns();
+	st.start_ts = GetCurrentTimestamp();
+	bp_latency_loop(space_id, &trace, duration_ms, window_ms, !warm, bp_latency_add_row, &st);
+	pfree(trace.pages);
+	return (Datum) 0;
 }
 
 /*
@@ -818,20 +852,28 @@ bp_latency_add_row(void *arg, const BpLatencyWindow *w, uint64 window_start_ns)
 static Datum
 bench_fetch_timeline_impl(FunctionCallInfo fcinfo)
 {
-	int32		duration_ms = PG_GETARG_INT32(3);
-	int32		window_ms = PG_GETARG_INT32(4);
-	BpTimelineState st;
-	uint32		space_id;
-	BpBenchTrace trace;
+	return bp_timeline_run(fcinfo, true);
+}
 
-	InitMaterializedSRF(fcinfo, 0);
-	st.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	trace = bp_latency_setup(fcinfo, duration_ms, window_ms, &space_id);
-	st.start_ns = bp_bench_now_ns();
-	st.start_ts = GetCurrentTimestamp();
-	bp_latency_loop(space_id, &trace, duration_ms, window_ms, bp_latency_add_row, &st);
-	pfree(trace.pages);
-	return (Datum) 0;
+/*
+ * bufpool_test.bench_cold_timeline(space_id, n_pages, pattern, duration_ms,
+ * window_ms, seed): the loop of bench_fetch_timeline with no warm-up, so
+ * misses are timed too, and a hits column after ops: (window_start, ops,
+ * hits, mean_ns, p50_ns, p99_ns, p999_ns, max_ns).  For the warm-restart
+ * benchmark (scripts/bench_warm.sh): how soon the hits come back after a
+ * restart, and what a session's fetches cost while the pool loads.
+ */
+Datum
+bpt_bench_cold_timeline(PG_FUNCTION_ARGS)
+{
+	const char *const names[] = {"space_id", "n_pages", "pattern", "duration_ms",
+	"window_ms", "seed"};
+	int			i;
+
+	bpt_require_superuser("bench_cold_timeline");
+	for (i = 0; i < lengthof(names); i++)
+		bpt_not_null(fcinfo, i, "bench_cold_timeline", names[i]);
+	return bp_timeline_run(fcinfo, false);
 }
 
 /* ----------------------------------------------------------------------

@@ -65,6 +65,15 @@ RETURNS TABLE (window_start timestamptz, ops bigint, mean_ns float8, p50_ns floa
 AS 'MODULE_PATHNAME', 'bpt_bench_fetch_timeline'
 LANGUAGE C VOLATILE;
 
+-- the same without the warm-up (misses are timed too), with each window's
+-- hits: the warm-restart benchmark (scripts/bench_warm.sh)
+CREATE FUNCTION bufpool_test.bench_cold_timeline(space_id int, n_pages int, pattern text,
+    duration_ms int, window_ms int, seed int DEFAULT 1)
+RETURNS TABLE (window_start timestamptz, ops bigint, hits bigint, mean_ns float8,
+    p50_ns float8, p99_ns float8, p999_ns float8, max_ns float8)
+AS 'MODULE_PATHNAME', 'bpt_bench_cold_timeline'
+LANGUAGE C VOLATILE;
+
 CREATE FUNCTION bufpool_test.bench_replay(space_id int, n_pages int, scan_pages int,
     scan_every int, scan_range int, n_ops bigint, warmup_ops bigint, seed int DEFAULT 1,
     OUT accesses bigint, OUT hits bigint, OUT scan_accesses bigint, OUT scan_hits bigint)
