@@ -32,7 +32,8 @@
 # scan-resistance scenario with its trace (scripts/bench_scan.sh,
 # bench/results/scan_resistance.md; BPX_SCAN_*) and the
 # replacement-quality benchmark (scripts/bench_replacement.sh,
-# bench/results/replacement.md and .png; BPX_REPL_*).
+# bench/results/replacement.md and .png; BPX_REPL_*) and the warm-restart
+# benchmark (scripts/bench_warm.sh, bench/results/warm.md; BPX_WARM_*).
 #
 #   BPX_BENCH_PORT        port / socket number (default 5487)
 #   BPX_BENCH_SECONDS     target seconds per run (default 2)

@@ -28,7 +28,7 @@
 # Each load figure is the median of BPX_WARM_REPS runs; fio's too.
 # Results go to stdout and bench/results/warm.md.
 #
-#   BPX_WARM_PORT      port / socket number (default 5487)
+#   BPX_WARM_PORT      port / socket number (default 5484)
 #   BPX_WARM_POOL_MB   pool size (default 1152: 1 GiB of pages fits after the
 #                      page cleaners' free-list reserve)
 #   BPX_WARM_REPS      repetitions (default 3)
@@ -40,7 +40,7 @@ set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-PORT="${BPX_WARM_PORT:-5487}"
+PORT="${BPX_WARM_PORT:-5484}"
 POOL_MB="${BPX_WARM_POOL_MB:-1152}"
 REPS="${BPX_WARM_REPS:-3}"
 PAGE=8192
