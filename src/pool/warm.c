@@ -337,7 +337,8 @@ bp_dump_walk(int instance, int64 target, BpDumpPage *out, bool *cut)
 		LWLockRelease(&inst->lru_lock.lock);
 		CHECK_FOR_INTERRUPTS();
 		LWLockAcquire(&inst->lru_lock.lock, LW_SHARED);
-		if (BP_BLOCK_CHUNK(b) >= (uint32) inst->n_chunks || BP_BLOCK_CHUNK(b) >= (uint32) li->n_chunks)
+		/* (bp_desc maps a chunk a grow added; one a shrink removed is gone) */
+		if (BP_BLOCK_CHUNK(b) >= (uint32) inst->n_chunks)
 		{
 			*cut = true;
 			break;
