@@ -12,6 +12,9 @@ my $n_pages = 50;
 
 my $node = PostgreSQL::Test::Cluster->new('restart');
 $node->init;
+# pages must come back from their files through the sessions' own reads,
+# counted in number_pages_read: no warm-restart load of the pool
+$node->append_conf('postgresql.conf', "bufpool_ext.load_at_startup = off\n");
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
 

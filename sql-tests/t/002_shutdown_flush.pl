@@ -18,7 +18,9 @@ $node->init;
 # The page cleaners are paused: the test checks that no page reached the
 # disk before the shutdown, and an idle cleaner would write them a second
 # after the last change.  (They still flush at shutdown, which is what is
-# tested.)
+# tested.)  The pages must then come back from their files through the
+# sessions' own reads, counted in number_pages_read: no warm-restart load.
+$node->append_conf('postgresql.conf', "bufpool_ext.load_at_startup = off\n");
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
 pause_cleaners($node);

@@ -965,194 +965,185 @@ bp_load_arrange(const BpDumpHeader *hdr, const uint32 *counts, const BpDumpSpace
 	}
 }
 
-/*
- * The loader's work (src/workers/loader.c): load the dump into the pool
- * as operation op_id, which the starter opened.  Never raises an ERROR
- * for a bad file (WARNING, state failed); stops on load_abort() and on
- * the shutdown (state aborted).
- */
-void
-bp_warm_load(int64 op_id)
+/* A dump file read and checked, and what the load makes of it. */
+typedef struct BpLoadPlan
 {
-	BpWarmOp	op;
-	char		reason[256];
-	char	   *file;
-	Size		len;
 	const BpDumpHeader *hdr;
-	const uint32 *counts;
+	const uint32 *counts;		/* entries per dumped instance */
 	const BpDumpSpace *spaces;
 	const uint64 *entries;
-	BpLoadItem *items;
-	bool	   *loaded;
-	bool	   *instance_full;
-	uint64	   *identity_of;	/* per dump space index: current identity, 0 = gone */
-	uint64	   *size_of;		/* per dump space index: current size in pages */
-	int64	   *spare;			/* per instance: free blocks the load may take */
-	uint64	   *base;			/* per dumped instance: index of its first entry */
-	uint32		max_count;
+	uint64	   *identity_of;	/* per space index: its identity now, 0 = gone */
+	BpLoadItem *items;			/* what to load, in (space, page) order */
+	int64		n_items;
+	bool	   *loaded;			/* per entry: the load brought it in */
+} BpLoadPlan;
+
+/*
+ * Lay out the file and choose what to load: the entries of spaces that
+ * still exist unchanged, inside them, hottest first up to what the free
+ * lists can take now (the dumped instances interleaved by rank, so a dump
+ * larger than the free space loads its hottest pages, not those that come
+ * first in (space, page) order); then sorted for reading.  The skips go
+ * into op.  Returns false with *reason if the file contradicts itself.
+ */
+static bool
+bp_load_plan(char *file, BpWarmOp *op, BpLoadPlan *plan, char *reason, size_t reason_len)
+{
+	const BpDumpHeader *hdr = (const BpDumpHeader *) file;
+	uint64	   *size_of;
+	int64	   *spare;
+	uint64	   *base;
+	uint64		total = 0;
+	uint32		max_count = 0;
 	uint32		rank;
-	int64		n_items = 0;
-	int64		i;
-	int64		next_prefetch = 0;
-	int64		done = 0;
-	char	   *scratch;
-	int			state = BP_WARM_COMPLETED;
-	const char *stop_reason = NULL;
-	long		paused_ms = 0;
-	uint64		cnt_base;
 	uint32		s;
-	char		last_error[BP_LOAD_ERROR_LEN] = "";
 
-	if (!bp_warm_get(op_id, &op))
-		return;
-	bp_ensure_attached();
-	file = bp_load_read_file(&len, reason, sizeof(reason));
-	if (file == NULL)
-	{
-		bp_warm_finish(&op, BP_WARM_FAILED, WARNING,
-					   "dump file \"%s\" not loaded: %s; the pool starts cold",
-					   BP_DUMP_FILE, reason);
-		return;
-	}
-	hdr = (const BpDumpHeader *) file;
-	counts = (const uint32 *) (file + sizeof(BpDumpHeader));
-	spaces = (const BpDumpSpace *) (counts + hdr->n_instances);
-	entries = (const uint64 *) (spaces + hdr->n_spaces);
-	cnt_base = 0;
+	plan->hdr = hdr;
+	plan->counts = (const uint32 *) (file + sizeof(BpDumpHeader));
+	plan->spaces = (const BpDumpSpace *) (plan->counts + hdr->n_instances);
+	plan->entries = (const uint64 *) (plan->spaces + hdr->n_spaces);
+	base = palloc0(sizeof(uint64) * (hdr->n_instances + 1));
 	for (s = 0; s < hdr->n_instances; s++)
-		cnt_base += counts[s];
-	if (cnt_base != hdr->n_entries)
 	{
-		bp_warm_finish(&op, BP_WARM_FAILED, WARNING,
-					   "dump file \"%s\" not loaded: its instance counts add up to " UINT64_FORMAT " entries, its header says " UINT64_FORMAT "; the pool starts cold",
-					   BP_DUMP_FILE, cnt_base, hdr->n_entries);
-		return;
+		base[s + 1] = base[s] + plan->counts[s];
+		max_count = Max(max_count, plan->counts[s]);
+		total += plan->counts[s];
+	}
+	if (total != hdr->n_entries)
+	{
+		snprintf(reason, reason_len, "its instance counts add up to " UINT64_FORMAT " entries, its header says " UINT64_FORMAT,
+				 total, hdr->n_entries);
+		return false;
 	}
 
-	/* which dumped spaces still exist, unchanged, and their sizes now */
-	identity_of = palloc0(sizeof(uint64) * Max(hdr->n_spaces, 1));
+	plan->identity_of = palloc0(sizeof(uint64) * Max(hdr->n_spaces, 1));
 	size_of = palloc0(sizeof(uint64) * Max(hdr->n_spaces, 1));
 	for (s = 0; s < hdr->n_spaces; s++)
 	{
 		BpSpaceEntry e;
 
-		if (bp_space_lookup(spaces[s].space_id, &e) && e.identity == spaces[s].identity)
+		if (bp_space_lookup(plan->spaces[s].space_id, &e) && e.identity == plan->spaces[s].identity)
 		{
-			identity_of[s] = e.identity;
+			plan->identity_of[s] = e.identity;
 			size_of[s] = e.size_pages;
 		}
 	}
 
-	op.pages_total = hdr->n_entries;
-	items = palloc_extended(sizeof(BpLoadItem) * Max(hdr->n_entries, 1), MCXT_ALLOC_HUGE);
-	loaded = palloc_extended(sizeof(bool) * Max(hdr->n_entries, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-
-	/*
-	 * What the free lists can take now, per instance: when the dump names
-	 * more, the hottest go in (the entries are taken hottest first, the
-	 * dumped instances interleaved by rank), not those that happen to come
-	 * first in (space, page) order.
-	 */
 	spare = palloc0(sizeof(int64) * BpShmem->n_instances);
 	for (s = 0; s < (uint32) BpShmem->n_instances; s++)
 		spare[s] = Max((int64) BpShmem->instances[s].free_len - bp_load_keep(s), 0);
-	base = palloc0(sizeof(uint64) * (hdr->n_instances + 1));
-	max_count = 0;
-	for (s = 0; s < hdr->n_instances; s++)
-	{
-		base[s + 1] = base[s] + counts[s];
-		max_count = Max(max_count, counts[s]);
-	}
+
+	op->pages_total = hdr->n_entries;
+	plan->items = palloc_extended(sizeof(BpLoadItem) * Max(hdr->n_entries, 1), MCXT_ALLOC_HUGE);
+	plan->loaded = palloc_extended(sizeof(bool) * Max(hdr->n_entries, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	plan->n_items = 0;
 	for (rank = 0; rank < max_count; rank++)
 		for (s = 0; s < hdr->n_instances; s++)
 		{
+			uint64		pos = base[s] + rank;
 			uint64		e;
 			uint32		sx;
+			uint32		space_id;
 			int			inst;
+			BpLoadItem *item;
 
-			if (rank >= counts[s])
+			if (rank >= plan->counts[s])
 				continue;
-			i = (int64) (base[s] + rank);
-			e = entries[i];
+			e = plan->entries[pos];
 			sx = BP_ENTRY_SPACE(e);
-			if (sx >= hdr->n_spaces || identity_of[sx] == 0)
+			if (sx >= hdr->n_spaces || plan->identity_of[sx] == 0)
 			{
-				op.skipped[BP_SKIP_DROPPED]++;
+				op->skipped[BP_SKIP_DROPPED]++;
 				continue;
 			}
 			if (BP_ENTRY_PAGE(e) >= size_of[sx])
 			{
-				op.skipped[BP_SKIP_BEYOND]++;
+				op->skipped[BP_SKIP_BEYOND]++;
 				continue;
 			}
-			inst = bp_instance_of(bp_page_hash(spaces[sx].space_id, BP_ENTRY_PAGE(e)));
+			space_id = plan->spaces[sx].space_id;
+			inst = bp_instance_of(bp_page_hash(space_id, BP_ENTRY_PAGE(e)));
 			if (spare[inst] <= 0)
 			{
-				op.skipped[BP_SKIP_NO_FREE]++;
+				op->skipped[BP_SKIP_NO_FREE]++;
 				continue;
 			}
 			spare[inst]--;
-			items[n_items].space_id = spaces[sx].space_id;
-			items[n_items].page_no = BP_ENTRY_PAGE(e);
-			items[n_items].pos = (uint32) i;
-			items[n_items].young = !BP_ENTRY_OLD(e);
-			n_items++;
+			item = &plan->items[plan->n_items++];
+			item->space_id = space_id;
+			item->page_no = BP_ENTRY_PAGE(e);
+			item->pos = (uint32) pos;
+			item->young = !BP_ENTRY_OLD(e);
 		}
-	qsort(items, n_items, sizeof(BpLoadItem), bp_load_item_cmp);
-	bp_warm_publish(&op);
+	qsort(plan->items, plan->n_items, sizeof(BpLoadItem), bp_load_item_cmp);
+	return true;
+}
 
-	instance_full = palloc0(sizeof(bool) * BpShmem->n_instances);
-	scratch = palloc((Size) BP_READ_RUN_MAX * BpPageSize);
-	i = 0;
+/*
+ * Why the load should stop before its next run, or NULL; a shrink in
+ * progress is waited out here (*paused_ms counts it).  *aborted tells an
+ * abort from a full pool.
+ */
+static const char *
+bp_load_should_stop(const bool *instance_full, long *paused_ms, bool *aborted)
+{
+	int			full = 0;
+	int			k;
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+		*aborted = true;
+		if (ShutdownRequestPending)
+			return "stopped by the shutdown";
+		if (pg_atomic_read_u32(&BpShmem->warm_abort) != 0)
+			return "stopped by bufpool.load_abort()";
+		*aborted = false;
+		if (!bp_load_shrinking())
+			break;
+		/* a shrink moves blocks about: wait for it */
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		*paused_ms += 10;
+	}
+	for (k = 0; k < BpShmem->n_instances; k++)
+		full += instance_full[k] ? 1 : 0;
+	return full == BpShmem->n_instances ? "the pool is full" : NULL;
+}
+
+/*
+ * Read the planned pages run by run (see the file's header: read-ahead,
+ * yielding).  Returns the pages loaded; *stop_reason says why it stopped
+ * early (NULL if it did not), *aborted whether that was an abort.
+ */
+static int64
+bp_load_pages(BpLoadPlan *plan, BpWarmOp *op, const char **stop_reason, bool *aborted,
+			  long *paused_ms, char *last_error)
+{
+	const BpLoadItem *items = plan->items;
+	int64		n_items = plan->n_items;
+	bool	   *instance_full = palloc0(sizeof(bool) * BpShmem->n_instances);
+	char	   *scratch = palloc((Size) BP_READ_RUN_MAX * BpPageSize);
+	int64		next_prefetch = 0;
+	int64		done = 0;
+	int64		i = 0;
+
+	*stop_reason = NULL;
+	*aborted = false;
 	while (i < n_items)
 	{
 		int64		run_end;
 		int64		r;
-		int			depth;
+		int			depth = 0;
 		int			max_depth;
 		uint32		others;
-		int			full = 0;
-		int			k;
 
-		/* stop? */
-		CHECK_FOR_INTERRUPTS();
-		if (ShutdownRequestPending)
-		{
-			state = BP_WARM_ABORTED;
-			stop_reason = "stopped by the shutdown";
+		*stop_reason = bp_load_should_stop(instance_full, paused_ms, aborted);
+		if (*stop_reason != NULL)
 			break;
-		}
-		if (pg_atomic_read_u32(&BpShmem->warm_abort) != 0)
-		{
-			state = BP_WARM_ABORTED;
-			stop_reason = "stopped by bufpool.load_abort()";
-			break;
-		}
-		for (k = 0; k < BpShmem->n_instances; k++)
-			full += instance_full[k] ? 1 : 0;
-		if (full == BpShmem->n_instances)
-		{
-			stop_reason = "the pool is full";
-			break;
-		}
-		/* a shrink moves blocks about: wait for it */
-		while (bp_load_shrinking() && !ShutdownRequestPending &&
-			   pg_atomic_read_u32(&BpShmem->warm_abort) == 0)
-		{
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10,
-							 PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
-			paused_ms += 10;
-		}
-		if (bp_load_shrinking())
-			continue;			/* the checks above end the load */
 		bp_ensure_attached();	/* a grow: map the new chunks */
 
-		/* keep load_io_depth runs ahead in the kernel's hands */
-		depth = 0;
-		if (next_prefetch < i)
-			next_prefetch = i;
 		/*
 		 * Sessions reading: their reads go first.  The load then reads
 		 * ahead no further than this run, cuts the run to
@@ -1166,7 +1157,11 @@ bp_warm_load(int64 op_id)
 			while (run_end > i + 1 &&
 				   (items[run_end - 1].page_no - items[i].page_no + 1) * (uint32) BpPageSize > BP_LOAD_YIELD_BYTES)
 				run_end--;
-		for (r = i; r < n_items && depth < max_depth;)
+
+		/* keep up to max_depth runs in the kernel's hands */
+		if (next_prefetch < i)
+			next_prefetch = i;
+		for (r = i; r < n_items && depth < max_depth; depth++)
 		{
 			int64		e = bp_load_run_end(items, n_items, r);
 
@@ -1176,7 +1171,6 @@ bp_warm_load(int64 op_id)
 								  (int) (items[e - 1].page_no - items[r].page_no + 1));
 				next_prefetch = e;
 			}
-			depth++;
 			r = e;
 		}
 
@@ -1187,21 +1181,57 @@ bp_warm_load(int64 op_id)
 			ResetLatch(MyLatch);
 		}
 
-		done += bp_load_run(&op, &items[i], (int) (run_end - i),
-							identity_of[BP_ENTRY_SPACE(entries[items[i].pos])],
-							scratch, loaded, instance_full, last_error);
-		op.pages_done = done;
+		done += bp_load_run(op, &items[i], (int) (run_end - i),
+							plan->identity_of[BP_ENTRY_SPACE(plan->entries[items[i].pos])],
+							scratch, plan->loaded, instance_full, last_error);
+		op->pages_done = done;
 		i = run_end;
-		bp_warm_publish(&op);
+		bp_warm_publish(op);
 	}
 	/* what was never tried because the pool filled up */
-	if (stop_reason != NULL && state == BP_WARM_COMPLETED)
-		op.skipped[BP_SKIP_NO_FREE] += n_items - i;
+	if (*stop_reason != NULL && !*aborted)
+		op->skipped[BP_SKIP_NO_FREE] += n_items - i;
+	return done;
+}
 
-	if (state == BP_WARM_COMPLETED)
-		bp_load_arrange(hdr, counts, spaces, entries, loaded);
+/*
+ * The loader's work (src/workers/loader.c): load the dump into the pool
+ * as operation op_id, which the starter opened.  Never raises an ERROR
+ * for a bad file (WARNING, state failed); stops on load_abort() and on
+ * the shutdown (state aborted).
+ */
+void
+bp_warm_load(int64 op_id)
+{
+	BpWarmOp	op;
+	BpLoadPlan	plan;
+	char		reason[256];
+	char	   *file;
+	Size		len;
+	int64		done;
+	const char *stop_reason;
+	bool		aborted;
+	long		paused_ms = 0;
+	char		last_error[BP_LOAD_ERROR_LEN] = "";
 
-	bp_warm_finish(&op, state, LOG,
+	if (!bp_warm_get(op_id, &op))
+		return;
+	bp_ensure_attached();
+	file = bp_load_read_file(&len, reason, sizeof(reason));
+	if (file == NULL || !bp_load_plan(file, &op, &plan, reason, sizeof(reason)))
+	{
+		bp_warm_finish(&op, BP_WARM_FAILED, WARNING,
+					   "dump file \"%s\" not loaded: %s; the pool starts cold",
+					   BP_DUMP_FILE, reason);
+		return;
+	}
+	bp_warm_publish(&op);
+
+	done = bp_load_pages(&plan, &op, &stop_reason, &aborted, &paused_ms, last_error);
+	if (!aborted)
+		bp_load_arrange(plan.hdr, plan.counts, plan.spaces, plan.entries, plan.loaded);
+
+	bp_warm_finish(&op, aborted ? BP_WARM_ABORTED : BP_WARM_COMPLETED, LOG,
 				   "Loaded %lld/%lld pages from \"%s\"%s%s; skipped %lld (space dropped %lld, beyond the space %lld, already in the pool %lld, no free block %lld, unreadable or bad %lld); %.1f MB/s%s%s%s",
 				   (long long) done, (long long) op.pages_total, BP_DUMP_FILE,
 				   stop_reason ? ", " : "", stop_reason ? stop_reason : "",
