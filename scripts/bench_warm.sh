@@ -128,7 +128,7 @@ load_mbps() { # load_mbps DEPTH: MB/s of one load from a cold page cache
     restart_cold off >&2
     q "SELECT bufpool.load();" >/dev/null
     q "SELECT round(pages_done * $PAGE / 1048576.0 / extract(epoch FROM finished - started), 1)
-              || ' ' || round(bytes_per_s / 1048576.0, 1)
+              || ' ' || round((bytes_per_s / 1048576.0)::numeric, 1)
        FROM bufpool.dump_load_status WHERE operation = 'load' ORDER BY id DESC LIMIT 1;"
 }
 declare -A LOAD LOAD_RAW FIO_RAND
