@@ -113,7 +113,11 @@ INSERT INTO bp_priv_rules VALUES
   ('function bufpool.dump_load_status_srf()', 'monitor'),
   ('function bufpool.dump()', 'superuser'),
   ('function bufpool.load(boolean)', 'superuser'),
-  ('function bufpool.load_abort()', 'superuser');
+  ('function bufpool.load_abort()', 'superuser'),
+  ('view bufpool.memory_pressure', 'monitor'),
+  ('view bufpool.memory_governor_log', 'monitor'),
+  ('function bufpool.memory_pressure_row()', 'monitor'),
+  ('function bufpool.memory_governor_log_srf()', 'monitor');
 
 -- every object of the schema, and how to use it: functions are called
 -- with NULL arguments (false for booleans), which the superuser check in

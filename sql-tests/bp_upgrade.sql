@@ -97,6 +97,13 @@ WHERE n.nspname = 'bufpool' AND p.proname IN ('dump', 'load', 'load_abort', 'dum
 ORDER BY 1;
 SELECT has_table_privilege('pg_monitor', 'bufpool.dump_load_status', 'select') AS monitor_status,
        has_table_privilege('public', 'bufpool.dump_load_status', 'select') AS public_status;
+-- and on to 1.8: the memory governor's views, for pg_monitor
+ALTER EXTENSION bufpool_ext UPDATE TO '1.8';
+SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
+SELECT c.relname, has_table_privilege('pg_monitor', c.oid, 'select') AS monitor,
+       has_table_privilege('public', c.oid, 'select') AS public
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'bufpool' AND c.relname IN ('memory_pressure', 'memory_governor_log') ORDER BY 1;
 
 -- the updated installation defines exactly what a fresh one does: every
 -- function (signature, result, C symbol, volatility, strictness, grants)

@@ -38,8 +38,8 @@
 #ifndef BUFPOOL_EXT_BUFPOOL_H
 #define BUFPOOL_EXT_BUFPOOL_H
 
-#define BUFPOOL_EXT_VERSION			"1.7"
-#define BUFPOOL_EXT_VERSION_NUM		10700
+#define BUFPOOL_EXT_VERSION			"1.8"
+#define BUFPOOL_EXT_VERSION_NUM		10800
 
 /* A pinned page: instance in the high 32 bits, block number in the low. */
 typedef uint64 BpPage;

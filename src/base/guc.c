@@ -63,6 +63,25 @@ bool		bp_load_at_startup = true;
 int			bp_dump_pct = 25;
 int			bp_dump_interval_s = 0;
 int			bp_load_io_depth = 8;
+int			bp_memory_governor = BP_GOVERNOR_OBSERVE;
+int			bp_memory_limit_mb = 0;
+int			bp_min_size_mb = 32;
+int			bp_memory_attention_pct = 50;
+int			bp_memory_warning_pct = 75;
+int			bp_memory_danger_pct = 85;
+int			bp_memory_emergency_pct = 95;
+double		bp_pressure_warning_pct = 10.0;
+double		bp_pressure_danger_pct = 20.0;
+double		bp_pressure_emergency_pct = 10.0;
+int			bp_regrow_delay_s = 60;
+int			bp_emergency_alloc_limit_kb = 1024;
+
+static const struct config_enum_entry bp_governor_options[] = {
+	{"off", BP_GOVERNOR_OFF, false},
+	{"observe", BP_GOVERNOR_OBSERVE, false},
+	{"on", BP_GOVERNOR_ON, false},
+	{NULL, 0, false}
+};
 
 static const struct config_enum_entry bp_lru_boundary_options[] = {
 	{"access", BP_LRU_BOUNDARY_ACCESS, false},
@@ -272,6 +291,78 @@ bp_guc_init(void)
 							NULL,
 							&bp_load_io_depth, 8, 1, 256,
 							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomEnumVariable("bufpool_ext.memory_governor",
+							 "Whether the memory governor watches the kernel's memory signals (observe) and acts on them (on).",
+							 "off: no sampling at all; observe: levels and log lines, no action; on: flush harder, stop growing, shrink the pool, refuse large allocations.",
+							 &bp_memory_governor, BP_GOVERNOR_OBSERVE, bp_governor_options,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.memory_limit",
+							"Memory limit the governor measures use against; 0 takes the cgroup's limit or the machine's memory.",
+							NULL,
+							&bp_memory_limit_mb, 0, 0, INT_MAX / 2,
+							PGC_SIGHUP, GUC_UNIT_MB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.min_size",
+							"Smallest pool size the memory governor shrinks to.",
+							NULL,
+							&bp_min_size_mb, 32, 1, INT_MAX / 2,
+							PGC_SIGHUP, GUC_UNIT_MB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.memory_attention_pct",
+							"Working set, in percent of the memory limit, from which the memory level is attention.",
+							NULL,
+							&bp_memory_attention_pct, 50, 1, 100,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.memory_warning_pct",
+							"Working set, in percent of the memory limit, from which the memory level is warning.",
+							NULL,
+							&bp_memory_warning_pct, 75, 1, 100,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.memory_danger_pct",
+							"Working set, in percent of the memory limit, from which the memory level is danger.",
+							NULL,
+							&bp_memory_danger_pct, 85, 1, 100,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.memory_emergency_pct",
+							"Working set, in percent of the memory limit, from which the memory level is emergency.",
+							NULL,
+							&bp_memory_emergency_pct, 95, 1, 100,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+	DefineCustomRealVariable("bufpool_ext.pressure_warning_pct",
+							 "Memory stall (PSI some avg10, percent) above which the memory level is at least warning.",
+							 NULL,
+							 &bp_pressure_warning_pct, 10.0, 0.0, 100.0,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomRealVariable("bufpool_ext.pressure_danger_pct",
+							 "Memory stall (PSI some avg10, percent) above which the memory level is at least danger.",
+							 NULL,
+							 &bp_pressure_danger_pct, 20.0, 0.0, 100.0,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomRealVariable("bufpool_ext.pressure_emergency_pct",
+							 "Memory stall of all tasks (PSI full avg10, percent) above which the memory level is emergency.",
+							 NULL,
+							 &bp_pressure_emergency_pct, 10.0, 0.0, 100.0,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.regrow_delay",
+							"How long the memory level must stay normal before the governor grows the pool back.",
+							NULL,
+							&bp_regrow_delay_s, 60, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.emergency_alloc_limit",
+							"At the emergency memory level, an arena or heap block larger than this is refused.",
+							NULL,
+							&bp_emergency_alloc_limit_kb, 1024, 8, INT_MAX / 2,
+							PGC_SIGHUP, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("bufpool_ext");

@@ -272,6 +272,15 @@ bp_arena_new_block(BpArena *arena, Size size, bool big)
 	BpArenaRef	ref;
 	BpArenaBlock *blk;
 
+	if (unlikely(bp_mem_emergency_refuses(size)))
+	{
+		if (!arena->error_on_full)
+		{
+			memset(&ref, 0, sizeof(ref));
+			return ref;
+		}
+		bp_mem_emergency_error(size, "arena", arena->name);
+	}
 	if (arena->shared)
 	{
 		ref.shm = bp_buddy_alloc(-1, size, arena->key,

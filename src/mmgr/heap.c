@@ -365,6 +365,8 @@ bp_heap_alloc_slow(BpHeap *heap, Size n)
 	if (cap < need)
 		cap = need;
 	len = BP_HEAP_HDR + cap;
+	if (unlikely(bp_mem_emergency_refuses(len)))
+		bp_mem_emergency_error(len, "heap", heap->name);
 	blk = bp_heap_get_memory(heap->name, heap->type, heap->shared, heap->key,
 							 &len, &source, &addr);
 	blk->magic = BP_HEAP_BLOCK_MAGIC;

@@ -59,6 +59,7 @@
 
 #include "bufpool_ext/pool/flush.h"
 #include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/memsignal.h"
 #include "bufpool_ext/shared/hash.h"
 #include "bufpool_ext/pool/lru.h"
 #include "bufpool_ext/shared/shmem.h"
@@ -75,6 +76,18 @@ static inline bool
 bp_resize_running_phase(int phase)
 {
 	return phase > BP_RS_NONE && phase < BP_RS_COMPLETE;
+}
+
+/* Is a resize pending or running? */
+bool
+bp_resize_busy(void)
+{
+	bool		busy;
+
+	LWLockAcquire(&BpShmem->resize_lock.lock, LW_SHARED);
+	busy = BpShmem->resize_pending || bp_resize_running_phase(BpShmem->resize_current.phase);
+	LWLockRelease(&BpShmem->resize_lock.lock);
+	return busy;
 }
 
 /* Current size in bytes. */
@@ -193,6 +206,16 @@ bp_resize_request(int64 requested, int chunks, const char *source)
 	BpResizeStatus *cur = &BpShmem->resize_current;
 	uint32		procno;
 
+	/* the memory governor holds the pool at its size from warning on */
+	if ((int64) chunks * BpShmem->chunk_size * BpShmem->n_instances > bp_resize_current_size() &&
+		strcmp(source, "governor") != 0 &&
+		pg_atomic_read_u32(&BpShmem->mem_level) >= BP_LEVEL_WARNING)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("the buffer pool does not grow now: the memory level is %s",
+						bp_mem_level_name(pg_atomic_read_u32(&BpShmem->mem_level))),
+				 errdetail("The memory governor keeps the pool at its size while memory is short; it grows the pool back toward bufpool_ext.size once the level has been normal for bufpool_ext.regrow_delay."),
+				 errhint("See bufpool.memory_pressure.")));
 	LWLockAcquire(&BpShmem->resize_lock.lock, LW_EXCLUSIVE);
 	if (BpShmem->resize_pending || bp_resize_running_phase(cur->phase))
 	{

@@ -35,6 +35,7 @@
 
 #include "bufpool_ext/base/clock.h"
 #include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/memsignal.h"
 #include "bufpool_ext/base/memstat.h"
 #include "bufpool_ext/shared/hash.h"
 #include "bufpool_ext/shared/shmem.h"
@@ -151,6 +152,9 @@ bp_shmem_init(void)
 		BpShmem->warm_next_id = 1;
 		pg_atomic_init_u32(&BpShmem->warm_abort, 0);
 		ConditionVariableInit(&BpShmem->warm_cv);
+		pg_atomic_init_u32(&BpShmem->mem_level, 0);
+		SpinLockInit(&BpShmem->gov_mutex);
+		BpShmem->gov_log_next = 1;
 		for (i = 0; i < BP_BLOCK_CV_PARTITIONS; i++)
 			ConditionVariableInit(&BpShmem->block_cvs[i]);
 		pg_atomic_init_u32(&BpShmem->manager_procno, INVALID_PGPROCNO);
@@ -632,4 +636,30 @@ bp_hash_report_missing(BpLocalInstance *li, uint32 bucket, BpBlockNo b)
 		 pg_atomic_read_u32(&d->state), d->list,
 		 li->hash_handle, li->hash_mask, li->inst->hash_handle, li->inst->hash_buckets,
 		 li->n_chunks, li->inst->n_chunks);
+}
+
+/*
+ * The memory governor's emergency refusal (src/workers/governor.c): true
+ * if a new allocator block of size bytes must be refused now.  One atomic
+ * read; allocators ask only when they take a new block.
+ */
+bool
+bp_mem_emergency_refuses(Size size)
+{
+	return BpShmem != NULL &&
+		pg_atomic_read_u32(&BpShmem->mem_level) >= BP_LEVEL_EMERGENCY &&
+		size > (Size) bp_emergency_alloc_limit_kb * 1024;
+}
+
+/* The ERROR of a refused block: SQLSTATE 53200, naming the level. */
+void
+bp_mem_emergency_error(Size size, const char *kind, const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OUT_OF_MEMORY),
+			 errmsg("%s \"%s\" cannot take a block of %zu bytes: the memory level is %s",
+					kind, name, size, bp_mem_level_name(BP_LEVEL_EMERGENCY)),
+			 errdetail("The memory governor refuses allocator blocks larger than bufpool_ext.emergency_alloc_limit (%d kB) until the level drops.",
+					   bp_emergency_alloc_limit_kb),
+			 errhint("See bufpool.memory_pressure.")));
 }

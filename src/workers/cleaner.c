@@ -52,6 +52,7 @@
 #include "bufpool_ext/pool/flush.h"
 #include "bufpool_ext/base/fault.h"
 #include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/memsignal.h"
 #include "bufpool_ext/pool/heat.h"
 #include "bufpool_ext/pool/lru.h"
 #include "bufpool_ext/base/memstat.h"
@@ -101,6 +102,9 @@ bp_cleaner_flush_quota(uint64 *last_mods)
 		else if (age_pct >= 10.0)
 			n = Max(n, (int64) (bp_io_capacity_max * age_pct / 75.0));
 	}
+	/* the memory governor at warning or worse: write dirty pages out */
+	if (pg_atomic_read_u32(&BpShmem->mem_level) >= BP_LEVEL_WARNING)
+		n = bp_io_capacity_max;
 	return Min(n, (int64) bp_io_capacity_max);
 }
 

@@ -53,6 +53,21 @@ extern bool bp_load_at_startup;
 extern int	bp_dump_pct;
 extern int	bp_dump_interval_s;
 extern int	bp_load_io_depth;
+#define BP_GOVERNOR_OFF		0
+#define BP_GOVERNOR_OBSERVE	1
+#define BP_GOVERNOR_ON		2
+extern int	bp_memory_governor;
+extern int	bp_memory_limit_mb;
+extern int	bp_min_size_mb;
+extern int	bp_memory_attention_pct;
+extern int	bp_memory_warning_pct;
+extern int	bp_memory_danger_pct;
+extern int	bp_memory_emergency_pct;
+extern double bp_pressure_warning_pct;
+extern double bp_pressure_danger_pct;
+extern double bp_pressure_emergency_pct;
+extern int	bp_regrow_delay_s;
+extern int	bp_emergency_alloc_limit_kb;
 extern void bp_guc_init(void);
 
 #endif							/* BUFPOOL_EXT_GUC_H */

@@ -14,6 +14,7 @@
 #include "bufpool_ext/shared/shmem.h"
 
 extern int64 bp_resize_current_size(void);
+extern bool bp_resize_busy(void);
 extern int64 bp_resize_parse_size(const char *str);
 extern int	bp_resize_chunks_for(int64 bytes, const char *what);
 extern int64 bp_resize_start(const char *size_txt, const char *source);

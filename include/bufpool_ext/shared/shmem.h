@@ -408,6 +408,45 @@ typedef enum BpWarmSkip
 
 #define BP_WARM_HISTORY	8
 
+/*
+ * Memory governor (src/workers/governor.c): the last sample and the
+ * state, and a ring of its actions, under gov_mutex.
+ */
+typedef struct BpGovStatus
+{
+	int			mode;			/* effective: BP_GOVERNOR_* */
+	int			level;			/* BpMemLevel */
+	int			use_level;
+	int			stall_level;
+	int			source;			/* BpMemSource */
+	int64		limit;
+	int64		usage;
+	int64		working_set;
+	double		psi_some_avg10;
+	double		psi_full_avg10;
+	TimestampTz sampled_at;
+	TimestampTz level_since;
+	char		where[128];
+	char		note[200];		/* why observe only, or what failed */
+} BpGovStatus;
+
+#define BP_GOV_LOG	32
+
+typedef struct BpGovLogRow
+{
+	int64		id;				/* 0: unused */
+	TimestampTz at;
+	int			level;
+	int64		limit;
+	int64		working_set;
+	double		psi_some_avg10;
+	double		psi_full_avg10;
+	char		action[24];
+	int64		from_size;
+	int64		to_size;
+	char		result[200];
+} BpGovLogRow;
+
 typedef struct BpWarmOp
 {
 	int64		id;				/* 0: slot unused */
@@ -482,6 +521,13 @@ typedef struct BpShared
 	pg_atomic_uint32 warm_abort;	/* load_abort() asks the loader to stop */
 	ConditionVariable warm_cv;	/* an operation ended */
 
+	/* memory governor: mem_level read without a lock; the rest gov_mutex */
+	pg_atomic_uint32 mem_level; /* BpMemLevel; normal when the governor is off */
+	slock_t		gov_mutex;
+	BpGovStatus gov;
+	int64		gov_log_next;
+	BpGovLogRow gov_log[BP_GOV_LOG];
+
 	/* per-backend counters: n_procs x n_instances BpCounters */
 	int			n_procs;
 	Size		counters_offset;	/* from the start of BpShared */
@@ -537,6 +583,8 @@ extern void bp_counters_publish(void);
 extern void bp_pool_visit_blocks(void (*visit) (void *arg, int instance, BpBlockNo b,
 											  BpBlockDesc *d), void *arg);
 extern void bp_counters_sample(void);
+extern bool bp_mem_emergency_refuses(Size size);
+extern void bp_mem_emergency_error(Size size, const char *kind, const char *name);
 
 #define BP_RATE_SAMPLE_MS	10000	/* the pool manager's counter sample period */
 

@@ -28,6 +28,10 @@ extern PGDLLEXPORT void bp_cleaner_main(Datum arg);
 extern PGDLLEXPORT void bp_log_writer_main(Datum arg);
 extern PGDLLEXPORT void bp_loader_main(Datum arg);
 
+/* governor.c */
+extern void bp_governor_sample(void);
+extern long bp_governor_next_ms(void);
+
 /* loader.c */
 struct BackgroundWorkerHandle;
 extern int64 bp_loader_start(struct BackgroundWorkerHandle **handle);

@@ -17,6 +17,9 @@
  *				parks the process, visibly (wait event Lock), while
  *				another session holds the key
  *	  sleep		sleep arg milliseconds
+ *	  signals	memory-signals only: the governor reads arg's figures
+ *				("limit=BYTES ws=BYTES some=PCT full=PCT") instead of
+ *				the kernel's
  *	  torn		page-write-in-place only: at the arg-th hit (1 if
  *				empty) write the first half of the page in place, then
  *				PANIC, so the page on disk is half new, half old
@@ -48,6 +51,7 @@
 #include "utils/fmgrprotos.h"
 
 #include "bufpool_ext/base/fault.h"
+#include "bufpool_ext/base/memsignal.h"
 #include "bufpool_ext/base/page.h"
 #include "bufpool_ext/storage/space.h"
 #include "bufpool_test.h"
@@ -68,6 +72,7 @@ extern PGDLLEXPORT bool bpt_fault_skip(const BpFaultHit *hit);
 extern PGDLLEXPORT bool bpt_fault_wait(const BpFaultHit *hit);
 extern PGDLLEXPORT bool bpt_fault_sleep(const BpFaultHit *hit);
 extern PGDLLEXPORT bool bpt_fault_torn(const BpFaultHit *hit);
+extern PGDLLEXPORT bool bpt_fault_signals(const BpFaultHit *hit);
 
 /* action name -> callback name */
 static const char *const bpt_actions[][2] = {
@@ -79,6 +84,7 @@ static const char *const bpt_actions[][2] = {
 	{"wait", "bpt_fault_wait"},
 	{"sleep", "bpt_fault_sleep"},
 	{"torn", "bpt_fault_torn"},
+	{"signals", "bpt_fault_signals"},
 };
 
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -131,6 +137,31 @@ bpt_fault_wait(const BpFaultHit *hit)
 	DirectFunctionCall1(pg_advisory_lock_int8, Int64GetDatum(key));
 	DirectFunctionCall1(pg_advisory_unlock_int8, Int64GetDatum(key));
 	return false;
+}
+
+/*
+ * memory-signals only: replace the memory governor's readings with those
+ * of arg, "limit=BYTES ws=BYTES some=PCT full=PCT" (any subset; usage is
+ * set to the working set).
+ */
+bool
+bpt_fault_signals(const BpFaultHit *hit)
+{
+	BpMemSignals *s = (BpMemSignals *) hit->ctx;
+	const char *p;
+
+	if (s == NULL)
+		return false;
+	if ((p = strstr(hit->arg, "limit=")) != NULL)
+		s->limit = strtoll(p + 6, NULL, 10);
+	if ((p = strstr(hit->arg, "ws=")) != NULL)
+		s->usage = s->working_set = strtoll(p + 3, NULL, 10);
+	if ((p = strstr(hit->arg, "some=")) != NULL)
+		s->psi_some_avg10 = strtod(p + 5, NULL);
+	if ((p = strstr(hit->arg, "full=")) != NULL)
+		s->psi_full_avg10 = strtod(p + 5, NULL);
+	strlcpy(s->where, "injected by bufpool_test", sizeof(s->where));
+	return true;
 }
 
 bool
@@ -286,7 +317,7 @@ bpt_fault_attach(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid action for bufpool_test.fault_attach: \"%s\"", action),
-				 errdetail("Valid values: error, panic, eio, enospc, skip, wait, sleep, torn.")));
+				 errdetail("Valid values: error, panic, eio, enospc, skip, wait, sleep, torn, signals.")));
 	if (pid < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -1,6 +1,6 @@
-/* bufpool_ext 1.7: the whole install script.  It is the scripts of 1.0 to
+/* bufpool_ext 1.8: the whole install script.  It is the scripts of 1.0 to
    1.5 in order, without the benchmark and test functions that 1.6 moved to
-   the test module bufpool_test, then 1.7's warm restart, so a fresh install
+   the test module bufpool_test, then 1.7's warm restart and 1.8's memory governor, so a fresh install
    defines exactly what an updated one does (sql-tests/bp_upgrade.sql
    compares the two). */
 
@@ -512,3 +512,33 @@ REVOKE ALL ON FUNCTION bufpool.dump(), bufpool.load(boolean), bufpool.load_abort
 REVOKE ALL ON bufpool.dump_load_status FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bufpool.dump_load_status_srf() TO pg_monitor;
 GRANT SELECT ON bufpool.dump_load_status TO pg_monitor;
+
+-- the memory governor (src/workers/governor.c): its last sample, and its
+-- level changes and actions; pg_monitor may read both
+CREATE FUNCTION bufpool.memory_pressure_row(
+    OUT mode text, OUT level text, OUT use_level text, OUT stall_level text,
+    OUT source text, OUT source_path text, OUT memory_limit bigint, OUT memory_usage bigint,
+    OUT working_set bigint, OUT working_set_pct float8,
+    OUT psi_some_avg10 float8, OUT psi_full_avg10 float8,
+    OUT configured_size bigint, OUT current_size bigint, OUT min_size bigint,
+    OUT sampled_at timestamptz, OUT level_since timestamptz, OUT note text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bp_sql_memory_pressure'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW bufpool.memory_pressure AS SELECT * FROM bufpool.memory_pressure_row();
+
+CREATE FUNCTION bufpool.memory_governor_log_srf(
+    OUT id bigint, OUT at timestamptz, OUT level text, OUT memory_limit bigint,
+    OUT working_set bigint, OUT psi_some_avg10 float8, OUT psi_full_avg10 float8,
+    OUT action text, OUT from_size bigint, OUT to_size bigint, OUT result text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_memory_governor_log'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW bufpool.memory_governor_log AS SELECT * FROM bufpool.memory_governor_log_srf();
+
+REVOKE ALL ON FUNCTION bufpool.memory_pressure_row(), bufpool.memory_governor_log_srf() FROM PUBLIC;
+REVOKE ALL ON bufpool.memory_pressure, bufpool.memory_governor_log FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bufpool.memory_pressure_row(), bufpool.memory_governor_log_srf() TO pg_monitor;
+GRANT SELECT ON bufpool.memory_pressure, bufpool.memory_governor_log TO pg_monitor;

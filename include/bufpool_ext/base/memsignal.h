@@ -1,0 +1,49 @@
+/*-------------------------------------------------------------------------
+ *
+ * memsignal.h
+ *	  The kernel's memory signals for the memory governor (memsignal.c).
+ *
+ * IDENTIFICATION
+ *	  include/bufpool_ext/base/memsignal.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUFPOOL_EXT_MEMSIGNAL_H
+#define BUFPOOL_EXT_MEMSIGNAL_H
+
+typedef enum BpMemSource
+{
+	BP_MEMSRC_NONE = 0,
+	BP_MEMSRC_CGROUP2,
+	BP_MEMSRC_CGROUP1,
+	BP_MEMSRC_MEMINFO,
+	BP_MEMSRC_INJECTED			/* a test's readings (fault point memory-signals) */
+} BpMemSource;
+
+typedef struct BpMemSignals
+{
+	int			source;			/* BpMemSource */
+	int64		limit;			/* bytes */
+	int64		usage;			/* bytes, page cache included */
+	int64		working_set;	/* usage minus inactive file cache */
+	double		psi_some_avg10; /* %, -1 if unknown */
+	double		psi_full_avg10; /* %, -1 if unknown */
+	char		where[MAXPGPATH];	/* the cgroup directory or /proc/meminfo */
+	char		error[256];		/* why a read failed */
+} BpMemSignals;
+
+/* memory levels, worst last (the governor's; src/workers/governor.c) */
+typedef enum BpMemLevel
+{
+	BP_LEVEL_NORMAL = 0,
+	BP_LEVEL_ATTENTION,
+	BP_LEVEL_WARNING,
+	BP_LEVEL_DANGER,
+	BP_LEVEL_EMERGENCY
+} BpMemLevel;
+
+extern bool bp_memsignal_read(BpMemSignals *s);
+extern const char *bp_mem_level_name(int level);
+extern const char *bp_memsignal_source_name(int source);
+
+#endif							/* BUFPOOL_EXT_MEMSIGNAL_H */

@@ -1,0 +1,320 @@
+/*-------------------------------------------------------------------------
+ *
+ * memsignal.c
+ *	  The kernel's memory signals, as the memory governor reads them: the
+ *	  limit, the use and the working set of the server's memory cgroup
+ *	  (or of the machine), and the memory pressure stall information.
+ *
+ * Where they come from, found once per process from /proc/self/cgroup and
+ * /proc/self/mountinfo:
+ *
+ *	- cgroup v2 with the memory controller: memory.max, memory.current,
+ *	  memory.stat's inactive_file, memory.pressure;
+ *	- cgroup v1 memory: memory.limit_in_bytes, memory.usage_in_bytes,
+ *	  memory.stat's total_inactive_file (PSI then system-wide);
+ *	- neither, or a cgroup without a limit: /proc/meminfo (MemTotal, and
+ *	  MemTotal - MemAvailable as the working set).
+ *
+ * The working set is use minus inactive file cache, as kubelet computes
+ * it: the part the kernel cannot drop without writing or swapping.  PSI
+ * comes from the cgroup's memory.pressure (v2) or /proc/pressure/memory;
+ * "some avg10" and "full avg10" are the percentages of the last 10 s in
+ * which some or all tasks stalled on memory.  bufpool_ext.memory_limit
+ * overrides the limit.  A test replaces every reading through the fault
+ * point "memory-signals" (the test module's action "signals").
+ *
+ * IDENTIFICATION
+ *	  src/base/memsignal.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <unistd.h>
+
+#include "bufpool_ext/base/fault.h"
+#include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/memsignal.h"
+
+/* a cgroup v1 limit this large means "no limit" (PAGE_COUNTER_MAX) */
+#define BP_CGROUP_UNLIMITED		((int64) 1 << 60)
+
+typedef struct BpMemPaths
+{
+	bool		found;
+	int			source;			/* BpMemSource */
+	char		dir[MAXPGPATH]; /* the cgroup's directory, if any */
+	char		psi[MAXPGPATH]; /* the PSI file, or "" */
+} BpMemPaths;
+
+static BpMemPaths paths;
+
+static const char *const source_names[] = {"none", "cgroup v2", "cgroup v1", "meminfo", "injected"};
+
+static const char *const level_names[] = {"normal", "attention", "warning", "danger", "emergency"};
+
+const char *
+bp_mem_level_name(int level)
+{
+	return level >= 0 && level < (int) lengthof(level_names) ? level_names[level] : "";
+}
+
+const char *
+bp_memsignal_source_name(int source)
+{
+	return source >= 0 && source < (int) lengthof(source_names) ? source_names[source] : "";
+}
+
+/* Read a small file into buf; false if it cannot be read. */
+static bool
+bp_read_small(const char *path, char *buf, size_t len)
+{
+	FILE	   *f = fopen(path, "r");
+	size_t		n;
+
+	if (f == NULL)
+		return false;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return n > 0;
+}
+
+/* The number in file dir/name ("max" is -1); false if unreadable. */
+static bool
+bp_read_number(const char *dir, const char *name, int64 *out)
+{
+	char		path[MAXPGPATH];
+	char		buf[64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!bp_read_small(path, buf, sizeof(buf)))
+		return false;
+	if (strncmp(buf, "max", 3) == 0)
+		*out = -1;
+	else
+		*out = strtoll(buf, NULL, 10);
+	return true;
+}
+
+/* The value of "key value" line key in file path (x multiplier); false if absent. */
+static bool
+bp_read_keyed(const char *path, const char *key, int64 multiplier, int64 *out)
+{
+	char		buf[8192];
+	size_t		klen = strlen(key);
+	char	   *line;
+
+	if (!bp_read_small(path, buf, sizeof(buf)))
+		return false;
+	for (line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+	{
+		if (strncmp(line, key, klen) == 0 && (line[klen] == ' ' || line[klen] == ':'))
+		{
+			char	   *p = line + klen + 1;
+
+			while (*p == ' ')
+				p++;
+			*out = strtoll(p, NULL, 10) * multiplier;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Find the mount point of the cgroup hierarchy of type fstype (with
+ * option opt for v1) in /proc/self/mountinfo.
+ */
+static bool
+bp_find_mount(const char *fstype, const char *opt, char *out, size_t len)
+{
+	FILE	   *f = fopen("/proc/self/mountinfo", "r");
+	char		line[1024];
+	bool		found = false;
+
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+	{
+		/* id parent maj:min root mountpoint options ... - fstype source superoptions */
+		char	   *sep = strstr(line, " - ");
+		char		mnt[MAXPGPATH];
+		char		type[64];
+		char		super[512];
+
+		if (sep == NULL || sscanf(line, "%*s %*s %*s %*s %1023s", mnt) != 1)
+			continue;
+		if (sscanf(sep + 3, "%63s %*s %511s", type, super) < 2)
+			continue;
+		if (strcmp(type, fstype) != 0)
+			continue;
+		if (opt != NULL && strstr(super, opt) == NULL)
+			continue;
+		strlcpy(out, mnt, len);
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Find where this process's memory signals are (once). */
+static void
+bp_memsignal_find(void)
+{
+	FILE	   *f;
+	char		line[1024];
+	char		v2_path[MAXPGPATH] = "";
+	char		v1_path[MAXPGPATH] = "";
+	char		mnt[MAXPGPATH];
+	char		probe[MAXPGPATH];
+
+	memset(&paths, 0, sizeof(paths));
+	paths.found = true;
+	paths.source = BP_MEMSRC_MEMINFO;
+	f = fopen("/proc/self/cgroup", "r");
+	if (f != NULL)
+	{
+		while (fgets(line, sizeof(line), f))
+		{
+			char	   *c1 = strchr(line, ':');
+			char	   *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+			if (c2 == NULL)
+				continue;
+			line[strcspn(line, "\n")] = '\0';
+			if (strncmp(line, "0::", 3) == 0)
+				strlcpy(v2_path, c2 + 1, sizeof(v2_path));
+			else
+			{
+				*c2 = '\0';
+				if (strstr(c1 + 1, "memory") != NULL)
+					strlcpy(v1_path, c2 + 1, sizeof(v1_path));
+			}
+		}
+		fclose(f);
+	}
+	if (v2_path[0] && bp_find_mount("cgroup2", NULL, mnt, sizeof(mnt)))
+	{
+		snprintf(probe, sizeof(probe), "%s%s/memory.max", mnt, v2_path);
+		if (access(probe, R_OK) == 0)
+		{
+			snprintf(paths.dir, sizeof(paths.dir), "%s%s", mnt, v2_path);
+			paths.source = BP_MEMSRC_CGROUP2;
+			snprintf(paths.psi, sizeof(paths.psi), "%s/memory.pressure", paths.dir);
+			if (access(paths.psi, R_OK) != 0)
+				paths.psi[0] = '\0';
+		}
+	}
+	if (paths.source == BP_MEMSRC_MEMINFO && v1_path[0] &&
+		bp_find_mount("cgroup", "memory", mnt, sizeof(mnt)))
+	{
+		snprintf(probe, sizeof(probe), "%s%s/memory.limit_in_bytes", mnt, v1_path);
+		if (access(probe, R_OK) == 0)
+		{
+			snprintf(paths.dir, sizeof(paths.dir), "%s%s", mnt, v1_path);
+			paths.source = BP_MEMSRC_CGROUP1;
+		}
+	}
+	if (paths.psi[0] == '\0' && access("/proc/pressure/memory", R_OK) == 0)
+		strlcpy(paths.psi, "/proc/pressure/memory", sizeof(paths.psi));
+}
+
+/* some/full avg10 of a PSI file; false if unreadable. */
+static bool
+bp_read_psi(const char *path, double *some, double *full)
+{
+	char		buf[512];
+	char	   *p;
+
+	if (!bp_read_small(path, buf, sizeof(buf)))
+		return false;
+	p = strstr(buf, "some avg10=");
+	*some = p ? strtod(p + 11, NULL) : -1;
+	p = strstr(buf, "full avg10=");
+	*full = p ? strtod(p + 11, NULL) : -1;
+	return *some >= 0;
+}
+
+/* The machine's figures from /proc/meminfo. */
+static bool
+bp_read_meminfo(BpMemSignals *s)
+{
+	int64		total;
+	int64		avail;
+
+	if (!bp_read_keyed("/proc/meminfo", "MemTotal", 1024, &total) ||
+		!bp_read_keyed("/proc/meminfo", "MemAvailable", 1024, &avail))
+		return false;
+	s->limit = total;
+	s->usage = total - avail;
+	s->working_set = total - avail;
+	return true;
+}
+
+/*
+ * Read the signals now.  Returns false, with s->error saying which file,
+ * if the source found cannot be read (the caller falls back to observe).
+ */
+bool
+bp_memsignal_read(BpMemSignals *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->psi_some_avg10 = -1;
+	s->psi_full_avg10 = -1;
+	if (!paths.found)
+		bp_memsignal_find();
+	s->source = paths.source;
+	strlcpy(s->where, paths.source == BP_MEMSRC_MEMINFO ? "/proc/meminfo" : paths.dir,
+			sizeof(s->where));
+
+	if (paths.source == BP_MEMSRC_CGROUP2 || paths.source == BP_MEMSRC_CGROUP1)
+	{
+		bool		v2 = paths.source == BP_MEMSRC_CGROUP2;
+		char		stat[MAXPGPATH];
+		int64		inactive = 0;
+
+		snprintf(stat, sizeof(stat), "%s/memory.stat", paths.dir);
+		if (!bp_read_number(paths.dir, v2 ? "memory.max" : "memory.limit_in_bytes", &s->limit) ||
+			!bp_read_number(paths.dir, v2 ? "memory.current" : "memory.usage_in_bytes", &s->usage))
+		{
+			snprintf(s->error, sizeof(s->error), "could not read the memory files of cgroup \"%s\"",
+					 paths.dir);
+			return false;
+		}
+		(void) bp_read_keyed(stat, v2 ? "inactive_file" : "total_inactive_file", 1, &inactive);
+		s->working_set = Max(s->usage - inactive, 0);
+		if (s->limit < 0 || s->limit >= BP_CGROUP_UNLIMITED)
+		{
+			/* a cgroup without a limit: the machine's memory is the limit */
+			BpMemSignals m;
+
+			if (!bp_read_meminfo(&m))
+			{
+				snprintf(s->error, sizeof(s->error), "could not read \"/proc/meminfo\"");
+				return false;
+			}
+			s->limit = m.limit;
+		}
+	}
+	else if (!bp_read_meminfo(s))
+	{
+		snprintf(s->error, sizeof(s->error), "could not read \"/proc/meminfo\"");
+		return false;
+	}
+	if (paths.psi[0])
+	{
+		if (!bp_read_psi(paths.psi, &s->psi_some_avg10, &s->psi_full_avg10))
+		{
+			snprintf(s->error, sizeof(s->error), "could not read \"%s\"", paths.psi);
+			return false;
+		}
+	}
+	if (bp_memory_limit_mb > 0)
+		s->limit = (int64) bp_memory_limit_mb * 1024 * 1024;
+
+	/* a test replaces the readings (the test module's "signals" action) */
+	if (BP_FAULT("memory-signals", s))
+		s->source = BP_MEMSRC_INJECTED;
+	return true;
+}

@@ -1,0 +1,344 @@
+/*-------------------------------------------------------------------------
+ *
+ * governor.c
+ *	  The memory governor: the pool manager samples the kernel's memory
+ *	  signals (src/base/memsignal.c), grades them into a level and acts on
+ *	  it: gives memory back under pressure, takes it again when the
+ *	  pressure is gone, never touches a page a session holds.
+ *
+ * Level = the worse of the use level and the stall level.  Use: the
+ * working set in percent of the limit, against memory_attention_pct (50),
+ * warning (75), danger (85) and emergency (95), the seeds' bands.  Stall:
+ * PSI some avg10 above pressure_warning_pct (warning) or
+ * pressure_danger_pct (danger), full avg10 above pressure_emergency_pct
+ * (emergency).  A level rises at once; it falls only when the readings
+ * are below its own band by BP_GOV_HYSTERESIS_PCT points (stall: below
+ * half its threshold) for BP_GOV_DOWN_SAMPLES samples in a row, so it
+ * does not flap.
+ *
+ * Actions (memory_governor = on; observe computes and logs only):
+ *	- attention: a LOG line, and a sample every 250 ms instead of 1 s;
+ *	- warning: the page cleaners flush at io_capacity_max (cleaner.c reads
+ *	  mem_level); the pool does not grow (a resize or a reload asking for
+ *	  more is refused, and says why: resize.c);
+ *	- danger: a shrink step through the online resize: at most 10% of the
+ *	  pool (at least one chunk per instance), never below min_size, one
+ *	  step per BP_GOV_COOLDOWN_MS;
+ *	- emergency: a shrink straight to min_size, and allocator blocks above
+ *	  emergency_alloc_limit refused with SQLSTATE 53200 (shmem.c, called
+ *	  by the arena and the heap when they take a block);
+ *	- back to normal for regrow_delay: a grow step of 10% toward the
+ *	  configured size (slow up, fast down, as Senpai).
+ * A resize moves only pages it may (the online resize relocates or
+ * evicts unpinned pages and fails, pool unchanged, if pins stay).
+ *
+ * Every level change and action is a row of bufpool.memory_governor_log
+ * and a LOG line; bufpool.memory_pressure shows the last sample.  Bad
+ * settings (bands out of order, min_size above the limit) or unreadable
+ * signal files: a WARNING naming them, once, and observe until fixed.
+ * Nothing here runs on the page hit path.
+ *
+ * IDENTIFICATION
+ *	  src/workers/governor.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/memsignal.h"
+#include "bufpool_ext/pool/resize.h"
+#include "bufpool_ext/shared/shmem.h"
+#include "bufpool_ext/workers/workers.h"
+
+#define BP_GOV_HYSTERESIS_PCT	5
+#define BP_GOV_DOWN_SAMPLES		3
+#define BP_GOV_COOLDOWN_MS		3000
+#define BP_GOV_SAMPLE_MS		1000
+#define BP_GOV_FAST_SAMPLE_MS	250
+
+/* the manager's own state between samples */
+static int	down_samples = 0;
+static TimestampTz last_step = 0;
+static TimestampTz last_sample = 0;
+static char last_warning[200] = "";
+
+/* Append a row to the governor's log ring and say it in the server log. */
+static void
+bp_gov_log(const BpGovStatus *st, const char *action, int64 from, int64 to, const char *result)
+{
+	BpGovLogRow *row;
+
+	SpinLockAcquire(&BpShmem->gov_mutex);
+	row = &BpShmem->gov_log[BpShmem->gov_log_next % BP_GOV_LOG];
+	memset(row, 0, sizeof(*row));
+	row->id = BpShmem->gov_log_next++;
+	row->at = GetCurrentTimestamp();
+	row->level = st->level;
+	row->limit = st->limit;
+	row->working_set = st->working_set;
+	row->psi_some_avg10 = st->psi_some_avg10;
+	row->psi_full_avg10 = st->psi_full_avg10;
+	strlcpy(row->action, action, sizeof(row->action));
+	row->from_size = from;
+	row->to_size = to;
+	strlcpy(row->result, result, sizeof(row->result));
+	SpinLockRelease(&BpShmem->gov_mutex);
+	ereport(LOG,
+			(errmsg("bufpool_ext memory governor: level %s, %s: %s",
+					bp_mem_level_name(st->level), action, result),
+			 errdetail("Working set %lld of %lld bytes (%.1f%%), PSI some %.2f%% full %.2f%% (avg10), from %s.",
+					   (long long) st->working_set, (long long) st->limit,
+					   st->limit > 0 ? 100.0 * st->working_set / st->limit : 0.0,
+					   st->psi_some_avg10, st->psi_full_avg10, st->where)));
+}
+
+/* A WARNING once per distinct text (bad settings, unreadable files). */
+static void
+bp_gov_warn_once(const char *text)
+{
+	if (strcmp(text, last_warning) == 0)
+		return;
+	strlcpy(last_warning, text, sizeof(last_warning));
+	ereport(WARNING,
+			(errmsg("bufpool_ext memory governor observes only: %s", text)));
+}
+
+/* NULL if the settings are usable, else what is wrong with them. */
+static const char *
+bp_gov_check_settings(int64 limit, char *buf, size_t len)
+{
+	if (!(bp_memory_attention_pct < bp_memory_warning_pct &&
+		  bp_memory_warning_pct < bp_memory_danger_pct &&
+		  bp_memory_danger_pct < bp_memory_emergency_pct))
+	{
+		snprintf(buf, len, "bufpool_ext.memory_attention_pct (%d), memory_warning_pct (%d), memory_danger_pct (%d) and memory_emergency_pct (%d) must increase in that order",
+				 bp_memory_attention_pct, bp_memory_warning_pct, bp_memory_danger_pct,
+				 bp_memory_emergency_pct);
+		return buf;
+	}
+	if (bp_pressure_warning_pct >= bp_pressure_danger_pct)
+	{
+		snprintf(buf, len, "bufpool_ext.pressure_warning_pct (%g) must be below pressure_danger_pct (%g)",
+				 bp_pressure_warning_pct, bp_pressure_danger_pct);
+		return buf;
+	}
+	if (limit > 0 && (int64) bp_min_size_mb * 1024 * 1024 >= limit)
+	{
+		snprintf(buf, len, "bufpool_ext.min_size (%d MB) is not below the memory limit (%lld MB)",
+				 bp_min_size_mb, (long long) (limit / (1024 * 1024)));
+		return buf;
+	}
+	return NULL;
+}
+
+/* The use level of a working set in percent, bands lowered by margin. */
+static int
+bp_gov_use_level(double pct, int margin)
+{
+	if (pct >= bp_memory_emergency_pct - margin)
+		return BP_LEVEL_EMERGENCY;
+	if (pct >= bp_memory_danger_pct - margin)
+		return BP_LEVEL_DANGER;
+	if (pct >= bp_memory_warning_pct - margin)
+		return BP_LEVEL_WARNING;
+	if (pct >= bp_memory_attention_pct - margin)
+		return BP_LEVEL_ATTENTION;
+	return BP_LEVEL_NORMAL;
+}
+
+/* The stall level of PSI readings, thresholds scaled by factor. */
+static int
+bp_gov_stall_level(double some, double full, double factor)
+{
+	if (full >= 0 && full > bp_pressure_emergency_pct * factor)
+		return BP_LEVEL_EMERGENCY;
+	if (some >= 0 && some > bp_pressure_danger_pct * factor)
+		return BP_LEVEL_DANGER;
+	if (some >= 0 && some > bp_pressure_warning_pct * factor)
+		return BP_LEVEL_WARNING;
+	return BP_LEVEL_NORMAL;
+}
+
+/* The pool size one step of pct percent from cur toward target, in bytes. */
+static int64
+bp_gov_step(int64 cur, int64 target, int pct)
+{
+	int64		unit = (int64) BpShmem->chunk_size * BpShmem->n_instances;
+	int64		step = Max(cur * pct / 100 / unit * unit, unit);
+
+	if (target < cur)
+		return Max(cur - step, target);
+	return Min(cur + step, target);
+}
+
+/* Ask the online resize for to bytes; the result for the log. */
+static void
+bp_gov_resize(const BpGovStatus *st, const char *action, int64 cur, int64 to)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	char		txt[64];
+	char		result[200];
+
+	snprintf(txt, sizeof(txt), "%lld", (long long) to);
+	PG_TRY();
+	{
+		int64		id = bp_resize_start(txt, "governor");
+
+		snprintf(result, sizeof(result), "resize %lld requested", (long long) id);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		snprintf(result, sizeof(result), "not started: %s", edata->message);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	last_step = GetCurrentTimestamp();
+	bp_gov_log(st, action, cur, to, result);
+}
+
+/* Milliseconds until the governor wants its next sample. */
+long
+bp_governor_next_ms(void)
+{
+	long		period;
+
+	if (bp_memory_governor == BP_GOVERNOR_OFF)
+		return 60000;
+	period = pg_atomic_read_u32(&BpShmem->mem_level) >= BP_LEVEL_ATTENTION ?
+		BP_GOV_FAST_SAMPLE_MS : BP_GOV_SAMPLE_MS;
+	return Max(period - TimestampDifferenceMilliseconds(last_sample, GetCurrentTimestamp()), 1);
+}
+
+/*
+ * One sample, if one is due: read the signals, grade them, act.  Called
+ * by the pool manager's loop (never while a resize runs in this process).
+ */
+void
+bp_governor_sample(void)
+{
+	BpGovStatus st;
+	BpMemSignals sig;
+	char		why[200];
+	const char *bad;
+	int			old_level;
+	int			up;
+	int			down;
+	double		pct;
+	TimestampTz now = GetCurrentTimestamp();
+	int64		cur;
+	int64		configured;
+	int64		min_bytes = (int64) bp_min_size_mb * 1024 * 1024;
+
+	if (bp_memory_governor == BP_GOVERNOR_OFF)
+	{
+		if (pg_atomic_read_u32(&BpShmem->mem_level) != BP_LEVEL_NORMAL)
+			pg_atomic_write_u32(&BpShmem->mem_level, BP_LEVEL_NORMAL);
+		return;
+	}
+	if (last_sample != 0 && bp_governor_next_ms() > 1)
+		return;
+	last_sample = now;
+
+	SpinLockAcquire(&BpShmem->gov_mutex);
+	st = BpShmem->gov;
+	SpinLockRelease(&BpShmem->gov_mutex);
+	old_level = st.level;
+	st.mode = bp_memory_governor;
+	st.note[0] = '\0';
+
+	if (!bp_memsignal_read(&sig))
+	{
+		bp_gov_warn_once(sig.error);
+		st.mode = BP_GOVERNOR_OBSERVE;
+		strlcpy(st.note, sig.error, sizeof(st.note));
+		st.sampled_at = now;
+		SpinLockAcquire(&BpShmem->gov_mutex);
+		BpShmem->gov = st;
+		SpinLockRelease(&BpShmem->gov_mutex);
+		return;
+	}
+	bad = bp_gov_check_settings(sig.limit, why, sizeof(why));
+	if (bad != NULL)
+	{
+		bp_gov_warn_once(bad);
+		st.mode = BP_GOVERNOR_OBSERVE;
+		strlcpy(st.note, bad, sizeof(st.note));
+	}
+	else
+		last_warning[0] = '\0';
+
+	st.source = sig.source;
+	st.limit = sig.limit;
+	st.usage = sig.usage;
+	st.working_set = sig.working_set;
+	st.psi_some_avg10 = sig.psi_some_avg10;
+	st.psi_full_avg10 = sig.psi_full_avg10;
+	strlcpy(st.where, sig.where, sizeof(st.where));
+	st.sampled_at = now;
+
+	pct = sig.limit > 0 ? 100.0 * sig.working_set / sig.limit : 0;
+	st.use_level = bp_gov_use_level(pct, 0);
+	st.stall_level = bp_gov_stall_level(sig.psi_some_avg10, sig.psi_full_avg10, 1.0);
+	up = Max(st.use_level, st.stall_level);
+	/* going down: below the band by the hysteresis, several samples running */
+	down = Max(bp_gov_use_level(pct, BP_GOV_HYSTERESIS_PCT),
+			   bp_gov_stall_level(sig.psi_some_avg10, sig.psi_full_avg10, 0.5));
+	if (up > st.level)
+	{
+		st.level = up;
+		down_samples = 0;
+	}
+	else if (down < st.level)
+	{
+		if (++down_samples >= BP_GOV_DOWN_SAMPLES)
+		{
+			st.level = Max(down, up);
+			down_samples = 0;
+		}
+	}
+	else
+		down_samples = 0;
+	if (st.level != old_level || st.level_since == 0)
+		st.level_since = now;
+	pg_atomic_write_u32(&BpShmem->mem_level,
+						st.mode == BP_GOVERNOR_ON ? st.level : BP_LEVEL_NORMAL);
+	SpinLockAcquire(&BpShmem->gov_mutex);
+	BpShmem->gov = st;
+	SpinLockRelease(&BpShmem->gov_mutex);
+
+	if (st.level != old_level)
+	{
+		char		text[200];
+
+		snprintf(text, sizeof(text), "from %s%s", bp_mem_level_name(old_level),
+				 st.mode == BP_GOVERNOR_ON ? "" : " (observe: no action)");
+		bp_gov_log(&st, "level", 0, 0, text);
+	}
+	if (st.mode != BP_GOVERNOR_ON)
+		return;
+
+	/* actions: never while a resize is pending or running */
+	cur = bp_resize_current_size();
+	configured = BpShmem->config_size_applied;
+	if (bp_resize_busy())
+		return;
+	if (st.level == BP_LEVEL_EMERGENCY && cur > min_bytes)
+		bp_gov_resize(&st, "shrink to min_size", cur, bp_gov_step(cur, min_bytes, 100));
+	else if (st.level == BP_LEVEL_DANGER && cur > min_bytes &&
+			 TimestampDifferenceExceeds(last_step, now, BP_GOV_COOLDOWN_MS))
+		bp_gov_resize(&st, "shrink step", cur, bp_gov_step(cur, min_bytes, 10));
+	else if (st.level == BP_LEVEL_NORMAL && cur < configured &&
+			 TimestampDifferenceExceeds(st.level_since, now, bp_regrow_delay_s * 1000) &&
+			 TimestampDifferenceExceeds(last_step, now, bp_regrow_delay_s * 1000))
+		bp_gov_resize(&st, "grow step", cur, bp_gov_step(cur, configured, 10));
+}
