@@ -52,8 +52,6 @@ bp_sql_memory_pressure(PG_FUNCTION_ARGS)
 	SpinLockAcquire(&BpShmem->gov_mutex);
 	st = BpShmem->gov;
 	SpinLockRelease(&BpShmem->gov_mutex);
-	if (bp_memory_governor == BP_GOVERNOR_OFF)
-		st.mode = BP_GOVERNOR_OFF;
 
 	values[k++] = CStringGetTextDatum(mode_names[st.mode]);
 	values[k++] = CStringGetTextDatum(bp_mem_level_name(st.level));

@@ -241,8 +241,11 @@ bp_governor_sample(void)
 
 	if (bp_memory_governor == BP_GOVERNOR_OFF)
 	{
-		if (pg_atomic_read_u32(&BpShmem->mem_level) != BP_LEVEL_NORMAL)
-			pg_atomic_write_u32(&BpShmem->mem_level, BP_LEVEL_NORMAL);
+		/* no sampling; the allocators and the resize see a normal level */
+		pg_atomic_write_u32(&BpShmem->mem_level, BP_LEVEL_NORMAL);
+		SpinLockAcquire(&BpShmem->gov_mutex);
+		BpShmem->gov.mode = BP_GOVERNOR_OFF;
+		SpinLockRelease(&BpShmem->gov_mutex);
 		return;
 	}
 	if (last_sample != 0 && bp_governor_next_ms() > 1)
