@@ -251,6 +251,28 @@ if [ -d "$SRC/sql-tests/t" ]; then
     mapfile -t TAP_FILES < <(cd "$SRC/sql-tests/t" && for f in *.pl; do
         [ -f "$f" ] && printf '%s\n' "$f"; done | LC_ALL=C sort | only_matching)
 fi
+# A memory cgroup for TAP 025_memory_governor: made by root under this
+# process's own memory cgroup (v1, or v2 with the memory controller) and
+# handed to the postgres account; empty (the test skips) otherwise.
+BPX_CGROUP=""
+if [ "$(id -u)" -eq 0 ]; then
+    cg_v1=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' /proc/self/cgroup)
+    cg_v2=$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup)
+    if [ -n "$cg_v1" ] && [ -f "/sys/fs/cgroup/memory$cg_v1/memory.limit_in_bytes" ]; then
+        BPX_CGROUP="/sys/fs/cgroup/memory${cg_v1%/}/bufpool_ext_test"
+    elif [ -n "$cg_v2" ] && grep -qw memory "/sys/fs/cgroup$cg_v2/cgroup.controllers" 2>/dev/null; then
+        BPX_CGROUP="/sys/fs/cgroup${cg_v2%/}/bufpool_ext_test"
+    fi
+    if [ -n "$BPX_CGROUP" ]; then
+        rmdir "$BPX_CGROUP" 2>/dev/null || true
+        if mkdir -p "$BPX_CGROUP" 2>/dev/null && chown -R "$PG_OS_USER" "$BPX_CGROUP" 2>/dev/null; then
+            log "memory cgroup for the governor's TAP test: $BPX_CGROUP"
+        else
+            BPX_CGROUP=""
+        fi
+    fi
+fi
+
 if [ "${#TAP_FILES[@]}" -gt 0 ]; then
     TAP="$WORK/tap"
     as_pg mkdir -p "$TAP"
@@ -270,6 +292,7 @@ if [ "${#TAP_FILES[@]}" -gt 0 ]; then
             TEMP_CONFIG="$REGRESS_CONF" \
             REPO="$SRC" \
             PG_CONFIG="$PG_CONFIG_BIN" \
+            BPX_CGROUP="$BPX_CGROUP" \
             LC_ALL=C LANG=C \
             "$@" \
             timeout -k 30 "$TAP_TIMEOUT" \
