@@ -159,6 +159,17 @@ SELECT has_table_privilege('pg_monitor', 'bufpool.memory_pressure', 'select') AS
        has_table_privilege('pg_monitor', 'bufpool.memory_governor_log', 'select') AS monitor_log,
        has_table_privilege('public', 'bufpool.memory_pressure', 'select') AS public_pressure;
 
+-- a DBA's own shrink is left alone: no regrow after regrow_delay
+ALTER SYSTEM SET bufpool_ext.memory_governor = 'on';
+SELECT pg_reload_conf();
+SELECT pg_temp.inject(30);
+SELECT pg_temp.wait_mode('on');
+SELECT pg_temp.wait_level('normal');
+SELECT phase FROM bufpool.resize('16MB');
+SELECT pg_sleep(3.5);
+SELECT current_size FROM bufpool.memory_pressure;
+SELECT phase FROM bufpool.resize('32MB');
+
 -- back to the defaults
 SELECT bufpool_test.fault_detach('memory-signals');
 ALTER SYSTEM RESET bufpool_ext.memory_governor;

@@ -28,7 +28,8 @@
  *	  emergency_alloc_limit refused with SQLSTATE 53200 (shmem.c, called
  *	  by the arena and the heap when they take a block);
  *	- back to normal for regrow_delay: a grow step of 10% toward the
- *	  configured size (slow up, fast down, as Senpai).
+ *	  configured size (slow up, fast down, as Senpai), if the governor
+ *	  shrank the pool (a DBA's own bufpool.resize() is left alone).
  * A resize moves only pages it may (the online resize relocates or
  * evicts unpinned pages and fails, pool unchanged, if pins stay).
  *
@@ -176,9 +177,13 @@ bp_gov_step(int64 cur, int64 target, int pct)
 	return Min(cur + step, target);
 }
 
-/* Ask the online resize for to bytes; the result for the log. */
+/*
+ * Ask the online resize for to bytes; the result for the log.  A shrink
+ * marks the pool as the governor's to grow back; a grow that reaches the
+ * configured size clears the mark.
+ */
 static void
-bp_gov_resize(const BpGovStatus *st, const char *action, int64 cur, int64 to)
+bp_gov_resize(BpGovStatus *st, const char *action, int64 cur, int64 to)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	char		txt[64];
@@ -190,6 +195,10 @@ bp_gov_resize(const BpGovStatus *st, const char *action, int64 cur, int64 to)
 		int64		id = bp_resize_start(txt, "governor");
 
 		snprintf(result, sizeof(result), "resize %lld requested", (long long) id);
+		st->shrunk = to < cur || to < BpShmem->config_size_applied;
+		SpinLockAcquire(&BpShmem->gov_mutex);
+		BpShmem->gov.shrunk = st->shrunk;
+		SpinLockRelease(&BpShmem->gov_mutex);
 	}
 	PG_CATCH();
 	{
@@ -340,7 +349,7 @@ bp_governor_sample(void)
 	else if (st.level == BP_LEVEL_DANGER && cur > min_bytes &&
 			 TimestampDifferenceExceeds(last_step, now, BP_GOV_COOLDOWN_MS))
 		bp_gov_resize(&st, "shrink step", cur, bp_gov_step(cur, min_bytes, 10));
-	else if (st.level == BP_LEVEL_NORMAL && cur < configured &&
+	else if (st.level == BP_LEVEL_NORMAL && st.shrunk && cur < configured &&
 			 TimestampDifferenceExceeds(st.level_since, now, bp_regrow_delay_s * 1000) &&
 			 TimestampDifferenceExceeds(last_step, now, bp_regrow_delay_s * 1000))
 		bp_gov_resize(&st, "grow step", cur, bp_gov_step(cur, configured, 10));

@@ -426,6 +426,7 @@ typedef struct BpGovStatus
 	double		psi_full_avg10;
 	TimestampTz sampled_at;
 	TimestampTz level_since;
+	bool		shrunk;			/* the governor shrank the pool: it may grow it back */
 	char		where[128];
 	char		note[200];		/* why observe only, or what failed */
 } BpGovStatus;
