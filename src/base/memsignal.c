@@ -127,7 +127,8 @@ bp_read_keyed(const char *path, const char *key, int64 multiplier, int64 *out)
  * option opt for v1) in /proc/self/mountinfo.
  */
 static bool
-bp_find_mount(const char *fstype, const char *opt, char *out, size_t len)
+bp_find_mount(const char *fstype, const char *opt, char *out, size_t len,
+			  char *root, size_t root_len)
 {
 	FILE	   *f = fopen("/proc/self/mountinfo", "r");
 	char		line[1024];
@@ -140,10 +141,11 @@ bp_find_mount(const char *fstype, const char *opt, char *out, size_t len)
 		/* id parent maj:min root mountpoint options ... - fstype source superoptions */
 		char	   *sep = strstr(line, " - ");
 		char		mnt[MAXPGPATH];
+		char		mroot[MAXPGPATH];
 		char		type[64];
 		char		super[512];
 
-		if (sep == NULL || sscanf(line, "%*s %*s %*s %*s %1023s", mnt) != 1)
+		if (sep == NULL || sscanf(line, "%*s %*s %*s %1023s %1023s", mroot, mnt) != 2)
 			continue;
 		if (sscanf(sep + 3, "%63s %*s %511s", type, super) < 2)
 			continue;
@@ -152,10 +154,26 @@ bp_find_mount(const char *fstype, const char *opt, char *out, size_t len)
 		if (opt != NULL && strstr(super, opt) == NULL)
 			continue;
 		strlcpy(out, mnt, len);
+		strlcpy(root, mroot, root_len);
 		found = true;
 	}
 	fclose(f);
 	return found;
+}
+
+/*
+ * The directory of cgroup path cg (as /proc/self/cgroup gives it) under a
+ * hierarchy mounted at mnt whose root is root: a container may mount only
+ * its own part of the hierarchy, whose root then prefixes cg.
+ */
+static void
+bp_cgroup_dir(const char *mnt, const char *root, const char *cg, char *out, size_t len)
+{
+	size_t		rlen = strlen(root);
+
+	if (strcmp(root, "/") != 0 && strncmp(cg, root, rlen) == 0)
+		cg += rlen;
+	snprintf(out, len, "%s%s", mnt, cg);
 }
 
 /* Find where this process's memory signals are (once). */
@@ -167,6 +185,8 @@ bp_memsignal_find(void)
 	char		v2_path[MAXPGPATH] = "";
 	char		v1_path[MAXPGPATH] = "";
 	char		mnt[MAXPGPATH];
+	char		root[MAXPGPATH];
+	char		dir[MAXPGPATH];
 	char		probe[MAXPGPATH];
 
 	memset(&paths, 0, sizeof(paths));
@@ -194,12 +214,13 @@ bp_memsignal_find(void)
 		}
 		fclose(f);
 	}
-	if (v2_path[0] && bp_find_mount("cgroup2", NULL, mnt, sizeof(mnt)))
+	if (v2_path[0] && bp_find_mount("cgroup2", NULL, mnt, sizeof(mnt), root, sizeof(root)))
 	{
-		snprintf(probe, sizeof(probe), "%s%s/memory.max", mnt, v2_path);
+		bp_cgroup_dir(mnt, root, v2_path, dir, sizeof(dir));
+		snprintf(probe, sizeof(probe), "%s/memory.max", dir);
 		if (access(probe, R_OK) == 0)
 		{
-			snprintf(paths.dir, sizeof(paths.dir), "%s%s", mnt, v2_path);
+			strlcpy(paths.dir, dir, sizeof(paths.dir));
 			paths.source = BP_MEMSRC_CGROUP2;
 			snprintf(paths.psi, sizeof(paths.psi), "%s/memory.pressure", paths.dir);
 			if (access(paths.psi, R_OK) != 0)
@@ -207,12 +228,13 @@ bp_memsignal_find(void)
 		}
 	}
 	if (paths.source == BP_MEMSRC_MEMINFO && v1_path[0] &&
-		bp_find_mount("cgroup", "memory", mnt, sizeof(mnt)))
+		bp_find_mount("cgroup", "memory", mnt, sizeof(mnt), root, sizeof(root)))
 	{
-		snprintf(probe, sizeof(probe), "%s%s/memory.limit_in_bytes", mnt, v1_path);
+		bp_cgroup_dir(mnt, root, v1_path, dir, sizeof(dir));
+		snprintf(probe, sizeof(probe), "%s/memory.limit_in_bytes", dir);
 		if (access(probe, R_OK) == 0)
 		{
-			snprintf(paths.dir, sizeof(paths.dir), "%s%s", mnt, v1_path);
+			strlcpy(paths.dir, dir, sizeof(paths.dir));
 			paths.source = BP_MEMSRC_CGROUP1;
 		}
 	}

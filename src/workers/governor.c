@@ -271,6 +271,8 @@ bp_governor_sample(void)
 	if (!bp_memsignal_read(&sig))
 	{
 		bp_gov_warn_once(sig.error);
+		/* no reading, no action: nothing stays refused on an old level */
+		pg_atomic_write_u32(&BpShmem->mem_level, BP_LEVEL_NORMAL);
 		st.mode = BP_GOVERNOR_OBSERVE;
 		strlcpy(st.note, sig.error, sizeof(st.note));
 		st.sampled_at = now;
