@@ -115,8 +115,10 @@ for my $i (1 .. 40)
 	usleep(250_000);
 }
 cmp_ok($flushed, '>=', 100, "the cleaner flushed by checkpoint age while writes went on ($flushed pages)");
-# a page counted as written may still be in its batch (its round's fsync
-# not done, so still dirty): give the batches in flight a few seconds
+# the loop above changes the oldest pages again while the cleaner writes
+# them: such a page stays dirty with its first change's LSN (flush.c keeps
+# oldest_lsn when the page changed during its write) until the cleaner's
+# next pass writes it again; give that pass a few seconds
 my $age_after = $age_pct;
 for (1 .. 40)
 {
