@@ -374,6 +374,25 @@ bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt)
 }
 
 /*
+ * Look page (space_id, page_no), of hash h, up under its partition lock in
+ * share mode; if it is there, pin it (a raw pin, counted in the state)
+ * before the lock goes.  Returns the block or BP_INVALID_BLOCK.
+ */
+static BpBlockNo
+bp_buf_lookup_pin(int instance, uint64 h, uint32 space_id, uint32 page_no)
+{
+	BpLocalInstance *li = &BpLocal[instance];
+	LWLock	   *part = bp_hash_lock(&BpShmem->instances[instance], h);
+	uint32		bucket = bp_hash_lock_current(instance, h, LW_SHARED);
+	BpBlockNo	b = bp_hash_lookup(li, bucket, space_id, page_no);
+
+	if (b != BP_INVALID_BLOCK)
+		pg_atomic_fetch_add_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
+	LWLockRelease(part);
+	return b;
+}
+
+/*
  * The miss path.  Returns the block pinned and VALID.
  */
 static BpBlockNo
@@ -391,12 +410,7 @@ bp_buf_fetch_slow(int instance, uint64 h, uint32 space_id, uint32 page_no,
 		BpBlockNo	fb;
 		BpBlockDesc *d;
 
-		bucket = bp_hash_lock_current(instance, h, LW_SHARED);
-		b = bp_hash_lookup(li, bucket, space_id, page_no);
-		if (b != BP_INVALID_BLOCK)
-			pg_atomic_fetch_add_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
-		LWLockRelease(part);
-
+		b = bp_buf_lookup_pin(instance, h, space_id, page_no);
 		if (b == BP_INVALID_BLOCK)
 		{
 			/* not there: get a block, then look again under the lock */
@@ -934,13 +948,7 @@ bp_buf_peek(uint32 space_id, uint32 page_no)
 	b = bp_buf_pin_optimistic(li, bucket, space_id, page_no);
 	if (b == BP_INVALID_BLOCK)
 	{
-		LWLock	   *part = bp_hash_lock(&BpShmem->instances[instance], h);
-
-		bucket = bp_hash_lock_current(instance, h, LW_SHARED);
-		b = bp_hash_lookup(li, bucket, space_id, page_no);
-		if (b != BP_INVALID_BLOCK)
-			pg_atomic_fetch_add_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
-		LWLockRelease(part);
+		b = bp_buf_lookup_pin(instance, h, space_id, page_no);
 		if (b == BP_INVALID_BLOCK)
 			return BP_INVALID_PAGE;
 		bp_wait_io_read(instance, b);
@@ -1064,11 +1072,10 @@ bp_buf_load_claim(uint32 space_id, uint32 page_no, bool young, uint32 keep,
 	BpBlockNo	fb;
 
 	*instance_out = instance;
-	bucket = bp_hash_lock_current(instance, h, LW_SHARED);
-	b = bp_hash_lookup(li, bucket, space_id, page_no);
-	LWLockRelease(part);
+	b = bp_buf_lookup_pin(instance, h, space_id, page_no);
 	if (b != BP_INVALID_BLOCK)
 	{
+		pg_atomic_fetch_sub_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
 		*skip = BP_SKIP_PRESENT;
 		return BP_INVALID_BLOCK;
 	}
@@ -1131,17 +1138,11 @@ bp_buf_load_place(uint32 space_id, uint32 page_no, bool young)
 	int			instance = bp_instance_of(h);
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
-	LWLock	   *part = bp_hash_lock(inst, h);
-	uint32		bucket;
 	BpBlockNo	b;
 	BpBlockDesc *d;
 	bool		placed = false;
 
-	bucket = bp_hash_lock_current(instance, h, LW_SHARED);
-	b = bp_hash_lookup(li, bucket, space_id, page_no);
-	if (b != BP_INVALID_BLOCK)
-		pg_atomic_fetch_add_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
-	LWLockRelease(part);
+	b = bp_buf_lookup_pin(instance, h, space_id, page_no);
 	if (b == BP_INVALID_BLOCK)
 		return false;
 	d = bp_desc(li, b);
