@@ -100,6 +100,7 @@
 
 #include "bufpool_ext/base/fault.h"
 #include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/trycall.h"
 #include "bufpool_ext/pool/buf.h"
 #include "bufpool_ext/pool/lru.h"
 #include "bufpool_ext/pool/warm.h"
@@ -806,6 +807,29 @@ bp_load_run_end(const BpLoadItem *items, int64 n_items, int64 i)
 	return e;
 }
 
+/* one read of a run, for bp_try_call */
+typedef struct BpLoadRead
+{
+	uint32		space_id;
+	uint32		first;
+	int			n;
+	char	  **bufs;
+} BpLoadRead;
+
+static void
+bp_load_read_step(void *arg)
+{
+	BpLoadRead *r = (BpLoadRead *) arg;
+	BpFaultPage fp = {r->space_id, r->first, NULL};
+
+	if (BP_FAULT("load-run", &fp))
+		ereport(ERROR,
+				(errcode(ERRCODE_IO_ERROR),
+				 errmsg("could not read pages %u to %u of bufpool space %u: injected by a test",
+						r->first, r->first + r->n - 1, r->space_id)));
+	bp_space_read_run(r->space_id, r->first, r->n, r->bufs);
+}
+
 /*
  * Read pages first .. first + n - 1 of a space into bufs; false, with the
  * error's message in last_error, if that failed.
@@ -813,33 +837,9 @@ bp_load_run_end(const BpLoadItem *items, int64 n_items, int64 i)
 static bool
 bp_load_read(uint32 space_id, uint32 first, int n, char **bufs, char *last_error)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool ok = true;
+	BpLoadRead	r = {space_id, first, n, bufs};
 
-	PG_TRY();
-	{
-		BpFaultPage fp = {space_id, first, NULL};
-
-		if (BP_FAULT("load-run", &fp))
-			ereport(ERROR,
-					(errcode(ERRCODE_IO_ERROR),
-					 errmsg("could not read pages %u to %u of bufpool space %u: injected by a test",
-							first, first + n - 1, space_id)));
-		bp_space_read_run(space_id, first, n, bufs);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		ok = false;
-		strlcpy(last_error, edata->message, BP_LOAD_ERROR_LEN);
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
-	return ok;
+	return bp_try_call(bp_load_read_step, &r, last_error, BP_LOAD_ERROR_LEN, NULL, 0);
 }
 
 /*

@@ -52,6 +52,7 @@
 
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/base/memsignal.h"
+#include "bufpool_ext/base/trycall.h"
 #include "bufpool_ext/pool/resize.h"
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/workers/workers.h"
@@ -177,6 +178,21 @@ bp_gov_step(int64 cur, int64 target, int pct)
 	return Min(cur + step, target);
 }
 
+/* bp_resize_start for bp_try_call */
+typedef struct BpGovResize
+{
+	const char *size_txt;
+	int64		id;
+} BpGovResize;
+
+static void
+bp_gov_resize_step(void *arg)
+{
+	BpGovResize *r = (BpGovResize *) arg;
+
+	r->id = bp_resize_start(r->size_txt, "governor");
+}
+
 /*
  * Ask the online resize for to bytes; the result for the log.  A shrink
  * marks the pool as the governor's to grow back; a grow that reaches the
@@ -185,32 +201,22 @@ bp_gov_step(int64 cur, int64 target, int pct)
 static void
 bp_gov_resize(BpGovStatus *st, const char *action, int64 cur, int64 to)
 {
-	MemoryContext cxt = CurrentMemoryContext;
 	char		txt[64];
+	char		message[200];
 	char		result[200];
+	BpGovResize r = {txt, 0};
 
 	snprintf(txt, sizeof(txt), "%lld", (long long) to);
-	PG_TRY();
+	if (bp_try_call(bp_gov_resize_step, &r, message, sizeof(message), NULL, 0))
 	{
-		int64		id = bp_resize_start(txt, "governor");
-
-		snprintf(result, sizeof(result), "resize %lld requested", (long long) id);
+		snprintf(result, sizeof(result), "resize %lld requested", (long long) r.id);
 		st->shrunk = to < cur || to < BpShmem->config_size_applied;
 		SpinLockAcquire(&BpShmem->gov_mutex);
 		BpShmem->gov.shrunk = st->shrunk;
 		SpinLockRelease(&BpShmem->gov_mutex);
 	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		snprintf(result, sizeof(result), "not started: %s", edata->message);
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
+	else
+		snprintf(result, sizeof(result), "not started: %s", message);
 	last_step = GetCurrentTimestamp();
 	bp_gov_log(st, action, cur, to, result);
 }

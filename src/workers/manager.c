@@ -43,6 +43,7 @@
 
 #include "bufpool_ext/storage/dblwr.h"
 #include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/trycall.h"
 #include "bufpool_ext/pool/heat.h"
 #include "bufpool_ext/pool/lru.h"
 #include "bufpool_ext/base/memstat.h"
@@ -88,6 +89,21 @@ bp_manager_build(void)
 					   BpShmem->effective_size / (1024 * 1024))));
 }
 
+/* bp_warm_dump for bp_try_call */
+typedef struct BpManagerDump
+{
+	int64		pages;
+	const char *why;
+} BpManagerDump;
+
+static void
+bp_manager_dump_step(void *arg)
+{
+	BpManagerDump *d = (BpManagerDump *) arg;
+
+	d->pages = bp_warm_dump(true, &d->why);
+}
+
 /*
  * A dump by the pool manager (periodic, or at shutdown): an error is a
  * WARNING, the previous file kept; a skipped dump says why once.
@@ -95,55 +111,39 @@ bp_manager_build(void)
 static void
 bp_manager_dump(const char *when)
 {
-	MemoryContext cxt = CurrentMemoryContext;
 	static const char *last_why = NULL;
+	BpManagerDump d = {0, NULL};
+	char		message[256];
 
-	PG_TRY();
+	if (!bp_try_call(bp_manager_dump_step, &d, message, sizeof(message), NULL, 0))
 	{
-		const char *why;
-
-		if (bp_warm_dump(true, &why) < 0 && why != last_why)
-			ereport(LOG,
-					(errmsg("bufpool_ext buffer pool dump %s skipped: %s", when, why)));
-		last_why = why;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
 		ereport(WARNING,
-				(errmsg("bufpool_ext buffer pool dump %s failed: %s", when, edata->message)));
-		FreeErrorData(edata);
+				(errmsg("bufpool_ext buffer pool dump %s failed: %s", when, message)));
+		return;
 	}
-	PG_END_TRY();
+	if (d.pages < 0 && d.why != last_why)
+		ereport(LOG,
+				(errmsg("bufpool_ext buffer pool dump %s skipped: %s", when, d.why)));
+	last_why = d.why;
+}
+
+static void
+bp_manager_load_step(void *arg)
+{
+	(void) bp_loader_start(NULL);
 }
 
 /* Start the warm-restart load after a build (load_at_startup). */
 static void
 bp_manager_start_load(void)
 {
-	MemoryContext cxt = CurrentMemoryContext;
+	char		message[256];
+	char		hint[256];
 
-	PG_TRY();
-	{
-		(void) bp_loader_start(NULL);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
+	if (!bp_try_call(bp_manager_load_step, NULL, message, sizeof(message), hint, sizeof(hint)))
 		ereport(WARNING,
-				(errmsg("bufpool_ext buffer pool load not started: %s", edata->message),
-				 errhint("%s", edata->hint ? edata->hint : "The pool starts cold.")));
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
+				(errmsg("bufpool_ext buffer pool load not started: %s", message),
+				 errhint("%s", hint[0] ? hint : "The pool starts cold.")));
 }
 
 void
