@@ -362,31 +362,6 @@ bp_dump_walk(int instance, int64 target, BpDumpPage *out, bool *cut)
 	return n;
 }
 
-static void
-bp_dump_write_all(int fd, const char *path, const void *buf, Size len, pg_crc32c *crc)
-{
-	const char *p = buf;
-
-	COMP_CRC32C(*crc, buf, len);
-	while (len > 0)
-	{
-		ssize_t		w;
-
-		errno = 0;
-		w = write(fd, p, Min(len, (Size) 1 << 20));
-		if (w <= 0)
-		{
-			if (errno == 0)
-				errno = ENOSPC;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not write file \"%s\": %m", path)));
-		}
-		p += w;
-		len -= w;
-	}
-}
-
 /*
  * The end of a dump, also by an ERROR or an exit (PG_ENSURE_ERROR_CLEANUP):
  * the next dump may start; an operation still running failed.
@@ -436,10 +411,7 @@ bp_dump_write_file(BpWarmOp *op, BpDumpResult *res)
 	int			n_spaces = 0;
 	int64		total = 0;
 	BpDumpHeader hdr;
-	pg_crc32c	crc;
-	pg_crc32c	stored;
-	int			fd;
-	char		tmp[MAXPGPATH];
+	BpFilePart	parts[4];
 
 	memset(res, 0, sizeof(*res));
 	counts = palloc0(sizeof(uint32) * n_inst);
@@ -510,34 +482,22 @@ bp_dump_write_file(BpWarmOp *op, BpDumpResult *res)
 	hdr.dumped_at = GetCurrentTimestamp();
 	hdr.lsn = pg_atomic_read_u64(&BpShmem->next_lsn);
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", BP_DUMP_FILE);
-	fd = OpenTransientFilePerm(tmp, O_RDWR | O_CREAT | O_TRUNC | PG_BINARY, S_IRUSR | S_IWUSR);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", tmp)));
-	INIT_CRC32C(crc);
-	bp_dump_write_all(fd, tmp, &hdr, sizeof(hdr), &crc);
-	bp_dump_write_all(fd, tmp, counts, sizeof(uint32) * n_inst, &crc);
-	bp_dump_write_all(fd, tmp, spaces, sizeof(BpDumpSpace) * n_spaces, &crc);
-	bp_dump_write_all(fd, tmp, entries, sizeof(uint64) * res->n_entries, &crc);
-	FIN_CRC32C(crc);
-	stored = crc;
-	bp_dump_write_all(fd, tmp, &stored, sizeof(stored), &crc);
-	if (pg_fsync(fd) != 0)
-		ereport(data_sync_elevel(ERROR),
-				(errcode_for_file_access(),
-				 errmsg("could not fsync file \"%s\": %m", tmp)));
-	CloseTransientFile(fd);
+	parts[0].data = &hdr;
+	parts[0].len = sizeof(hdr);
+	parts[1].data = counts;
+	parts[1].len = sizeof(uint32) * n_inst;
+	parts[2].data = spaces;
+	parts[2].len = sizeof(BpDumpSpace) * n_spaces;
+	parts[3].data = entries;
+	parts[3].len = sizeof(uint64) * res->n_entries;
 	op->pages_total = total;
 	op->pages_done = res->n_entries;
 	op->skipped[BP_SKIP_DROPPED] = res->dropped;
 	op->bytes = sizeof(hdr) + sizeof(uint32) * n_inst + sizeof(BpDumpSpace) * n_spaces +
-		sizeof(uint64) * res->n_entries + sizeof(crc);
+		sizeof(uint64) * res->n_entries + sizeof(pg_crc32c);
 	bp_warm_publish(op);
-	/* a test may stop the dump here, the whole file written, not renamed */
-	(void) BP_FAULT("dump-write", NULL);
-	durable_rename(tmp, BP_DUMP_FILE, ERROR);
+	/* a test may stop the dump at dump-write: the whole file written, not renamed */
+	bp_file_write_checksummed(BP_DUMP_FILE, parts, lengthof(parts), "dump-write");
 }
 
 /*

@@ -110,6 +110,68 @@ bp_space_new_identity(void)
 }
 
 /*
+ * Write a file whole and durably: parts[0 .. n_parts-1], then the CRC-32C
+ * of all of them, to path.tmp, fsynced, then renamed over path with
+ * durable_rename.  A crash leaves the old file or the new one, never a
+ * part.  fault_point, if not NULL, is reached once the temporary file is
+ * written and fsynced (a test may stop the writer there).  ERROR on any
+ * failure (the old file is kept).  The space registry and the
+ * warm-restart dump (src/pool/warm.c) are written this way.
+ */
+void
+bp_file_write_checksummed(const char *path, const BpFilePart *parts, int n_parts,
+						  const char *fault_point)
+{
+	char		tmp[MAXPGPATH];
+	pg_crc32c	crc;
+	int			fd;
+	int			i;
+
+	INIT_CRC32C(crc);
+	for (i = 0; i < n_parts; i++)
+		COMP_CRC32C(crc, parts[i].data, parts[i].len);
+	FIN_CRC32C(crc);
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = OpenTransientFilePerm(tmp, O_RDWR | O_CREAT | O_TRUNC | PG_BINARY, S_IRUSR | S_IWUSR);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", tmp)));
+	for (i = 0; i <= n_parts; i++)
+	{
+		const char *p = i < n_parts ? parts[i].data : (const char *) &crc;
+		Size		len = i < n_parts ? parts[i].len : sizeof(crc);
+
+		while (len > 0)
+		{
+			ssize_t		w;
+
+			errno = 0;
+			w = write(fd, p, Min(len, (Size) 1 << 20));
+			if (w <= 0)
+			{
+				if (errno == 0)
+					errno = ENOSPC;
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not write file \"%s\": %m", tmp)));
+			}
+			p += w;
+			len -= w;
+		}
+	}
+	if (pg_fsync(fd) != 0)
+		ereport(data_sync_elevel(ERROR),
+				(errcode_for_file_access(),
+				 errmsg("could not fsync file \"%s\": %m", tmp)));
+	CloseTransientFile(fd);
+	if (fault_point != NULL)
+		(void) BP_FAULT(fault_point, NULL);
+	durable_rename(tmp, path, ERROR);
+}
+
+/*
  * Write the registry.  Caller holds space_lock exclusively (or is the
  * pool manager before the pool is READY).
  */
@@ -118,12 +180,9 @@ bp_space_save_registry(void)
 {
 	BpRegistryHeader hdr;
 	BpSpaceEntry *entries;
-	pg_crc32c	crc;
+	BpFilePart	parts[2];
 	int			n = 0;
 	int			i;
-	int			fd;
-	char		tmp[MAXPGPATH];
-	Size		body;
 	BpArena    *arena = bp_arena_create_scoped("space_registry", BP_REGISTRY_ARENA_BLOCK);
 
 	entries = bp_arena_alloc(arena, sizeof(BpSpaceEntry) * BP_MAX_SPACES);
@@ -139,35 +198,11 @@ bp_space_save_registry(void)
 	hdr.max_lsn = pg_atomic_read_u64(&BpShmem->next_lsn);
 	if (bp_space_lsn_source)
 		hdr.max_lsn = Max(hdr.max_lsn, bp_space_lsn_source());
-	body = sizeof(BpSpaceEntry) * n;
-	INIT_CRC32C(crc);
-	COMP_CRC32C(crc, &hdr, sizeof(hdr));
-	COMP_CRC32C(crc, entries, body);
-	FIN_CRC32C(crc);
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", BP_REGISTRY_FILE);
-	fd = OpenTransientFilePerm(tmp, O_RDWR | O_CREAT | O_TRUNC | PG_BINARY, S_IRUSR | S_IWUSR);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", tmp)));
-	errno = 0;
-	if (write(fd, &hdr, sizeof(hdr)) != sizeof(hdr) ||
-		(body > 0 && write(fd, entries, body) != (ssize_t) body) ||
-		write(fd, &crc, sizeof(crc)) != sizeof(crc))
-	{
-		if (errno == 0)
-			errno = ENOSPC;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not write file \"%s\": %m", tmp)));
-	}
-	if (pg_fsync(fd) != 0)
-		ereport(data_sync_elevel(ERROR),
-				(errcode_for_file_access(),
-				 errmsg("could not fsync file \"%s\": %m", tmp)));
-	CloseTransientFile(fd);
-	durable_rename(tmp, BP_REGISTRY_FILE, ERROR);
+	parts[0].data = &hdr;
+	parts[0].len = sizeof(hdr);
+	parts[1].data = entries;
+	parts[1].len = sizeof(BpSpaceEntry) * n;
+	bp_file_write_checksummed(BP_REGISTRY_FILE, parts, 2, NULL);
 	bp_arena_destroy(arena);
 }
 

@@ -24,6 +24,16 @@
  */
 extern uint64 (*bp_space_lsn_source) (void);
 
+/* a part of a file bp_file_write_checksummed writes */
+typedef struct BpFilePart
+{
+	const void *data;
+	Size		len;
+} BpFilePart;
+
+extern void bp_file_write_checksummed(const char *path, const BpFilePart *parts, int n_parts,
+									  const char *fault_point);
+
 extern void bp_space_load_registry(void);
 extern void bp_space_save_registry(void);
 extern uint32 bp_space_create(const char *name, int64 size_pages);
