@@ -117,7 +117,9 @@ INSERT INTO bp_priv_rules VALUES
   ('view bufpool.memory_pressure', 'monitor'),
   ('view bufpool.memory_governor_log', 'monitor'),
   ('function bufpool.memory_pressure_row()', 'monitor'),
-  ('function bufpool.memory_governor_log_srf()', 'monitor');
+  ('function bufpool.memory_governor_log_srf()', 'monitor'),
+  ('view bufpool.memory_leaks', 'monitor'),
+  ('function bufpool.memory_leaks_srf()', 'monitor');
 
 -- every object of the schema, and how to use it: functions are called
 -- with NULL arguments (false for booleans), which the superuser check in

@@ -542,3 +542,21 @@ REVOKE ALL ON FUNCTION bufpool.memory_pressure_row(), bufpool.memory_governor_lo
 REVOKE ALL ON bufpool.memory_pressure, bufpool.memory_governor_log FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bufpool.memory_pressure_row(), bufpool.memory_governor_log_srf() TO pg_monitor;
 GRANT SELECT ON bufpool.memory_pressure, bufpool.memory_governor_log TO pg_monitor;
+
+-- suspected memory leaks (src/workers/leaks.c): shared allocators whose
+-- owner exited, instruments growing with no frees, processes whose kept
+-- memory grows; report only
+CREATE FUNCTION bufpool.memory_leaks_srf(
+    OUT kind text, OUT name text, OUT pid int4, OUT backend_type text,
+    OUT bytes bigint, OUT count bigint, OUT first_seen timestamptz,
+    OUT last_growth timestamptz, OUT reason text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_memory_leaks'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW bufpool.memory_leaks AS SELECT * FROM bufpool.memory_leaks_srf();
+
+REVOKE ALL ON FUNCTION bufpool.memory_leaks_srf() FROM PUBLIC;
+REVOKE ALL ON bufpool.memory_leaks FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bufpool.memory_leaks_srf() TO pg_monitor;
+GRANT SELECT ON bufpool.memory_leaks TO pg_monitor;

@@ -75,6 +75,8 @@ double		bp_pressure_danger_pct = 20.0;
 double		bp_pressure_emergency_pct = 10.0;
 int			bp_regrow_delay_s = 60;
 int			bp_emergency_alloc_limit_kb = 1024;
+int			bp_leak_check_interval_ms = 10000;
+int			bp_leak_samples = 6;
 
 static const struct config_enum_entry bp_governor_options[] = {
 	{"off", BP_GOVERNOR_OFF, false},
@@ -357,6 +359,18 @@ bp_guc_init(void)
 							NULL,
 							&bp_regrow_delay_s, 60, 1, 86400,
 							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.leak_check_interval",
+							"Time between two checks for suspected memory leaks (bufpool.memory_leaks).",
+							"0 turns the checks off.",
+							&bp_leak_check_interval_ms, 10000, 0, 3600000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.leak_samples",
+							"Checks in a row in which an instrument or a process's kept memory must grow before it is reported as a suspected leak.",
+							NULL,
+							&bp_leak_samples, 6, 2, 1000,
+							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.emergency_alloc_limit",
 							"At the emergency memory level, an arena or heap block larger than this is refused.",

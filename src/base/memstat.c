@@ -55,6 +55,8 @@
  */
 #include "postgres.h"
 
+#include <signal.h>
+
 #include "access/twophase.h"
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
@@ -88,6 +90,7 @@ typedef struct BpMemShared
 	int			n_shared_alloc; /* slots for shared allocators */
 	/* then n_procs x (BpMemProcHeader + BpMemStat[BP_MEM_MAX_INSTRUMENTS]) */
 	/* then n_shared_alloc x BpAllocInfo */
+	/* then n_shared_alloc x char[BGW_MAXLEN]: each creator's backend type */
 } BpMemShared;
 
 static BpMemShared *BpMem = NULL;
@@ -143,13 +146,21 @@ bp_mem_shared_alloc(int i)
 							(Size) BpMem->n_procs * bp_mem_proc_stride()) + i;
 }
 
+/* the backend type of shared allocator i's creator */
+static char *
+bp_mem_shared_owner_type(int i)
+{
+	return (char *) bp_mem_shared_alloc(BpMem->n_shared_alloc) + (Size) i * BGW_MAXLEN;
+}
+
 Size
 bp_memstat_shmem_size(void)
 {
 	Size		size = add_size(MAXALIGN(sizeof(BpMemShared)),
 								mul_size(bp_mem_procs_wanted(), bp_mem_proc_stride()));
 
-	return add_size(size, mul_size(bp_mem_shared_alloc_wanted(), sizeof(BpAllocInfo)));
+	return add_size(size, mul_size(bp_mem_shared_alloc_wanted(),
+								   sizeof(BpAllocInfo) + BGW_MAXLEN));
 }
 
 /* Find or add an instrument; caller holds the lock (or is alone). */
@@ -317,6 +328,31 @@ bp_mem_count_slow(BpMemKey key, Size bytes, bool alloc)
 	bp_mem_apply(&BpMemMine[key], bytes, alloc);
 }
 
+/* This process's backend type, as pg_stat_activity shows it. */
+void
+bp_my_backend_type(char *buf, Size len)
+{
+	if (MyBackendType == B_BG_WORKER && MyBgworkerEntry != NULL)
+		strlcpy(buf, MyBgworkerEntry->bgw_type, len);
+	else
+		strlcpy(buf, GetBackendTypeDesc(MyBackendType), len);
+}
+
+/*
+ * Whether process pid may still be alive: the postmaster, or a pid the
+ * kernel still knows (a pid it gave again to another process reads as
+ * alive: a leak report never rests on a guess).
+ */
+bool
+bp_pid_alive(int pid)
+{
+	if (pid <= 0)
+		return false;
+	if (pid == PostmasterPid || pid == MyProcPid)
+		return true;
+	return kill(pid, 0) == 0 || errno != ESRCH;
+}
+
 /*
  * Take this process's row (at its first counted operation).  Processes
  * without a PGPROC (the postmaster) count nothing after startup.
@@ -333,11 +369,7 @@ bp_mem_attach(void)
 	/* a previous owner folded and zeroed the row at its exit */
 	BpMemMyEpoch = BpMem->reset_epoch;
 	hdr->epoch = BpMemMyEpoch;
-	/* as pg_stat_activity shows it */
-	if (MyBackendType == B_BG_WORKER && MyBgworkerEntry != NULL)
-		strlcpy(hdr->backend_type, MyBgworkerEntry->bgw_type, sizeof(hdr->backend_type));
-	else
-		strlcpy(hdr->backend_type, GetBackendTypeDesc(MyBackendType), sizeof(hdr->backend_type));
+	bp_my_backend_type(hdr->backend_type, sizeof(hdr->backend_type));
 	pg_write_barrier();
 	hdr->pid = MyProcPid;
 	before_shmem_exit(bp_mem_exit, 0);
@@ -560,6 +592,7 @@ bp_alloc_shared_create(const char *name, BpAllocKind kind)
 			slot->kind = (uint8) kind;
 			slot->shared = true;
 			slot->owner_pid = MyProcPid;
+			bp_my_backend_type(bp_mem_shared_owner_type(i), BGW_MAXLEN);
 			slot->in_use = true;
 			break;
 		}
@@ -592,6 +625,23 @@ int
 bp_alloc_shared_index(const BpAllocInfo *slot)
 {
 	return (int) (slot - bp_mem_shared_alloc(0));
+}
+
+/*
+ * Copy shared allocator slot i into *out and its creator's backend type
+ * into owner_type (BGW_MAXLEN bytes); false if the slot is free.
+ */
+bool
+bp_alloc_shared_copy(int i, BpAllocInfo *out, char *owner_type)
+{
+	bool		in_use;
+
+	LWLockAcquire(&BpMem->lock, LW_SHARED);
+	*out = *bp_mem_shared_alloc(i);
+	strlcpy(owner_type, bp_mem_shared_owner_type(i), BGW_MAXLEN);
+	in_use = out->in_use;
+	LWLockRelease(&BpMem->lock);
+	return in_use;
 }
 
 /* how many shared allocators there can be */

@@ -134,6 +134,41 @@ bp_backend_mem_walk(MemoryContext cxt, MemoryContextCounters *totals, int32 *n)
 		bp_backend_mem_walk(child, totals, n);
 }
 
+/*
+ * Whether a child of TopMemoryContext lives for a statement or a
+ * transaction only: what a process keeps while idle is the rest.
+ */
+static bool
+bp_backend_mem_transient(MemoryContext cxt)
+{
+	return cxt == MessageContext || cxt == TopTransactionContext ||
+		strcmp(cxt->name, "TopPortalContext") == 0;
+}
+
+/*
+ * The process's totals over every context, its context count, and the
+ * bytes it keeps between statements (kept: the total less the
+ * transient children's subtrees), in one walk.
+ */
+static void
+bp_backend_mem_totals(MemoryContextCounters *totals, int32 *n, int64 *kept)
+{
+	MemoryContext child;
+
+	memset(totals, 0, sizeof(*totals));
+	TopMemoryContext->methods->stats(TopMemoryContext, NULL, NULL, totals, false);
+	*n = 1;
+	*kept = (int64) totals->totalspace;
+	for (child = TopMemoryContext->firstchild; child != NULL; child = child->nextchild)
+	{
+		Size		before = totals->totalspace;
+
+		bp_backend_mem_walk(child, totals, n);
+		if (!bp_backend_mem_transient(child))
+			*kept += (int64) (totals->totalspace - before);
+	}
+}
+
 static void
 bp_backend_mem_exit(int code, Datum arg)
 {
@@ -233,6 +268,7 @@ bp_backend_mem_publish(bool force)
 	TimestampTz now;
 	MemoryContextCounters totals;
 	int32		n = 0;
+	int64		kept;
 	bool		lines;
 
 	if (BpBackendMem == NULL || MyProc == NULL || MyProc->pgprocno >= bp_backend_mem_slots)
@@ -251,8 +287,7 @@ bp_backend_mem_publish(bool force)
 		my_slot = &BpBackendMem[MyProc->pgprocno];
 		before_shmem_exit(bp_backend_mem_exit, 0);
 	}
-	memset(&totals, 0, sizeof(totals));
-	bp_backend_mem_walk(TopMemoryContext, &totals, &n);
+	bp_backend_mem_totals(&totals, &n, &kept);
 
 	/* the lines need the pool (chunk-0 frames may hold them) */
 	lines = bp_backend_memory_contexts && !lines_disabled &&
@@ -261,16 +296,13 @@ bp_backend_mem_publish(bool force)
 	pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
 	pg_write_barrier();
 	my_slot->row.pid = MyProcPid;
-	if (MyBackendType == B_BG_WORKER && MyBgworkerEntry != NULL)
-		strlcpy(my_slot->row.backend_type, MyBgworkerEntry->bgw_type, sizeof(my_slot->row.backend_type));
-	else
-		strlcpy(my_slot->row.backend_type, GetBackendTypeDesc(MyBackendType),
-				sizeof(my_slot->row.backend_type));
+	bp_my_backend_type(my_slot->row.backend_type, sizeof(my_slot->row.backend_type));
 	my_slot->row.published_at = now;
 	my_slot->row.total_bytes = (int64) totals.totalspace;
 	my_slot->row.free_bytes = (int64) totals.freespace;
 	my_slot->row.blocks = (int64) totals.nblocks;
 	my_slot->row.contexts = n;
+	my_slot->row.kept_bytes = kept;
 	my_slot->truncated = !lines;
 	if (!lines_disabled && (lines || my_slot->arena_ready))
 	{

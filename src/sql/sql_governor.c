@@ -24,6 +24,7 @@
 
 PG_FUNCTION_INFO_V1(bp_sql_memory_pressure);
 PG_FUNCTION_INFO_V1(bp_sql_memory_governor_log);
+PG_FUNCTION_INFO_V1(bp_sql_memory_leaks);
 
 static const char *const mode_names[] = {"off", "observe", "on"};
 
@@ -117,5 +118,60 @@ bp_sql_memory_governor_log(PG_FUNCTION_ARGS)
 		Assert(k == 11);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	return (Datum) 0;
+}
+
+static const char *
+bp_leak_kind_name(int kind)
+{
+	switch (kind)
+	{
+		case BP_LEAK_ALLOCATOR:
+			return "allocator";
+		case BP_LEAK_INSTRUMENT:
+			return "instrument";
+		case BP_LEAK_CONTEXT:
+			return "context";
+	}
+	return "unknown";
+}
+
+/* bufpool.memory_leaks: what the pool manager's last leak check found */
+Datum
+bp_sql_memory_leaks(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	BpLeakRow  *rows = palloc(sizeof(BpLeakRow) * BP_LEAK_MAX);
+	int			n;
+	int			i;
+
+	bp_check_preloaded();
+	InitMaterializedSRF(fcinfo, 0);
+	SpinLockAcquire(&BpShmem->leak_mutex);
+	n = BpShmem->n_leaks;
+	memcpy(rows, BpShmem->leaks, sizeof(BpLeakRow) * n);
+	SpinLockRelease(&BpShmem->leak_mutex);
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[9];
+		bool		nulls[9] = {0};
+		int			k = 0;
+
+		values[k++] = CStringGetTextDatum(bp_leak_kind_name(rows[i].kind));
+		values[k++] = CStringGetTextDatum(rows[i].name);
+		nulls[k] = rows[i].pid == 0;
+		values[k++] = Int32GetDatum(rows[i].pid);
+		nulls[k] = rows[i].backend_type[0] == '\0';
+		values[k++] = CStringGetTextDatum(rows[i].backend_type);
+		values[k++] = Int64GetDatum(rows[i].bytes);
+		values[k++] = Int64GetDatum(rows[i].count);
+		values[k++] = TimestampTzGetDatum(rows[i].first_seen);
+		nulls[k] = rows[i].last_growth == 0;
+		values[k++] = TimestampTzGetDatum(rows[i].last_growth);
+		values[k++] = CStringGetTextDatum(rows[i].reason);
+		Assert(k == 9);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	pfree(rows);
 	return (Datum) 0;
 }

@@ -206,6 +206,7 @@ bp_manager_main(Datum arg)
 		}
 		bp_heat_sweep_if_due(); /* no heat stamp may wrap round */
 		bp_governor_sample();	/* the memory governor, when a sample is due */
+		bp_leaks_check();		/* suspected leaks, when a check is due */
 		timeout = Min(BP_RATE_SAMPLE_MS - TimestampDifferenceMilliseconds(last_sample, now),
 					  (long) bp_hot_page_halflife_s * 1000L * BP_HEAT_SWEEP_TICKS / BP_HEAT_TICKS / 2);
 		if (bp_dump_interval_s > 0)
@@ -219,6 +220,7 @@ bp_manager_main(Datum arg)
 						  TimestampDifferenceMilliseconds(last_dump, now));
 		}
 		timeout = Min(timeout, bp_governor_next_ms());
+		timeout = Min(timeout, bp_leaks_next_ms());
 		/* wake for the next sample, dump, and often enough for the heat sweep */
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 Max(timeout, 1), PG_WAIT_EXTENSION);

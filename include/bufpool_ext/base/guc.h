@@ -68,6 +68,8 @@ extern double bp_pressure_danger_pct;
 extern double bp_pressure_emergency_pct;
 extern int	bp_regrow_delay_s;
 extern int	bp_emergency_alloc_limit_kb;
+extern int	bp_leak_check_interval_ms;
+extern int	bp_leak_samples;
 extern void bp_guc_init(void);
 
 #endif							/* BUFPOOL_EXT_GUC_H */

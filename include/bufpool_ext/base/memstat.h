@@ -181,5 +181,9 @@ extern int	bp_alloc_shared_index(const BpAllocInfo *slot);
 extern const char *bp_alloc_kind_name(BpAllocKind kind);
 extern int	bp_alloc_snapshot(BpAllocInfo *out, int max);
 extern int	bp_alloc_shared_max(void);
+extern bool bp_alloc_shared_copy(int i, BpAllocInfo *out, char *owner_type);
+
+extern void bp_my_backend_type(char *buf, Size len);
+extern bool bp_pid_alive(int pid);
 
 #endif							/* BUFPOOL_EXT_MEMSTAT_H */

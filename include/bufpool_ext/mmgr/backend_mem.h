@@ -30,6 +30,8 @@ typedef struct BpBackendMemRow
 	int64		free_bytes;
 	int64		blocks;
 	int32		contexts;
+	/* total_bytes less the statement's and transaction's contexts */
+	int64		kept_bytes;
 } BpBackendMemRow;
 
 /* One child of TopMemoryContext, its subtree summed (or depth 0: itself). */

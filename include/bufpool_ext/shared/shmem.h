@@ -49,6 +49,7 @@
 #define BUFPOOL_EXT_POOL_H
 
 #include "port/atomics.h"
+#include "postmaster/bgworker.h"
 #include "storage/condition_variable.h"
 #include "storage/dsm.h"
 #include "storage/lwlock.h"
@@ -448,6 +449,32 @@ typedef struct BpGovLogRow
 	char		result[200];
 } BpGovLogRow;
 
+/*
+ * Suspected memory leaks (src/workers/leaks.c): the manager rewrites the
+ * table at each check, under leak_mutex.
+ */
+#define BP_LEAK_MAX	64
+
+typedef enum BpLeakKind
+{
+	BP_LEAK_ALLOCATOR,			/* a shared allocator whose owner exited */
+	BP_LEAK_INSTRUMENT,			/* an instrument growing with no frees */
+	BP_LEAK_CONTEXT				/* a process's kept contexts growing */
+} BpLeakKind;
+
+typedef struct BpLeakRow
+{
+	int			kind;			/* BpLeakKind */
+	char		name[64];		/* allocator, instrument or context */
+	int32		pid;			/* owner (0: none, as for an instrument) */
+	char		backend_type[BGW_MAXLEN];
+	int64		bytes;			/* held (allocator) or grown by */
+	int64		count;			/* blocks held, allocations or samples */
+	TimestampTz first_seen;
+	TimestampTz last_growth;
+	char		reason[160];
+} BpLeakRow;
+
 typedef struct BpWarmOp
 {
 	int64		id;				/* 0: slot unused */
@@ -528,6 +555,12 @@ typedef struct BpShared
 	BpGovStatus gov;
 	int64		gov_log_next;
 	BpGovLogRow gov_log[BP_GOV_LOG];
+
+	/* suspected leaks: leak_mutex */
+	slock_t		leak_mutex;
+	int			n_leaks;
+	TimestampTz leaks_checked_at;	/* 0: no check yet */
+	BpLeakRow	leaks[BP_LEAK_MAX];
 
 	/* per-backend counters: n_procs x n_instances BpCounters */
 	int			n_procs;

@@ -32,6 +32,10 @@ extern PGDLLEXPORT void bp_loader_main(Datum arg);
 extern void bp_governor_sample(void);
 extern long bp_governor_next_ms(void);
 
+/* leaks.c */
+extern void bp_leaks_check(void);
+extern long bp_leaks_next_ms(void);
+
 /* loader.c */
 struct BackgroundWorkerHandle;
 extern int64 bp_loader_start(struct BackgroundWorkerHandle **handle);

@@ -172,4 +172,15 @@ RETURNS float8
 AS 'MODULE_PATHNAME', 'bpt_buddy_bench'
 LANGUAGE C VOLATILE;
 
+-- leaks on purpose, for bufpool.memory_leaks (leak_tests.c)
+CREATE FUNCTION bufpool_test.leak_shared(kb int)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'bpt_leak_shared'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION bufpool_test.leak_context(kb int)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'bpt_leak_context'
+LANGUAGE C STRICT VOLATILE;
+
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA bufpool_test FROM PUBLIC;

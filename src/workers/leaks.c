@@ -1,0 +1,387 @@
+/*-------------------------------------------------------------------------
+ *
+ * leaks.c
+ *	  Suspected memory leaks, found by the pool manager over the accounting
+ *	  that already exists, for bufpool.memory_leaks.  Report only: nothing
+ *	  here frees memory, and nothing is reported on a guess that a live
+ *	  process could still explain.
+ *
+ * Every bufpool_ext.leak_check_interval (10 s; 0: off) the manager looks
+ * at three things:
+ *
+ *	- Shared allocators (arena, heap, buddy; memstat.c's shared slots)
+ *	  whose creating process has exited while the allocator still holds
+ *	  memory, and whose use has not moved since that was first seen: no
+ *	  other process frees or allocates from it.  A pid the kernel still
+ *	  knows (it may have been given again) counts as alive.
+ *	- Instruments (bufpool.memory_summary_global_by_event_name) whose
+ *	  current bytes grew at each of leak_samples (6) checks in a row with
+ *	  no free counted in between.  A check without growth starts the
+ *	  count again, so a pool that grows one step at a time (the governor's
+ *	  slow regrow) is not a leak.
+ *	- Processes (bufpool.backend_memory) whose kept memory grew in
+ *	  leak_samples of their publications with no fall in between, after
+ *	  their first leak_samples publications (the warm-up, while the
+ *	  catalog caches fill; a check sees the latest publication only): the
+ *	  memory a process keeps between statements, its context total less
+ *	  MessageContext, TopTransactionContext and TopPortalContext, so a
+ *	  big statement is not a leak but what it leaves behind is.  A
+ *	  publication without change neither counts nor starts again: memory
+ *	  contexts grow by whole blocks.  The context named is the child of
+ *	  TopMemoryContext that grew most since the growth began.
+ *
+ * A growth below BP_LEAK_MIN_BYTES is never reported.  The findings go to
+ * BpShmem->leaks (leak_mutex), rewritten at every check; a report stays
+ * while its condition holds (the instrument frees, the process's memory
+ * falls, or the process exits: it goes).  The manager's own state
+ * between checks is local to it.
+ *
+ * IDENTIFICATION
+ *	  src/workers/leaks.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/memstat.h"
+#include "bufpool_ext/mmgr/backend_mem.h"
+#include "bufpool_ext/shared/shmem.h"
+#include "bufpool_ext/workers/workers.h"
+
+#define BP_LEAK_MIN_BYTES	(256 * 1024)
+#define BP_LEAK_LINES		64		/* context lines remembered per process */
+
+/* an instrument between checks */
+typedef struct BpLeakInstrument
+{
+	bool		seen;
+	int64		bytes;			/* current at the last check */
+	int64		allocs;
+	int64		frees;
+	int			streak;			/* checks in a row that grew, no free */
+	int64		base_bytes;		/* at the start of the streak */
+	int64		base_allocs;
+	TimestampTz first_seen;
+	TimestampTz last_growth;
+} BpLeakInstrument;
+
+/* a shared allocator whose owner is gone */
+typedef struct BpLeakAllocator
+{
+	int32		pid;			/* the owner seen gone, 0: none */
+	int64		used;			/* its use then */
+	int64		reserved;
+	bool		moved;			/* used since: another process has it */
+	TimestampTz first_seen;
+} BpLeakAllocator;
+
+typedef struct BpLeakLineMark
+{
+	char		name[BP_CTX_NAME_LEN];
+	int64		bytes;
+} BpLeakLineMark;
+
+/* a process's published memory between checks */
+typedef struct BpLeakProcess
+{
+	int32		pid;			/* 0: nothing tracked */
+	TimestampTz published_at;
+	int64		kept;
+	int			publications;	/* seen; the first leak_samples are warm-up */
+	int			growths;		/* publications that grew since base */
+	int64		base_kept;
+	TimestampTz first_seen;
+	TimestampTz last_growth;
+	int			n_marks;		/* context lines when the growth began */
+	BpLeakLineMark *marks;
+} BpLeakProcess;
+
+static BpLeakInstrument instruments[BP_MEM_MAX_INSTRUMENTS];
+static BpLeakAllocator *allocators = NULL;
+static BpLeakProcess *processes = NULL;
+static BpBackendMemLine *lines_buf = NULL;
+static TimestampTz last_check = 0;
+
+/* Add a row to the new table; false when it is full. */
+static bool
+bp_leak_add(BpLeakRow *rows, int *n, int kind, const char *name, int32 pid,
+			const char *backend_type, int64 bytes, int64 count,
+			TimestampTz first_seen, TimestampTz last_growth, const char *reason)
+{
+	BpLeakRow  *r;
+
+	if (*n >= BP_LEAK_MAX)
+		return false;
+	r = &rows[(*n)++];
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	strlcpy(r->name, name, sizeof(r->name));
+	r->pid = pid;
+	strlcpy(r->backend_type, backend_type, sizeof(r->backend_type));
+	r->bytes = bytes;
+	r->count = count;
+	r->first_seen = first_seen;
+	r->last_growth = last_growth;
+	strlcpy(r->reason, reason, sizeof(r->reason));
+	return true;
+}
+
+static void
+bp_leak_check_allocators(BpLeakRow *rows, int *n, TimestampTz now)
+{
+	int			max = bp_alloc_shared_max();
+	int			i;
+
+	if (allocators == NULL)
+		allocators = MemoryContextAllocZero(TopMemoryContext, sizeof(BpLeakAllocator) * max);
+	for (i = 0; i < max; i++)
+	{
+		BpLeakAllocator *a = &allocators[i];
+		BpAllocInfo info;
+		char		owner_type[BGW_MAXLEN];
+		char		reason[160];
+
+		if (!bp_alloc_shared_copy(i, &info, owner_type) || (info.used == 0 && info.reserved == 0) ||
+			bp_pid_alive(info.owner_pid))
+		{
+			a->pid = 0;
+			continue;
+		}
+		if (a->pid != info.owner_pid)
+		{
+			a->pid = info.owner_pid;
+			a->used = info.used;
+			a->reserved = info.reserved;
+			a->moved = false;
+			a->first_seen = now;
+		}
+		else if (info.used != a->used || info.reserved != a->reserved)
+			a->moved = true;
+		if (a->moved)
+			continue;
+		snprintf(reason, sizeof(reason),
+				 "owner exited; %s %lld bytes in use of %lld held, nothing freed since",
+				 bp_alloc_kind_name(info.kind), (long long) info.used,
+				 (long long) info.reserved);
+		bp_leak_add(rows, n, BP_LEAK_ALLOCATOR, info.name, info.owner_pid, owner_type,
+					info.reserved, info.blocks, a->first_seen, 0, reason);
+	}
+}
+
+static void
+bp_leak_check_instruments(BpLeakRow *rows, int *n, TimestampTz now)
+{
+	int			n_instr = bp_mem_n_instruments();
+	BpMemKey	key;
+
+	for (key = 1; key < n_instr; key++)
+	{
+		BpLeakInstrument *m = &instruments[key];
+		BpMemStat	s;
+		int64		bytes;
+		char		reason[160];
+
+		bp_mem_read_global(key, &s);
+		bytes = s.bytes_alloc - s.bytes_free;
+		if (m->seen && s.count_free == m->frees && bytes > m->bytes)
+		{
+			if (m->streak++ == 0)
+			{
+				m->base_bytes = m->bytes;
+				m->base_allocs = m->allocs;
+				m->first_seen = now;
+			}
+			m->last_growth = now;
+		}
+		else
+			m->streak = 0;
+		m->seen = true;
+		m->bytes = bytes;
+		m->allocs = s.count_alloc;
+		m->frees = s.count_free;
+		if (m->streak < bp_leak_samples || bytes - m->base_bytes < BP_LEAK_MIN_BYTES)
+			continue;
+		snprintf(reason, sizeof(reason),
+				 "grew by %lld bytes in %d checks in a row with no free",
+				 (long long) (bytes - m->base_bytes), m->streak);
+		bp_leak_add(rows, n, BP_LEAK_INSTRUMENT, bp_mem_name(key), 0, "",
+					bytes - m->base_bytes, s.count_alloc - m->base_allocs,
+					m->first_seen, m->last_growth, reason);
+	}
+}
+
+/* Remember a process's context lines, where a growth begins. */
+static void
+bp_leak_mark_lines(BpLeakProcess *p, int slot)
+{
+	BpBackendMemRow row;
+	bool		truncated;
+	int			n = bp_backend_mem_read_lines(slot, &row, lines_buf, &truncated);
+	int			i;
+
+	p->n_marks = 0;
+	if (row.pid != p->pid)
+		return;
+	if (p->marks == NULL)
+		p->marks = MemoryContextAlloc(TopMemoryContext, sizeof(BpLeakLineMark) * BP_LEAK_LINES);
+	for (i = 0; i < n && p->n_marks < BP_LEAK_LINES; i++)
+	{
+		strlcpy(p->marks[p->n_marks].name, lines_buf[i].name, BP_CTX_NAME_LEN);
+		p->marks[p->n_marks++].bytes = lines_buf[i].total_bytes;
+	}
+}
+
+/*
+ * The context line of slot that grew most since the marks, or "" if the
+ * lines cannot tell (none published, or the process moved on).
+ */
+static void
+bp_leak_grown_context(BpLeakProcess *p, int slot, char *name, Size len)
+{
+	BpBackendMemRow row;
+	bool		truncated;
+	int			n = bp_backend_mem_read_lines(slot, &row, lines_buf, &truncated);
+	int64		best = 0;
+	int			i;
+
+	name[0] = '\0';
+	if (row.pid != p->pid)
+		return;
+	for (i = 0; i < n; i++)
+	{
+		int64		before = 0;
+		int			j;
+
+		for (j = 0; j < p->n_marks; j++)
+			if (strcmp(p->marks[j].name, lines_buf[i].name) == 0)
+			{
+				before = p->marks[j].bytes;
+				break;
+			}
+		if (lines_buf[i].total_bytes - before > best)
+		{
+			best = lines_buf[i].total_bytes - before;
+			strlcpy(name, lines_buf[i].name, len);
+		}
+	}
+}
+
+static void
+bp_leak_check_processes(BpLeakRow *rows, int *n, TimestampTz now)
+{
+	int			n_slots = bp_backend_mem_n_slots();
+	int			slot;
+
+	if (processes == NULL)
+	{
+		processes = MemoryContextAllocZero(TopMemoryContext, sizeof(BpLeakProcess) * n_slots);
+		lines_buf = MemoryContextAlloc(TopMemoryContext, sizeof(BpBackendMemLine) * BP_CTX_MAX_LINES);
+	}
+	for (slot = 0; slot < n_slots; slot++)
+	{
+		BpLeakProcess *p = &processes[slot];
+		BpBackendMemRow row;
+		char		context[BP_CTX_NAME_LEN];
+		char		reason[160];
+
+		if (!bp_backend_mem_read(slot, &row))
+		{
+			p->pid = 0;
+			continue;
+		}
+		if (row.pid != p->pid)
+		{
+			/* a new process in the slot: its first publication is the base */
+			p->pid = row.pid;
+			p->published_at = row.published_at;
+			p->kept = p->base_kept = row.kept_bytes;
+			p->publications = 1;
+			p->growths = 0;
+			continue;
+		}
+		if (row.published_at != p->published_at)
+		{
+			p->published_at = row.published_at;
+			if (p->publications < bp_leak_samples)
+				p->publications++;	/* warm-up: caches fill */
+			else if (row.kept_bytes < p->kept)
+				p->growths = 0;
+			else if (row.kept_bytes > p->kept)
+			{
+				if (p->growths++ == 0)
+				{
+					p->base_kept = p->kept;
+					p->first_seen = now;
+					bp_leak_mark_lines(p, slot);
+				}
+				p->last_growth = now;
+			}
+			p->kept = row.kept_bytes;
+		}
+		if (p->growths < bp_leak_samples || p->kept - p->base_kept < BP_LEAK_MIN_BYTES)
+			continue;
+		bp_leak_grown_context(p, slot, context, sizeof(context));
+		snprintf(reason, sizeof(reason),
+				 "memory kept between statements grew by %lld bytes in %d publications without falling",
+				 (long long) (p->kept - p->base_kept), p->growths);
+		bp_leak_add(rows, n, BP_LEAK_CONTEXT, context[0] ? context : "TopMemoryContext",
+					p->pid, row.backend_type, p->kept - p->base_kept, p->growths,
+					p->first_seen, p->last_growth, reason);
+	}
+}
+
+/* Milliseconds until the next leak check is due. */
+long
+bp_leaks_next_ms(void)
+{
+	if (bp_leak_check_interval_ms <= 0)
+		return 60000;
+	return Max(bp_leak_check_interval_ms -
+			   TimestampDifferenceMilliseconds(last_check, GetCurrentTimestamp()), 1);
+}
+
+/*
+ * Check for leaks if a check is due and publish what was found.  Called
+ * by the pool manager's loop, with the pool attached.
+ */
+void
+bp_leaks_check(void)
+{
+	BpLeakRow  *rows;
+	int			n = 0;
+	TimestampTz now;
+
+	if (bp_leak_check_interval_ms <= 0)
+	{
+		if (last_check != 0)
+		{
+			/* turned off: old findings would only mislead */
+			SpinLockAcquire(&BpShmem->leak_mutex);
+			BpShmem->n_leaks = 0;
+			BpShmem->leaks_checked_at = 0;
+			SpinLockRelease(&BpShmem->leak_mutex);
+			last_check = 0;
+		}
+		return;
+	}
+	if (last_check != 0 && bp_leaks_next_ms() > 1)
+		return;
+	now = last_check = GetCurrentTimestamp();
+
+	rows = palloc(sizeof(BpLeakRow) * BP_LEAK_MAX);
+	bp_leak_check_allocators(rows, &n, now);
+	bp_leak_check_instruments(rows, &n, now);
+	bp_ensure_attached();		/* context lines may sit in chunk-0 frames */
+	bp_leak_check_processes(rows, &n, now);
+
+	SpinLockAcquire(&BpShmem->leak_mutex);
+	memcpy(BpShmem->leaks, rows, sizeof(BpLeakRow) * n);
+	BpShmem->n_leaks = n;
+	BpShmem->leaks_checked_at = now;
+	SpinLockRelease(&BpShmem->leak_mutex);
+	pfree(rows);
+}
