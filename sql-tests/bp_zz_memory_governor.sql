@@ -49,6 +49,20 @@ BEGIN
     END LOOP;
     RETURN 'still ' || (SELECT mode FROM bufpool.memory_pressure);
 END $$;
+-- wait until query q returns true (at most 30 s)
+CREATE FUNCTION pg_temp.wait_true(q text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    ok boolean;
+BEGIN
+    FOR i IN 1 .. 300 LOOP
+        EXECUTE q INTO ok;
+        IF ok THEN
+            RETURN true;
+        END IF;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+    RETURN false;
+END $$;
 CREATE FUNCTION pg_temp.try(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE q;
@@ -82,12 +96,20 @@ SELECT pg_temp.inject(60);
 SELECT pg_temp.wait_level('attention');
 SELECT pg_temp.inject(80);
 SELECT pg_temp.wait_level('warning');
-SELECT pg_temp.try($$SELECT * FROM bufpool.resize('64MB')$$) AS grow_refused;
 SELECT pg_temp.try($$SELECT * FROM bufpool.resize('32MB')$$) AS same_size_allowed;
--- the stall alone: PSI some 30 % is danger even with a small working set
+-- a grow asked now waits, and says why (NOTICE, then its status)
+SELECT resize_id AS held_id, phase FROM bufpool.resize('64MB', false) \gset
+SELECT :'phase' AS phase;
+SELECT pg_temp.wait_true($$SELECT message LIKE 'waiting:%' FROM bufpool.resize_status WHERE is_current$$);
+SELECT phase, source, message, (SELECT current_size FROM bufpool.memory_pressure)
+FROM bufpool.resize_status WHERE resize_id = :held_id;
+-- the stall alone: PSI some 30 % is danger even with a small working set;
+-- the waiting grow gives way to the shrink
 SELECT pg_temp.inject(10, 30);
 SELECT pg_temp.wait_level('danger');
 SELECT stall_level, use_level FROM bufpool.memory_pressure;
+SELECT pg_temp.wait_true($$SELECT phase = 'failed' FROM bufpool.resize_status WHERE resize_id = $$ || :held_id);
+SELECT phase, message FROM bufpool.resize_status WHERE resize_id = :held_id;
 -- danger shrinks one step (10 %, at least one chunk per instance), then
 -- stops at min_size
 SELECT pg_temp.wait_size(16777216);
@@ -168,7 +190,15 @@ SELECT pg_temp.wait_level('normal');
 SELECT phase FROM bufpool.resize('16MB');
 SELECT pg_sleep(3.5);
 SELECT current_size FROM bufpool.memory_pressure;
-SELECT phase FROM bufpool.resize('32MB');
+-- a grow asked at warning waits, and starts once the level is normal
+SELECT pg_temp.inject(80);
+SELECT pg_temp.wait_level('warning');
+SELECT resize_id AS held_id FROM bufpool.resize('32MB', false) \gset
+SELECT pg_temp.wait_true($$SELECT message LIKE 'waiting:%' FROM bufpool.resize_status WHERE is_current$$);
+SELECT pg_temp.inject(30);
+SELECT pg_temp.wait_level('normal');
+SELECT pg_temp.wait_size(33554432);
+SELECT phase, source, message FROM bufpool.resize_status WHERE resize_id = :held_id;
 
 -- back to the defaults
 SELECT bufpool_test.fault_detach('memory-signals');

@@ -196,6 +196,59 @@ bp_resize_check_room(int64 grow_bytes)
 }
 
 /*
+ * Whether a resize to to_size asked by source waits for memory: a grow
+ * not asked by the governor itself, while the level is warning or worse
+ * (the level is normal unless memory_governor = on).
+ */
+static bool
+bp_rs_held(int64 to_size, const char *source)
+{
+	return to_size > bp_resize_current_size() && strcmp(source, "governor") != 0 &&
+		pg_atomic_read_u32(&BpShmem->mem_level) >= BP_LEVEL_WARNING;
+}
+
+/* Put a finished resize at the head of the history; resize_lock held. */
+static void
+bp_rs_history_push(const BpResizeStatus *st)
+{
+	memmove(&BpShmem->resize_history[1], &BpShmem->resize_history[0],
+			sizeof(BpResizeStatus) * (BP_RESIZE_HISTORY - 1));
+	BpShmem->resize_history[0] = *st;
+	if (BpShmem->resize_history_n < BP_RESIZE_HISTORY)
+		BpShmem->resize_history_n++;
+}
+
+/*
+ * The memory governor must shrink: a grow waiting for memory fails with
+ * why, so the shrink can be queued.  Returns whether there was one.
+ */
+bool
+bp_resize_cancel_held(const char *why)
+{
+	BpResizeStatus req;
+
+	LWLockAcquire(&BpShmem->resize_lock.lock, LW_EXCLUSIVE);
+	if (!BpShmem->resize_pending ||
+		!bp_rs_held(BpShmem->resize_request.to_size, BpShmem->resize_request.source))
+	{
+		LWLockRelease(&BpShmem->resize_lock.lock);
+		return false;
+	}
+	req = BpShmem->resize_request;
+	req.phase = BP_RS_FAILED;
+	req.finished = GetCurrentTimestamp();
+	strlcpy(req.message, why, sizeof(req.message));
+	bp_rs_history_push(&req);
+	BpShmem->resize_pending = false;
+	LWLockRelease(&BpShmem->resize_lock.lock);
+	ConditionVariableBroadcast(&BpShmem->resize_cv);
+	ereport(LOG,
+			(errmsg("bufpool_ext resize %lld from %lld to %lld bytes failed: %s",
+					(long long) req.id, (long long) req.from_size, (long long) req.to_size, why)));
+	return true;
+}
+
+/*
  * Queue a resize for the pool manager.  Caller has validated the size.
  * Returns the request id.  ERROR if a resize is pending or running.
  */
@@ -206,16 +259,13 @@ bp_resize_request(int64 requested, int chunks, const char *source)
 	BpResizeStatus *cur = &BpShmem->resize_current;
 	uint32		procno;
 
-	/* the memory governor holds the pool at its size from warning on */
-	if ((int64) chunks * BpShmem->chunk_size * BpShmem->n_instances > bp_resize_current_size() &&
-		strcmp(source, "governor") != 0 &&
-		pg_atomic_read_u32(&BpShmem->mem_level) >= BP_LEVEL_WARNING)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("the buffer pool does not grow now: the memory level is %s",
+	/* from warning on the memory governor holds a grow until memory is back */
+	if (bp_rs_held((int64) chunks * BpShmem->chunk_size * BpShmem->n_instances, source))
+		ereport(NOTICE,
+				(errmsg("the buffer pool grow waits: the memory level is %s",
 						bp_mem_level_name(pg_atomic_read_u32(&BpShmem->mem_level))),
-				 errdetail("The memory governor keeps the pool at its size while memory is short; it grows the pool back toward bufpool_ext.size once the level has been normal for bufpool_ext.regrow_delay."),
-				 errhint("See bufpool.memory_pressure.")));
+				 errdetail("The memory governor holds the pool at its size while memory is short; the grow starts once the level is below warning, and is cancelled if the governor has to shrink the pool."),
+				 errhint("See bufpool.memory_pressure and bufpool.resize_status.")));
 	LWLockAcquire(&BpShmem->resize_lock.lock, LW_EXCLUSIVE);
 	if (BpShmem->resize_pending || bp_resize_running_phase(cur->phase))
 	{
@@ -422,11 +472,7 @@ bp_rs_finish(int phase, const char *message)
 	cur->progress = phase == BP_RS_COMPLETE ? 100 : cur->progress;
 	cur->finished = GetCurrentTimestamp();
 	strlcpy(cur->message, message, sizeof(cur->message));
-	memmove(&BpShmem->resize_history[1], &BpShmem->resize_history[0],
-			sizeof(BpResizeStatus) * (BP_RESIZE_HISTORY - 1));
-	BpShmem->resize_history[0] = *cur;
-	if (BpShmem->resize_history_n < BP_RESIZE_HISTORY)
-		BpShmem->resize_history_n++;
+	bp_rs_history_push(cur);
 	LWLockRelease(&BpShmem->resize_lock.lock);
 	ConditionVariableBroadcast(&BpShmem->resize_cv);
 	ereport(LOG,
@@ -967,7 +1013,25 @@ bp_resize_run_pending(void)
 		return;
 	}
 	req = BpShmem->resize_request;
+	if (bp_rs_held(req.to_size, req.source))
+	{
+		/* a grow waits for memory; say so once, in the status and the log */
+		bool		first = req.message[0] == '\0';
+
+		snprintf(BpShmem->resize_request.message, sizeof(BpShmem->resize_request.message),
+				 "waiting: the memory level is %s; the grow starts once it is below warning",
+				 bp_mem_level_name(pg_atomic_read_u32(&BpShmem->mem_level)));
+		LWLockRelease(&BpShmem->resize_lock.lock);
+		if (first)
+			ereport(LOG,
+					(errmsg("bufpool_ext resize %lld from %lld to %lld bytes (%s) %s",
+							(long long) req.id, (long long) req.from_size,
+							(long long) req.to_size, req.source,
+							BpShmem->resize_request.message)));
+		return;
+	}
 	BpShmem->resize_pending = false;
+	req.message[0] = '\0';
 	req.started = GetCurrentTimestamp();
 	req.from_size = bp_resize_current_size();
 	BpShmem->resize_current = req;

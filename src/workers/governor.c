@@ -19,11 +19,13 @@
  * Actions (memory_governor = on; observe computes and logs only):
  *	- attention: a LOG line, and a sample every 250 ms instead of 1 s;
  *	- warning: the page cleaners flush at io_capacity_max (cleaner.c reads
- *	  mem_level); the pool does not grow (a resize or a reload asking for
- *	  more is refused, and says why: resize.c);
+ *	  mem_level); the pool does not grow: a resize or a reload asking for
+ *	  more waits, with a NOTICE and its status saying why (resize.c), and
+ *	  starts once the level is below warning;
  *	- danger: a shrink step through the online resize: at most 10% of the
  *	  pool (at least one chunk per instance), never below min_size, one
- *	  step per BP_GOV_COOLDOWN_MS;
+ *	  step per BP_GOV_COOLDOWN_MS; a grow waiting for memory is cancelled
+ *	  first (it fails, saying why);
  *	- emergency: a shrink straight to min_size, and allocator blocks above
  *	  emergency_alloc_limit refused with SQLSTATE 53200 (shmem.c, called
  *	  by the arena and the heap when they take a block);
@@ -350,6 +352,16 @@ bp_governor_sample(void)
 	/* actions: never while a resize is pending or running */
 	cur = bp_resize_current_size();
 	configured = BpShmem->config_size_applied;
+	if (st.level >= BP_LEVEL_DANGER && cur > min_bytes)
+	{
+		char		why[120];
+
+		/* a grow waiting for memory gives way to the shrink */
+		snprintf(why, sizeof(why), "cancelled: the memory governor shrinks the pool at level %s",
+				 bp_mem_level_name(st.level));
+		if (bp_resize_cancel_held(why))
+			bp_gov_log(&st, "grow cancelled", 0, 0, why);
+	}
 	if (bp_resize_busy())
 		return;
 	if (st.level == BP_LEVEL_EMERGENCY && cur > min_bytes)

@@ -15,6 +15,7 @@
 
 extern int64 bp_resize_current_size(void);
 extern bool bp_resize_busy(void);
+extern bool bp_resize_cancel_held(const char *why);
 extern int64 bp_resize_parse_size(const char *str);
 extern int	bp_resize_chunks_for(int64 bytes, const char *what);
 extern int64 bp_resize_start(const char *size_txt, const char *source);
