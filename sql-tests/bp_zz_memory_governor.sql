@@ -113,6 +113,11 @@ SELECT phase, message FROM bufpool.resize_status WHERE resize_id = :held_id;
 -- danger shrinks one step (10 %, at least one chunk per instance), then
 -- stops at min_size
 SELECT pg_temp.wait_size(16777216);
+-- entering danger handed the free buddy region pages back; the buddy
+-- allocator works on as before over them
+SELECT (regexp_match(result, '^([0-9]+) bytes of free buddy memory handed back$'))[1]::bigint > 0 AS handed_back
+FROM bufpool.memory_governor_log WHERE action = 'buddy trim';
+SELECT ok FROM bufpool_test.buddy_test_random(20000, 7);
 SELECT pg_temp.inject(90);
 SELECT pg_sleep(4);
 SELECT current_size FROM bufpool.memory_pressure;

@@ -143,6 +143,9 @@
  */
 #include "postgres.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "miscadmin.h"
 #include "port/pg_bitutils.h"
 #include "storage/shmem.h"
@@ -1467,6 +1470,54 @@ bp_buddy_n_instances(void)
 {
 	bp_buddy_check_loaded();
 	return BpBuddy->n_instances;
+}
+
+/*
+ * Hand the free pages of every instance's region back to the operating
+ * system (the memory governor does, entering danger).  The region is main
+ * shared memory, fixed in size, so its free pages stay in the pool; but
+ * the kernel may drop their contents: each free page-sized block of the
+ * region, after its parked blocks are merged, is madvise(MADV_REMOVE)d
+ * but for its first OS page, which holds the free-list links.  A page
+ * comes back zeroed at its next touch, and nothing reads a free block
+ * beyond its links.  Frames need nothing: a frame whose pieces are all
+ * free leaves the buddy pool at once (a shrink then hands it on).  The
+ * pool is frozen for the walk, so no syscall runs under its spinlock.
+ * Returns the bytes the kernel accepted (0 where it refuses, as for main
+ * shared memory in huge pages); a page handed back before counts again.
+ */
+int64
+bp_buddy_trim(void)
+{
+	Size		os_page = (Size) sysconf(_SC_PAGESIZE);
+	int			top = BpBuddy->top_order;
+	int64		bytes = 0;
+	int			i;
+
+	for (i = 0; i < BpBuddy->n_instances; i++)
+	{
+		BpBuddyPool *bp = bp_buddy_pool(i);
+		uint32		pos;
+
+		bp_buddy_freeze(bp);
+		bp_buddy_flush_locked(bp);
+		for (pos = bp->free_head[top]; pos != BP_BUDDY_NIL; pos = bp_buddy_link(bp, pos)->next)
+		{
+			char	   *block;
+			char	   *start;
+			char	   *end;
+
+			if (pos >= BpBuddy->region_units)
+				continue;
+			block = bp_buddy_pos_ptr(bp, pos);
+			start = (char *) TYPEALIGN(os_page, block + sizeof(BpBuddyLink));
+			end = block + BpBuddy->page_size;
+			if (end > start && madvise(start, end - start, MADV_REMOVE) == 0)
+				bytes += end - start;
+		}
+		bp_buddy_unfreeze(bp);
+	}
+	return bytes;
 }
 
 /*

@@ -22,6 +22,9 @@
  *	  mem_level); the pool does not grow: a resize or a reload asking for
  *	  more waits, with a NOTICE and its status saying why (resize.c), and
  *	  starts once the level is below warning;
+ *	- entering danger: the free pages of the buddy allocator's regions go
+ *	  back to the kernel (bp_buddy_trim; free frames leave the buddy pool
+ *	  at once anyway);
  *	- danger: a shrink step through the online resize: at most 10% of the
  *	  pool (at least one chunk per instance), never below min_size, one
  *	  step per BP_GOV_COOLDOWN_MS; a grow waiting for memory is cancelled
@@ -55,6 +58,7 @@
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/base/memsignal.h"
 #include "bufpool_ext/base/trycall.h"
+#include "bufpool_ext/mmgr/buddy.h"
 #include "bufpool_ext/pool/resize.h"
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/workers/workers.h"
@@ -352,6 +356,15 @@ bp_governor_sample(void)
 	/* actions: never while a resize is pending or running */
 	cur = bp_resize_current_size();
 	configured = BpShmem->config_size_applied;
+	if (st.level >= BP_LEVEL_DANGER && old_level < BP_LEVEL_DANGER)
+	{
+		char		result[120];
+
+		/* entering danger: the free pages of the buddy regions go first */
+		snprintf(result, sizeof(result), "%lld bytes of free buddy memory handed back",
+				 (long long) bp_buddy_trim());
+		bp_gov_log(&st, "buddy trim", 0, 0, result);
+	}
 	if (st.level >= BP_LEVEL_DANGER && cur > min_bytes)
 	{
 		char		why[120];

@@ -56,6 +56,7 @@ extern bool bp_shm_range_ok(BpShmAddr addr, Size len);
  * was asked for.
  */
 extern BpShmAddr bp_buddy_alloc(int instance, Size size, BpMemKey key, int flags);
+extern int64 bp_buddy_trim(void);
 extern void bp_buddy_free(BpShmAddr addr, Size size, BpMemKey key);
 extern Size bp_buddy_block_size(Size size);	/* what a request of size takes */
 
