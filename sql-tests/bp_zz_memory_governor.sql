@@ -90,6 +90,13 @@ SELECT pg_temp.wait_mode('on');
 SELECT pg_temp.inject(40);
 SELECT pg_sleep(1.5);
 SELECT mode, level, source, source_path, working_set_pct, current_size FROM bufpool.memory_pressure;
+-- a PSI trigger (some stall over 10 % of a 2 s window) is armed wherever
+-- the kernel has a memory pressure file (Linux 4.20 on; unprivileged
+-- triggers need 6.x, which the test machines have)
+SELECT (psi_trigger LIKE 'some 200000 2000000 on %/memory%') =
+       ((pg_stat_file('/proc/pressure/memory', true)).size IS NOT NULL) AS trigger_where_psi,
+       psi_trigger_events >= 0 AS events_counted
+FROM bufpool.memory_pressure;
 
 -- attention at 50 %, warning at 75 %: the pool does not grow
 SELECT pg_temp.inject(60);

@@ -10,7 +10,8 @@ CREATE FUNCTION bufpool.memory_pressure_row(
     OUT working_set bigint, OUT working_set_pct float8,
     OUT psi_some_avg10 float8, OUT psi_full_avg10 float8,
     OUT configured_size bigint, OUT current_size bigint, OUT min_size bigint,
-    OUT sampled_at timestamptz, OUT level_since timestamptz, OUT note text)
+    OUT sampled_at timestamptz, OUT level_since timestamptz, OUT note text,
+    OUT psi_trigger text, OUT psi_trigger_events bigint, OUT psi_trigger_at timestamptz)
 RETURNS record
 AS 'MODULE_PATHNAME', 'bp_sql_memory_pressure'
 LANGUAGE C STRICT VOLATILE;

@@ -124,6 +124,10 @@ cmp_ok($size_low, '<', 256, "the pool shrank to $size_low MB");
 my $actions = $node->safe_psql('postgres',
 	"SELECT string_agg(DISTINCT action, ',') FROM bufpool.memory_governor_log WHERE action <> 'level'");
 like($actions, qr/shrink/, "the governor shrank it ($actions)");
+my ($trigger, $events) = split /\|/, $node->safe_psql('postgres',
+	'SELECT psi_trigger, psi_trigger_events FROM bufpool.memory_pressure');
+like($trigger, qr/^some \d+ 2000000 on \S*memory/, "a PSI trigger is armed ($trigger)");
+note "the PSI trigger fired $events times while the hog grew";
 my $bad = 0;
 for my $p (keys %acked)
 {

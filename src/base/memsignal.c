@@ -20,7 +20,17 @@
  * comes from the cgroup's memory.pressure (v2) or /proc/pressure/memory;
  * "some avg10" and "full avg10" are the percentages of the last 10 s in
  * which some or all tasks stalled on memory.  bufpool_ext.memory_limit
- * overrides the limit.  A test replaces every reading through the fault
+ * overrides the limit.
+ *
+ * PSI trigger.  avg10 lags a stall by seconds, so where the kernel lets
+ * us, a trigger is armed on the same PSI file (bp_psi_trigger_arm):
+ * "some <threshold> 2000000", the threshold pressure_warning_pct of the
+ * 2 s window (an unprivileged process may only use windows of whole 2 s).
+ * The kernel then reports a stall past it within the window as POLLPRI on
+ * the file.  PostgreSQL's wait sets poll for input, not POLLPRI, so the
+ * trigger's file sits in an epoll set of its own whose descriptor, which
+ * becomes readable when the trigger fires, is what the pool manager
+ * waits on.  Both descriptors count against fd.c's external ones.  A test replaces every reading through the fault
  * point "memory-signals" (the test module's action "signals").
  *
  * IDENTIFICATION
@@ -30,7 +40,11 @@
  */
 #include "postgres.h"
 
+#include <fcntl.h>
+#include <sys/epoll.h>
 #include <unistd.h>
+
+#include "storage/fd.h"
 
 #include "bufpool_ext/base/fault.h"
 #include "bufpool_ext/base/guc.h"
@@ -272,6 +286,128 @@ bp_read_meminfo(BpMemSignals *s)
 	s->usage = total - avail;
 	s->working_set = total - avail;
 	return true;
+}
+
+#define BP_PSI_WINDOW_US	2000000
+
+static int	psi_fd = -1;		/* the armed trigger's file */
+static int	psi_epoll = -1;		/* an epoll set holding it */
+static double psi_armed_pct = -1;
+static char psi_desc[MAXPGPATH + 64];
+
+/* Close the trigger, if one is armed. */
+void
+bp_psi_trigger_disarm(void)
+{
+	if (psi_epoll >= 0)
+	{
+		close(psi_epoll);
+		ReleaseExternalFD();
+	}
+	if (psi_fd >= 0)
+	{
+		close(psi_fd);
+		ReleaseExternalFD();
+	}
+	psi_fd = psi_epoll = -1;
+	psi_armed_pct = -1;
+	psi_desc[0] = '\0';
+}
+
+/*
+ * Arm a PSI trigger for some-stall above pct percent of a 2 s window (or
+ * keep the one armed for the same pct).  Returns a descriptor that turns
+ * readable when it fires, or -1 with *why saying why there is none.
+ */
+int
+bp_psi_trigger_arm(double pct, const char **why)
+{
+	char		trigger[64];
+	int64		threshold;
+	struct epoll_event ev;
+
+	*why = NULL;
+	if (psi_epoll >= 0 && pct == psi_armed_pct)
+		return psi_epoll;
+	bp_psi_trigger_disarm();
+	if (!paths.found)
+		bp_memsignal_find();
+	if (paths.psi[0] == '\0')
+	{
+		*why = "the kernel has no memory pressure file";
+		return -1;
+	}
+	threshold = (int64) (pct / 100.0 * BP_PSI_WINDOW_US);
+	threshold = Max(Min(threshold, BP_PSI_WINDOW_US - 1), 1);
+	snprintf(trigger, sizeof(trigger), "some %lld %d", (long long) threshold, BP_PSI_WINDOW_US);
+	if (!AcquireExternalFD())
+	{
+		*why = "no file descriptor left";
+		return -1;
+	}
+	psi_fd = open(paths.psi, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (psi_fd < 0)
+	{
+		ReleaseExternalFD();
+		snprintf(psi_desc, sizeof(psi_desc), "could not open \"%s\" for writing: %s",
+				 paths.psi, strerror(errno));
+		*why = psi_desc;
+		return -1;
+	}
+	if (write(psi_fd, trigger, strlen(trigger) + 1) < 0)
+	{
+		int			save_errno = errno;
+
+		bp_psi_trigger_disarm();
+		snprintf(psi_desc, sizeof(psi_desc), "the kernel refused the trigger \"%s\" on \"%s\": %s",
+				 trigger, paths.psi, strerror(save_errno));
+		*why = psi_desc;
+		return -1;
+	}
+	if (!AcquireExternalFD())
+	{
+		bp_psi_trigger_disarm();
+		*why = "no file descriptor left";
+		return -1;
+	}
+	psi_epoll = epoll_create1(EPOLL_CLOEXEC);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLPRI;
+	if (psi_epoll < 0 || epoll_ctl(psi_epoll, EPOLL_CTL_ADD, psi_fd, &ev) != 0)
+	{
+		int			save_errno = errno;
+
+		if (psi_epoll < 0)
+			ReleaseExternalFD();
+		bp_psi_trigger_disarm();
+		snprintf(psi_desc, sizeof(psi_desc), "could not watch the trigger: %s", strerror(save_errno));
+		*why = psi_desc;
+		return -1;
+	}
+	psi_armed_pct = pct;
+	snprintf(psi_desc, sizeof(psi_desc), "%s on %s", trigger, paths.psi);
+	return psi_epoll;
+}
+
+/* What the armed trigger is ("some 200000 2000000 on <file>"), or "". */
+const char *
+bp_psi_trigger_desc(void)
+{
+	return psi_epoll >= 0 ? psi_desc : "";
+}
+
+/*
+ * Empty the trigger's epoll set after its descriptor was readable.
+ * (Whether the kernel still reports the event there does not matter: the
+ * wake-up was the news.)
+ */
+void
+bp_psi_trigger_drain(void)
+{
+	struct epoll_event ev;
+
+	if (psi_epoll >= 0)
+		(void) epoll_wait(psi_epoll, &ev, 1, 0);
 }
 
 /*

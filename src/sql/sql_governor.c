@@ -42,8 +42,8 @@ bp_sql_memory_pressure(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
 	BpGovStatus st;
-	Datum		values[18];
-	bool		nulls[18] = {0};
+	Datum		values[21];
+	bool		nulls[21] = {0};
 	int			k = 0;
 
 	bp_check_preloaded();
@@ -74,7 +74,12 @@ bp_sql_memory_pressure(PG_FUNCTION_ARGS)
 	nulls[k] = st.level_since == 0;
 	values[k++] = TimestampTzGetDatum(st.level_since);
 	values[k++] = CStringGetTextDatum(st.note);
-	Assert(k == 18);
+	nulls[k] = st.psi_trigger[0] == '\0';
+	values[k++] = CStringGetTextDatum(st.psi_trigger);
+	values[k++] = Int64GetDatum(st.psi_events);
+	nulls[k] = st.psi_event_at == 0;
+	values[k++] = TimestampTzGetDatum(st.psi_event_at);
+	Assert(k == 21);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }
 

@@ -11,7 +11,10 @@
  * warning (75), danger (85) and emergency (95), the seeds' bands.  Stall:
  * PSI some avg10 above pressure_warning_pct (warning) or
  * pressure_danger_pct (danger), full avg10 above pressure_emergency_pct
- * (emergency).  A level rises at once; it falls only when the readings
+ * (emergency); and at least warning while a PSI trigger (memsignal.c:
+ * some stall above pressure_warning_pct of a 2 s window) has fired within
+ * its window: the manager waits on the trigger and samples at once when it
+ * fires, seconds before avg10 shows the stall.  A level rises at once; it falls only when the readings
  * are below its own band by BP_GOV_HYSTERESIS_PCT points (stall: below
  * half its threshold) for BP_GOV_DOWN_SAMPLES samples in a row, so it
  * does not flap.
@@ -68,12 +71,16 @@
 #define BP_GOV_COOLDOWN_MS		3000
 #define BP_GOV_SAMPLE_MS		1000
 #define BP_GOV_FAST_SAMPLE_MS	250
+#define BP_GOV_PSI_WINDOW_MS	2000	/* the PSI trigger's window */
 
 /* the manager's own state between samples */
 static int	down_samples = 0;
 static TimestampTz last_step = 0;
 static TimestampTz last_sample = 0;
 static char last_warning[200] = "";
+static char last_psi_why[200] = "";
+static TimestampTz psi_fired_at = 0;
+static int64 psi_events = 0;
 
 /* Append a row to the governor's log ring and say it in the server log. */
 static void
@@ -227,6 +234,44 @@ bp_gov_resize(BpGovStatus *st, const char *action, int64 cur, int64 to)
 	bp_gov_log(st, action, cur, to, result);
 }
 
+/*
+ * The descriptor the pool manager waits on besides its latch: readable
+ * when the PSI trigger fires (memsignal.c), or -1 without one.  Arms the
+ * trigger for pressure_warning_pct (again, if that changed); a LOG line
+ * once says why there is none.
+ */
+int
+bp_governor_wait_fd(void)
+{
+	const char *why;
+	int			fd;
+
+	if (bp_memory_governor == BP_GOVERNOR_OFF)
+	{
+		bp_psi_trigger_disarm();
+		return -1;
+	}
+	fd = bp_psi_trigger_arm(bp_pressure_warning_pct, &why);
+	if (fd < 0 && strcmp(why, last_psi_why) != 0)
+	{
+		strlcpy(last_psi_why, why, sizeof(last_psi_why));
+		ereport(LOG,
+				(errmsg("bufpool_ext memory governor: no PSI trigger: %s", why),
+				 errdetail("The governor reads PSI avg10 at each sample instead.")));
+	}
+	return fd;
+}
+
+/* The PSI trigger fired: count it and sample at once. */
+void
+bp_governor_psi_fired(void)
+{
+	bp_psi_trigger_drain();
+	psi_fired_at = GetCurrentTimestamp();
+	psi_events++;
+	last_sample = 0;
+}
+
 /* Milliseconds until the governor wants its next sample. */
 long
 bp_governor_next_ms(void)
@@ -252,6 +297,7 @@ bp_governor_sample(void)
 	char		why[200];
 	const char *bad;
 	int			old_level;
+	bool		psi_recent;
 	int			up;
 	int			down;
 	double		pct;
@@ -310,15 +356,27 @@ bp_governor_sample(void)
 	st.psi_some_avg10 = sig.psi_some_avg10;
 	st.psi_full_avg10 = sig.psi_full_avg10;
 	strlcpy(st.where, sig.where, sizeof(st.where));
+	if (bp_psi_trigger_desc()[0])
+		strlcpy(st.psi_trigger, bp_psi_trigger_desc(), sizeof(st.psi_trigger));
+	else
+		snprintf(st.psi_trigger, sizeof(st.psi_trigger), "none: %s", last_psi_why);
+	st.psi_events = psi_events;
+	st.psi_event_at = psi_fired_at;
 	st.sampled_at = now;
 
 	pct = sig.limit > 0 ? 100.0 * sig.working_set / sig.limit : 0;
 	st.use_level = bp_gov_use_level(pct, 0);
 	st.stall_level = bp_gov_stall_level(sig.psi_some_avg10, sig.psi_full_avg10, 1.0);
+	/* a trigger that fired within its window is a stall now: warning */
+	psi_recent = psi_fired_at != 0 &&
+		!TimestampDifferenceExceeds(psi_fired_at, now, BP_GOV_PSI_WINDOW_MS);
+	if (psi_recent)
+		st.stall_level = Max(st.stall_level, BP_LEVEL_WARNING);
 	up = Max(st.use_level, st.stall_level);
 	/* going down: below the band by the hysteresis, several samples running */
 	down = Max(bp_gov_use_level(pct, BP_GOV_HYSTERESIS_PCT),
-			   bp_gov_stall_level(sig.psi_some_avg10, sig.psi_full_avg10, 0.5));
+			   Max(bp_gov_stall_level(sig.psi_some_avg10, sig.psi_full_avg10, 0.5),
+				   psi_recent ? BP_LEVEL_WARNING : BP_LEVEL_NORMAL));
 	if (up > st.level)
 	{
 		st.level = up;

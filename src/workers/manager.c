@@ -154,6 +154,8 @@ bp_manager_main(Datum arg)
 	volatile bool built = false;
 	TimestampTz now;
 	long		timeout;
+	int			psi_fd;
+	int			rc;
 
 	bp_worker_init();
 	pgstat_report_appname("bufpool_ext pool manager");
@@ -222,8 +224,13 @@ bp_manager_main(Datum arg)
 		timeout = Min(timeout, bp_governor_next_ms());
 		timeout = Min(timeout, bp_leaks_next_ms());
 		/* wake for the next sample, dump, and often enough for the heat sweep */
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Max(timeout, 1), PG_WAIT_EXTENSION);
+		psi_fd = bp_governor_wait_fd();
+		rc = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH |
+							   (psi_fd >= 0 ? WL_SOCKET_READABLE : 0),
+							   psi_fd >= 0 ? psi_fd : PGINVALID_SOCKET,
+							   Max(timeout, 1), PG_WAIT_EXTENSION);
+		if (rc & WL_SOCKET_READABLE)
+			bp_governor_psi_fired();	/* the PSI trigger: sample now */
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}

@@ -46,4 +46,9 @@ extern bool bp_memsignal_read(BpMemSignals *s);
 extern const char *bp_mem_level_name(int level);
 extern const char *bp_memsignal_source_name(int source);
 
+extern int	bp_psi_trigger_arm(double pct, const char **why);
+extern void bp_psi_trigger_disarm(void);
+extern void bp_psi_trigger_drain(void);
+extern const char *bp_psi_trigger_desc(void);
+
 #endif							/* BUFPOOL_EXT_MEMSIGNAL_H */

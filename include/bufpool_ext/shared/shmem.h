@@ -430,6 +430,9 @@ typedef struct BpGovStatus
 	bool		shrunk;			/* the governor shrank the pool: it may grow it back */
 	char		where[128];
 	char		note[200];		/* why observe only, or what failed */
+	char		psi_trigger[160];	/* the armed PSI trigger, or why none */
+	int64		psi_events;		/* times it fired */
+	TimestampTz psi_event_at;	/* last time, 0: never */
 } BpGovStatus;
 
 #define BP_GOV_LOG	32

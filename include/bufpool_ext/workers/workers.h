@@ -31,6 +31,8 @@ extern PGDLLEXPORT void bp_loader_main(Datum arg);
 /* governor.c */
 extern void bp_governor_sample(void);
 extern long bp_governor_next_ms(void);
+extern int	bp_governor_wait_fd(void);
+extern void bp_governor_psi_fired(void);
 
 /* leaks.c */
 extern void bp_leaks_check(void);
