@@ -110,6 +110,13 @@ SELECT :'phase' AS phase;
 SELECT pg_temp.wait_true($$SELECT message LIKE 'waiting:%' FROM bufpool.resize_status WHERE is_current$$);
 SELECT phase, source, message, (SELECT current_size FROM bufpool.memory_pressure)
 FROM bufpool.resize_status WHERE resize_id = :held_id;
+-- a newer request takes the waiting one's place (which fails, saying so)
+SELECT :held_id AS first_id \gset
+SELECT resize_id AS held_id FROM bufpool.resize('48MB', false) \gset
+SELECT phase, message = 'superseded by resize ' || :held_id || ' (sql)' AS superseded
+FROM bufpool.resize_status WHERE resize_id = :first_id;
+SELECT pg_temp.wait_true($$SELECT message LIKE 'waiting:%' FROM bufpool.resize_status WHERE is_current$$);
+SELECT to_size FROM bufpool.resize_status WHERE is_current;
 -- the stall alone: PSI some 30 % is danger even with a small working set;
 -- the waiting grow gives way to the shrink
 SELECT pg_temp.inject(10, 30);

@@ -294,6 +294,7 @@ static int	psi_fd = -1;		/* the armed trigger's file */
 static int	psi_epoll = -1;		/* an epoll set holding it */
 static double psi_armed_pct = -1;
 static char psi_desc[MAXPGPATH + 64];
+static uint32 psi_generation = 0;	/* bumped by each arm and disarm */
 
 /* Close the trigger, if one is armed. */
 void
@@ -309,9 +310,21 @@ bp_psi_trigger_disarm(void)
 		close(psi_fd);
 		ReleaseExternalFD();
 	}
+	if (psi_fd >= 0 || psi_epoll >= 0)
+		psi_generation++;
 	psi_fd = psi_epoll = -1;
 	psi_armed_pct = -1;
 	psi_desc[0] = '\0';
+}
+
+/*
+ * Changes whenever the trigger's descriptor does (a new one may reuse the
+ * old number, so a wait set must be rebuilt on this, not on the number).
+ */
+uint32
+bp_psi_trigger_generation(void)
+{
+	return psi_generation;
 }
 
 /*
@@ -385,6 +398,7 @@ bp_psi_trigger_arm(double pct, const char **why)
 		return -1;
 	}
 	psi_armed_pct = pct;
+	psi_generation++;
 	snprintf(psi_desc, sizeof(psi_desc), "%s on %s", trigger, paths.psi);
 	return psi_epoll;
 }
@@ -397,9 +411,12 @@ bp_psi_trigger_desc(void)
 }
 
 /*
- * Empty the trigger's epoll set after its descriptor was readable.
- * (Whether the kernel still reports the event there does not matter: the
- * wake-up was the news.)
+ * Empty the trigger's epoll set after its descriptor was readable.  The
+ * kernel clears a firing when it is first polled, which the wait set's
+ * own epoll_wait did, so this finds nothing as a rule: the wake-up was
+ * the news.  A wait set that lives across waits (the pool manager's)
+ * keeps a firing that comes while the manager is busy until its next
+ * wait.
  */
 void
 bp_psi_trigger_drain(void)

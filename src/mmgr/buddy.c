@@ -1480,11 +1480,14 @@ bp_buddy_n_instances(void)
  * region, after its parked blocks are merged, is madvise(MADV_REMOVE)d
  * but for its first OS page, which holds the free-list links.  A page
  * comes back zeroed at its next touch, and nothing reads a free block
- * beyond its links.  Frames need nothing: a frame whose pieces are all
- * free leaves the buddy pool at once (a shrink then hands it on).  The
- * pool is frozen for the walk, so no syscall runs under its spinlock.
- * Returns the bytes the kernel accepted (0 where it refuses, as for main
- * shared memory in huge pages); a page handed back before counts again.
+ * beyond its links.  Only whole OS pages inside a block are advised: with
+ * OS pages larger than a block's tail (16 or 64 kB kernels; the region is
+ * aligned to 4 kB) nothing is.  Frames need nothing: a frame whose pieces
+ * are all free leaves the buddy pool at once (a shrink then hands it on).
+ * The pool is frozen for the walk, so no syscall runs under its spinlock.
+ * Returns the bytes advised.  Main shared memory in huge pages gives
+ * nothing back for ranges smaller than a huge page (the kernel skips them,
+ * yet says yes); a page handed back before counts again.
  */
 int64
 bp_buddy_trim(void)
@@ -1509,9 +1512,10 @@ bp_buddy_trim(void)
 
 			if (pos >= BpBuddy->region_units)
 				continue;
+			/* whole OS pages inside the block, past its links, only */
 			block = bp_buddy_pos_ptr(bp, pos);
 			start = (char *) TYPEALIGN(os_page, block + sizeof(BpBuddyLink));
-			end = block + BpBuddy->page_size;
+			end = (char *) TYPEALIGN_DOWN(os_page, block + BpBuddy->page_size);
 			if (end > start && madvise(start, end - start, MADV_REMOVE) == 0)
 				bytes += end - start;
 		}

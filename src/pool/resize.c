@@ -250,7 +250,9 @@ bp_resize_cancel_held(const char *why)
 
 /*
  * Queue a resize for the pool manager.  Caller has validated the size.
- * Returns the request id.  ERROR if a resize is pending or running.
+ * Returns the request id.  ERROR if a resize is pending or running; but a
+ * grow waiting for memory (bp_rs_held) gives way to a newer request from
+ * SQL or the configuration: it fails as superseded.
  */
 static int64
 bp_resize_request(int64 requested, int chunks, const char *source)
@@ -258,6 +260,7 @@ bp_resize_request(int64 requested, int chunks, const char *source)
 	int64		id;
 	BpResizeStatus *cur = &BpShmem->resize_current;
 	uint32		procno;
+	bool		superseded = false;
 
 	/* from warning on the memory governor holds a grow until memory is back */
 	if (bp_rs_held((int64) chunks * BpShmem->chunk_size * BpShmem->n_instances, source))
@@ -267,6 +270,22 @@ bp_resize_request(int64 requested, int chunks, const char *source)
 				 errdetail("The memory governor holds the pool at its size while memory is short; the grow starts once the level is below warning, and is cancelled if the governor has to shrink the pool."),
 				 errhint("See bufpool.memory_pressure and bufpool.resize_status.")));
 	LWLockAcquire(&BpShmem->resize_lock.lock, LW_EXCLUSIVE);
+	id = BpShmem->resize_next_id;
+	if (BpShmem->resize_pending && strcmp(source, "governor") != 0 &&
+		!bp_resize_running_phase(cur->phase) &&
+		bp_rs_held(BpShmem->resize_request.to_size, BpShmem->resize_request.source))
+	{
+		/* a grow waiting for memory gives way to a newer request */
+		BpResizeStatus old = BpShmem->resize_request;
+
+		old.phase = BP_RS_FAILED;
+		old.finished = GetCurrentTimestamp();
+		snprintf(old.message, sizeof(old.message), "superseded by resize %lld (%s)",
+				 (long long) id, source);
+		bp_rs_history_push(&old);
+		BpShmem->resize_pending = false;
+		superseded = true;
+	}
 	if (BpShmem->resize_pending || bp_resize_running_phase(cur->phase))
 	{
 		BpResizeStatus r = BpShmem->resize_pending ? BpShmem->resize_request : *cur;
@@ -280,7 +299,7 @@ bp_resize_request(int64 requested, int chunks, const char *source)
 						   r.source, r.requester_pid, phase_names[r.phase]),
 				 errhint("Wait for it to finish (see bufpool.resize_status), then try again.")));
 	}
-	id = BpShmem->resize_next_id++;
+	BpShmem->resize_next_id++;
 	memset(&BpShmem->resize_request, 0, sizeof(BpResizeStatus));
 	BpShmem->resize_request.id = id;
 	BpShmem->resize_request.phase = BP_RS_START;
@@ -291,6 +310,8 @@ bp_resize_request(int64 requested, int chunks, const char *source)
 	strlcpy(BpShmem->resize_request.source, source, sizeof(BpShmem->resize_request.source));
 	BpShmem->resize_pending = true;
 	LWLockRelease(&BpShmem->resize_lock.lock);
+	if (superseded)
+		ConditionVariableBroadcast(&BpShmem->resize_cv);	/* its waiters */
 
 	procno = pg_atomic_read_u32(&BpShmem->manager_procno);
 	if (procno != INVALID_PGPROCNO)
@@ -1090,7 +1111,6 @@ bp_resize_from_config(void)
 
 	if (bytes == BpShmem->config_size_applied)
 		return;
-	BpShmem->config_size_applied = bytes;
 	snprintf(txt, sizeof(txt), "%dMB", bp_size_mb);
 	PG_TRY();
 	{
@@ -1101,6 +1121,8 @@ bp_resize_from_config(void)
 								 bp_resize_current_size());
 			(void) bp_resize_request(bytes, chunks, "config");
 		}
+		/* applied once queued: a refused one is tried again at the next reload */
+		BpShmem->config_size_applied = bytes;
 	}
 	PG_CATCH();
 	{

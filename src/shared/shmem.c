@@ -155,7 +155,7 @@ bp_shmem_init(void)
 		pg_atomic_init_u32(&BpShmem->mem_level, 0);
 		SpinLockInit(&BpShmem->gov_mutex);
 		BpShmem->gov_log_next = 1;
-		SpinLockInit(&BpShmem->leak_mutex);
+		pg_atomic_init_u32(&BpShmem->leak_changecount, 0);
 		for (i = 0; i < BP_BLOCK_CV_PARTITIONS; i++)
 			ConditionVariableInit(&BpShmem->block_cvs[i]);
 		pg_atomic_init_u32(&BpShmem->manager_procno, INVALID_PGPROCNO);

@@ -21,6 +21,7 @@
 #include "bufpool_ext/pool/resize.h"
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/sql/sql.h"
+#include "bufpool_ext/workers/workers.h"
 
 PG_FUNCTION_INFO_V1(bp_sql_memory_pressure);
 PG_FUNCTION_INFO_V1(bp_sql_memory_governor_log);
@@ -152,10 +153,7 @@ bp_sql_memory_leaks(PG_FUNCTION_ARGS)
 
 	bp_check_preloaded();
 	InitMaterializedSRF(fcinfo, 0);
-	SpinLockAcquire(&BpShmem->leak_mutex);
-	n = BpShmem->n_leaks;
-	memcpy(rows, BpShmem->leaks, sizeof(BpLeakRow) * n);
-	SpinLockRelease(&BpShmem->leak_mutex);
+	n = bp_leaks_read(rows);
 	for (i = 0; i < n; i++)
 	{
 		Datum		values[9];

@@ -25,8 +25,8 @@
  *	  mem_level); the pool does not grow: a resize or a reload asking for
  *	  more waits, with a NOTICE and its status saying why (resize.c), and
  *	  starts once the level is below warning;
- *	- entering danger: the free pages of the buddy allocator's regions go
- *	  back to the kernel (bp_buddy_trim; free frames leave the buddy pool
+ *	- entering danger (once until the level falls below it): the free
+ *	  pages of the buddy allocator's regions go back to the kernel (bp_buddy_trim; free frames leave the buddy pool
  *	  at once anyway);
  *	- danger: a shrink step through the online resize: at most 10% of the
  *	  pool (at least one chunk per instance), never below min_size, one
@@ -81,6 +81,8 @@ static char last_warning[200] = "";
 static char last_psi_why[200] = "";
 static TimestampTz psi_fired_at = 0;
 static int64 psi_events = 0;
+static TimestampTz psi_failed_at = 0;	/* the last failed arm */
+static bool trimmed = false;	/* the buddy regions, since danger began */
 
 /* Append a row to the governor's log ring and say it in the server log. */
 static void
@@ -251,15 +253,26 @@ bp_governor_wait_fd(void)
 		bp_psi_trigger_disarm();
 		return -1;
 	}
+	/* after a failure, try again once a minute */
+	if (psi_failed_at != 0 &&
+		!TimestampDifferenceExceeds(psi_failed_at, GetCurrentTimestamp(), 60000))
+		return -1;
 	fd = bp_psi_trigger_arm(bp_pressure_warning_pct, &why);
-	if (fd < 0 && strcmp(why, last_psi_why) != 0)
+	if (fd >= 0)
+	{
+		psi_failed_at = 0;
+		last_psi_why[0] = '\0';
+		return fd;
+	}
+	psi_failed_at = GetCurrentTimestamp();
+	if (strcmp(why, last_psi_why) != 0)
 	{
 		strlcpy(last_psi_why, why, sizeof(last_psi_why));
 		ereport(LOG,
 				(errmsg("bufpool_ext memory governor: no PSI trigger: %s", why),
-				 errdetail("The governor reads PSI avg10 at each sample instead.")));
+				 errdetail("The governor reads PSI avg10 at each sample instead, and tries again every minute.")));
 	}
-	return fd;
+	return -1;
 }
 
 /* The PSI trigger fired: count it and sample at once. */
@@ -367,8 +380,11 @@ bp_governor_sample(void)
 	pct = sig.limit > 0 ? 100.0 * sig.working_set / sig.limit : 0;
 	st.use_level = bp_gov_use_level(pct, 0);
 	st.stall_level = bp_gov_stall_level(sig.psi_some_avg10, sig.psi_full_avg10, 1.0);
-	/* a trigger that fired within its window is a stall now: warning */
-	psi_recent = psi_fired_at != 0 &&
+	/*
+	 * A trigger that fired within its window is a stall now: warning.  A
+	 * test's injected readings replace it too.
+	 */
+	psi_recent = sig.source != BP_MEMSRC_INJECTED && psi_fired_at != 0 &&
 		!TimestampDifferenceExceeds(psi_fired_at, now, BP_GOV_PSI_WINDOW_MS);
 	if (psi_recent)
 		st.stall_level = Max(st.stall_level, BP_LEVEL_WARNING);
@@ -414,14 +430,17 @@ bp_governor_sample(void)
 	/* actions: never while a resize is pending or running */
 	cur = bp_resize_current_size();
 	configured = BpShmem->config_size_applied;
-	if (st.level >= BP_LEVEL_DANGER && old_level < BP_LEVEL_DANGER)
+	if (st.level < BP_LEVEL_DANGER)
+		trimmed = false;
+	else if (!trimmed)
 	{
 		char		result[120];
 
-		/* entering danger: the free pages of the buddy regions go first */
+		/* at danger: the free pages of the buddy regions go first, once */
 		snprintf(result, sizeof(result), "%lld bytes of free buddy memory handed back",
 				 (long long) bp_buddy_trim());
 		bp_gov_log(&st, "buddy trim", 0, 0, result);
+		trimmed = true;
 	}
 	if (st.level >= BP_LEVEL_DANGER && cur > min_bytes)
 	{

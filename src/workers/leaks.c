@@ -31,7 +31,7 @@
  *	  TopMemoryContext that grew most since the growth began.
  *
  * A growth below BP_LEAK_MIN_BYTES is never reported.  The findings go to
- * BpShmem->leaks (leak_mutex), rewritten at every check; a report stays
+ * BpShmem->leaks (a change counter, no lock), rewritten at every check; a report stays
  * while its condition holds (the instrument frees, the process's memory
  * falls, or the process exits: it goes).  The manager's own state
  * between checks is local to it.
@@ -43,6 +43,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -53,7 +54,6 @@
 #include "bufpool_ext/workers/workers.h"
 
 #define BP_LEAK_MIN_BYTES	(256 * 1024)
-#define BP_LEAK_LINES		64		/* context lines remembered per process */
 
 /* an instrument between checks */
 typedef struct BpLeakInstrument
@@ -76,6 +76,7 @@ typedef struct BpLeakAllocator
 	int64		used;			/* its use then */
 	int64		reserved;
 	bool		moved;			/* used since: another process has it */
+	int			checks;			/* checks that found it gone and unmoved */
 	TimestampTz first_seen;
 } BpLeakAllocator;
 
@@ -96,8 +97,8 @@ typedef struct BpLeakProcess
 	int64		base_kept;
 	TimestampTz first_seen;
 	TimestampTz last_growth;
-	int			n_marks;		/* context lines when the growth began */
-	BpLeakLineMark *marks;
+	int			n_marks;		/* context lines when the growth began, */
+	BpLeakLineMark *marks;		/* -1: they could not be read */
 } BpLeakProcess;
 
 static BpLeakInstrument instruments[BP_MEM_MAX_INSTRUMENTS];
@@ -157,11 +158,15 @@ bp_leak_check_allocators(BpLeakRow *rows, int *n, TimestampTz now)
 			a->used = info.used;
 			a->reserved = info.reserved;
 			a->moved = false;
+			a->checks = 1;
 			a->first_seen = now;
 		}
 		else if (info.used != a->used || info.reserved != a->reserved)
 			a->moved = true;
-		if (a->moved)
+		else
+			a->checks++;
+		/* reported from the second check that finds it unmoved */
+		if (a->moved || a->checks < 2)
 			continue;
 		snprintf(reason, sizeof(reason),
 				 "owner exited; %s %lld bytes in use of %lld held, nothing freed since",
@@ -177,6 +182,12 @@ bp_leak_check_instruments(BpLeakRow *rows, int *n, TimestampTz now)
 {
 	int			n_instr = bp_mem_n_instruments();
 	BpMemKey	key;
+	static int64 resizes_seen = -1;
+	bool		resized;
+
+	/* a resize since the last check grows or frees the pool's own memory */
+	resized = BpShmem->resize_next_id != resizes_seen;
+	resizes_seen = BpShmem->resize_next_id;
 
 	for (key = 1; key < n_instr; key++)
 	{
@@ -187,7 +198,7 @@ bp_leak_check_instruments(BpLeakRow *rows, int *n, TimestampTz now)
 
 		bp_mem_read_global(key, &s);
 		bytes = s.bytes_alloc - s.bytes_free;
-		if (m->seen && s.count_free == m->frees && bytes > m->bytes)
+		if (m->seen && !resized && s.count_free == m->frees && bytes > m->bytes)
 		{
 			if (m->streak++ == 0)
 			{
@@ -223,12 +234,13 @@ bp_leak_mark_lines(BpLeakProcess *p, int slot)
 	int			n = bp_backend_mem_read_lines(slot, &row, lines_buf, &truncated);
 	int			i;
 
-	p->n_marks = 0;
-	if (row.pid != p->pid)
+	p->n_marks = -1;
+	if (n < 0 || row.pid != p->pid)
 		return;
 	if (p->marks == NULL)
-		p->marks = MemoryContextAlloc(TopMemoryContext, sizeof(BpLeakLineMark) * BP_LEAK_LINES);
-	for (i = 0; i < n && p->n_marks < BP_LEAK_LINES; i++)
+		p->marks = MemoryContextAlloc(TopMemoryContext, sizeof(BpLeakLineMark) * BP_CTX_MAX_LINES);
+	p->n_marks = 0;
+	for (i = 0; i < n && p->n_marks < BP_CTX_MAX_LINES; i++)
 	{
 		strlcpy(p->marks[p->n_marks].name, lines_buf[i].name, BP_CTX_NAME_LEN);
 		p->marks[p->n_marks++].bytes = lines_buf[i].total_bytes;
@@ -249,7 +261,7 @@ bp_leak_grown_context(BpLeakProcess *p, int slot, char *name, Size len)
 	int			i;
 
 	name[0] = '\0';
-	if (row.pid != p->pid)
+	if (p->n_marks < 0 || n < 0 || row.pid != p->pid)
 		return;
 	for (i = 0; i < n; i++)
 	{
@@ -288,7 +300,8 @@ bp_leak_check_processes(BpLeakRow *rows, int *n, TimestampTz now)
 		char		context[BP_CTX_NAME_LEN];
 		char		reason[160];
 
-		if (!bp_backend_mem_read(slot, &row))
+		/* not the manager itself: its own marks would grow its memory */
+		if (!bp_backend_mem_read(slot, &row) || row.pid == MyProcPid)
 		{
 			p->pid = 0;
 			continue;
@@ -328,10 +341,53 @@ bp_leak_check_processes(BpLeakRow *rows, int *n, TimestampTz now)
 		snprintf(reason, sizeof(reason),
 				 "memory kept between statements grew by %lld bytes in %d publications without falling",
 				 (long long) (p->kept - p->base_kept), p->growths);
-		bp_leak_add(rows, n, BP_LEAK_CONTEXT, context[0] ? context : "TopMemoryContext",
+		bp_leak_add(rows, n, BP_LEAK_CONTEXT, context[0] ? context : "(contexts not published)",
 					p->pid, row.backend_type, p->kept - p->base_kept, p->growths,
 					p->first_seen, p->last_growth, reason);
 	}
+}
+
+/*
+ * Replace the shared table with rows[0..n-1].  The manager is its only
+ * writer; readers (bp_leaks_read) retry while the change counter is odd
+ * or moved, as backend_mem.c's do: no lock is held over the copy.
+ */
+static void
+bp_leak_publish(const BpLeakRow *rows, int n, TimestampTz now)
+{
+	pg_atomic_fetch_add_u32(&BpShmem->leak_changecount, 1);
+	pg_write_barrier();
+	if (n > 0)
+		memcpy(BpShmem->leaks, rows, sizeof(BpLeakRow) * n);
+	BpShmem->n_leaks = n;
+	BpShmem->leaks_checked_at = now;
+	pg_write_barrier();
+	pg_atomic_fetch_add_u32(&BpShmem->leak_changecount, 1);
+}
+
+/*
+ * Copy the last check's findings into rows (room for BP_LEAK_MAX); returns
+ * how many, 0 if the manager kept rewriting them through 1000 tries.
+ */
+int
+bp_leaks_read(BpLeakRow *rows)
+{
+	int			tries;
+
+	for (tries = 0; tries < 1000; tries++)
+	{
+		uint32		before = pg_atomic_read_u32(&BpShmem->leak_changecount);
+		int			n;
+
+		pg_read_barrier();
+		n = Min(Max(BpShmem->n_leaks, 0), BP_LEAK_MAX);
+		memcpy(rows, BpShmem->leaks, sizeof(BpLeakRow) * n);
+		pg_read_barrier();
+		if (before % 2 == 0 && pg_atomic_read_u32(&BpShmem->leak_changecount) == before)
+			return n;
+		CHECK_FOR_INTERRUPTS();
+	}
+	return 0;
 }
 
 /* Milliseconds until the next leak check is due. */
@@ -360,10 +416,7 @@ bp_leaks_check(void)
 		if (last_check != 0)
 		{
 			/* turned off: old findings would only mislead */
-			SpinLockAcquire(&BpShmem->leak_mutex);
-			BpShmem->n_leaks = 0;
-			BpShmem->leaks_checked_at = 0;
-			SpinLockRelease(&BpShmem->leak_mutex);
+			bp_leak_publish(NULL, 0, 0);
 			last_check = 0;
 		}
 		return;
@@ -378,10 +431,6 @@ bp_leaks_check(void)
 	bp_ensure_attached();		/* context lines may sit in chunk-0 frames */
 	bp_leak_check_processes(rows, &n, now);
 
-	SpinLockAcquire(&BpShmem->leak_mutex);
-	memcpy(BpShmem->leaks, rows, sizeof(BpLeakRow) * n);
-	BpShmem->n_leaks = n;
-	BpShmem->leaks_checked_at = now;
-	SpinLockRelease(&BpShmem->leak_mutex);
+	bp_leak_publish(rows, n, now);
 	pfree(rows);
 }

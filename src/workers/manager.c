@@ -43,6 +43,7 @@
 
 #include "bufpool_ext/storage/dblwr.h"
 #include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/memsignal.h"
 #include "bufpool_ext/base/trycall.h"
 #include "bufpool_ext/pool/heat.h"
 #include "bufpool_ext/pool/lru.h"
@@ -146,6 +147,32 @@ bp_manager_start_load(void)
 				 errhint("%s", hint[0] ? hint : "The pool starts cold.")));
 }
 
+/*
+ * The manager's wait set: its latch, the postmaster's death, and the
+ * governor's PSI trigger descriptor (psi_fd, -1: none).  It lives across
+ * waits, so a trigger firing while the manager works is still there at
+ * its next wait (a set made for each wait would poll it away when the
+ * descriptor is added); it is made again when the trigger is re-armed.
+ */
+static WaitEventSet *
+bp_manager_wait_set(int psi_fd)
+{
+	static WaitEventSet *set = NULL;
+	static uint32 generation = 0;
+
+	if (set != NULL && generation == bp_psi_trigger_generation())
+		return set;
+	if (set != NULL)
+		FreeWaitEventSet(set);
+	set = CreateWaitEventSet(TopMemoryContext, 3);
+	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	if (psi_fd >= 0)
+		AddWaitEventToSet(set, WL_SOCKET_READABLE, psi_fd, NULL, NULL);
+	generation = bp_psi_trigger_generation();
+	return set;
+}
+
 void
 bp_manager_main(Datum arg)
 {
@@ -154,8 +181,9 @@ bp_manager_main(Datum arg)
 	volatile bool built = false;
 	TimestampTz now;
 	long		timeout;
-	int			psi_fd;
-	int			rc;
+	WaitEvent	events[3];
+	int			n;
+	int			i;
 
 	bp_worker_init();
 	pgstat_report_appname("bufpool_ext pool manager");
@@ -224,13 +252,11 @@ bp_manager_main(Datum arg)
 		timeout = Min(timeout, bp_governor_next_ms());
 		timeout = Min(timeout, bp_leaks_next_ms());
 		/* wake for the next sample, dump, and often enough for the heat sweep */
-		psi_fd = bp_governor_wait_fd();
-		rc = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH |
-							   (psi_fd >= 0 ? WL_SOCKET_READABLE : 0),
-							   psi_fd >= 0 ? psi_fd : PGINVALID_SOCKET,
-							   Max(timeout, 1), PG_WAIT_EXTENSION);
-		if (rc & WL_SOCKET_READABLE)
-			bp_governor_psi_fired();	/* the PSI trigger: sample now */
+		n = WaitEventSetWait(bp_manager_wait_set(bp_governor_wait_fd()), Max(timeout, 1),
+							 events, lengthof(events), PG_WAIT_EXTENSION);
+		for (i = 0; i < n; i++)
+			if (events[i].events & WL_SOCKET_READABLE)
+				bp_governor_psi_fired();	/* the PSI trigger: sample now */
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}

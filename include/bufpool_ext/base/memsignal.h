@@ -50,5 +50,6 @@ extern int	bp_psi_trigger_arm(double pct, const char **why);
 extern void bp_psi_trigger_disarm(void);
 extern void bp_psi_trigger_drain(void);
 extern const char *bp_psi_trigger_desc(void);
+extern uint32 bp_psi_trigger_generation(void);
 
 #endif							/* BUFPOOL_EXT_MEMSIGNAL_H */

@@ -454,7 +454,7 @@ typedef struct BpGovLogRow
 
 /*
  * Suspected memory leaks (src/workers/leaks.c): the manager rewrites the
- * table at each check, under leak_mutex.
+ * table at each check, making leak_changecount odd meanwhile.
  */
 #define BP_LEAK_MAX	64
 
@@ -559,8 +559,8 @@ typedef struct BpShared
 	int64		gov_log_next;
 	BpGovLogRow gov_log[BP_GOV_LOG];
 
-	/* suspected leaks: leak_mutex */
-	slock_t		leak_mutex;
+	/* suspected leaks: written by the manager only, read with the counter */
+	pg_atomic_uint32 leak_changecount;	/* odd while the manager writes */
 	int			n_leaks;
 	TimestampTz leaks_checked_at;	/* 0: no check yet */
 	BpLeakRow	leaks[BP_LEAK_MAX];

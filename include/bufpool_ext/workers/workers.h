@@ -37,6 +37,8 @@ extern void bp_governor_psi_fired(void);
 /* leaks.c */
 extern void bp_leaks_check(void);
 extern long bp_leaks_next_ms(void);
+struct BpLeakRow;
+extern int	bp_leaks_read(struct BpLeakRow *rows);
 
 /* loader.c */
 struct BackgroundWorkerHandle;
