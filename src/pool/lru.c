@@ -745,6 +745,45 @@ bp_lru_get_free_block(int instance)
 	}
 }
 
+/*
+ * Make one free block in a chunk below below_chunk by evicting the
+ * coldest clean, unpinned page there: the first such block within depth
+ * of the LRU tail.  For a shrink, which would rather keep a young page of
+ * a chunk it removes than the tail page of a chunk it keeps.  Returns
+ * whether a block was freed.
+ */
+bool
+bp_lru_free_tail_block(int instance, int below_chunk, int depth)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockNo	b;
+
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	for (b = inst->lru_tail; b != BP_INVALID_BLOCK && depth-- > 0; b = bp_desc(li, b)->lru_prev)
+	{
+		BpBlockDesc *d = bp_desc(li, b);
+		uint32		st = pg_atomic_read_u32(&d->state);
+
+		if ((int) BP_BLOCK_CHUNK(b) >= below_chunk || BP_STATE_REFCOUNT(st) != 0 ||
+			(st & (BP_BS_DIRTY | BP_BS_IO_READ | BP_BS_IO_WRITE)))
+			continue;
+		if (pg_atomic_compare_exchange_u32(&d->state, &st, st + BP_REFCOUNT_ONE))
+			break;
+	}
+	LWLockRelease(&inst->lru_lock.lock);
+	if (b == BP_INVALID_BLOCK || depth < 0)
+		return false;
+	if (!bp_lru_evict_pinned(instance, b))
+	{
+		pg_atomic_fetch_sub_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
+		return false;
+	}
+	bp_my_counters(instance)->evicted++;
+	bp_lru_return_free_block(instance, b);
+	return true;
+}
+
 /* Give back a block from bp_lru_get_free_block that was not used. */
 void
 bp_lru_return_free_block(int instance, BpBlockNo b)

@@ -22,7 +22,10 @@
  * block of a doomed chunk that becomes free goes there too, never back
  * into use.  The manager then visits every block of the doomed chunks:
  * dirty pages are written, clean ones are relocated into a free block of
- * a kept chunk (so the cache stays warm) or, when there is none, evicted.
+ * a kept chunk (so the cache stays warm); when there is none, a young
+ * page (not in the old sublist) gets one by evicting the coldest clean
+ * page of a kept chunk near the LRU tail (as InnoDB's withdraw flushes the
+ * LRU tail for free blocks), and an old page is evicted itself.
  * Pinned blocks are retried until bufpool_ext.resize_timeout; then the
  * shrink fails, the withdrawn blocks go back to the free lists and the
  * pool stays at its old size.  When every block is withdrawn, the chunk
@@ -65,6 +68,9 @@
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/pool/resize.h"
 #include "bufpool_ext/storage/space.h"
+
+/* how far from the LRU tail a shrink looks for a page to make room */
+#define BP_RS_ROOM_DEPTH	256
 
 
 static const char *const phase_names[] = {
@@ -865,8 +871,12 @@ bp_rs_withdraw_pass(int instance, int to, int64 *withdrawn, int64 *relocated,
 					continue;
 				}
 			}
-			else if (bp_rs_relocate(instance, b))
+			else if (bp_rs_relocate(instance, b) ||
+					 (!d->is_old &&
+					  bp_lru_free_tail_block(instance, to, BP_RS_ROOM_DEPTH) &&
+					  bp_rs_relocate(instance, b)))
 			{
+				/* a young page is kept at the cost of the coldest kept one */
 				(*relocated)++;
 				(*withdrawn)++;
 				continue;

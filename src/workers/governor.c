@@ -68,7 +68,7 @@
 
 #define BP_GOV_HYSTERESIS_PCT	5
 #define BP_GOV_DOWN_SAMPLES		3
-#define BP_GOV_COOLDOWN_MS		3000
+#define BP_GOV_COOLDOWN_MS		1000
 #define BP_GOV_SAMPLE_MS		1000
 #define BP_GOV_FAST_SAMPLE_MS	250
 #define BP_GOV_PSI_WINDOW_MS	2000	/* the PSI trigger's window */
