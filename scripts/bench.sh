@@ -33,7 +33,10 @@
 # bench/results/scan_resistance.md; BPX_SCAN_*) and the
 # replacement-quality benchmark (scripts/bench_replacement.sh,
 # bench/results/replacement.md and .png; BPX_REPL_*) and the warm-restart
-# benchmark (scripts/bench_warm.sh, bench/results/warm.md; BPX_WARM_*).
+# benchmark (scripts/bench_warm.sh, bench/results/warm.md; BPX_WARM_*) and
+# the memory-governor benchmark (scripts/bench_governor.sh,
+# bench/results/governor.md and governor_timeline.png; BPX_GOV_*; as root,
+# in a memory cgroup it makes, skipped otherwise).
 #
 #   BPX_BENCH_PORT        port / socket number (default 5487)
 #   BPX_BENCH_SECONDS     target seconds per run (default 2)
@@ -370,6 +373,9 @@ BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_scan.sh"
 
 # ---------------------------------------------------------------- warm restart
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_warm.sh"
+
+# ---------------------------------------------------------------- memory governor
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_governor.sh"
 
 # ---------------------------------------------------------------- the report
 bash "$REPO/scripts/bench_report.sh"

@@ -23,7 +23,7 @@ set -euo pipefail
 RESULTS_DIR="$REPO/bench/results"
 REPORT="$RESULTS_DIR/REPORT.md"
 # results files whose script writes its CSV itself
-OWN_CSV="flush observe replacement scan_resistance"
+OWN_CSV="flush observe replacement scan_resistance governor"
 # file:what the issue asks of it
 BENCHES=(
     "hit_path:1. Hit path against ReadBuffer/ReleaseBuffer"
@@ -36,6 +36,7 @@ BENCHES=(
     "observe:7. Observability cost on the hit path"
     "redo:Durable writes and recovery (redo log)"
     "warm:Warm restart: dump and load (issue 18)"
+    "governor:Memory governor against a memory hog (issue 19)"
 )
 
 # verdict_tables FILE: the tables with a verdict, reduced to header +

@@ -29,8 +29,10 @@
  *	  pages of the buddy allocator's regions go back to the kernel (bp_buddy_trim; free frames leave the buddy pool
  *	  at once anyway);
  *	- danger: a shrink step through the online resize: at most 10% of the
- *	  pool (at least one chunk per instance), never below min_size, one
- *	  step per BP_GOV_COOLDOWN_MS; a grow waiting for memory is cancelled
+ *	  pool (at least one chunk per instance), never below min_size; the
+ *	  next step after a cool-down (bp_gov_cooldown_ms: a sample while the
+ *	  working set is at danger, 500 ms while the hysteresis holds the level,
+ *	  3 s for PSI alone: fast down); a grow waiting for memory is cancelled
  *	  first (it fails, saying why);
  *	- emergency: a shrink straight to min_size, and allocator blocks above
  *	  emergency_alloc_limit refused with SQLSTATE 53200 (shmem.c, called
@@ -68,7 +70,9 @@
 
 #define BP_GOV_HYSTERESIS_PCT	5
 #define BP_GOV_DOWN_SAMPLES		3
-#define BP_GOV_COOLDOWN_MS		1000
+#define BP_GOV_COOLDOWN_USE_MS	250		/* use at danger now */
+#define BP_GOV_COOLDOWN_HELD_MS	500		/* danger held by the hysteresis */
+#define BP_GOV_COOLDOWN_STALL_MS 3000	/* danger from PSI avg10 only */
 #define BP_GOV_SAMPLE_MS		1000
 #define BP_GOV_FAST_SAMPLE_MS	250
 #define BP_GOV_PSI_WINDOW_MS	2000	/* the PSI trigger's window */
@@ -191,6 +195,23 @@ bp_gov_step(int64 cur, int64 target, int pct)
 	if (target < cur)
 		return Max(cur - step, target);
 	return Min(cur + step, target);
+}
+
+/*
+ * The pause after a danger step before the next: one sample while the
+ * working set itself is at danger (the cgroup shows a step's effect at
+ * once: its chunks are unlinked when it completes); 500 ms while the
+ * level is held at danger by the hysteresis; 3 s when only PSI avg10 says
+ * danger (a 10 s average needs time to show a step's effect).
+ */
+static long
+bp_gov_cooldown_ms(const BpGovStatus *st)
+{
+	if (st->use_level >= BP_LEVEL_DANGER)
+		return BP_GOV_COOLDOWN_USE_MS;
+	if (st->stall_level >= BP_LEVEL_DANGER)
+		return BP_GOV_COOLDOWN_STALL_MS;
+	return BP_GOV_COOLDOWN_HELD_MS;
 }
 
 /* bp_resize_start for bp_try_call */
@@ -457,7 +478,7 @@ bp_governor_sample(void)
 	if (st.level == BP_LEVEL_EMERGENCY && cur > min_bytes)
 		bp_gov_resize(&st, "shrink to min_size", cur, bp_gov_step(cur, min_bytes, 100));
 	else if (st.level == BP_LEVEL_DANGER && cur > min_bytes &&
-			 TimestampDifferenceExceeds(last_step, now, BP_GOV_COOLDOWN_MS))
+			 TimestampDifferenceExceeds(last_step, now, bp_gov_cooldown_ms(&st)))
 		bp_gov_resize(&st, "shrink step", cur, bp_gov_step(cur, min_bytes, 10));
 	else if (st.level == BP_LEVEL_NORMAL && st.shrunk && cur < configured &&
 			 TimestampDifferenceExceeds(st.level_since, now, bp_regrow_delay_s * 1000) &&
