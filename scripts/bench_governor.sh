@@ -660,11 +660,7 @@ if command -v gnuplot >/dev/null; then
         done
         echo "unset multiplot"
     } >"$OUT/timeline.gp"
-    if gnuplot "$OUT/timeline.gp" 2>"$OUT/gnuplot.err"; then
-        PLOT="![governor timeline](governor_timeline.png)"
-    else
-        PLOT="no plot (gnuplot failed: $(head -c 300 "$OUT/gnuplot.err"))"
-    fi
+    PLOT=$(plot_md "$OUT/timeline.gp" "governor timeline" governor_timeline.png)
 fi
 # ---------------------------------------------------------------- 3. hit path
 IR_OFF="-" IR_ON="-" IR_HIGH="-" IRX_OFF="-" IRX_ON="-" IRX_HIGH="-" HIGH_LEVEL="-" CG_VERSION=none

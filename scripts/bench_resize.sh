@@ -347,11 +347,7 @@ if command -v gnuplot >/dev/null; then
         echo "     '' every ::1 using 1:4 with lines lw 1.5 title 'p99', \\"
         echo "     '' every ::1 using 1:5 with points pt 7 ps 0.4 title 'max'"
     } >"$OUT/timeline.gp"
-    if gnuplot "$OUT/timeline.gp" 2>"$OUT/gnuplot.err"; then
-        TL_PLOT="![fetch latency during resize](resize_timeline.png)"
-    else
-        TL_PLOT="no plot (gnuplot failed: $(head -c 300 "$OUT/gnuplot.err"))"
-    fi
+    TL_PLOT=$(plot_md "$OUT/timeline.gp" "fetch latency during resize" resize_timeline.png)
 fi
 log "  timeline: median window p99 ${TL_STEADY_P99} ns steady, ${TL_RESIZE_P99} ns while resizing; worst window: $TL_WORST"
 ELAPSED=$((SECONDS - T0))

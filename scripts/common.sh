@@ -20,6 +20,15 @@ PG_OS_USER=postgres
 log() { printf '==> %s\n' "$*"; }
 warn() { printf 'WARNING: %s\n' "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+# plot_md SCRIPT ALT PNG: run gnuplot on SCRIPT; print the markdown image
+# of PNG, or why there is no plot
+plot_md() {
+    if gnuplot "$1" 2>"$1.err"; then
+        printf '![%s](%s)\n' "$2" "$3"
+    else
+        printf 'no plot (gnuplot failed: %s)\n' "$(head -c 300 "$1.err")"
+    fi
+}
 
 # Run a command as root (directly, or through sudo).
 as_root() {
