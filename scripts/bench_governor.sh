@@ -240,7 +240,7 @@ fill() { # every page of the fill space, then the hot set, through the pool
 # level, pool MB, the governor's working set MB (empty if the server does
 # not answer); bufpool.resize_status rows go to $OUT/resizes.RUN
 sampler() {
-    local run=$1 stop="$OUT/stop.$1" f="$OUT/samples.$1" t0 lim use inact k v a b rss oom some full hp out row dt
+    local run=$1 stop="$OUT/stop.$1" f="$OUT/samples.$1" t0 lim use inact k v a rss oom some full hp out row dt
     local q1="SELECT concat_ws(',', mode, level, current_size / 1048576, round(working_set / 1048576.0, 1)) FROM bufpool.memory_pressure"
     local q2="SELECT concat_ws(',', 'R', resize_id, source, from_size, to_size, extract(epoch FROM started), extract(epoch FROM finished), phase) FROM bufpool.resize_status WHERE NOT is_current"
     : >"$f"
