@@ -85,6 +85,58 @@ extern uint64 bp_page_mark_dirty(BpPage page);	/* logs the whole payload */
 extern uint64 bp_page_write(BpPage page, int offset, const char *data, int len);
 
 /*
+ * Conditional lock: takes the lock as bp_page_lock does and returns true,
+ * or returns false at once if another holder is in the way.
+ */
+extern bool bp_page_lock_conditional(BpPage page, BpLockMode mode);
+
+/*
+ * Mini-transactions: a group of page changes whose redo is written as one
+ * unit, so recovery applies all of it or none (a crash in the middle of
+ * its commit leaves none).
+ *
+ *		BpMtr	mtr;
+ *		bp_mtr_start(&mtr);				   (no page locked: it may make room
+ *											in the log, as bp_log_free_check)
+ *		BpPage	a = bp_mtr_fetch(&mtr, space, 1, BP_LOCK_EXCLUSIVE);
+ *		BpPage	b = bp_mtr_fetch(&mtr, space, 2, BP_LOCK_EXCLUSIVE);
+ *		... change bp_page_data(a), bp_page_data(b) ...
+ *		lsn = bp_mtr_commit(&mtr);		   (logs, unlocks, unpins)
+ *		bp_log_commit(lsn);				   (as durable as flush_log_at_commit)
+ *
+ * Pages are pinned and locked by bp_mtr_fetch and stay so until commit or
+ * abort, which release them in the reverse order of their fetch.  At most
+ * BP_MTR_MAX_PAGES pages, each once.  The commit logs, for each page
+ * changed through bp_page_data() under its exclusive lock, the changed
+ * byte range; all pages take the group's LSN.  Until the commit nobody
+ * else sees a change (the pages are locked); bp_mtr_abort, or an ERROR
+ * anywhere before the commit's end (the transaction's abort), puts every
+ * page back as it was.  Lock order: a process takes the pages of its
+ * mini-transactions in one order, the same for all of them (for example
+ * (space, page) ascending, or top-down in a tree); to go against it, use
+ * bp_mtr_fetch_conditional and start again when it fails.  Do not call
+ * bp_page_mark_dirty or bp_page_write on a page of a mini-transaction.
+ */
+#define BP_MTR_MAX_PAGES	16
+
+typedef struct BpMtr
+{
+	uint32		magic;			/* set by bp_mtr_start */
+	int			n_pages;
+	BpPage		pages[BP_MTR_MAX_PAGES];
+	uint32		space_ids[BP_MTR_MAX_PAGES];
+	uint32		page_nos[BP_MTR_MAX_PAGES];
+	int8		modes[BP_MTR_MAX_PAGES];
+} BpMtr;
+
+extern void bp_mtr_start(BpMtr *mtr);
+extern BpPage bp_mtr_fetch(BpMtr *mtr, uint32 space_id, uint32 page_no, BpLockMode mode);
+extern BpPage bp_mtr_fetch_conditional(BpMtr *mtr, uint32 space_id, uint32 page_no,
+									   BpLockMode mode);	/* BP_INVALID_PAGE: busy */
+extern uint64 bp_mtr_commit(BpMtr *mtr);	/* 0 if nothing changed */
+extern void bp_mtr_abort(BpMtr *mtr);
+
+/*
  * Redo: call bp_log_free_check() before each change, with no page locked
  * (it may write pages and checkpoint to keep room in the log, and gives
  * the process a credit for one record), and bp_log_commit(lsn) after

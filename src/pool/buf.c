@@ -36,6 +36,8 @@
 #include "storage/ipc.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "bufpool_ext/redo/redo.h"
 #include "bufpool_ext/pool/flush.h"
@@ -59,9 +61,28 @@ typedef struct BpPinEntry
 	int8		lock_mode;		/* -1 none, else BpLockMode */
 	int8		hazard;			/* hazard slot, or -1 for an atomic pin */
 	bool		xact_scoped;	/* released at transaction end, no warning */
+	char	   *image;			/* the page as last logged, or NULL */
+	ResourceOwner owner;		/* CurrentResourceOwner at the fetch */
 } BpPinEntry;
 
+/*
+ * Before-images.  While a page is locked exclusively, the first
+ * bp_page_data() copies the frame into an image: the page as its last
+ * redo record left it.  A change is logged (bp_page_mark_dirty,
+ * bp_page_write, a mini-transaction's commit) and the image follows the
+ * frame; an ERROR before that puts the image back into the frame when
+ * the lock goes (the abort), and an unlock that finds the frame changed
+ * but not logged puts it back and raises an ERROR.  So no frame is ever
+ * seen by another process with a change that has no redo record.  A
+ * mini-transaction's commit logs the difference between frame and image.
+ * Image buffers are kept for reuse.
+ */
+#define BP_MAX_FREE_IMAGES	16
+static char *free_images[BP_MAX_FREE_IMAGES];
+static int	n_free_images = 0;
+
 static BpPinEntry my_pins[BP_MAX_PINS];
+static void bp_buf_release_owned(ResourceOwner owner, bool warn, const char *when);
 static bool page_lock_exit_registered = false;
 static int	n_my_pins = 0;
 
@@ -143,6 +164,8 @@ bp_pin_remember(BpPage p, int hazard)
 	my_pins[n_my_pins].lock_mode = -1;
 	my_pins[n_my_pins].hazard = (int8) hazard;
 	my_pins[n_my_pins].xact_scoped = false;
+	my_pins[n_my_pins].image = NULL;
+	my_pins[n_my_pins].owner = CurrentResourceOwner;
 	if (hazard >= 0)
 		hazard_used |= 1U << hazard;
 	n_my_pins++;
@@ -158,6 +181,77 @@ bp_pin_find(BpPage p)
 			return i;
 	elog(ERROR, "bufpool page %llx is not pinned by this session", (unsigned long long) p);
 	return -1;					/* keep compiler quiet */
+}
+
+/* Take a copy of e's frame as its before-image. */
+static void
+bp_image_take(BpPinEntry *e)
+{
+	if (n_free_images > 0)
+		e->image = free_images[--n_free_images];
+	else
+		e->image = MemoryContextAlloc(TopMemoryContext, BpPageSize);
+	memcpy(e->image, bp_frame(&BpLocal[bp_page_instance(e->page)], bp_page_block(e->page)),
+		   BpPageSize);
+}
+
+static void
+bp_image_drop(BpPinEntry *e)
+{
+	if (n_free_images < BP_MAX_FREE_IMAGES)
+		free_images[n_free_images++] = e->image;
+	else
+		pfree(e->image);
+	e->image = NULL;
+}
+
+/* Whether e's frame holds a change its image (last logged state) has not. */
+static bool
+bp_image_differs(const BpPinEntry *e)
+{
+	const char *frame = bp_frame(&BpLocal[bp_page_instance(e->page)], bp_page_block(e->page));
+
+	return memcmp(frame + BP_PAGE_HEADER_SIZE, e->image + BP_PAGE_HEADER_SIZE,
+				  BpPageSize - BP_PAGE_HEADER_SIZE) != 0;
+}
+
+/* Put e's image back into its frame: an unlogged change never stays. */
+static void
+bp_image_restore(BpPinEntry *e)
+{
+	memcpy(bp_frame(&BpLocal[bp_page_instance(e->page)], bp_page_block(e->page)), e->image,
+		   BpPageSize);
+}
+
+/*
+ * The before-image of a page this session holds exclusively, or NULL if
+ * bp_page_data() was not called for it (then it cannot have changed).
+ */
+char *
+bp_page_image(BpPage page)
+{
+	return my_pins[bp_pin_find(page)].image;
+}
+
+/* Put the page back as last logged (an aborted mini-transaction). */
+void
+bp_page_image_restore(BpPage page)
+{
+	BpPinEntry *e = &my_pins[bp_pin_find(page)];
+
+	if (e->image != NULL)
+		bp_image_restore(e);
+}
+
+/* The page's change is logged: its image follows the frame. */
+void
+bp_page_image_logged(BpPage page)
+{
+	BpPinEntry *e = &my_pins[bp_pin_find(page)];
+
+	if (e->image != NULL)
+		memcpy(e->image, bp_frame(&BpLocal[bp_page_instance(page)], bp_page_block(page)),
+			   BpPageSize);
 }
 
 /*
@@ -723,6 +817,12 @@ bp_page_lock_drop(BpPinEntry *e, bool after_error)
 	bool		exclusive = e->lock_mode == BP_LOCK_EXCLUSIVE;
 
 	e->lock_mode = -1;
+	if (e->image != NULL)
+	{
+		/* an aborted or leaked change: the frame goes back to what was logged */
+		bp_image_restore(e);
+		bp_image_drop(e);
+	}
 	if (after_error)
 		HOLD_INTERRUPTS();
 	bp_content_unlock(bp_page_instance(e->page), bp_page_block(e->page), exclusive);
@@ -761,6 +861,32 @@ bp_page_lock(BpPage page, BpLockMode mode)
 	my_pins[i].lock_mode = (int8) mode;
 }
 
+/*
+ * Take a page's content lock only if no other holder is in the way: true
+ * if it was taken (as by bp_page_lock), false at once otherwise.
+ */
+bool
+bp_page_lock_conditional(BpPage page, BpLockMode mode)
+{
+	int			i = bp_pin_find(page);
+
+	if (my_pins[i].lock_mode >= 0)
+		elog(ERROR, "bufpool page is already locked by this session");
+	if (unlikely(!page_lock_exit_registered))
+	{
+		before_shmem_exit(bp_page_lock_exit, 0);
+		page_lock_exit_registered = true;
+	}
+	HOLD_INTERRUPTS();
+	if (!bp_content_try(&bp_page_desc(page)->content_lock, mode == BP_LOCK_EXCLUSIVE))
+	{
+		RESUME_INTERRUPTS();
+		return false;
+	}
+	my_pins[i].lock_mode = (int8) mode;
+	return true;
+}
+
 void
 bp_page_unlock(BpPage page)
 {
@@ -770,6 +896,24 @@ bp_page_unlock(BpPage page)
 
 	if (my_pins[i].lock_mode < 0)
 		elog(ERROR, "bufpool page is not locked by this session");
+	if (my_pins[i].image != NULL)
+	{
+		bool		unlogged = bp_image_differs(&my_pins[i]);
+
+		if (unlogged)
+			bp_image_restore(&my_pins[i]);
+		bp_image_drop(&my_pins[i]);
+		if (unlogged)
+		{
+			my_pins[i].lock_mode = -1;
+			bp_content_unlock(bp_page_instance(page), bp_page_block(page), was_exclusive);
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("unlogged change to page %u of space %u discarded at unlock",
+							d->page_no, d->space_id),
+					 errhint("Log a change with bp_page_mark_dirty() or bp_page_write(), or make it in a mini-transaction, before unlocking.")));
+		}
+	}
 	my_pins[i].lock_mode = -1;
 	bp_content_unlock(bp_page_instance(page), bp_page_block(page), was_exclusive);
 
@@ -789,10 +933,29 @@ bp_page_unlock(BpPage page)
 	}
 }
 
+static inline char *
+bp_page_payload(BpPage page)
+{
+	return bp_frame(&BpLocal[bp_page_instance(page)], bp_page_block(page)) + BP_PAGE_HEADER_SIZE;
+}
+
+/*
+ * The payload of a pinned page.  Under an exclusive lock the first call
+ * takes the before-image (see BpPinEntry).
+ */
 char *
 bp_page_data(BpPage page)
 {
-	return bp_frame(&BpLocal[bp_page_instance(page)], bp_page_block(page)) + BP_PAGE_HEADER_SIZE;
+	int			i;
+
+	for (i = n_my_pins - 1; i >= 0; i--)
+		if (my_pins[i].page == page)
+		{
+			if (my_pins[i].lock_mode == BP_LOCK_EXCLUSIVE && my_pins[i].image == NULL)
+				bp_image_take(&my_pins[i]);
+			break;
+		}
+	return bp_page_payload(page);
 }
 
 int
@@ -807,11 +970,16 @@ uint64
 bp_page_mark_dirty(BpPage page)
 {
 	int			i = bp_pin_find(page);
+	uint64		lsn;
 
 	if (my_pins[i].lock_mode != BP_LOCK_EXCLUSIVE)
 		elog(ERROR, "bufpool page must be locked exclusively to be modified");
-	return bp_mark_dirty(bp_page_instance(page), bp_page_block(page), BP_REDO_PAGE, 0,
-						 bp_page_data(page), (uint32) bp_page_payload_size());
+	lsn = bp_mark_dirty(bp_page_instance(page), bp_page_block(page), BP_REDO_PAGE, 0,
+						bp_page_payload(page), (uint32) bp_page_payload_size());
+	if (my_pins[i].image != NULL)
+		memcpy(my_pins[i].image, bp_frame(&BpLocal[bp_page_instance(page)], bp_page_block(page)),
+			   BpPageSize);
+	return lsn;
 }
 
 /* Change len bytes at offset of the payload, logging only them. */
@@ -830,7 +998,12 @@ bp_page_write(BpPage page, int offset, const char *data, int len)
 	/* logged first: if that fails (a log write error), the page is unchanged */
 	lsn = bp_mark_dirty(bp_page_instance(page), bp_page_block(page), BP_REDO_BYTES,
 						(uint32) offset, data, (uint32) len);
-	memcpy(bp_page_data(page) + offset, data, len);
+	memcpy(bp_page_payload(page) + offset, data, len);
+	if (my_pins[i].image != NULL)
+	{
+		memcpy(my_pins[i].image + BP_PAGE_HEADER_SIZE + offset, data, len);
+		((BpPageHeader *) my_pins[i].image)->lsn = lsn;
+	}
 	return lsn;
 }
 
@@ -842,11 +1015,18 @@ bp_page_write(BpPage page, int offset, const char *data, int len)
 void
 bp_log_free_check(void)
 {
+	bp_log_free_check_for(0);
+}
+
+/* The same with extra bytes of room on top (a mini-transaction's). */
+void
+bp_log_free_check_for(uint64 extra)
+{
 	bool		counted = false;
 
 	bp_check_preloaded();
 	bp_ensure_attached();
-	while (!bp_redo_has_room(&counted))
+	while (!bp_redo_has_room_for(extra, &counted))
 	{
 		int			i;
 
@@ -868,19 +1048,55 @@ bp_log_commit(uint64 lsn)
 static void
 bp_buf_release_all(bool warn)
 {
-	while (n_my_pins > 0)
-	{
-		BpPinEntry *e = &my_pins[--n_my_pins];
+	bp_buf_release_owned(NULL, warn, "transaction end");
+}
 
+/*
+ * Release the pins (and page locks) of resource owner owner (NULL: those
+ * taken without one, and the transaction-scoped ones), newest first.  A
+ * pin still there at a commit is a leak: a WARNING, as PostgreSQL gives
+ * for a buffer.
+ */
+static void
+bp_buf_release_owned(ResourceOwner owner, bool warn, const char *when)
+{
+	int			i;
+
+	for (i = n_my_pins - 1; i >= 0; i--)
+	{
+		BpPinEntry *e = &my_pins[i];
+
+		if (e->owner != owner)
+			continue;
 		if (warn && !e->xact_scoped)
-			elog(WARNING, "bufpool page pin leaked at transaction end");
+		{
+			BpBlockDesc *d = bp_page_desc(e->page);
+
+			elog(WARNING, "bufpool page %u of space %u: pin leaked at %s",
+				 d->page_no, d->space_id, when);
+		}
 		if (e->lock_mode >= 0)
 			bp_page_lock_drop(e, !warn);
 		if (e->hazard >= 0)
 			bp_hazard_clear(e->hazard);
 		else
 			bp_buf_release_raw(e->page);
+		my_pins[i] = my_pins[--n_my_pins];
 	}
+}
+
+/*
+ * Pins belong to the resource owner current at the fetch, as PostgreSQL
+ * buffers do: when it is released (the end of a portal, a subtransaction
+ * or the transaction) what it still holds is released, with a WARNING at
+ * a commit.
+ */
+static void
+bp_buf_resowner_release(ResourceReleasePhase phase, bool isCommit, bool isTopLevel, void *arg)
+{
+	if (phase != RESOURCE_RELEASE_BEFORE_LOCKS || n_my_pins == 0 || CurrentResourceOwner == NULL)
+		return;
+	bp_buf_release_owned(CurrentResourceOwner, isCommit, "the end of its resource owner");
 }
 
 static void
@@ -908,6 +1124,7 @@ bp_buf_pin_for_xact(uint32 space_id, uint32 page_no)
 
 	bp_pin_remember(p, -1);
 	my_pins[n_my_pins - 1].xact_scoped = true;
+	my_pins[n_my_pins - 1].owner = NULL;	/* the transaction's end releases it */
 }
 
 static void
@@ -923,6 +1140,7 @@ bp_buf_init(void)
 {
 	RegisterXactCallback(bp_buf_xact_callback, NULL);
 	RegisterSubXactCallback(bp_buf_subxact_callback, NULL);
+	RegisterResourceReleaseCallback(bp_buf_resowner_release, NULL);
 	/* the buddy allocator's frames come from the LRU's free list */
 	bp_buddy_set_frame_source(bp_lru_get_memory_block, bp_lru_put_memory_block);
 }
