@@ -59,3 +59,18 @@ SELECT pg_temp.try($$SELECT bufpool_test.mtr($$ || :sid || $$, 63, 2, 'commit', 
 SELECT pg_temp.bytes(:sid, 63, 0) AS past_the_end_left;
 
 SELECT bufpool.drop_space(:sid);
+
+-- the space calls of the API: create, find, extend; the new last page
+-- written from scratch in a mini-transaction (no read, logged whole)
+SELECT r[2] AS found, r[3] AS size_after, r[4] AS lsn
+FROM (SELECT string_to_array(bufpool_test.space_api('mtr_api', 4, 3, 7), '|') r) s;
+SELECT space_id AS api_sid FROM bufpool.spaces WHERE name = 'mtr_api' \gset
+SELECT size_pages FROM bufpool.spaces WHERE space_id = :api_sid;
+SELECT encode(substring(bufpool.read_page(:api_sid, 6) FROM 1 FOR 12), 'hex') AS new_page;
+SELECT pg_temp.try($$SELECT bufpool.read_page($$ || :api_sid || $$, 7)$$) AS past_the_new_end;
+SELECT pg_temp.try($$SELECT bufpool_test.space_api('mtr_api', 4, 3, 7)$$) AS duplicate_name;
+SELECT pg_temp.try($$SELECT bufpool_test.space_api('mtr_api2', 4, 0, 7)$$) AS extend_by_zero;
+-- a space is not transactional: the create before the failed extend stays
+SELECT count(*) AS api2_left FROM bufpool.spaces WHERE name = 'mtr_api2';
+SELECT bufpool.drop_space(space_id) FROM bufpool.spaces WHERE name = 'mtr_api2';
+SELECT bufpool.drop_space(:api_sid);

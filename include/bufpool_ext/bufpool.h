@@ -85,6 +85,30 @@ extern uint64 bp_page_mark_dirty(BpPage page);	/* logs the whole payload */
 extern uint64 bp_page_write(BpPage page, int offset, const char *data, int len);
 
 /*
+ * A page to be written from scratch (as RBM_ZERO_AND_LOCK): pinned,
+ * locked exclusively, its payload zeroed, not read from its file.  Its
+ * first logged change logs it whole.  Log it before its lock goes: an
+ * unlogged new page may show its file's old content once evicted.
+ */
+extern BpPage bp_page_fetch_new(uint32 space_id, uint32 page_no);
+
+/*
+ * Spaces: files of pages the pool caches.  A name is 1 to 63 bytes of
+ * letters, digits, '_', '-' and '.'.  bp_space_create returns the new
+ * space's id (ERROR 42710 if the name is taken); bp_space_find returns the
+ * id of a space by name, or 0; bp_space_size its page count (ERROR 42704
+ * if it does not exist); bp_space_extend adds n_pages zero pages at its
+ * end, durably, and returns the new page count; bp_space_drop removes the
+ * space and its pages from the pool (ERROR 55006 if a page is pinned).
+ * None may be called with a page locked.
+ */
+extern uint32 bp_space_create(const char *name, int64 size_pages);
+extern uint32 bp_space_find(const char *name);
+extern int64 bp_space_size(uint32 space_id);
+extern int64 bp_space_extend(uint32 space_id, int64 n_pages);
+extern void bp_space_drop(uint32 space_id);
+
+/*
  * Conditional lock: takes the lock as bp_page_lock does and returns true,
  * or returns false at once if another holder is in the way.
  */
@@ -133,6 +157,7 @@ extern void bp_mtr_start(BpMtr *mtr);
 extern BpPage bp_mtr_fetch(BpMtr *mtr, uint32 space_id, uint32 page_no, BpLockMode mode);
 extern BpPage bp_mtr_fetch_conditional(BpMtr *mtr, uint32 space_id, uint32 page_no,
 									   BpLockMode mode);	/* BP_INVALID_PAGE: busy */
+extern BpPage bp_mtr_fetch_new(BpMtr *mtr, uint32 space_id, uint32 page_no);	/* as bp_page_fetch_new */
 extern uint64 bp_mtr_commit(BpMtr *mtr);	/* 0 if nothing changed */
 extern void bp_mtr_abort(BpMtr *mtr);
 

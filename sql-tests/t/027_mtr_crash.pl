@@ -6,7 +6,9 @@
 #	- none of the cut group's changes is on any of its pages, while the
 #	  mini-transaction committed before it is there whole;
 #	- recovery counts the group as cut;
-#	- the same pages can be changed again, and that survives a kill -9.
+#	- the same pages can be changed again, and that survives a kill -9;
+#	- a space extended through the API and its new page, written from
+#	  scratch (bp_mtr_fetch_new), survive kill -9.
 
 use strict;
 use warnings;
@@ -66,6 +68,17 @@ wait_ready();
 is_deeply(\@got, [ ('03' x 10) x 4 ], 'a committed mini-transaction survives kill -9 whole');
 like(slurp_file($node->logfile, $log_offset), qr/\((\d+) groups of several; 0 group cut/,
 	'recovery after kill -9 cut no group');
+
+# 4. a space extended, and its new last page written from scratch (no
+# read, logged whole), survive kill -9
+my ($gid) = split /\|/, $node->safe_psql('postgres', "SELECT bufpool_test.space_api('grown', 2, 5, 9)");
+BufpoolFaults::kill_server($node);
+$node->start;
+wait_ready();
+is($node->safe_psql('postgres', "SELECT size_pages FROM bufpool.spaces WHERE space_id = $gid"),
+	'7', 'a space extended from 2 to 7 pages stays so after kill -9');
+is($node->safe_psql('postgres', "SELECT encode(substring(bufpool.read_page($gid, 6) FROM 1 FOR 12), 'hex')"),
+	('09' x 10) . '0000', 'its new page written from scratch survives kill -9');
 
 $node->stop;
 done_testing();

@@ -63,6 +63,7 @@ typedef struct BpPinEntry
 	bool		xact_scoped;	/* released at transaction end, no warning */
 	char	   *image;			/* the page as last logged, or NULL */
 	ResourceOwner owner;		/* CurrentResourceOwner at the fetch */
+	bool		is_new;			/* bp_page_fetch_new: log it whole first */
 } BpPinEntry;
 
 /*
@@ -166,6 +167,7 @@ bp_pin_remember(BpPage p, int hazard)
 	my_pins[n_my_pins].xact_scoped = false;
 	my_pins[n_my_pins].image = NULL;
 	my_pins[n_my_pins].owner = CurrentResourceOwner;
+	my_pins[n_my_pins].is_new = false;
 	if (hazard >= 0)
 		hazard_used |= 1U << hazard;
 	n_my_pins++;
@@ -252,6 +254,14 @@ bp_page_image_logged(BpPage page)
 	if (e->image != NULL)
 		memcpy(e->image, bp_frame(&BpLocal[bp_page_instance(page)], bp_page_block(page)),
 			   BpPageSize);
+	e->is_new = false;
+}
+
+/* Whether the page came from bp_page_fetch_new and was not logged since. */
+bool
+bp_page_fetched_new(BpPage page)
+{
+	return my_pins[bp_pin_find(page)].is_new;
 }
 
 /*
@@ -433,7 +443,7 @@ bp_buf_claim_block(BpLocalInstance *li, uint32 bucket, BpBlockNo fb,
  * Read the page of a block we inserted with IO_READ, and make it VALID.
  */
 static void
-bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt)
+bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt, bool zero)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
@@ -451,7 +461,10 @@ bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt)
 			/* a test may park this process here, IO_READ set */
 			(void) bp_fault_run("page-read", &fp);
 		}
-		bp_space_read(d->space_id, d->page_no, frame);
+		if (zero)
+			bp_page_init(frame, d->space_id, d->page_no);	/* a new page: no read */
+		else
+			bp_space_read(d->space_id, d->page_no, frame);
 	}
 	PG_CATCH();
 	{
@@ -491,7 +504,7 @@ bp_buf_lookup_pin(int instance, uint64 h, uint32 space_id, uint32 page_no)
  */
 static BpBlockNo
 bp_buf_fetch_slow(int instance, uint64 h, uint32 space_id, uint32 page_no,
-				  bool *hit)
+				  bool *hit, bool zero)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
@@ -529,7 +542,7 @@ bp_buf_fetch_slow(int instance, uint64 h, uint32 space_id, uint32 page_no,
 				bp_lru_add_old(inst, li, fb);
 				LWLockRelease(&inst->lru_lock.lock);
 
-				bp_buf_read_block(instance, h, fb, cnt);
+				bp_buf_read_block(instance, h, fb, cnt, zero);
 				ConditionVariableBroadcast(bp_block_cv(instance, fb));
 				*hit = false;
 				return fb;
@@ -669,7 +682,7 @@ bp_buf_fetch_internal(uint32 space_id, uint32 page_no, BpFetchInfo *info,
 	else
 		b = bp_buf_pin_optimistic(li, bucket, space_id, page_no);
 	if (unlikely(b == BP_INVALID_BLOCK))
-		b = bp_buf_fetch_slow(instance, h, space_id, page_no, &hit);
+		b = bp_buf_fetch_slow(instance, h, space_id, page_no, &hit, false);
 	bp_buf_accessed(inst, li, b);
 	if (info)
 	{
@@ -704,6 +717,39 @@ bp_page_fetch(uint32 space_id, uint32 page_no, BpFetchInfo *info)
 	BpPage		p = bp_buf_fetch_internal(space_id, page_no, info, slot, &used_hazard);
 
 	bp_pin_remember(p, used_hazard ? slot : -1);
+	return p;
+}
+
+/*
+ * A page to be written from scratch, pinned and locked exclusively, its
+ * payload zeroed, without reading it (PostgreSQL's RBM_ZERO_AND_LOCK).
+ * Its first logged change logs it whole (its file may hold anything);
+ * until then an ERROR or bp_mtr_abort puts back what the pool had, and a
+ * page that is never logged may show its file's content again once
+ * evicted, as with PostgreSQL.
+ */
+BpPage
+bp_page_fetch_new(uint32 space_id, uint32 page_no)
+{
+	uint64		h;
+	int			instance;
+	bool		hit;
+	BpBlockNo	b;
+	BpPage		p;
+	BpPinEntry *e;
+
+	bp_ensure_attached();
+	h = bp_page_hash(space_id, page_no);
+	instance = bp_instance_of(h);
+	b = bp_buf_fetch_slow(instance, h, space_id, page_no, &hit, true);
+	bp_buf_accessed(&BpShmem->instances[instance], &BpLocal[instance], b);
+	p = bp_make_page(instance, b);
+	bp_pin_remember(p, -1);
+	bp_page_lock(p, BP_LOCK_EXCLUSIVE);
+	e = &my_pins[n_my_pins - 1];
+	e->is_new = true;
+	/* the image is what the pool had; the payload starts at zero */
+	memset(bp_page_data(p), 0, BpPageSize - BP_PAGE_HEADER_SIZE);
 	return p;
 }
 
@@ -979,6 +1025,7 @@ bp_page_mark_dirty(BpPage page)
 	if (my_pins[i].image != NULL)
 		memcpy(my_pins[i].image, bp_frame(&BpLocal[bp_page_instance(page)], bp_page_block(page)),
 			   BpPageSize);
+	my_pins[i].is_new = false;
 	return lsn;
 }
 
@@ -995,6 +1042,13 @@ bp_page_write(BpPage page, int offset, const char *data, int len)
 	if (offset < 0 || len < 0 || (int64) offset + len > payload)
 		elog(ERROR, "bufpool page write of %d bytes at offset %d is outside the payload of %d bytes",
 			 len, offset, payload);
+	if (my_pins[i].is_new)
+	{
+		/* a new page is logged whole first (its file may hold old data) */
+		(void) bp_page_data(page);	/* the image: an error puts it back */
+		memcpy(bp_page_payload(page) + offset, data, len);
+		return bp_page_mark_dirty(page);
+	}
 	/* logged first: if that fails (a log write error), the page is unchanged */
 	lsn = bp_mark_dirty(bp_page_instance(page), bp_page_block(page), BP_REDO_BYTES,
 						(uint32) offset, data, (uint32) len);
@@ -1469,4 +1523,13 @@ bp_buf_drop_space(uint32 space_id)
 	bp_space_mark_dropping(space_id);
 	bp_buf_discard_space(space_id);
 	bp_space_remove(space_id);
+}
+
+/* The public API's drop (bufpool.h). */
+void
+bp_space_drop(uint32 space_id)
+{
+	bp_check_preloaded();
+	bp_ensure_attached();
+	bp_buf_drop_space(space_id);
 }

@@ -127,6 +127,17 @@ bp_mtr_fetch_conditional(BpMtr *mtr, uint32 space_id, uint32 page_no, BpLockMode
 	return p;
 }
 
+BpPage
+bp_mtr_fetch_new(BpMtr *mtr, uint32 space_id, uint32 page_no)
+{
+	BpPage		p;
+
+	bp_mtr_check_room(mtr, space_id, page_no);
+	p = bp_page_fetch_new(space_id, page_no);
+	bp_mtr_remember(mtr, p, space_id, page_no, BP_LOCK_EXCLUSIVE);
+	return p;
+}
+
 /* Unlock and unpin every page, newest first. */
 static void
 bp_mtr_release(BpMtr *mtr)
@@ -163,11 +174,18 @@ bp_mtr_commit(BpMtr *mtr)
 		image += BP_PAGE_HEADER_SIZE;
 		for (first = 0; first < payload && frame[first] == image[first]; first++)
 			;
-		if (first == payload)
+		if (bp_page_fetched_new(mtr->pages[i]))
+		{
+			/* a new page: logged whole, its file may hold anything */
+			first = 0;
+			last = payload - 1;
+		}
+		else if (first == payload)
 			continue;			/* not changed */
-		for (last = payload - 1; frame[last] == image[last]; last--)
-			;
-		parts[n].type = BP_REDO_BYTES;
+		else
+			for (last = payload - 1; frame[last] == image[last]; last--)
+				;
+		parts[n].type = first == 0 && last == payload - 1 ? BP_REDO_PAGE : BP_REDO_BYTES;
 		parts[n].space_id = mtr->space_ids[i];
 		parts[n].page_no = mtr->page_nos[i];
 		parts[n].offset = (uint32) first;

@@ -37,6 +37,7 @@
 #include "bufpool_ext/bufpool.h"
 
 PG_FUNCTION_INFO_V1(bpt_mtr);
+PG_FUNCTION_INFO_V1(bpt_space_api);
 
 Datum
 bpt_mtr(PG_FUNCTION_ARGS)
@@ -103,4 +104,39 @@ bpt_mtr(PG_FUNCTION_ARGS)
 	lsn = bp_mtr_commit(&mtr);
 	bp_log_commit(lsn);
 	PG_RETURN_INT64((int64) lsn);
+}
+
+/*
+ * bufpool_test.space_api(name, size, extend_by, fill): the space calls of
+ * the public API.  Creates space name with size pages, finds it by name,
+ * extends it by extend_by pages, and writes the new last page from
+ * scratch in a mini-transaction (bp_mtr_fetch_new: ten bytes of fill at
+ * offset 0, the rest zero); returns "id|found|size after|lsn > 0".
+ */
+Datum
+bpt_space_api(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int64		size = PG_GETARG_INT64(1);
+	int64		extend_by = PG_GETARG_INT64(2);
+	int			fill = PG_GETARG_INT32(3);
+	uint32		id;
+	uint32		found;
+	int64		new_size;
+	BpMtr		mtr;
+	BpPage		p;
+	uint64		lsn;
+
+	id = bp_space_create(name, size);
+	found = bp_space_find(name);
+	new_size = bp_space_extend(id, extend_by);
+	bp_mtr_start(&mtr);
+	p = bp_mtr_fetch_new(&mtr, id, (uint32) (new_size - 1));
+	memset(bp_page_data(p), fill, 10);
+	lsn = bp_mtr_commit(&mtr);
+	bp_log_commit(lsn);
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%u|%s|%lld|%s", id,
+											  found == id ? "found" : "not found",
+											  (long long) bp_space_size(id),
+											  lsn > 0 ? "logged" : "not logged")));
 }
