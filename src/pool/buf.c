@@ -1189,9 +1189,21 @@ bp_buf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		bp_page_locks_release(true);
 }
 
+/* the public API's version and load check (bufpool.h, bp_api_require) */
+PGDLLEXPORT const int bp_api_version_num = BUFPOOL_EXT_VERSION_NUM;
+static bool bp_preloaded = false;
+
+bool
+bp_api_is_preloaded(void)
+{
+	return bp_preloaded;
+}
+
+/* At the load through shared_preload_libraries (_PG_init). */
 void
 bp_buf_init(void)
 {
+	bp_preloaded = true;
 	RegisterXactCallback(bp_buf_xact_callback, NULL);
 	RegisterSubXactCallback(bp_buf_subxact_callback, NULL);
 	RegisterResourceReleaseCallback(bp_buf_resowner_release, NULL);
