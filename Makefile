@@ -23,7 +23,7 @@ PGFILEDESC = "bufpool_ext - buffer pool in dynamic shared memory"
 
 PG_CPPFLAGS = -I$(srcdir)/include -Wall -Wextra -Werror \
 	-Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare \
-	-Wno-cast-function-type
+	-Wno-cast-function-type -DBUFPOOL_EXT_INTERNAL
 
 ifneq ($(wildcard /usr/include/numa.h),)
 PG_CPPFLAGS += -DHAVE_LIBNUMA

@@ -104,6 +104,9 @@ SELECT c.relname, has_table_privilege('pg_monitor', c.oid, 'select') AS monitor,
        has_table_privilege('public', c.oid, 'select') AS public
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = 'bufpool' AND c.relname IN ('memory_pressure', 'memory_governor_log') ORDER BY 1;
+-- and on to 1.9: the C API only, nothing in SQL
+ALTER EXTENSION bufpool_ext UPDATE TO '1.9';
+SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
 
 -- the updated installation defines exactly what a fresh one does: every
 -- function (signature, result, C symbol, volatility, strictness, grants)

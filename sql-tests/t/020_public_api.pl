@@ -2,7 +2,8 @@
 # under PostgreSQL's server include directory (extension/bufpool_ext/),
 # and a one-file extension outside the repository that includes nothing
 # else of bufpool_ext builds with PGXS and works: it writes a page
-# through the API and reads it back.
+# through the API and reads it back.  Listed in shared_preload_libraries
+# before bufpool_ext, it stops the start with a message that says so.
 
 use strict;
 use warnings;
@@ -60,4 +61,19 @@ is( $node->safe_psql('postgres',
 		"SELECT convert_from(substring(bufpool.read_page($sid, 0) FROM 1 FOR 18), 'UTF8')"),
 	'hello from outside', 'and the SQL side sees the change');
 $node->stop;
+
+# preloaded: after bufpool_ext it loads; before it, the server does not
+# start, and the log says why (bp_api_require in its _PG_init), where
+# the dynamic loader would say "undefined symbol" or the first call crash
+my $pre = PostgreSQL::Test::Cluster->new('preload_order');
+$pre->init;
+$pre->append_conf('postgresql.conf', "shared_preload_libraries = 'bufpool_ext, $dir/bp_public_api'\n");
+ok($pre->start(fail_ok => 1), 'listed after bufpool_ext, the consumer loads at start');
+$pre->stop;
+$pre->append_conf('postgresql.conf', "shared_preload_libraries = '$dir/bp_public_api, bufpool_ext'\n");
+ok(!$pre->start(fail_ok => 1), 'listed before bufpool_ext, the server does not start');
+like(slurp_file($pre->logfile), qr/bp_public_api needs bufpool_ext, loaded before it/,
+	'and the log says that the consumer needs bufpool_ext loaded before it');
+like(slurp_file($pre->logfile), qr/List bufpool_ext before bp_public_api in shared_preload_libraries/,
+	'with the fix');
 done_testing();

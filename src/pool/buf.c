@@ -36,6 +36,8 @@
 #include "storage/ipc.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "bufpool_ext/redo/redo.h"
 #include "bufpool_ext/pool/flush.h"
@@ -59,9 +61,29 @@ typedef struct BpPinEntry
 	int8		lock_mode;		/* -1 none, else BpLockMode */
 	int8		hazard;			/* hazard slot, or -1 for an atomic pin */
 	bool		xact_scoped;	/* released at transaction end, no warning */
+	char	   *image;			/* the page as last logged, or NULL */
+	ResourceOwner owner;		/* CurrentResourceOwner at the fetch */
+	bool		is_new;			/* bp_page_fetch_new: log it whole first */
 } BpPinEntry;
 
+/*
+ * Before-images.  While a page is locked exclusively, the first
+ * bp_page_data() copies the frame into an image: the page as its last
+ * redo record left it.  A change is logged (bp_page_mark_dirty,
+ * bp_page_write, a mini-transaction's commit) and the image follows the
+ * frame; an ERROR before that puts the image back into the frame when
+ * the lock goes (the abort), and an unlock that finds the frame changed
+ * but not logged puts it back and raises an ERROR.  So no frame is ever
+ * seen by another process with a change that has no redo record.  A
+ * mini-transaction's commit logs the difference between frame and image.
+ * Image buffers are kept for reuse.
+ */
+#define BP_MAX_FREE_IMAGES	16
+static char *free_images[BP_MAX_FREE_IMAGES];
+static int	n_free_images = 0;
+
 static BpPinEntry my_pins[BP_MAX_PINS];
+static void bp_buf_release_owned(ResourceOwner owner, bool warn, const char *when);
 static bool page_lock_exit_registered = false;
 static int	n_my_pins = 0;
 
@@ -143,6 +165,9 @@ bp_pin_remember(BpPage p, int hazard)
 	my_pins[n_my_pins].lock_mode = -1;
 	my_pins[n_my_pins].hazard = (int8) hazard;
 	my_pins[n_my_pins].xact_scoped = false;
+	my_pins[n_my_pins].image = NULL;
+	my_pins[n_my_pins].owner = CurrentResourceOwner;
+	my_pins[n_my_pins].is_new = false;
 	if (hazard >= 0)
 		hazard_used |= 1U << hazard;
 	n_my_pins++;
@@ -158,6 +183,85 @@ bp_pin_find(BpPage p)
 			return i;
 	elog(ERROR, "bufpool page %llx is not pinned by this session", (unsigned long long) p);
 	return -1;					/* keep compiler quiet */
+}
+
+/* Take a copy of e's frame as its before-image. */
+static void
+bp_image_take(BpPinEntry *e)
+{
+	if (n_free_images > 0)
+		e->image = free_images[--n_free_images];
+	else
+		e->image = MemoryContextAlloc(TopMemoryContext, BpPageSize);
+	memcpy(e->image, bp_frame(&BpLocal[bp_page_instance(e->page)], bp_page_block(e->page)),
+		   BpPageSize);
+}
+
+static void
+bp_image_drop(BpPinEntry *e)
+{
+	if (n_free_images < BP_MAX_FREE_IMAGES)
+		free_images[n_free_images++] = e->image;
+	else
+		pfree(e->image);
+	e->image = NULL;
+}
+
+/* Whether e's frame holds a change its image (last logged state) has not. */
+static bool
+bp_image_differs(const BpPinEntry *e)
+{
+	const char *frame = bp_frame(&BpLocal[bp_page_instance(e->page)], bp_page_block(e->page));
+
+	return memcmp(frame + BP_PAGE_HEADER_SIZE, e->image + BP_PAGE_HEADER_SIZE,
+				  BpPageSize - BP_PAGE_HEADER_SIZE) != 0;
+}
+
+/* Put e's image back into its frame: an unlogged change never stays. */
+static void
+bp_image_restore(BpPinEntry *e)
+{
+	memcpy(bp_frame(&BpLocal[bp_page_instance(e->page)], bp_page_block(e->page)), e->image,
+		   BpPageSize);
+}
+
+/*
+ * The before-image of a page this session holds exclusively, or NULL if
+ * bp_page_data() was not called for it (then it cannot have changed).
+ */
+char *
+bp_page_image(BpPage page)
+{
+	return my_pins[bp_pin_find(page)].image;
+}
+
+/* Put the page back as last logged (an aborted mini-transaction). */
+void
+bp_page_image_restore(BpPage page)
+{
+	BpPinEntry *e = &my_pins[bp_pin_find(page)];
+
+	if (e->image != NULL)
+		bp_image_restore(e);
+}
+
+/* The page's change is logged: its image follows the frame. */
+void
+bp_page_image_logged(BpPage page)
+{
+	BpPinEntry *e = &my_pins[bp_pin_find(page)];
+
+	if (e->image != NULL)
+		memcpy(e->image, bp_frame(&BpLocal[bp_page_instance(page)], bp_page_block(page)),
+			   BpPageSize);
+	e->is_new = false;
+}
+
+/* Whether the page came from bp_page_fetch_new and was not logged since. */
+bool
+bp_page_fetched_new(BpPage page)
+{
+	return my_pins[bp_pin_find(page)].is_new;
 }
 
 /*
@@ -339,7 +443,7 @@ bp_buf_claim_block(BpLocalInstance *li, uint32 bucket, BpBlockNo fb,
  * Read the page of a block we inserted with IO_READ, and make it VALID.
  */
 static void
-bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt)
+bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt, bool zero)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
@@ -357,7 +461,10 @@ bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt)
 			/* a test may park this process here, IO_READ set */
 			(void) bp_fault_run("page-read", &fp);
 		}
-		bp_space_read(d->space_id, d->page_no, frame);
+		if (zero)
+			bp_page_init(frame, d->space_id, d->page_no);	/* a new page: no read */
+		else
+			bp_space_read(d->space_id, d->page_no, frame);
 	}
 	PG_CATCH();
 	{
@@ -397,7 +504,7 @@ bp_buf_lookup_pin(int instance, uint64 h, uint32 space_id, uint32 page_no)
  */
 static BpBlockNo
 bp_buf_fetch_slow(int instance, uint64 h, uint32 space_id, uint32 page_no,
-				  bool *hit)
+				  bool *hit, bool zero)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
@@ -435,7 +542,7 @@ bp_buf_fetch_slow(int instance, uint64 h, uint32 space_id, uint32 page_no,
 				bp_lru_add_old(inst, li, fb);
 				LWLockRelease(&inst->lru_lock.lock);
 
-				bp_buf_read_block(instance, h, fb, cnt);
+				bp_buf_read_block(instance, h, fb, cnt, zero);
 				ConditionVariableBroadcast(bp_block_cv(instance, fb));
 				*hit = false;
 				return fb;
@@ -575,7 +682,7 @@ bp_buf_fetch_internal(uint32 space_id, uint32 page_no, BpFetchInfo *info,
 	else
 		b = bp_buf_pin_optimistic(li, bucket, space_id, page_no);
 	if (unlikely(b == BP_INVALID_BLOCK))
-		b = bp_buf_fetch_slow(instance, h, space_id, page_no, &hit);
+		b = bp_buf_fetch_slow(instance, h, space_id, page_no, &hit, false);
 	bp_buf_accessed(inst, li, b);
 	if (info)
 	{
@@ -610,6 +717,39 @@ bp_page_fetch(uint32 space_id, uint32 page_no, BpFetchInfo *info)
 	BpPage		p = bp_buf_fetch_internal(space_id, page_no, info, slot, &used_hazard);
 
 	bp_pin_remember(p, used_hazard ? slot : -1);
+	return p;
+}
+
+/*
+ * A page to be written from scratch, pinned and locked exclusively, its
+ * payload zeroed, without reading it (PostgreSQL's RBM_ZERO_AND_LOCK).
+ * Its first logged change logs it whole (its file may hold anything);
+ * until then an ERROR or bp_mtr_abort puts back what the pool had, and a
+ * page that is never logged may show its file's content again once
+ * evicted, as with PostgreSQL.
+ */
+BpPage
+bp_page_fetch_new(uint32 space_id, uint32 page_no)
+{
+	uint64		h;
+	int			instance;
+	bool		hit;
+	BpBlockNo	b;
+	BpPage		p;
+	BpPinEntry *e;
+
+	bp_ensure_attached();
+	h = bp_page_hash(space_id, page_no);
+	instance = bp_instance_of(h);
+	b = bp_buf_fetch_slow(instance, h, space_id, page_no, &hit, true);
+	bp_buf_accessed(&BpShmem->instances[instance], &BpLocal[instance], b);
+	p = bp_make_page(instance, b);
+	bp_pin_remember(p, -1);
+	bp_page_lock(p, BP_LOCK_EXCLUSIVE);
+	e = &my_pins[n_my_pins - 1];
+	e->is_new = true;
+	/* the image is what the pool had; the payload starts at zero */
+	memset(bp_page_data(p), 0, BpPageSize - BP_PAGE_HEADER_SIZE);
 	return p;
 }
 
@@ -723,6 +863,12 @@ bp_page_lock_drop(BpPinEntry *e, bool after_error)
 	bool		exclusive = e->lock_mode == BP_LOCK_EXCLUSIVE;
 
 	e->lock_mode = -1;
+	if (e->image != NULL)
+	{
+		/* an aborted or leaked change: the frame goes back to what was logged */
+		bp_image_restore(e);
+		bp_image_drop(e);
+	}
 	if (after_error)
 		HOLD_INTERRUPTS();
 	bp_content_unlock(bp_page_instance(e->page), bp_page_block(e->page), exclusive);
@@ -761,6 +907,32 @@ bp_page_lock(BpPage page, BpLockMode mode)
 	my_pins[i].lock_mode = (int8) mode;
 }
 
+/*
+ * Take a page's content lock only if no other holder is in the way: true
+ * if it was taken (as by bp_page_lock), false at once otherwise.
+ */
+bool
+bp_page_lock_conditional(BpPage page, BpLockMode mode)
+{
+	int			i = bp_pin_find(page);
+
+	if (my_pins[i].lock_mode >= 0)
+		elog(ERROR, "bufpool page is already locked by this session");
+	if (unlikely(!page_lock_exit_registered))
+	{
+		before_shmem_exit(bp_page_lock_exit, 0);
+		page_lock_exit_registered = true;
+	}
+	HOLD_INTERRUPTS();
+	if (!bp_content_try(&bp_page_desc(page)->content_lock, mode == BP_LOCK_EXCLUSIVE))
+	{
+		RESUME_INTERRUPTS();
+		return false;
+	}
+	my_pins[i].lock_mode = (int8) mode;
+	return true;
+}
+
 void
 bp_page_unlock(BpPage page)
 {
@@ -770,6 +942,24 @@ bp_page_unlock(BpPage page)
 
 	if (my_pins[i].lock_mode < 0)
 		elog(ERROR, "bufpool page is not locked by this session");
+	if (my_pins[i].image != NULL)
+	{
+		bool		unlogged = bp_image_differs(&my_pins[i]);
+
+		if (unlogged)
+			bp_image_restore(&my_pins[i]);
+		bp_image_drop(&my_pins[i]);
+		if (unlogged)
+		{
+			my_pins[i].lock_mode = -1;
+			bp_content_unlock(bp_page_instance(page), bp_page_block(page), was_exclusive);
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("unlogged change to page %u of space %u discarded at unlock",
+							d->page_no, d->space_id),
+					 errhint("Log a change with bp_page_mark_dirty() or bp_page_write(), or make it in a mini-transaction, before unlocking.")));
+		}
+	}
 	my_pins[i].lock_mode = -1;
 	bp_content_unlock(bp_page_instance(page), bp_page_block(page), was_exclusive);
 
@@ -789,10 +979,29 @@ bp_page_unlock(BpPage page)
 	}
 }
 
+static inline char *
+bp_page_payload(BpPage page)
+{
+	return bp_frame(&BpLocal[bp_page_instance(page)], bp_page_block(page)) + BP_PAGE_HEADER_SIZE;
+}
+
+/*
+ * The payload of a pinned page.  Under an exclusive lock the first call
+ * takes the before-image (see BpPinEntry).
+ */
 char *
 bp_page_data(BpPage page)
 {
-	return bp_frame(&BpLocal[bp_page_instance(page)], bp_page_block(page)) + BP_PAGE_HEADER_SIZE;
+	int			i;
+
+	for (i = n_my_pins - 1; i >= 0; i--)
+		if (my_pins[i].page == page)
+		{
+			if (my_pins[i].lock_mode == BP_LOCK_EXCLUSIVE && my_pins[i].image == NULL)
+				bp_image_take(&my_pins[i]);
+			break;
+		}
+	return bp_page_payload(page);
 }
 
 int
@@ -807,11 +1016,17 @@ uint64
 bp_page_mark_dirty(BpPage page)
 {
 	int			i = bp_pin_find(page);
+	uint64		lsn;
 
 	if (my_pins[i].lock_mode != BP_LOCK_EXCLUSIVE)
 		elog(ERROR, "bufpool page must be locked exclusively to be modified");
-	return bp_mark_dirty(bp_page_instance(page), bp_page_block(page), BP_REDO_PAGE, 0,
-						 bp_page_data(page), (uint32) bp_page_payload_size());
+	lsn = bp_mark_dirty(bp_page_instance(page), bp_page_block(page), BP_REDO_PAGE, 0,
+						bp_page_payload(page), (uint32) bp_page_payload_size());
+	if (my_pins[i].image != NULL)
+		memcpy(my_pins[i].image, bp_frame(&BpLocal[bp_page_instance(page)], bp_page_block(page)),
+			   BpPageSize);
+	my_pins[i].is_new = false;
+	return lsn;
 }
 
 /* Change len bytes at offset of the payload, logging only them. */
@@ -827,10 +1042,22 @@ bp_page_write(BpPage page, int offset, const char *data, int len)
 	if (offset < 0 || len < 0 || (int64) offset + len > payload)
 		elog(ERROR, "bufpool page write of %d bytes at offset %d is outside the payload of %d bytes",
 			 len, offset, payload);
+	if (my_pins[i].is_new)
+	{
+		/* a new page is logged whole first (its file may hold old data) */
+		(void) bp_page_data(page);	/* the image: an error puts it back */
+		memcpy(bp_page_payload(page) + offset, data, len);
+		return bp_page_mark_dirty(page);
+	}
 	/* logged first: if that fails (a log write error), the page is unchanged */
 	lsn = bp_mark_dirty(bp_page_instance(page), bp_page_block(page), BP_REDO_BYTES,
 						(uint32) offset, data, (uint32) len);
-	memcpy(bp_page_data(page) + offset, data, len);
+	memcpy(bp_page_payload(page) + offset, data, len);
+	if (my_pins[i].image != NULL)
+	{
+		memcpy(my_pins[i].image + BP_PAGE_HEADER_SIZE + offset, data, len);
+		((BpPageHeader *) my_pins[i].image)->lsn = lsn;
+	}
 	return lsn;
 }
 
@@ -842,11 +1069,18 @@ bp_page_write(BpPage page, int offset, const char *data, int len)
 void
 bp_log_free_check(void)
 {
+	bp_log_free_check_for(0);
+}
+
+/* The same with extra bytes of room on top (a mini-transaction's). */
+void
+bp_log_free_check_for(uint64 extra)
+{
 	bool		counted = false;
 
 	bp_check_preloaded();
 	bp_ensure_attached();
-	while (!bp_redo_has_room(&counted))
+	while (!bp_redo_has_room_for(extra, &counted))
 	{
 		int			i;
 
@@ -868,19 +1102,55 @@ bp_log_commit(uint64 lsn)
 static void
 bp_buf_release_all(bool warn)
 {
-	while (n_my_pins > 0)
-	{
-		BpPinEntry *e = &my_pins[--n_my_pins];
+	bp_buf_release_owned(NULL, warn, "transaction end");
+}
 
+/*
+ * Release the pins (and page locks) of resource owner owner (NULL: those
+ * taken without one, and the transaction-scoped ones), newest first.  A
+ * pin still there at a commit is a leak: a WARNING, as PostgreSQL gives
+ * for a buffer.
+ */
+static void
+bp_buf_release_owned(ResourceOwner owner, bool warn, const char *when)
+{
+	int			i;
+
+	for (i = n_my_pins - 1; i >= 0; i--)
+	{
+		BpPinEntry *e = &my_pins[i];
+
+		if (e->owner != owner)
+			continue;
 		if (warn && !e->xact_scoped)
-			elog(WARNING, "bufpool page pin leaked at transaction end");
+		{
+			BpBlockDesc *d = bp_page_desc(e->page);
+
+			elog(WARNING, "bufpool page %u of space %u: pin leaked at %s",
+				 d->page_no, d->space_id, when);
+		}
 		if (e->lock_mode >= 0)
 			bp_page_lock_drop(e, !warn);
 		if (e->hazard >= 0)
 			bp_hazard_clear(e->hazard);
 		else
 			bp_buf_release_raw(e->page);
+		my_pins[i] = my_pins[--n_my_pins];
 	}
+}
+
+/*
+ * Pins belong to the resource owner current at the fetch, as PostgreSQL
+ * buffers do: when it is released (the end of a portal, a subtransaction
+ * or the transaction) what it still holds is released, with a WARNING at
+ * a commit.
+ */
+static void
+bp_buf_resowner_release(ResourceReleasePhase phase, bool isCommit, bool isTopLevel, void *arg)
+{
+	if (phase != RESOURCE_RELEASE_BEFORE_LOCKS || n_my_pins == 0 || CurrentResourceOwner == NULL)
+		return;
+	bp_buf_release_owned(CurrentResourceOwner, isCommit, "the end of its resource owner");
 }
 
 static void
@@ -908,6 +1178,7 @@ bp_buf_pin_for_xact(uint32 space_id, uint32 page_no)
 
 	bp_pin_remember(p, -1);
 	my_pins[n_my_pins - 1].xact_scoped = true;
+	my_pins[n_my_pins - 1].owner = NULL;	/* the transaction's end releases it */
 }
 
 static void
@@ -918,11 +1189,24 @@ bp_buf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		bp_page_locks_release(true);
 }
 
+/* the public API's version and load check (bufpool.h, bp_api_require) */
+PGDLLEXPORT const int bp_api_version_num = BUFPOOL_EXT_VERSION_NUM;
+static bool bp_preloaded = false;
+
+bool
+bp_api_is_preloaded(void)
+{
+	return bp_preloaded;
+}
+
+/* At the load through shared_preload_libraries (_PG_init). */
 void
 bp_buf_init(void)
 {
+	bp_preloaded = true;
 	RegisterXactCallback(bp_buf_xact_callback, NULL);
 	RegisterSubXactCallback(bp_buf_subxact_callback, NULL);
+	RegisterResourceReleaseCallback(bp_buf_resowner_release, NULL);
 	/* the buddy allocator's frames come from the LRU's free list */
 	bp_buddy_set_frame_source(bp_lru_get_memory_block, bp_lru_put_memory_block);
 }
@@ -1251,4 +1535,13 @@ bp_buf_drop_space(uint32 space_id)
 	bp_space_mark_dropping(space_id);
 	bp_buf_discard_space(space_id);
 	bp_space_remove(space_id);
+}
+
+/* The public API's drop (bufpool.h). */
+void
+bp_space_drop(uint32 space_id)
+{
+	bp_check_preloaded();
+	bp_ensure_attached();
+	bp_buf_drop_space(space_id);
 }

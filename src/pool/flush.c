@@ -145,6 +145,78 @@ bp_mark_dirty(int instance, BpBlockNo b, uint32 type, uint32 offset,
 	return lsn;
 }
 
+/*
+ * Record the changes of a mini-transaction: parts[i] changed block
+ * blocks[i] of instance instances[i] (each pinned and locked exclusively
+ * by the caller, each once).  The records go to the log as one group
+ * (bp_redo_append_group), under the flush_locks of the instances whose
+ * blocks were clean, taken in ascending instance order, so every flush
+ * list stays ordered by oldest_lsn.  Every page takes the group's end
+ * LSN: a page of the group is never written before the whole group is
+ * durable (the write-ahead rule of bp_flush_block looks at the page LSN).
+ * Returns that LSN.
+ */
+uint64
+bp_mark_dirty_group(int n, const int *instances, const BpBlockNo *blocks,
+					const BpRedoPart *parts)
+{
+	volatile uint64 clean = 0;	/* instances with a clean block */
+	uint64		lsn;
+	uint64		start;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		BpBlockDesc *d = bp_desc(&BpLocal[instances[i]], blocks[i]);
+
+		Assert(pg_atomic_read_u32(&d->content_lock) & BP_CL_EXCLUSIVE);
+		if (!(pg_atomic_read_u32(&d->state) & BP_BS_DIRTY))
+			clean |= UINT64CONST(1) << instances[i];
+	}
+	for (i = 0; i < BpShmem->n_instances; i++)
+		if (clean & (UINT64CONST(1) << i))
+			LWLockAcquire(&BpShmem->instances[i].flush_lock.lock, LW_EXCLUSIVE);
+	PG_TRY();
+	{
+		lsn = bp_redo_append_group(parts, n, &start);
+	}
+	PG_CATCH();
+	{
+		for (i = 0; i < BpShmem->n_instances; i++)
+			if (clean & (UINT64CONST(1) << i))
+				LWLockRelease(&BpShmem->instances[i].flush_lock.lock);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	for (i = 0; i < n; i++)
+	{
+		BpInstance *inst = &BpShmem->instances[instances[i]];
+		BpLocalInstance *li = &BpLocal[instances[i]];
+		BpBlockNo	b = blocks[i];
+		BpBlockDesc *d = bp_desc(li, b);
+
+		if (!(pg_atomic_read_u32(&d->state) & BP_BS_DIRTY))
+		{
+			d->oldest_lsn = start;
+			d->flush_prev = BP_INVALID_BLOCK;
+			d->flush_next = inst->flush_head;
+			if (inst->flush_head != BP_INVALID_BLOCK)
+				bp_desc(li, inst->flush_head)->flush_prev = b;
+			else
+				inst->flush_tail = b;
+			inst->flush_head = b;
+			inst->flush_len++;
+			pg_atomic_fetch_or_u32(&d->state, BP_BS_DIRTY);
+		}
+		((BpPageHeader *) bp_frame(li, b))->lsn = lsn;
+	}
+	for (i = 0; i < BpShmem->n_instances; i++)
+		if (clean & (UINT64CONST(1) << i))
+			LWLockRelease(&BpShmem->instances[i].flush_lock.lock);
+	pg_atomic_fetch_add_u64(&BpShmem->modifications, n);
+	return lsn;
+}
+
 /* Record how a block we hold IO_WRITE on was written (for bufpool.pages). */
 static void
 bp_set_flush_type(BpBlockDesc *d, BpFlushType type)

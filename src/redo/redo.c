@@ -374,31 +374,65 @@ bp_redo_record_crc(const BpRedoRecord *hdr, const char *data)
 }
 
 /*
- * Append one record; returns its end LSN (the page's new LSN) and puts its
- * start in *start_lsn.  The caller holds the page's content lock
- * exclusively (so the records of a page are in the order of its changes)
- * and, when the page was clean, its instance's flush_lock.
+ * Append a group of n records, contiguous in the log (one hold of
+ * insert_lock): every record but the last has BP_REDO_F_MORE, so recovery
+ * applies the group whole or not at all.  Returns the group's end LSN
+ * (every page of the group takes it) and puts its start in *start_lsn.
+ * The caller holds the pages' content locks exclusively and, for those
+ * that were clean, their instances' flush_locks (ascending instance
+ * order).  ERROR, nothing appended, if the group does not fit the log or
+ * its buffer; a group of one record is a plain record.
  */
 uint64
-bp_redo_append(uint32 type, uint32 space_id, uint32 page_no,
-			   uint32 offset, const char *data, uint32 data_len, uint64 *start_lsn)
+bp_redo_append_group(const BpRedoPart *parts, int n, uint64 *start_lsn)
 {
-	BpRedoRecord hdr;
+	BpRedoRecord local[8];
+	BpRedoRecord *hdrs = n <= lengthof(local) ? local : palloc(sizeof(BpRedoRecord) * n);
 	uint64		start;
 	uint64		end;
+	uint64		total = 0;
+	uint64		pos;
 	bool		waited = false;
 	bool		credit = my_log_credit;
+	int			n_write = n;
+	BpFaultGroup fg;
+	int			i;
 
+	Assert(n > 0);
+	memset(hdrs, 0, sizeof(BpRedoRecord) * n);
 	bp_redo_check_ready();
 	my_log_credit = false;
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.len = (uint32) TYPEALIGN(8, BP_REDO_HDR + data_len);
-	hdr.type = type;
-	hdr.space_id = space_id;
-	hdr.page_no = page_no;
-	hdr.offset = offset;
-	hdr.data_len = data_len;
-	hdr.crc = bp_redo_record_crc(&hdr, data);	/* the LSN is not in it */
+	for (i = 0; i < n; i++)
+	{
+		BpRedoRecord *hdr = &hdrs[i];
+
+		hdr->len = (uint32) TYPEALIGN(8, BP_REDO_HDR + parts[i].data_len);
+		hdr->type = parts[i].type;
+		hdr->space_id = parts[i].space_id;
+		hdr->page_no = parts[i].page_no;
+		hdr->offset = parts[i].offset;
+		hdr->data_len = parts[i].data_len;
+		hdr->flags = i < n - 1 ? BP_REDO_F_MORE : 0;
+		hdr->crc = bp_redo_record_crc(hdr, parts[i].data);	/* the LSN is not in it */
+		total += hdr->len;
+	}
+	/* a test cuts the group short: a crash in the middle of its write */
+	fg.n = n;
+	fg.keep = n;
+	if (n > 1 && BP_FAULT("redo-group", &fg) && fg.keep >= 1 && fg.keep < n)
+	{
+		n_write = fg.keep;
+		total = 0;
+		for (i = 0; i < n_write; i++)
+			total += hdrs[i].len;
+	}
+	if (total > BpRedo->buffer_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("bufpool_ext redo group of %llu bytes is larger than the log buffer",
+						(unsigned long long) total),
+				 errdetail("The log buffer holds %llu bytes (bufpool_ext.log_buffer_size).",
+						   (unsigned long long) BpRedo->buffer_size)));
 
 	for (;;)
 	{
@@ -406,7 +440,7 @@ bp_redo_append(uint32 type, uint32 space_id, uint32 page_no,
 
 		LWLockAcquire(&BpRedo->insert_lock.lock, LW_EXCLUSIVE);
 		start = pg_atomic_read_u64(&BpRedo->insert_lsn);
-		end = start + hdr.len;
+		end = start + total;
 		ckpt = pg_atomic_read_u64(&BpRedo->checkpoint_lsn);
 		if (end - ckpt + (credit ? 0 : BpRedo->margin) > BpRedo->file_size)
 		{
@@ -420,12 +454,16 @@ bp_redo_append(uint32 type, uint32 space_id, uint32 page_no,
 			LWLockRelease(&BpRedo->insert_lock.lock);
 			bp_redo_wake_writer();
 			if (credit)
-				elog(ERROR, "bufpool_ext redo log has no room within its margin for page %u of space %u",
-					 page_no, space_id);
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("bufpool_ext redo log has no room within its margin for a change of page %u of space %u",
+								parts[n - 1].page_no, parts[n - 1].space_id),
+						 errdetail("The change needs %llu bytes of log.", (unsigned long long) total),
+						 errhint("Call bp_log_free_check() again, with no page locked, and retry.")));
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("bufpool_ext redo log has no room for a change of page %u of space %u made without bp_log_free_check()",
-							page_no, space_id),
+							parts[n - 1].page_no, parts[n - 1].space_id),
 					 errdetail("%llu of the log's %llu bytes are in use since the checkpoint; the last %llu are kept for changes announced by bp_log_free_check().",
 							   (unsigned long long) (start - ckpt),
 							   (unsigned long long) BpRedo->file_size,
@@ -440,21 +478,52 @@ bp_redo_append(uint32 type, uint32 space_id, uint32 page_no,
 		waited = true;
 		bp_redo_flush(start, false);	/* make room in the buffer */
 	}
-	hdr.lsn = start;
-	bp_redo_copy_in(start, (const char *) &hdr, BP_REDO_HDR);
-	bp_redo_copy_in(start + BP_REDO_HDR, data, data_len);
-	bp_redo_zero_in(start + BP_REDO_HDR + data_len, hdr.len - BP_REDO_HDR - data_len);
+	pos = start;
+	for (i = 0; i < n_write; i++)
+	{
+		BpRedoRecord *hdr = &hdrs[i];
+
+		hdr->lsn = pos;
+		bp_redo_copy_in(pos, (const char *) hdr, BP_REDO_HDR);
+		bp_redo_copy_in(pos + BP_REDO_HDR, parts[i].data, parts[i].data_len);
+		bp_redo_zero_in(pos + BP_REDO_HDR + parts[i].data_len,
+						hdr->len - BP_REDO_HDR - parts[i].data_len);
+		pos += hdr->len;
+	}
 	pg_write_barrier();
 	pg_atomic_write_u64(&BpRedo->insert_lsn, end);
 	LWLockRelease(&BpRedo->insert_lock.lock);
+	if (hdrs != local)
+		pfree(hdrs);
 
-	pg_atomic_fetch_add_u64(&BpRedo->records, 1);
-	pg_atomic_fetch_add_u64(&BpRedo->bytes, hdr.len);
+	if (n_write < n)
+	{
+		bp_redo_flush(end, true);
+		elog(PANIC, "bufpool_ext fault point redo-group: a group of %d redo records cut after %d, made durable",
+			 n, n_write);
+	}
+	pg_atomic_fetch_add_u64(&BpRedo->records, n);
+	pg_atomic_fetch_add_u64(&BpRedo->bytes, total);
 	/* the log buffer is written when it is more than half full */
 	if (end - pg_atomic_read_u64(&BpRedo->write_lsn) > BpRedo->buffer_size / 2)
 		bp_redo_wake_writer();
 	*start_lsn = start;
 	return end;
+}
+
+/*
+ * Append one record; returns its end LSN (the page's new LSN) and puts its
+ * start in *start_lsn.  The caller holds the page's content lock
+ * exclusively (so the records of a page are in the order of its changes)
+ * and, when the page was clean, its instance's flush_lock.
+ */
+uint64
+bp_redo_append(uint32 type, uint32 space_id, uint32 page_no,
+			   uint32 offset, const char *data, uint32 data_len, uint64 *start_lsn)
+{
+	BpRedoPart	part = {type, space_id, page_no, offset, data, data_len};
+
+	return bp_redo_append_group(&part, 1, start_lsn);
 }
 
 /* ---------------------------------------------------------------- checkpoints */
@@ -609,8 +678,18 @@ bp_redo_checkpoint(void)
 bool
 bp_redo_has_room(bool *counted)
 {
+	return bp_redo_has_room_for(0, counted);
+}
+
+/*
+ * The same with extra bytes of room on top, for a change that may write
+ * more than one full-page record (a mini-transaction).
+ */
+bool
+bp_redo_has_room_for(uint64 extra, bool *counted)
+{
 	bp_redo_check_ready();
-	if (bp_redo_age() + BpRedo->margin <= BpRedo->file_size)
+	if (bp_redo_age() + BpRedo->margin + extra <= BpRedo->file_size)
 	{
 		my_log_credit = true;
 		return true;
@@ -805,6 +884,42 @@ bp_recovery_page(HTAB *pages, uint32 space_id, uint32 page_no)
 	return p;
 }
 
+/* A record of a group read by recovery and not applied yet. */
+typedef struct BpRecGroupRec
+{
+	BpRedoRecord hdr;
+	uint64		end;
+	char	   *data;
+} BpRecGroupRec;
+
+/* Apply one valid record ending at end to its page, if the page is older. */
+static void
+bp_recovery_apply(HTAB *pages, const BpRedoRecord *hdr, const char *data, uint64 end,
+				  BpRedoRecovery *rec)
+{
+	BpRecPage  *p;
+
+	if (!bp_space_lookup(hdr->space_id, NULL))
+	{
+		rec->skipped_space++;
+		return;
+	}
+	p = bp_recovery_page(pages, hdr->space_id, hdr->page_no);
+	if (hdr->type == BP_REDO_PAGE && p->bad)
+	{
+		/* a full page replaces what is there, torn or not */
+		bp_page_init(p->page, hdr->space_id, hdr->page_no);
+		p->bad = false;
+	}
+	if (!p->bad && ((BpPageHeader *) p->page)->lsn < end)
+	{
+		memcpy(p->page + BP_PAGE_HEADER_SIZE + hdr->offset, data, hdr->data_len);
+		((BpPageHeader *) p->page)->lsn = end;
+		p->dirty = true;
+		rec->applied++;
+	}
+}
+
 /* Write size bytes of zeros to fd from offset 0; false with errno set on failure. */
 static bool
 bp_redo_zero_fill(int fd, uint64 size)
@@ -978,6 +1093,11 @@ bp_redo_recover(void)
 		uint64		pos = ctl.checkpoint_lsn;
 		char	   *data = palloc(BpPageSize + BP_REDO_HDR);
 		int			cached = 0;
+		int			n_group = 0;
+		int			max_group = 16;
+		BpRecGroupRec *group = palloc(sizeof(BpRecGroupRec) * max_group);
+		uint64		group_start = pos;
+		int			i;
 		/* pages kept between write-backs: the pool is not built yet, use half its size */
 		int			max_cached = (int) Min((uint64) INT_MAX,
 										   Max((uint64) 64 * 1024 * 1024,
@@ -999,7 +1119,6 @@ bp_redo_recover(void)
 		for (;;)
 		{
 			BpRedoRecord hdr;
-			BpRecPage  *p;
 			uint64		end;
 
 			bp_redo_read(&r, pos, (char *) &hdr, BP_REDO_HDR);
@@ -1013,15 +1132,34 @@ bp_redo_recover(void)
 			end = pos + hdr.len;
 			rec->records++;
 			if ((hdr.type != BP_REDO_BYTES && hdr.type != BP_REDO_PAGE) ||
+				(hdr.flags & ~BP_REDO_F_MORE) != 0 ||
 				(uint64) hdr.offset + hdr.data_len > (uint64) (BpPageSize - BP_PAGE_HEADER_SIZE) ||
 				(hdr.type == BP_REDO_PAGE && hdr.data_len != (uint32) (BpPageSize - BP_PAGE_HEADER_SIZE)))
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("bufpool_ext redo record at LSN %llu is malformed (type %u, offset %u, length %u)",
-								(unsigned long long) pos, hdr.type, hdr.offset, hdr.data_len)));
-			if (!bp_space_lookup(hdr.space_id, NULL))
-				rec->skipped_space++;
-			else
+						 errmsg("bufpool_ext redo record at LSN %llu is malformed (type %u, flags %u, offset %u, length %u)",
+								(unsigned long long) pos, hdr.type, hdr.flags, hdr.offset, hdr.data_len)));
+
+			/*
+			 * A group is applied when its last record is read; if the log
+			 * ends inside it, none of it is (the loop stops there).
+			 */
+			if (n_group == 0)
+				group_start = pos;
+			if (n_group == max_group)
+			{
+				max_group *= 2;
+				group = repalloc(group, sizeof(BpRecGroupRec) * max_group);
+			}
+			group[n_group].hdr = hdr;
+			group[n_group].end = end;
+			group[n_group].data = palloc(Max(hdr.data_len, 1));
+			memcpy(group[n_group].data, data, hdr.data_len);
+			n_group++;
+			pos = end;
+			if (hdr.flags & BP_REDO_F_MORE)
+				continue;
+			for (i = 0; i < n_group; i++)
 			{
 				if (cached >= max_cached)
 				{
@@ -1029,26 +1167,24 @@ bp_redo_recover(void)
 					pages = bp_recovery_page_table();
 					cached = 0;
 				}
-				p = bp_recovery_page(pages, hdr.space_id, hdr.page_no);
+				bp_recovery_apply(pages, &group[i].hdr, group[i].data, group[i].end, rec);
 				cached = hash_get_num_entries(pages);
-				if (hdr.type == BP_REDO_PAGE && p->bad)
-				{
-					/* a full page replaces what is there, torn or not */
-					bp_page_init(p->page, hdr.space_id, hdr.page_no);
-					p->bad = false;
-				}
-				if (!p->bad && ((BpPageHeader *) p->page)->lsn < end)
-				{
-					memcpy(p->page + BP_PAGE_HEADER_SIZE + hdr.offset, data, hdr.data_len);
-					((BpPageHeader *) p->page)->lsn = end;
-					p->dirty = true;
-					rec->applied++;
-				}
+				pfree(group[i].data);
 			}
-			pos = end;
+			if (n_group > 1)
+				rec->groups++;
+			n_group = 0;
 			if (rec->records % 4096 == 0)
 				CHECK_FOR_INTERRUPTS();
 		}
+		if (n_group > 0)
+		{
+			/* the log ends inside a group: it never happened */
+			rec->records -= n_group;
+			rec->groups_cut++;
+			pos = group_start;
+		}
+		pfree(group);
 		bp_recovery_write_back(pages, rec);
 		FileClose(r.file);
 		pfree(r.win);
@@ -1081,9 +1217,10 @@ bp_redo_recover(void)
 	BpRedo->last_checkpoint = rec->finished;
 	if (rec->ran)
 		ereport(LOG,
-				(errmsg("bufpool_ext recovery: %lld redo records read from LSN %llu to %llu, %lld applied, %lld pages written in %.1f ms",
+				(errmsg("bufpool_ext recovery: %lld redo records read from LSN %llu to %llu, %lld applied (%lld groups of several; %lld group cut by the log's end, left out), %lld pages written in %.1f ms",
 						(long long) rec->records, (unsigned long long) rec->start_lsn,
 						(unsigned long long) rec->end_lsn, (long long) rec->applied,
+						(long long) rec->groups, (long long) rec->groups_cut,
 						(long long) rec->pages, rec->duration_ms),
 				 rec->bad_pages > 0 ?
 				 errdetail("%lld page(s) failed their checksum and had no full-page record: they are left as they were.",

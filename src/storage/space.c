@@ -574,6 +574,112 @@ bp_space_remove(uint32 space_id)
 	LWLockRelease(&BpShmem->space_lock.lock);
 }
 
+/* The id of the ACTIVE space called name, or 0. */
+uint32
+bp_space_find(const char *name)
+{
+	uint32		id = 0;
+	int			i;
+
+	LWLockAcquire(&BpShmem->space_lock.lock, LW_SHARED);
+	for (i = 0; i < BP_MAX_SPACES; i++)
+		if (BpShmem->spaces[i].state == BP_SPACE_ACTIVE &&
+			strcmp(BpShmem->spaces[i].name, name) == 0)
+		{
+			id = BpShmem->spaces[i].space_id;
+			break;
+		}
+	LWLockRelease(&BpShmem->space_lock.lock);
+	return id;
+}
+
+/* The page count of an ACTIVE space; ERROR if there is none. */
+int64
+bp_space_size(uint32 space_id)
+{
+	BpSpaceEntry e;
+
+	if (!bp_space_lookup(space_id, &e))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("bufpool space %u does not exist", space_id)));
+	return e.size_pages;
+}
+
+/*
+ * Give the space in slot a new size and save the registry; if that
+ * fails, the old size stays (a longer file is harmless).  Caller holds
+ * space_lock exclusively.
+ */
+static void
+bp_space_set_size(int slot, int64 new_size)
+{
+	int64		old_size = BpShmem->spaces[slot].size_pages;
+
+	BpShmem->spaces[slot].size_pages = new_size;
+	PG_TRY();
+	{
+		bp_space_save_registry();
+	}
+	PG_CATCH();
+	{
+		BpShmem->spaces[slot].size_pages = old_size;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Add n_pages pages at the end of a space: the file grows (sparse: its
+ * new pages read as new, zero pages), is fsynced, and the registry saved
+ * with the new size before it is returned, so a redo record for a new
+ * page always finds the page inside its space at recovery.
+ */
+int64
+bp_space_extend(uint32 space_id, int64 n_pages)
+{
+	char		path[MAXPGPATH];
+	int			slot;
+	int			fd;
+	int64		old_size;
+	int64		new_size;
+
+	LWLockAcquire(&BpShmem->space_lock.lock, LW_EXCLUSIVE);
+	slot = bp_space_slot(space_id);
+	if (slot < 0 || BpShmem->spaces[slot].state != BP_SPACE_ACTIVE)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("bufpool space %u does not exist", space_id)));
+	old_size = BpShmem->spaces[slot].size_pages;
+	if (n_pages < 1 || n_pages > BP_MAX_SPACE_PAGES - old_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot extend bufpool space %u by %lld pages", space_id, (long long) n_pages),
+				 errdetail("It has %lld pages; a space has at most %lld.",
+						   (long long) old_size, (long long) BP_MAX_SPACE_PAGES)));
+	new_size = old_size + n_pages;
+	bp_space_path(space_id, path, sizeof(path));
+	fd = OpenTransientFile(path, O_RDWR | PG_BINARY);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", path)));
+	if (ftruncate(fd, (off_t) new_size * BpShmem->page_size) < 0 || pg_fsync(fd) != 0)
+	{
+		int			save_errno = errno;
+
+		CloseTransientFile(fd);
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not extend file \"%s\" to %lld pages: %m", path, (long long) new_size)));
+	}
+	CloseTransientFile(fd);
+	bp_space_set_size(slot, new_size);
+	LWLockRelease(&BpShmem->space_lock.lock);
+	return new_size;
+}
+
 /* Copy out the registry entry of an ACTIVE space. */
 bool
 bp_space_lookup(uint32 space_id, BpSpaceEntry *out)

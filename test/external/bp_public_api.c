@@ -10,6 +10,8 @@
  * loads it and calls it.  It writes text to page 0 of a space through the
  * C API, following the redo contract (bp_log_free_check before, then
  * bp_log_commit), reads it back and returns "<API version> <text>".
+ * Its _PG_init checks, with bp_api_require, that bufpool_ext was loaded
+ * before it through shared_preload_libraries.
  *
  * IDENTIFICATION
  *	  test/external/bp_public_api.c
@@ -23,13 +25,22 @@
 
 #include "extension/bufpool_ext/bufpool.h"
 
-#if BUFPOOL_EXT_VERSION_NUM < 10600
-#error "this needs the C API of bufpool_ext 1.6 or later"
+#if BUFPOOL_EXT_VERSION_NUM < 10900
+#error "this needs the C API of bufpool_ext 1.9 or later (bp_api_require)"
 #endif
 
 PG_MODULE_MAGIC;
 
+void		_PG_init(void);
+
 PG_FUNCTION_INFO_V1(bp_public_api_roundtrip);
+
+/* loaded before bufpool_ext, or without it: a clear ERROR, not a crash */
+void
+_PG_init(void)
+{
+	bp_api_require("bp_public_api");
+}
 
 Datum
 bp_public_api_roundtrip(PG_FUNCTION_ARGS)

@@ -49,6 +49,13 @@ typedef struct BpFaultPage
 	const char *page;			/* the prepared copy (page-write-in-place) */
 } BpFaultPage;
 
+/* ctx of redo-group: a group of n records; a firing callback sets keep */
+typedef struct BpFaultGroup
+{
+	int			n;
+	int			keep;			/* records to write before the crash, 1 .. n-1 */
+} BpFaultGroup;
+
 /* An attachment, as bp_fault_list() copies it out. */
 typedef struct BpFaultEntry
 {

@@ -21,6 +21,13 @@ extern BpPage bp_buf_peek(uint32 space_id, uint32 page_no);
 extern bool bp_buf_evict_page(uint32 space_id, uint32 page_no);
 extern void bp_buf_drop_space(uint32 space_id);
 extern void bp_buf_pin_for_xact(uint32 space_id, uint32 page_no);
+
+/* before-images of exclusively locked pages (buf.c), for mtr.c */
+extern char *bp_page_image(BpPage page);
+extern void bp_page_image_logged(BpPage page);
+extern void bp_page_image_restore(BpPage page);
+extern bool bp_page_fetched_new(BpPage page);
+extern void bp_log_free_check_for(uint64 extra);
 extern void bp_block_wait_clear(int instance, BpBlockNo b, uint32 bits);
 extern void bp_content_lock(int instance, BpBlockNo b, bool exclusive);
 extern void bp_content_unlock(int instance, BpBlockNo b, bool exclusive);

@@ -37,8 +37,26 @@ typedef struct BpRedoRecord
 	uint32		page_no;
 	uint32		offset;			/* in the payload (after the page header) */
 	uint32		data_len;
-	uint32		pad;
+	uint32		flags;			/* BP_REDO_F_* */
 } BpRedoRecord;
+
+/*
+ * More records of the same group follow this one.  A group (a
+ * mini-transaction's records, bp_redo_append_group) is contiguous in the
+ * log and recovery applies all of it or, if the log ends inside it, none.
+ */
+#define BP_REDO_F_MORE		1
+
+/* One record of a group, for bp_redo_append_group. */
+typedef struct BpRedoPart
+{
+	uint32		type;
+	uint32		space_id;
+	uint32		page_no;
+	uint32		offset;
+	const char *data;
+	uint32		data_len;
+} BpRedoPart;
 
 #define BP_REDO_HDR			sizeof(BpRedoRecord)
 
@@ -50,6 +68,8 @@ typedef struct BpRedoRecovery
 	uint64		end_lsn;		/* end of the last valid record */
 	int64		records;		/* valid records read */
 	int64		applied;		/* records applied (page older) */
+	int64		groups;			/* groups of several records applied */
+	int64		groups_cut;		/* a group the log ended inside: not applied */
 	int64		pages;			/* pages written back */
 	int64		skipped_space;	/* records of spaces that no longer exist */
 	int64		bad_pages;		/* pages that failed their checksum and no
@@ -101,8 +121,10 @@ extern void bp_redo_recover(void);
  * checkpoints until it has.
  */
 extern bool bp_redo_has_room(bool *counted);
+extern bool bp_redo_has_room_for(uint64 extra, bool *counted);
 
 /* log a change of a page whose content lock the caller holds exclusively */
+extern uint64 bp_redo_append_group(const BpRedoPart *parts, int n, uint64 *start_lsn);
 extern uint64 bp_redo_append(uint32 type, uint32 space_id, uint32 page_no,
 							 uint32 offset, const char *data, uint32 data_len,
 							 uint64 *start_lsn);

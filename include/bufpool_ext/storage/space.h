@@ -40,6 +40,9 @@ extern uint32 bp_space_create(const char *name, int64 size_pages);
 extern void bp_space_mark_dropping(uint32 space_id);
 extern void bp_space_remove(uint32 space_id);
 extern bool bp_space_lookup(uint32 space_id, BpSpaceEntry *out);
+extern uint32 bp_space_find(const char *name);
+extern int64 bp_space_size(uint32 space_id);
+extern int64 bp_space_extend(uint32 space_id, int64 n_pages);
 extern void bp_space_check_page(uint32 space_id, int64 page_no);
 extern void bp_space_read(uint32 space_id, uint32 page_no, char *buf);
 

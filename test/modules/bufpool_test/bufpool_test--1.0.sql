@@ -172,6 +172,18 @@ RETURNS float8
 AS 'MODULE_PATHNAME', 'bpt_buddy_bench'
 LANGUAGE C VOLATILE;
 
+-- mini-transactions through the public API (mtr_tests.c)
+CREATE FUNCTION bufpool_test.mtr(space_id int, first_page int, n_pages int,
+    action text, fill int)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'bpt_mtr'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION bufpool_test.space_api(name text, size bigint, extend_by bigint, fill int)
+RETURNS text
+AS 'MODULE_PATHNAME', 'bpt_space_api'
+LANGUAGE C STRICT VOLATILE;
+
 -- leaks on purpose, for bufpool.memory_leaks (leak_tests.c)
 CREATE FUNCTION bufpool_test.leak_shared(kb int)
 RETURNS bigint

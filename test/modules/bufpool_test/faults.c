@@ -23,6 +23,9 @@
  *	  torn		page-write-in-place only: at the arg-th hit (1 if
  *				empty) write the first half of the page in place, then
  *				PANIC, so the page on disk is half new, half old
+ *	  cut		redo-group only: keep the group's first arg records (half
+ *				if empty): bufpool_ext writes them durably and PANICs, a
+ *				crash in the middle of a mini-transaction's commit
  *
  * pid 0 (the default) means every process, the background workers too;
  * a session that attaches for its own pid has its attachments detached
@@ -73,6 +76,7 @@ extern PGDLLEXPORT bool bpt_fault_wait(const BpFaultHit *hit);
 extern PGDLLEXPORT bool bpt_fault_sleep(const BpFaultHit *hit);
 extern PGDLLEXPORT bool bpt_fault_torn(const BpFaultHit *hit);
 extern PGDLLEXPORT bool bpt_fault_signals(const BpFaultHit *hit);
+extern PGDLLEXPORT bool bpt_fault_cut(const BpFaultHit *hit);
 
 /* action name -> callback name */
 static const char *const bpt_actions[][2] = {
@@ -85,6 +89,7 @@ static const char *const bpt_actions[][2] = {
 	{"sleep", "bpt_fault_sleep"},
 	{"torn", "bpt_fault_torn"},
 	{"signals", "bpt_fault_signals"},
+	{"cut", "bpt_fault_cut"},
 };
 
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -169,6 +174,22 @@ bpt_fault_sleep(const BpFaultHit *hit)
 {
 	pg_usleep(strtol(hit->arg, NULL, 10) * 1000L);
 	return false;
+}
+
+/*
+ * cut (redo-group only): keep the first arg records of the group (half of
+ * them without an arg), and let bufpool_ext write them and crash.
+ */
+bool
+bpt_fault_cut(const BpFaultHit *hit)
+{
+	BpFaultGroup *g = (BpFaultGroup *) hit->ctx;
+
+	if (strcmp(hit->name, "redo-group") != 0 || g == NULL)
+		elog(ERROR, "bufpool_test: action cut needs the point redo-group");
+	g->keep = hit->arg[0] ? atoi(hit->arg) : g->n / 2;
+	g->keep = Max(1, Min(g->keep, g->n - 1));
+	return true;
 }
 
 bool
@@ -317,7 +338,7 @@ bpt_fault_attach(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid action for bufpool_test.fault_attach: \"%s\"", action),
-				 errdetail("Valid values: error, panic, eio, enospc, skip, wait, sleep, torn, signals.")));
+				 errdetail("Valid values: error, panic, eio, enospc, skip, wait, sleep, torn, signals, cut.")));
 	if (pid < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -1,6 +1,7 @@
-/* bufpool_ext 1.8: the whole install script.  It is the scripts of 1.0 to
+/* bufpool_ext 1.9: the whole install script.  It is the scripts of 1.0 to
    1.5 in order, without the benchmark and test functions that 1.6 moved to
-   the test module bufpool_test, then 1.7's warm restart and 1.8's memory governor, so a fresh install
+   the test module bufpool_test, then 1.7's warm restart and 1.8's memory governor (1.9 changes only the
+   C API: mini-transactions, spaces, new pages), so a fresh install
    defines exactly what an updated one does (sql-tests/bp_upgrade.sql
    compares the two). */
 
