@@ -3,7 +3,8 @@
 #
 #   build.sh                      the product: library, SQL scripts, public header
 #   build.sh --with-test-module   and the test tools: the test module
-#                                 test/modules/bufpool_test and the power-cut
+#                                 test/modules/bufpool_test, the example
+#                                 extension examples/bufpool_kv and the power-cut
 #                                 file system test/cutfs (make test and make
 #                                 bench; never make run)
 set -euo pipefail
@@ -33,6 +34,9 @@ if [ "$WITH_TEST_MODULE" = 1 ]; then
     make -j2 -C test/modules/bufpool_test PG_CONFIG="$PG_CONFIG_BIN"
     log "installing the test module (make -C test/modules/bufpool_test install)"
     as_root make -C test/modules/bufpool_test install PG_CONFIG="$PG_CONFIG_BIN"
+    log "building and installing examples/bufpool_kv (against the installed header)"
+    make -C examples/bufpool_kv PG_CONFIG="$PG_CONFIG_BIN"
+    as_root make -C examples/bufpool_kv install PG_CONFIG="$PG_CONFIG_BIN"
     log "building the power-cut file system test/cutfs"
     make -C test/cutfs
 fi

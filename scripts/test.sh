@@ -8,6 +8,7 @@
 #                                                 014, 015 and 017 once more
 #                                                 on the power-cut file system)
 #   layer rule            scripts/check_layers.pl (one count)
+#   examples/bufpool_kv   its own make test (one count)
 #
 # The power-cut tests use the FUSE file system test/cutfs (built by
 # scripts/build.sh --with-test-module); they skip, saying why, where FUSE
@@ -243,6 +244,28 @@ if [ "${#SPECS[@]}" -gt 0 ]; then
     run_regress_suite isolation "$PG_ISOLATION_REGRESS" "$ISOLATION_PORT" "${SPECS[@]}"
 else
     log "isolation: no sql-tests/specs/*.spec, skipped"
+fi
+
+# ----------------------------------------------------------------- examples
+# examples/bufpool_kv, an extension built outside bufpool_ext against its
+# installed header (scripts/build.sh installs it): its own make test, on a
+# copy the postgres account may write, one count.
+if [ -d "$SRC/examples/bufpool_kv" ] &&
+    { [ -z "${BPX_ONLY:-}" ] || echo bufpool_kv | grep -qE -- "$BPX_ONLY"; }; then
+    echo
+    log "examples: bufpool_kv (make test)"
+    as_pg mkdir -p "$WORK/examples"
+    as_pg cp -r "$SRC/examples/bufpool_kv" "$WORK/examples/"
+    if as_pg_in "$WORK/examples/bufpool_kv" timeout -k 30 "$SUITE_TIMEOUT" \
+        make -s test PG_CONFIG="$PG_CONFIG_BIN" REGRESS_OPTS="--port=$REGRESS_PORT"; then
+        record examples bufpool_kv ok
+        echo "  examples/bufpool_kv: ok"
+    else
+        record examples bufpool_kv fail
+        echo "  examples/bufpool_kv: FAILED"
+        [ -f "$WORK/examples/bufpool_kv/regression.diffs" ] &&
+            head -n 80 "$WORK/examples/bufpool_kv/regression.diffs"
+    fi
 fi
 
 # ---------------------------------------------------------------------- TAP

@@ -891,8 +891,9 @@ bp_page_lock_exit(int code, Datum arg)
 	bp_page_locks_release(true);
 }
 
-void
-bp_page_lock(BpPage page, BpLockMode mode)
+/* The pin entry of a page about to be locked; ERROR if it already is. */
+static int
+bp_page_lock_entry(BpPage page)
 {
 	int			i = bp_pin_find(page);
 
@@ -903,6 +904,14 @@ bp_page_lock(BpPage page, BpLockMode mode)
 		before_shmem_exit(bp_page_lock_exit, 0);
 		page_lock_exit_registered = true;
 	}
+	return i;
+}
+
+void
+bp_page_lock(BpPage page, BpLockMode mode)
+{
+	int			i = bp_page_lock_entry(page);
+
 	bp_content_lock(bp_page_instance(page), bp_page_block(page), mode == BP_LOCK_EXCLUSIVE);
 	my_pins[i].lock_mode = (int8) mode;
 }
@@ -914,15 +923,8 @@ bp_page_lock(BpPage page, BpLockMode mode)
 bool
 bp_page_lock_conditional(BpPage page, BpLockMode mode)
 {
-	int			i = bp_pin_find(page);
+	int			i = bp_page_lock_entry(page);
 
-	if (my_pins[i].lock_mode >= 0)
-		elog(ERROR, "bufpool page is already locked by this session");
-	if (unlikely(!page_lock_exit_registered))
-	{
-		before_shmem_exit(bp_page_lock_exit, 0);
-		page_lock_exit_registered = true;
-	}
 	HOLD_INTERRUPTS();
 	if (!bp_content_try(&bp_page_desc(page)->content_lock, mode == BP_LOCK_EXCLUSIVE))
 	{

@@ -99,6 +99,28 @@ bp_flush_list_remove(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
 }
 
 /*
+ * A clean block becomes dirty with its first change at oldest_lsn: it goes
+ * to the head of its flush list.  Caller holds the instance's flush_lock
+ * and the block's content lock exclusively.
+ */
+static void
+bp_flush_list_push(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, uint64 oldest_lsn)
+{
+	BpBlockDesc *d = bp_desc(li, b);
+
+	d->oldest_lsn = oldest_lsn;
+	d->flush_prev = BP_INVALID_BLOCK;
+	d->flush_next = inst->flush_head;
+	if (inst->flush_head != BP_INVALID_BLOCK)
+		bp_desc(li, inst->flush_head)->flush_prev = b;
+	else
+		inst->flush_tail = b;
+	inst->flush_head = b;
+	inst->flush_len++;
+	pg_atomic_fetch_or_u32(&d->state, BP_BS_DIRTY);
+}
+
+/*
  * Record a modification of a pinned block: log it (type BP_REDO_BYTES:
  * data_len bytes at offset of the payload, already copied into the
  * frame; BP_REDO_PAGE: the whole payload) and put the block on the flush
@@ -128,16 +150,7 @@ bp_mark_dirty(int instance, BpBlockNo b, uint32 type, uint32 offset,
 	{
 		LWLockAcquire(&inst->flush_lock.lock, LW_EXCLUSIVE);
 		lsn = bp_redo_append(type, d->space_id, d->page_no, offset, data, data_len, &start);
-		d->oldest_lsn = start;
-		d->flush_prev = BP_INVALID_BLOCK;
-		d->flush_next = inst->flush_head;
-		if (inst->flush_head != BP_INVALID_BLOCK)
-			bp_desc(li, inst->flush_head)->flush_prev = b;
-		else
-			inst->flush_tail = b;
-		inst->flush_head = b;
-		inst->flush_len++;
-		pg_atomic_fetch_or_u32(&d->state, BP_BS_DIRTY);
+		bp_flush_list_push(inst, li, b, start);
 		LWLockRelease(&inst->flush_lock.lock);
 	}
 	((BpPageHeader *) bp_frame(li, b))->lsn = lsn;
@@ -196,18 +209,7 @@ bp_mark_dirty_group(int n, const int *instances, const BpBlockNo *blocks,
 		BpBlockDesc *d = bp_desc(li, b);
 
 		if (!(pg_atomic_read_u32(&d->state) & BP_BS_DIRTY))
-		{
-			d->oldest_lsn = start;
-			d->flush_prev = BP_INVALID_BLOCK;
-			d->flush_next = inst->flush_head;
-			if (inst->flush_head != BP_INVALID_BLOCK)
-				bp_desc(li, inst->flush_head)->flush_prev = b;
-			else
-				inst->flush_tail = b;
-			inst->flush_head = b;
-			inst->flush_len++;
-			pg_atomic_fetch_or_u32(&d->state, BP_BS_DIRTY);
-		}
+			bp_flush_list_push(inst, li, b, start);
 		((BpPageHeader *) bp_frame(li, b))->lsn = lsn;
 	}
 	for (i = 0; i < BpShmem->n_instances; i++)

@@ -24,7 +24,8 @@
  *				empty) write the first half of the page in place, then
  *				PANIC, so the page on disk is half new, half old
  *	  cut		redo-group only: keep the group's first arg records (half
- *				if empty): bufpool_ext writes them durably and PANICs, a
+ *				if empty; arg "min=N": half, and only a group of at least
+ *				N records): bufpool_ext writes them durably and PANICs, a
  *				crash in the middle of a mini-transaction's commit
  *
  * pid 0 (the default) means every process, the background workers too;
@@ -187,7 +188,15 @@ bpt_fault_cut(const BpFaultHit *hit)
 
 	if (strcmp(hit->name, "redo-group") != 0 || g == NULL)
 		elog(ERROR, "bufpool_test: action cut needs the point redo-group");
-	g->keep = hit->arg[0] ? atoi(hit->arg) : g->n / 2;
+	if (strncmp(hit->arg, "min=", 4) == 0)
+	{
+		/* only a group of at least that many records (a split), cut in half */
+		if (g->n < atoi(hit->arg + 4))
+			return false;
+		g->keep = g->n / 2;
+	}
+	else
+		g->keep = hit->arg[0] ? atoi(hit->arg) : g->n / 2;
 	g->keep = Max(1, Min(g->keep, g->n - 1));
 	return true;
 }
