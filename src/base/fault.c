@@ -57,6 +57,7 @@ const BpFaultPointInfo bp_fault_points[] = {
 	{"page-cleaner-pass", "a page cleaner's periodic pass: firing skips it (shutdown flushing still runs)"},
 	{"dump-write", "a warm-restart dump has written and fsynced its temporary file, not yet renamed it; may wait"},
 	{"load-run", "before a run of pages of a warm-restart load is read; may wait; firing makes the read fail"},
+	{"mtr-commit", "a mini-transaction's commit, its pages locked, before its changes are logged; may wait (no LWLock held)"},
 	{"redo-group", "a group of redo records (a mini-transaction's commit) goes into the log (ctx: BpFaultGroup); firing writes only its first keep records, makes them durable and crashes (PANIC)"},
 	{"memory-signals", "the memory governor read the kernel's memory signals (ctx: BpMemSignals); firing marks them injected"},
 };

@@ -39,6 +39,7 @@
  */
 #include "postgres.h"
 
+#include "bufpool_ext/base/fault.h"
 #include "bufpool_ext/pool/buf.h"
 #include "bufpool_ext/pool/flush.h"
 #include "bufpool_ext/redo/redo.h"
@@ -160,6 +161,9 @@ bp_mtr_commit(BpMtr *mtr)
 	int			i;
 
 	bp_mtr_check(mtr);
+	/* a test may hold the commit here, its pages locked */
+	if (BP_FAULT_ARMED())
+		(void) bp_fault_run("mtr-commit", NULL);
 	for (i = 0; i < mtr->n_pages; i++)
 	{
 		const char *image;
