@@ -36,7 +36,8 @@
 # benchmark (scripts/bench_warm.sh, bench/results/warm.md; BPX_WARM_*) and
 # the memory-governor benchmark (scripts/bench_governor.sh,
 # bench/results/governor.md and governor_timeline.png; BPX_GOV_*; as root,
-# in a memory cgroup it makes, skipped otherwise).
+# in a memory cgroup it makes, skipped otherwise) and the key-value
+# benchmark (scripts/bench_kv.sh, bench/results/kv.md; BPX_KV_*).
 #
 #   BPX_BENCH_PORT        port / socket number (default 5487)
 #   BPX_BENCH_SECONDS     target seconds per run (default 2)
@@ -376,6 +377,9 @@ BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_warm.sh"
 
 # ---------------------------------------------------------------- memory governor
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_governor.sh"
+
+# ---------------------------------------------------------------- key-value store
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_kv.sh"
 
 # ---------------------------------------------------------------- the report
 bash "$REPO/scripts/bench_report.sh"

@@ -37,6 +37,7 @@ BENCHES=(
     "redo:Durable writes and recovery (redo log)"
     "warm:Warm restart: dump and load (issue 18)"
     "governor:Memory governor against a memory hog (issue 19)"
+    "kv:Key-value store on bufpool pages against a PostgreSQL table (issue 20)"
 )
 
 # verdict_tables FILE: the tables with a verdict, reduced to header +
