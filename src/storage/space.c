@@ -417,6 +417,29 @@ bp_space_check_name(const char *name)
 				 errdetail("A space name cannot start with '.' or '-'.")));
 }
 
+/*
+ * Give the open space file fd (path) size_pages pages, fsynced, and close
+ * it.  On failure: close it, remove it if remove_on_error (a file being
+ * created), and raise the error.
+ */
+static void
+bp_space_size_file(int fd, const char *path, int64 size_pages, bool remove_on_error)
+{
+	if (ftruncate(fd, (off_t) size_pages * BpShmem->page_size) < 0 || pg_fsync(fd) != 0)
+	{
+		int			save_errno = errno;
+
+		CloseTransientFile(fd);
+		if (remove_on_error)
+			unlink(path);
+		errno = save_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not size file \"%s\" to %lld pages: %m", path, (long long) size_pages)));
+	}
+	CloseTransientFile(fd);
+}
+
 uint32
 bp_space_create(const char *name, int64 size_pages)
 {
@@ -478,18 +501,7 @@ bp_space_create(const char *name, int64 size_pages)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not create file \"%s\": %m", path)));
-	if (ftruncate(fd, (off_t) size_pages * BpShmem->page_size) < 0 || pg_fsync(fd) != 0)
-	{
-		int			save_errno = errno;
-
-		CloseTransientFile(fd);
-		unlink(path);
-		errno = save_errno;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not size file \"%s\" to %lld pages: %m", path, (long long) size_pages)));
-	}
-	CloseTransientFile(fd);
+	bp_space_size_file(fd, path, size_pages, true);
 	fsync_fname(BP_DIR, true);
 
 	BpShmem->next_space_id = id + 1;
@@ -664,17 +676,7 @@ bp_space_extend(uint32 space_id, int64 n_pages)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\": %m", path)));
-	if (ftruncate(fd, (off_t) new_size * BpShmem->page_size) < 0 || pg_fsync(fd) != 0)
-	{
-		int			save_errno = errno;
-
-		CloseTransientFile(fd);
-		errno = save_errno;
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not extend file \"%s\" to %lld pages: %m", path, (long long) new_size)));
-	}
-	CloseTransientFile(fd);
+	bp_space_size_file(fd, path, new_size, false);
 	bp_space_set_size(slot, new_size);
 	LWLockRelease(&BpShmem->space_lock.lock);
 	return new_size;
