@@ -49,7 +49,7 @@ $node->safe_psql('postgres', "SELECT bufpool_test.fault_attach('redo-group', 'cu
 my ($ret, $out, $err) = $node->psql('postgres', "SELECT bufpool_test.mtr($sid, 0, 4, 'commit', 2)");
 isnt($ret, 0, 'the commit crashed the server');
 wait_ready();
-ok($node->log_contains(qr/fault point redo-group: a group of 4 redo records cut after 2, made durable/),
+ok($node->log_contains(qr/fault point redo-group: a group of 4 redo records on 4 pages cut after 2, made durable/),
 	'the group was cut after 2 of its 4 records, made durable first');
 my @got = map { bytes($_, $_) } 0 .. 3;
 is_deeply(\@got, [ ('01' x 10) x 4 ],

@@ -1074,7 +1074,10 @@ bp_log_free_check(void)
 	bp_log_free_check_for(0);
 }
 
-/* The same with extra bytes of room on top (a mini-transaction's). */
+/*
+ * The same for a mini-transaction (extra > 0): reserve extra bytes of log
+ * for its commit's group (bp_redo_reserve).
+ */
 void
 bp_log_free_check_for(uint64 extra)
 {
@@ -1082,7 +1085,7 @@ bp_log_free_check_for(uint64 extra)
 
 	bp_check_preloaded();
 	bp_ensure_attached();
-	while (!bp_redo_has_room_for(extra, &counted))
+	while (!(extra > 0 ? bp_redo_reserve(extra, &counted) : bp_redo_has_room(&counted)))
 	{
 		int			i;
 
@@ -1159,6 +1162,8 @@ static void
 bp_buf_xact_callback(XactEvent event, void *arg)
 {
 	bp_counters_publish();
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		bp_redo_release_reservation();	/* of a mini-transaction that failed */
 	if (n_my_pins == 0)
 		return;
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
@@ -1188,7 +1193,10 @@ bp_buf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		bp_redo_release_reservation();
 		bp_page_locks_release(true);
+	}
 }
 
 /* the public API's version and load check (bufpool.h, bp_api_require) */

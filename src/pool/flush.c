@@ -159,9 +159,10 @@ bp_mark_dirty(int instance, BpBlockNo b, uint32 type, uint32 offset,
 }
 
 /*
- * Record the changes of a mini-transaction: parts[i] changed block
- * blocks[i] of instance instances[i] (each pinned and locked exclusively
- * by the caller, each once).  The records go to the log as one group
+ * Record the changes of a mini-transaction: blocks[i] of instance
+ * instances[i], i < n, each pinned and locked exclusively by the caller,
+ * each once, changed as the n_parts records of parts say (one or more per
+ * block, in the blocks' order).  The records go to the log as one group
  * (bp_redo_append_group), under the flush_locks of the instances whose
  * blocks were clean, taken in ascending instance order, so every flush
  * list stays ordered by oldest_lsn.  Every page takes the group's end
@@ -171,7 +172,7 @@ bp_mark_dirty(int instance, BpBlockNo b, uint32 type, uint32 offset,
  */
 uint64
 bp_mark_dirty_group(int n, const int *instances, const BpBlockNo *blocks,
-					const BpRedoPart *parts)
+					int n_parts, const BpRedoPart *parts)
 {
 	volatile uint64 clean = 0;	/* instances with a clean block */
 	uint64		lsn;
@@ -191,7 +192,7 @@ bp_mark_dirty_group(int n, const int *instances, const BpBlockNo *blocks,
 			LWLockAcquire(&BpShmem->instances[i].flush_lock.lock, LW_EXCLUSIVE);
 	PG_TRY();
 	{
-		lsn = bp_redo_append_group(parts, n, &start);
+		lsn = bp_redo_append_group(parts, n_parts, &start);
 	}
 	PG_CATCH();
 	{

@@ -10,7 +10,13 @@
  * changed in place through bp_page_data(), which under an exclusive lock
  * first copies the frame into a before-image (buf.c).  The commit
  * compares each exclusively held page with its image and logs the changed
- * byte range as a BP_REDO_BYTES record; the records of all pages go into
+ * byte ranges as BP_REDO_BYTES records: a run of at least BP_MTR_GAP_MIN
+ * unchanged bytes splits a range, since a record header costs less than
+ * the bytes it skips (an insert into a slotted page changes its slot array
+ * near the top and its item near the bottom: one range would log the free
+ * space between), at most BP_MTR_MAX_RANGES per page, so a page's records
+ * never take more log than one record of its whole changed span.  The
+ * records of all pages go into
  * the log as one group (bp_mark_dirty_group, bp_redo_append_group: every
  * record but the last flagged BP_REDO_F_MORE), and every page takes the
  * group's end LSN, so none of them reaches its data file before the whole
@@ -24,10 +30,11 @@
  * sees a change that has no redo record, and no page keeps one.
  *
  * Room in the log: bp_mtr_start makes room, as bp_log_free_check does,
- * for BP_MTR_MAX_PAGES full-page records on top of the margin kept for
- * every process; the commit uses the credit.  If others used that room
- * meanwhile, the commit fails with an ERROR and nothing changed (the
- * abort puts the pages back).
+ * and reserves it (bp_redo_reserve): BP_MTR_MAX_PAGES full-page records,
+ * which bound the largest group (the ranges of a page never take more
+ * than one record of its whole span).  Other processes' room checks count
+ * the reservation as used, so the commit always finds its room; the
+ * commit's append, the abort, or the transaction's abort gives it back.
  *
  * Lock order: the caller's (bufpool.h); commit and abort release the
  * pages in the reverse order of their fetch.
@@ -47,6 +54,10 @@
 
 #define BP_MTR_MAGIC		0x6D747221	/* "mtr!" */
 
+/* an unchanged run this long splits a range (a record header and its padding) */
+#define BP_MTR_GAP_MIN		((int) TYPEALIGN(8, BP_REDO_HDR) + 8)
+#define BP_MTR_MAX_RANGES	8
+
 static void
 bp_mtr_check(const BpMtr *mtr)
 {
@@ -63,8 +74,7 @@ bp_mtr_start(BpMtr *mtr)
 	bp_check_preloaded();
 	memset(mtr, 0, sizeof(*mtr));
 	/* room for the largest group on top of every process's margin */
-	bp_log_free_check_for((uint64) (BP_MTR_MAX_PAGES - 1) *
-						  TYPEALIGN(8, BP_REDO_HDR + BpPageSize));
+	bp_log_free_check_for((uint64) BP_MTR_MAX_PAGES * TYPEALIGN(8, BP_REDO_HDR + BpPageSize));
 	mtr->magic = BP_MTR_MAGIC;
 }
 
@@ -148,15 +158,65 @@ bp_mtr_release(BpMtr *mtr)
 	mtr->magic = 0;
 }
 
+/* the length of the run of equal bytes of a and b from i, stopping at end */
+static inline int
+bp_mtr_equal_run(const char *a, const char *b, int i, int end)
+{
+	int			j = i;
+
+	while (j + 8 <= end && memcmp(a + j, b + j, 8) == 0)
+		j += 8;
+	while (j < end && a[j] == b[j])
+		j++;
+	return j - i;
+}
+
+/*
+ * The changed ranges of frame against image: first and last are changed
+ * bytes; fills starts[]/lens[] (at most BP_MTR_MAX_RANGES, the last one
+ * taking the rest) and returns how many.
+ */
+static int
+bp_mtr_ranges(const char *frame, const char *image, int first, int last,
+			  int *starts, int *lens)
+{
+	int			n = 0;
+	int			s = first;
+	int			i = first;
+
+	while (i <= last)
+	{
+		int			gap;
+
+		while (i <= last && frame[i] != image[i])
+			i++;
+		if (i > last)
+			break;
+		gap = bp_mtr_equal_run(frame, image, i, last);
+		if (gap >= BP_MTR_GAP_MIN && n < BP_MTR_MAX_RANGES - 1)
+		{
+			starts[n] = s;
+			lens[n] = i - s;
+			n++;
+			s = i + gap;
+		}
+		i += gap;
+	}
+	starts[n] = s;
+	lens[n] = last - s + 1;
+	return n + 1;
+}
+
 uint64
 bp_mtr_commit(BpMtr *mtr)
 {
-	BpRedoPart	parts[BP_MTR_MAX_PAGES];
+	BpRedoPart	parts[BP_MTR_MAX_PAGES * BP_MTR_MAX_RANGES];
 	int			instances[BP_MTR_MAX_PAGES];
 	BpBlockNo	blocks[BP_MTR_MAX_PAGES];
 	BpPage		changed[BP_MTR_MAX_PAGES];
 	int			payload = BpPageSize - (int) BP_PAGE_HEADER_SIZE;
 	int			n = 0;
+	int			n_parts = 0;
 	uint64		lsn = 0;
 	int			i;
 
@@ -170,31 +230,43 @@ bp_mtr_commit(BpMtr *mtr)
 		const char *frame;
 		int			first;
 		int			last;
+		int			starts[BP_MTR_MAX_RANGES];
+		int			lens[BP_MTR_MAX_RANGES];
+		int			k;
+		int			r;
 
 		if (mtr->modes[i] != BP_LOCK_EXCLUSIVE ||
 			(image = bp_page_image(mtr->pages[i])) == NULL)
 			continue;
 		frame = bp_page_data(mtr->pages[i]);
 		image += BP_PAGE_HEADER_SIZE;
-		for (first = 0; first < payload && frame[first] == image[first]; first++)
-			;
 		if (bp_page_fetched_new(mtr->pages[i]))
 		{
 			/* a new page: logged whole, its file may hold anything */
-			first = 0;
-			last = payload - 1;
+			starts[0] = 0;
+			lens[0] = payload;
+			k = 1;
 		}
-		else if (first == payload)
-			continue;			/* not changed */
 		else
+		{
+			first = bp_mtr_equal_run(frame, image, 0, payload);
+			if (first == payload)
+				continue;		/* not changed */
 			for (last = payload - 1; frame[last] == image[last]; last--)
 				;
-		parts[n].type = first == 0 && last == payload - 1 ? BP_REDO_PAGE : BP_REDO_BYTES;
-		parts[n].space_id = mtr->space_ids[i];
-		parts[n].page_no = mtr->page_nos[i];
-		parts[n].offset = (uint32) first;
-		parts[n].data = frame + first;
-		parts[n].data_len = (uint32) (last - first + 1);
+			k = bp_mtr_ranges(frame, image, first, last, starts, lens);
+		}
+		for (r = 0; r < k; r++)
+		{
+			BpRedoPart *part = &parts[n_parts++];
+
+			part->type = lens[r] == payload ? BP_REDO_PAGE : BP_REDO_BYTES;
+			part->space_id = mtr->space_ids[i];
+			part->page_no = mtr->page_nos[i];
+			part->offset = (uint32) starts[r];
+			part->data = frame + starts[r];
+			part->data_len = (uint32) lens[r];
+		}
 		instances[n] = bp_page_instance(mtr->pages[i]);
 		blocks[n] = bp_page_block(mtr->pages[i]);
 		changed[n] = mtr->pages[i];
@@ -203,10 +275,12 @@ bp_mtr_commit(BpMtr *mtr)
 	if (n > 0)
 	{
 		/* an ERROR here leaves the pages to the abort, which restores them */
-		lsn = bp_mark_dirty_group(n, instances, blocks, parts);
+		lsn = bp_mark_dirty_group(n, instances, blocks, n_parts, parts);
 		for (i = 0; i < n; i++)
 			bp_page_image_logged(changed[i]);
 	}
+	else
+		bp_redo_release_reservation();	/* nothing to log */
 	bp_mtr_release(mtr);
 	return lsn;
 }
@@ -217,6 +291,7 @@ bp_mtr_abort(BpMtr *mtr)
 	int			i;
 
 	bp_mtr_check(mtr);
+	bp_redo_release_reservation();
 	/* every page back as last logged, so the unlock finds nothing unlogged */
 	for (i = 0; i < mtr->n_pages; i++)
 		if (mtr->modes[i] == BP_LOCK_EXCLUSIVE)

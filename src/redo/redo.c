@@ -40,11 +40,13 @@
  * the pool's bp_log_free_check, called before any page is locked, flushes
  * the oldest pages and checkpoints while bp_redo_has_room finds less than
  * the margin (room for one record of every process) left; once it finds
- * the room it gives its process a credit for one record.  An append never waits for a checkpoint, since its caller
- * holds page locks a checkpoint may need: with the credit it always finds
- * room; without one (a C caller making several changes per check) it
- * may not take the margin, and gets an ERROR before anything changed
- * when it would.
+ * the room it gives its process a credit for one record; a
+ * mini-transaction reserves room for its largest group instead
+ * (bp_redo_reserve).  An append never waits for a checkpoint, since its
+ * caller holds page locks a checkpoint may need: with the credit or the
+ * reservation it always finds room; without (a C caller making several
+ * changes per check) it may not take the margin nor the reservations, and
+ * gets an ERROR before anything changed when it would.
  *
  * Recovery runs in the pool manager before the pool is READY, after the
  * doublewrite repair: from the newest valid checkpoint it reads records
@@ -126,6 +128,17 @@ static File log_file = -1;
  */
 static bool my_log_credit = false;
 
+/*
+ * A mini-transaction's group can be many full-page records, more than
+ * the margin's one record per process: bp_mtr_start reserves room for the
+ * largest group (bp_redo_reserve), counted in BpRedo->reserved, and its
+ * commit's append spends it.  Every room check counts the reservations
+ * of others as used, so a reserved group always finds room, however many
+ * mini-transactions commit at once.  What this process holds; given back
+ * by the append, by bp_mtr_abort and at a (sub)transaction's abort.
+ */
+static uint64 my_log_reserved = 0;
+
 static Size
 bp_redo_buffer_bytes(void)
 {
@@ -164,6 +177,7 @@ bp_redo_shmem_init(void)
 		pg_atomic_init_u64(&BpRedo->fsyncs, 0);
 		pg_atomic_init_u64(&BpRedo->buffer_waits, 0);
 		pg_atomic_init_u64(&BpRedo->log_full_waits, 0);
+		pg_atomic_init_u64(&BpRedo->reserved, 0);
 		pg_atomic_init_u64(&BpRedo->checkpoints, 0);
 		/* the tranche id is the same in every process: children inherit it */
 		BpRedo->tranche = tranche;
@@ -394,6 +408,7 @@ bp_redo_append_group(const BpRedoPart *parts, int n, uint64 *start_lsn)
 	uint64		pos;
 	bool		waited = false;
 	bool		credit = my_log_credit;
+	uint64		reserved = my_log_reserved;
 	int			n_write = n;
 	BpFaultGroup fg;
 	int			i;
@@ -418,6 +433,11 @@ bp_redo_append_group(const BpRedoPart *parts, int n, uint64 *start_lsn)
 	}
 	/* a test cuts the group short: a crash in the middle of its write */
 	fg.n = n;
+	fg.pages = 0;
+	for (i = 0; i < n; i++)		/* a page's records are consecutive */
+		if (i == 0 || parts[i].page_no != parts[i - 1].page_no ||
+			parts[i].space_id != parts[i - 1].space_id)
+			fg.pages++;
 	fg.keep = n;
 	if (n > 1 && BP_FAULT("redo-group", &fg) && fg.keep >= 1 && fg.keep < n)
 	{
@@ -442,7 +462,14 @@ bp_redo_append_group(const BpRedoPart *parts, int n, uint64 *start_lsn)
 		start = pg_atomic_read_u64(&BpRedo->insert_lsn);
 		end = start + total;
 		ckpt = pg_atomic_read_u64(&BpRedo->checkpoint_lsn);
-		if (end - ckpt + (credit ? 0 : BpRedo->margin) > BpRedo->file_size)
+		/*
+		 * A group within its reservation may use it; a credited record the
+		 * margin; anything else must leave both free.
+		 */
+		if (end - ckpt +
+			(total <= reserved ? 0 :
+			 (credit ? 0 : BpRedo->margin) + pg_atomic_read_u64(&BpRedo->reserved) - reserved) >
+			BpRedo->file_size)
 		{
 			/*
 			 * The record would overwrite log recovery may need, or (without
@@ -495,12 +522,13 @@ bp_redo_append_group(const BpRedoPart *parts, int n, uint64 *start_lsn)
 	LWLockRelease(&BpRedo->insert_lock.lock);
 	if (hdrs != local)
 		pfree(hdrs);
+	bp_redo_release_reservation();	/* spent: the room is now used log */
 
 	if (n_write < n)
 	{
 		bp_redo_flush(end, true);
-		elog(PANIC, "bufpool_ext fault point redo-group: a group of %d redo records cut after %d, made durable",
-			 n, n_write);
+		elog(PANIC, "bufpool_ext fault point redo-group: a group of %d redo records on %d pages cut after %d, made durable",
+			 n, fg.pages, n_write);
 	}
 	pg_atomic_fetch_add_u64(&BpRedo->records, n);
 	pg_atomic_fetch_add_u64(&BpRedo->bytes, total);
@@ -669,7 +697,7 @@ bp_redo_checkpoint(void)
 
 /*
  * Whether the log has room past the checkpoint for every process's next
- * record; if it has, this process gets the credit for its next record
+ * record, on top of the mini-transactions' reservations; if it has, this process gets the credit for its next record
  * (bp_redo_append).  The first time in a wait that it has not (*counted
  * false), the wait is counted in log_full_waits.  The pool's
  * bp_log_free_check makes room by flushing and checkpointing until this
@@ -678,18 +706,9 @@ bp_redo_checkpoint(void)
 bool
 bp_redo_has_room(bool *counted)
 {
-	return bp_redo_has_room_for(0, counted);
-}
-
-/*
- * The same with extra bytes of room on top, for a change that may write
- * more than one full-page record (a mini-transaction).
- */
-bool
-bp_redo_has_room_for(uint64 extra, bool *counted)
-{
 	bp_redo_check_ready();
-	if (bp_redo_age() + BpRedo->margin + extra <= BpRedo->file_size)
+	if (bp_redo_age() + BpRedo->margin + pg_atomic_read_u64(&BpRedo->reserved) <=
+		BpRedo->file_size)
 	{
 		my_log_credit = true;
 		return true;
@@ -698,6 +717,46 @@ bp_redo_has_room_for(uint64 extra, bool *counted)
 		pg_atomic_fetch_add_u64(&BpRedo->log_full_waits, 1);
 	*counted = true;
 	return false;
+}
+
+/*
+ * Reserve bytes of log for this process's next group (a mini-transaction's
+ * commit), if the log has them on top of the margin and of the others'
+ * reservations; otherwise false, as bp_redo_has_room_for.  A reservation
+ * still held (a mini-transaction started again) is given back first.
+ */
+bool
+bp_redo_reserve(uint64 bytes, bool *counted)
+{
+	uint64		r;
+
+	bp_redo_check_ready();
+	bp_redo_release_reservation();
+	r = pg_atomic_read_u64(&BpRedo->reserved);
+	for (;;)
+	{
+		if (bp_redo_age() + BpRedo->margin + r + bytes > BpRedo->file_size)
+		{
+			if (!*counted)
+				pg_atomic_fetch_add_u64(&BpRedo->log_full_waits, 1);
+			*counted = true;
+			return false;
+		}
+		if (pg_atomic_compare_exchange_u64(&BpRedo->reserved, &r, r + bytes))
+			break;
+	}
+	my_log_reserved = bytes;
+	my_log_credit = true;
+	return true;
+}
+
+void
+bp_redo_release_reservation(void)
+{
+	if (my_log_reserved == 0)
+		return;
+	pg_atomic_fetch_sub_u64(&BpRedo->reserved, my_log_reserved);
+	my_log_reserved = 0;
 }
 
 /* ---------------------------------------------------------------- recovery */

@@ -53,6 +53,7 @@ typedef struct BpFaultPage
 typedef struct BpFaultGroup
 {
 	int			n;
+	int			pages;			/* distinct pages the n records change */
 	int			keep;			/* records to write before the crash, 1 .. n-1 */
 } BpFaultGroup;
 

@@ -23,7 +23,7 @@ extern int64 bp_flush_all(uint32 space_id);
 extern uint64 bp_mark_dirty(int instance, BpBlockNo b, uint32 type, uint32 offset,
 							const char *data, uint32 data_len);
 extern uint64 bp_mark_dirty_group(int n, const int *instances, const BpBlockNo *blocks,
-								  const BpRedoPart *parts);
+								  int n_parts, const BpRedoPart *parts);
 extern void bp_flush_list_remove(BpInstance *inst, BpLocalInstance *li, BpBlockNo b);
 extern uint32 bp_dirty_pages_total(void);
 

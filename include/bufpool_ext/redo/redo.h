@@ -88,6 +88,7 @@ typedef struct BpRedoShared
 	Size		buffer_size;	/* bytes of buffer[] */
 	uint64		file_size;		/* of the circular log file */
 	uint64		margin;			/* room kept free for records in flight */
+	pg_atomic_uint64 reserved;	/* room promised to mini-transactions in flight */
 	pg_atomic_uint64 insert_lsn;	/* end of the last record copied in */
 	pg_atomic_uint64 write_lsn;	/* written to the log file */
 	pg_atomic_uint64 flush_lsn;	/* written and fsynced */
@@ -121,7 +122,8 @@ extern void bp_redo_recover(void);
  * checkpoints until it has.
  */
 extern bool bp_redo_has_room(bool *counted);
-extern bool bp_redo_has_room_for(uint64 extra, bool *counted);
+extern bool bp_redo_reserve(uint64 bytes, bool *counted);
+extern void bp_redo_release_reservation(void);
 
 /* log a change of a page whose content lock the caller holds exclusively */
 extern uint64 bp_redo_append_group(const BpRedoPart *parts, int n, uint64 *start_lsn);

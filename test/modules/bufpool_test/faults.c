@@ -25,7 +25,8 @@
  *				PANIC, so the page on disk is half new, half old
  *	  cut		redo-group only: keep the group's first arg records (half
  *				if empty; arg "min=N": half, and only a group of at least
- *				N records): bufpool_ext writes them durably and PANICs, a
+ *				N records; "pages=N": half, and only a group changing at
+ *				least N pages): bufpool_ext writes them durably and PANICs, a
  *				crash in the middle of a mini-transaction's commit
  *
  * pid 0 (the default) means every process, the background workers too;
@@ -192,6 +193,12 @@ bpt_fault_cut(const BpFaultHit *hit)
 	{
 		/* only a group of at least that many records (a split), cut in half */
 		if (g->n < atoi(hit->arg + 4))
+			return false;
+		g->keep = g->n / 2;
+	}
+	else if (strncmp(hit->arg, "pages=", 6) == 0)
+	{
+		if (g->pages < atoi(hit->arg + 6))
 			return false;
 		g->keep = g->n / 2;
 	}
