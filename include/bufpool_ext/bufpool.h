@@ -213,7 +213,9 @@ BP_API bool bp_page_lock_conditional(BpPage page, BpLockMode mode);
  * abort, which release them in the reverse order of their fetch.  At most
  * BP_MTR_MAX_PAGES pages, each once.  The commit logs, for each page
  * changed through bp_page_data() under its exclusive lock, the changed
- * byte range; all pages take the group's LSN.  Until the commit nobody
+ * byte ranges; all pages take the group's LSN.  bp_mtr_start reserves
+ * room in the log for BP_MTR_MAX_PAGES full pages, so the commit never
+ * fails for want of log.  Until the commit nobody
  * else sees a change (the pages are locked); bp_mtr_abort, or an ERROR
  * anywhere before the commit's end (the transaction's abort), puts every
  * page back as it was.  Lock order: a process takes the pages of its

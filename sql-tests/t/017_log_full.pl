@@ -10,6 +10,10 @@
 #	  the check keeps: it is refused with SQLSTATE 55000 before anything
 #	  changes, instead of waiting for a checkpoint while it holds the
 #	  page's lock (which the checkpoint needs: a hang);
+#	- mini-transactions reserve their room when they start: 16 of them
+#	  parked before their commits (fault point mtr-commit), each a group
+#	  of 16 full pages, more than the margin, all commit after the log
+#	  has been filled around them;
 #	- once the fault is gone, writes go on, the log is checkpointed, and a
 #	  crash afterwards loses nothing acknowledged.
 
@@ -29,6 +33,7 @@ $node->init;
 my $fs = CutFS::for_node($node);
 $node->append_conf('postgresql.conf', qq{
 restart_after_crash = on
+max_connections = 30
 bufpool_ext.log_file_size = '8MB'
 bufpool_ext.checkpoint_timeout = '1d'
 bufpool_ext.flush_log_at_commit = 1
@@ -63,6 +68,25 @@ is($rc, 0, 'without bp_log_free_check, changes are made while the log has room')
 
 # ---- the log cannot be checkpointed
 set_fault($node, 'data_eio');
+
+# 16 sessions start a mini-transaction of 16 full pages each (their room
+# is reserved at the start) and park before the commit, pages locked
+my $mtr_sid = $node->safe_psql('postgres', "SELECT bufpool.create_space('log_full_mtr', 256)");
+my $dir = PostgreSQL::Test::Utils::tempdir();
+PostgreSQL::Test::Utils::append_to_file("$dir/mtr.sql", qq{
+SELECT bufpool_test.mtr($mtr_sid, 16 * :client_id, 16, 'full', 1 + :client_id);
+});
+# one attachment for every process (nothing else commits a mini-transaction here)
+my $holder = $node->background_psql('postgres');
+$holder->query_safe(q{SELECT pg_advisory_lock(4343);
+	SELECT bufpool_test.fault_attach('mtr-commit', 'wait', '4343')});
+my ($mtr_out, $mtr_err) = ('', '');
+my $mtrs = IPC::Run::start(
+	[ 'pgbench', '-n', '-c', '16', '-j', '16', '-t', '1', '-f', "$dir/mtr.sql", $node->connstr('postgres') ],
+	'>', \$mtr_out, '2>', \$mtr_err);
+$node->poll_query_until('postgres', q{
+	SELECT count(*) = 16 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted})
+  or die 'the mini-transactions did not park';
 # three times the log: it fills whatever the checkpoint did before the fault
 my $n = int(3 * $file_size / 8192);
 
@@ -76,6 +100,22 @@ like($err, qr/HINT:  Call bp_log_free_check\(\) before locking each page you cha
 my $age = $node->safe_psql('postgres', 'SELECT checkpoint_age FROM bufpool.redo_status');
 cmp_ok($age, '>', $file_size / 2, "the log is more than half full ($age of $file_size bytes)");
 cmp_ok($age, '<=', $file_size, 'and never past its size');
+
+# the parked mini-transactions commit into the room they reserved
+$holder->query_safe(q{SELECT bufpool_test.fault_detach('mtr-commit');
+	SELECT pg_advisory_unlock(4343)});
+$holder->quit;
+$mtrs->finish;
+like($mtr_out, qr{number of transactions actually processed: 16/16},
+	'all 16 parked mini-transactions of 16 full pages commit into the full log')
+  or diag($mtr_err);
+my $age2 = $node->safe_psql('postgres', 'SELECT checkpoint_age FROM bufpool.redo_status');
+cmp_ok($age2 - $age, '>=', 16 * 16 * 8000, 'their groups took more than 2 MB of log, past the margin');
+cmp_ok($age2, '<=', $file_size, 'and the log is still within its size');
+is($node->safe_psql('postgres', qq{
+	SELECT count(*) FROM generate_series(0, 255) p
+	WHERE get_byte(bufpool.read_page($mtr_sid, p), 100) <> 1 + p / 16}), '0',
+	'every page of every group reads back with its fill');
 
 ($rc, $out, $err) = big_writes(20, 'off');
 isnt($rc, 0, 'with bp_log_free_check: the change fails in the check');

@@ -11,6 +11,8 @@
  *
  *	  commit		commit, and make it durable (bp_log_commit); returns
  *					the LSN
+ *	  full			the same, but every page's whole payload gets fill: a
+ *					group of n_pages full-page records
  *	  abort			bp_mtr_abort; returns 0
  *	  error			raise an ERROR before the commit
  *	  duplicate		fetch first_page twice (ERROR)
@@ -79,7 +81,10 @@ bpt_mtr(PG_FUNCTION_ARGS)
 	{
 		BpPage		p = bp_mtr_fetch(&mtr, space_id, first + k, BP_LOCK_EXCLUSIVE);
 
-		memset(bp_page_data(p) + 10 * k, fill, 10);
+		if (strcmp(action, "full") == 0)
+			memset(bp_page_data(p), fill, bp_page_payload_size());
+		else
+			memset(bp_page_data(p) + 10 * k, fill, 10);
 	}
 	if (strcmp(action, "duplicate") == 0)
 		(void) bp_mtr_fetch(&mtr, space_id, first, BP_LOCK_SHARE);
