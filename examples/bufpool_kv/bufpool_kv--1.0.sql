@@ -28,5 +28,11 @@ AS 'MODULE_PATHNAME', 'kv_scan' LANGUAGE C STRICT VOLATILE;
 CREATE FUNCTION kv_check(store text) RETURNS bigint
 AS 'MODULE_PATHNAME', 'kv_check' LANGUAGE C STRICT VOLATILE;
 
+-- the tree's shape, after the same walk and checks as kv_check
+CREATE FUNCTION kv_stats(store text, OUT height int, OUT leaves bigint, OUT inner_nodes bigint,
+    OUT overflow_pages bigint, OUT free_pages bigint, OUT leaked_pages bigint, OUT keys bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'kv_stats' LANGUAGE C STRICT VOLATILE;
+
 REVOKE ALL ON FUNCTION kv_create(text), kv_put(text, text, bytea), kv_get(text, text),
-    kv_delete(text, text), kv_count(text), kv_scan(text), kv_check(text) FROM PUBLIC;
+    kv_delete(text, text), kv_count(text), kv_scan(text), kv_check(text), kv_stats(text) FROM PUBLIC;

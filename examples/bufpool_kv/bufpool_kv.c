@@ -64,6 +64,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "access/htup_details.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -161,6 +162,7 @@ PG_FUNCTION_INFO_V1(kv_delete);
 PG_FUNCTION_INFO_V1(kv_count);
 PG_FUNCTION_INFO_V1(kv_scan);
 PG_FUNCTION_INFO_V1(kv_check);
+PG_FUNCTION_INFO_V1(kv_stats);
 
 void
 _PG_init(void)
@@ -1067,8 +1069,12 @@ typedef struct KvCheck
 	uint32		space;
 	uint32		next_free;
 	bool	   *seen;
-	int64		pages;
+	int64		pages;			/* reached, and free */
+	int64		leaves;
+	int64		inner;
+	int64		overflow;
 } KvCheck;
+
 
 static void
 kv_check_visit(uint32 pg, void *arg)
@@ -1081,6 +1087,13 @@ kv_check_visit(uint32 pg, void *arg)
 		elog(ERROR, "kv_check: page %u is reached twice", pg);
 	chk->seen[pg] = true;
 	chk->pages++;
+}
+
+static void
+kv_check_overflow_visit(uint32 pg, void *arg)
+{
+	((KvCheck *) arg)->overflow++;
+	kv_check_visit(pg, arg);
 }
 
 static int64
@@ -1105,7 +1118,8 @@ kv_check_node(KvCheck *chk, uint32 pg, int level, const char *lo, int lo_len,
 			KvItem	   *it = kv_item(n, i);
 
 			if (it->child != 0)
-				kv_read_overflow(chk->space, it->child, NULL, it->val_len, kv_check_visit, chk);
+				kv_read_overflow(chk->space, it->child, NULL, it->val_len,
+								 kv_check_overflow_visit, chk);
 		}
 	bp_page_release(p);
 	if (n->level != level)
@@ -1137,9 +1151,11 @@ kv_check_node(KvCheck *chk, uint32 pg, int level, const char *lo, int lo_len,
 			elog(ERROR, "kv_check: leaf %u is not the right neighbour of the leaf before it", pg);
 		*prev_leaf = n->right;
 		keys = n->n_items;
+		chk->leaves++;
 	}
 	else
 	{
+		chk->inner++;
 		for (i = -1; i < n->n_items; i++)
 		{
 			KvItem	   *left = i >= 0 ? kv_item(n, i) : NULL;
@@ -1155,12 +1171,11 @@ kv_check_node(KvCheck *chk, uint32 pg, int level, const char *lo, int lo_len,
 	return keys;
 }
 
-Datum
-kv_check(PG_FUNCTION_ARGS)
+/* Check the store's tree (kv_check); its shape in *chk and *m_out. */
+static int64
+kv_check_tree(uint32 space, KvCheck *chk, KvMeta *m_out)
 {
-	uint32		space = kv_space(PG_GETARG_TEXT_PP(0), false);
 	KvMeta	   *m;
-	KvCheck		chk;
 	int64		keys;
 	int64		count;
 	uint32		prev_leaf = 0;
@@ -1179,11 +1194,11 @@ kv_check(PG_FUNCTION_ARGS)
 	bp_page_lock(cp, BP_LOCK_SHARE);
 	count = ((KvCounter *) bp_page_data(cp))->count;
 	bp_page_release(cp);
-	chk.space = space;
-	chk.next_free = m->next_free;
-	chk.seen = palloc0(m->next_free);
-	chk.pages = 0;
-	keys = kv_check_node(&chk, m->root, m->height - 1, NULL, 0, NULL, 0, &prev_leaf);
+	memset(chk, 0, sizeof(*chk));
+	chk->space = space;
+	chk->next_free = m->next_free;
+	chk->seen = palloc0(m->next_free);
+	keys = kv_check_node(chk, m->root, m->height - 1, NULL, 0, NULL, 0, &prev_leaf);
 	bp_page_release(mp);
 	if (prev_leaf != 0)
 		elog(ERROR, "kv_check: the last leaf has right neighbour %u", prev_leaf);
@@ -1193,9 +1208,51 @@ kv_check(PG_FUNCTION_ARGS)
 	if (m->n_free > (uint32) kv_meta_free_cap())
 		elog(ERROR, "kv_check: %u free pages listed, at most %d fit", m->n_free, kv_meta_free_cap());
 	for (i = 0; i < m->n_free; i++)
-		kv_check_visit(m->free[i], &chk);
-	if (chk.pages + m->leaked != m->next_free - KV_FIRST_ROOT)
+		kv_check_visit(m->free[i], chk);
+	if (chk->pages + m->leaked != m->next_free - KV_FIRST_ROOT)
 		elog(ERROR, "kv_check: %lld pages reached or free and %u leaked, %u allocated",
-			 (long long) chk.pages, m->leaked, m->next_free - KV_FIRST_ROOT);
-	PG_RETURN_INT64(keys);
+			 (long long) chk->pages, m->leaked, m->next_free - KV_FIRST_ROOT);
+	memcpy(m_out, m, offsetof(KvMeta, free));
+	pfree(chk->seen);
+	pfree(m);
+	return keys;
+}
+
+Datum
+kv_check(PG_FUNCTION_ARGS)
+{
+	uint32		space = kv_space(PG_GETARG_TEXT_PP(0), false);
+	KvCheck		chk;
+	KvMeta		m;
+
+	PG_RETURN_INT64(kv_check_tree(space, &chk, &m));
+}
+
+/*
+ * kv_stats(store): the tree's shape, after the same walk and checks as
+ * kv_check: height, leaves, inner nodes, overflow pages, free pages (on
+ * the free list), leaked pages, keys.
+ */
+Datum
+kv_stats(PG_FUNCTION_ARGS)
+{
+	uint32		space = kv_space(PG_GETARG_TEXT_PP(0), false);
+	KvCheck		chk;
+	KvMeta		m;
+	int64		keys;
+	TupleDesc	tupdesc;
+	Datum		values[7];
+	bool		nulls[7] = {false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "kv_stats: return type must be a row type");
+	keys = kv_check_tree(space, &chk, &m);
+	values[0] = Int32GetDatum((int32) m.height);
+	values[1] = Int64GetDatum(chk.leaves);
+	values[2] = Int64GetDatum(chk.inner);
+	values[3] = Int64GetDatum(chk.overflow);
+	values[4] = Int64GetDatum((int64) m.n_free);
+	values[5] = Int64GetDatum((int64) m.leaked);
+	values[6] = Int64GetDatum(keys);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -9,6 +9,7 @@ SELECT kv_put('t', 'b', '\x2222') AS replaced, kv_get('t', 'b');
 SELECT kv_delete('t', 'a') AS deleted, kv_delete('t', 'a') AS again, kv_get('t', 'a');
 SELECT kv_count('t'), kv_check('t');
 SELECT * FROM kv_scan('t');
+SELECT * FROM kv_stats('t');
 
 -- 20000 keys of 100-byte values: leaf and inner splits
 SELECT count(*) FROM (SELECT kv_put('t', 'key' || lpad(g::text, 6, '0'), convert_to(repeat(md5(g::text), 3), 'UTF8'))
@@ -53,8 +54,16 @@ SELECT count(*) FROM (SELECT kv_put('o', 'c' || g, convert_to(repeat('C', 12000)
 SELECT size_pages = :before AS same_size FROM bufpool.spaces WHERE name = 'kv_o';
 SELECT kv_count('o'), kv_check('o');
 SELECT count(*), sum(length(value)) FROM kv_scan('o');
+SELECT height, overflow_pages > 0 AS has_overflow, free_pages + overflow_pages + leaves + inner_nodes > 0 AS pages
+FROM kv_stats('o');
 SELECT kv_put('o', 'max', convert_to(repeat('m', 16320), 'UTF8')) AS replaced,
        length(kv_get('o', 'max'));
+
+-- an ascending load fills its leaves (90% stay at a rightmost split)
+SELECT kv_create('asc') > 0 AS created;
+SELECT count(*) FROM (SELECT kv_put('asc', 'a' || lpad(g::text, 6, '0'), convert_to(repeat('v', 100), 'UTF8'))
+                      FROM generate_series(1, 10000) g) s;
+SELECT height, leaves, inner_nodes, keys, round(keys::numeric / leaves) AS keys_per_leaf FROM kv_stats('asc');
 
 -- bad input
 SELECT kv_put('t', '', '\x00');
