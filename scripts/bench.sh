@@ -36,8 +36,10 @@
 # benchmark (scripts/bench_warm.sh, bench/results/warm.md; BPX_WARM_*) and
 # the memory-governor benchmark (scripts/bench_governor.sh,
 # bench/results/governor.md and governor_timeline.png; BPX_GOV_*; as root,
-# in a memory cgroup it makes, skipped otherwise) and the key-value
-# benchmark (scripts/bench_kv.sh, bench/results/kv.md; BPX_KV_*).
+# in a memory cgroup it makes, skipped otherwise), the key-value
+# benchmark (scripts/bench_kv.sh, bench/results/kv.md; BPX_KV_*) and the
+# huge pages benchmark (scripts/bench_huge.sh, bench/results/huge_pages.md;
+# BPX_HUGE_*; as root, skipped otherwise).
 #
 #   BPX_BENCH_PORT        port / socket number (default 5487)
 #   BPX_BENCH_SECONDS     target seconds per run (default 2)
@@ -380,6 +382,13 @@ BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_governor.sh"
 
 # ---------------------------------------------------------------- key-value store
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_kv.sh"
+
+# ---------------------------------------------------------------- huge pages
+if [ "$(id -u)" -eq 0 ]; then
+    BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_huge.sh"
+else
+    log "huge pages benchmark skipped: it needs root (vm.nr_hugepages, a hugetlbfs mount)"
+fi
 
 # ---------------------------------------------------------------- the report
 bash "$REPO/scripts/bench_report.sh"

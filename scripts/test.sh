@@ -296,6 +296,47 @@ if [ "$(id -u)" -eq 0 ]; then
     fi
 fi
 
+# Huge pages for TAP 030_huge_pages (root only; the test skips without):
+# BPX_HUGE_PAGES 2 MB pages reserved on top of what the system had
+# (vm.nr_hugepages), and a hugetlbfs mount of 2 MB pages the postgres
+# account owns.  huge_restore puts the old count back and unmounts; it
+# also runs at exit, so a failed or interrupted run leaves nothing.
+BPX_HUGE_DIR=""
+BPX_HUGE_PAGES=""
+HUGE_OLD=""
+huge_setup() {
+    local want=64 got
+    [ "$(id -u)" -eq 0 ] && [ -w /proc/sys/vm/nr_hugepages ] || return 0
+    [ -d /sys/kernel/mm/hugepages/hugepages-2048kB ] || return 0
+    HUGE_OLD=$(cat /proc/sys/vm/nr_hugepages)
+    trap huge_restore EXIT
+    echo $((HUGE_OLD + want)) >/proc/sys/vm/nr_hugepages
+    got=$(($(cat /proc/sys/vm/nr_hugepages) - HUGE_OLD))
+    BPX_HUGE_DIR="$WORK/hugepages"
+    mkdir -p "$BPX_HUGE_DIR"
+    if [ "$got" -lt "$want" ] ||
+        ! mount -t hugetlbfs -o "uid=$(id -u "$PG_OS_USER"),gid=$(id -g "$PG_OS_USER"),mode=0700,pagesize=2M" \
+            bufpool_ext_test "$BPX_HUGE_DIR"; then
+        log "huge pages: could not reserve $want pages ($got) or mount hugetlbfs; TAP 030 skips"
+        huge_restore
+        return 0
+    fi
+    BPX_HUGE_PAGES=$got
+    log "huge pages for TAP 030: $got pages of 2 MB reserved, hugetlbfs at $BPX_HUGE_DIR"
+}
+huge_restore() {
+    if [ -n "$BPX_HUGE_DIR" ] && mountpoint -q "$BPX_HUGE_DIR"; then
+        umount "$BPX_HUGE_DIR" || umount -l "$BPX_HUGE_DIR" || true
+    fi
+    if [ -n "$HUGE_OLD" ]; then
+        echo "$HUGE_OLD" >/proc/sys/vm/nr_hugepages || true
+        log "huge pages: vm.nr_hugepages back to $HUGE_OLD"
+    fi
+    HUGE_OLD=""
+    BPX_HUGE_DIR=""
+    BPX_HUGE_PAGES=""
+}
+
 if [ "${#TAP_FILES[@]}" -gt 0 ]; then
     TAP="$WORK/tap"
     as_pg mkdir -p "$TAP"
@@ -338,7 +379,15 @@ if [ "${#TAP_FILES[@]}" -gt 0 ]; then
         fi
     }
     for f in "${TAP_FILES[@]}"; do
-        run_tap "$f" "$f"
+        case "$f" in
+            030_huge_pages.pl)
+                # root reserves huge pages and mounts hugetlbfs for it,
+                # and puts both back afterwards (also if the test fails)
+                huge_setup
+                run_tap "$f" "$f" BPX_HUGE_DIR="$BPX_HUGE_DIR" BPX_HUGE_PAGES="$BPX_HUGE_PAGES"
+                huge_restore ;;
+            *) run_tap "$f" "$f" ;;
+        esac
     done
     # the crash tests once more with bufpool_ext's directory on the
     # power-cut file system, each crash followed by a power cut

@@ -107,6 +107,12 @@ WHERE n.nspname = 'bufpool' AND c.relname IN ('memory_pressure', 'memory_governo
 -- and on to 1.9: the C API only, nothing in SQL
 ALTER EXTENSION bufpool_ext UPDATE TO '1.9';
 SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
+-- and on to 1.10: chunks.page_size_kb and the numa view, for pg_monitor
+ALTER EXTENSION bufpool_ext UPDATE TO '1.10';
+SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
+SELECT count(*) > 0 AS chunks_have_page_size FROM bufpool.chunks WHERE page_size_kb >= 4;
+SELECT has_table_privilege('pg_monitor', 'bufpool.numa', 'select') AS monitor_numa,
+       has_table_privilege('public', 'bufpool.numa', 'select') AS public_numa;
 
 -- the updated installation defines exactly what a fresh one does: every
 -- function (signature, result, C symbol, volatility, strictness, grants)

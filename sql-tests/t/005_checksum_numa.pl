@@ -1,5 +1,9 @@
 # Corrupted and misdirected pages are errors naming the space and page,
-# never silent; numa_interleave degrades to a LOG line without NUMA.
+# never silent.  NUMA placement is measured (bufpool.numa, move_pages):
+# with numa_placement = instance and two instances, each instance's pages
+# are on node i mod nodes; on a one-node machine every page is on node 0,
+# a LOG line says the placement does nothing, and interleave cannot be
+# told apart from no placement.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -8,24 +12,65 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('checksum');
 $node->init;
-$node->append_conf('postgresql.conf', "bufpool_ext.numa_interleave = on\n");
+$node->append_conf('postgresql.conf', qq{
+bufpool_ext.numa_placement = instance
+bufpool_ext.instances = 2
+bufpool_ext.size = '64MB'
+bufpool_ext.chunk_size = '16MB'
+});
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
 
-# NUMA: interleaved where there are nodes, else a LOG line and no error
-my $policy = $node->safe_psql('postgres',
-	'SELECT string_agg(DISTINCT numa_policy, \',\') FROM bufpool.chunks');
-if ($policy eq 'interleave')
+# the machine's NUMA nodes with memory
+opendir(my $dh, '/sys/devices/system/node') or die "no /sys/devices/system/node: $!";
+my $nodes = scalar(grep { /^node\d+$/ } readdir($dh));
+closedir($dh);
+$nodes = 1 if $nodes < 1;
+
+# touch every frame: write pages until the pool is full
+my $fill = $node->safe_psql('postgres', "SELECT bufpool.create_space('fill', 6000)");
+$node->safe_psql('postgres',
+	"SELECT count(bufpool.write_page($fill, p, '\\x01'::bytea, 0)) FROM generate_series(0, 5999) p");
+my $rows = $node->safe_psql('postgres',
+	"SELECT pool_id, coalesce(node::text, 'none'), pages, bytes FROM bufpool.numa ORDER BY 1, 2");
+diag("bufpool.numa:\n$rows");
+my %placed;
+my $total = 0;
+for my $r (split /\n/, $rows)
 {
-	pass('chunks are interleaved across NUMA nodes');
+	my ($pool, $n, $pages, $bytes) = split /\|/, $r;
+	$total += $bytes;
+	$placed{$pool}{$n} = $pages if $n ne 'none';
+}
+is($total, 64 * 1024 * 1024, 'bufpool.numa accounts for every byte of the 64 MB of chunks');
+if ($nodes >= 2)
+{
+	for my $pool (0, 1)
+	{
+		is(join(',', sort keys %{ $placed{$pool} }), $pool % $nodes,
+			"instance $pool: every allocated page is on node " . ($pool % $nodes));
+	}
+	is($node->safe_psql('postgres',
+			"SELECT string_agg(DISTINCT numa_policy, ',' ORDER BY numa_policy) FROM bufpool.chunks"),
+		'node 0,node 1', 'the chunks show the node asked for');
 }
 else
 {
-	is($policy, 'default', 'without NUMA the chunks keep the default policy');
+	for my $pool (0, 1)
+	{
+		is(join(',', sort keys %{ $placed{$pool} }), '0',
+			"one NUMA node: every allocated page of instance $pool is on node 0 (measured)");
+	}
+	is($node->safe_psql('postgres', 'SELECT string_agg(DISTINCT numa_policy, \',\') FROM bufpool.chunks'),
+		'default', 'one node: the chunks keep the default policy');
 	like(slurp_file($node->logfile),
-		qr/bufpool_ext\.numa_interleave is on but (NUMA is not available|this machine has \d+ NUMA node)/,
-		'the server log says why memory is not interleaved');
+		qr/bufpool_ext\.numa_placement is set but (NUMA is not available|this machine has \d+ NUMA node)/,
+		'the server log says why memory is not placed');
+	diag('one NUMA node: interleave and instance placement cannot be told apart from none here');
 }
+is($node->safe_psql('postgres', "SELECT string_agg(DISTINCT numa_nodes, ',') FROM bufpool.chunks"),
+	'0', 'bufpool.chunks.numa_nodes (a sample) agrees: node 0') if $nodes == 1;
+$node->safe_psql('postgres', "SELECT bufpool.drop_space($fill)");
 
 my $sp = $node->safe_psql('postgres', "SELECT bufpool.create_space('ck', 16)");
 $node->safe_psql('postgres', qq{

@@ -4,7 +4,8 @@
  *	  Settings of bufpool_ext.
  *
  * Startup settings (size, chunk_size, instances, page_size, page_cleaners,
- * numa_interleave, doublewrite_batch_pages) are frozen into BpShared when shared memory is set up;
+ * numa_interleave, numa_placement, huge_pages, huge_page_size,
+ * huge_page_dir, doublewrite_batch_pages) are frozen into BpShared when shared memory is set up;
  * the others are read by each process from its own GUC copy, so a reload
  * reaches every process at its next command (workers on SIGHUP).
  *
@@ -36,6 +37,10 @@ int			bp_chunk_size_mb = 32;
 int			bp_instances = 1;
 int			bp_page_size = 16384;
 bool		bp_numa_interleave = false;
+int			bp_numa_placement = BP_NUMA_OFF;
+int			bp_huge_pages = BP_HUGE_OFF;
+int			bp_huge_page_size_kb = 0;
+char	   *bp_huge_page_dir = NULL;
 int			bp_page_cleaners = 1;
 int			bp_buddy_size_kb = 1024;
 int			bp_doublewrite_batch_pages = 128;
@@ -82,6 +87,20 @@ static const struct config_enum_entry bp_governor_options[] = {
 	{"off", BP_GOVERNOR_OFF, false},
 	{"observe", BP_GOVERNOR_OBSERVE, false},
 	{"on", BP_GOVERNOR_ON, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry bp_huge_pages_options[] = {
+	{"off", BP_HUGE_OFF, false},
+	{"try", BP_HUGE_TRY, false},
+	{"on", BP_HUGE_ON, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry bp_numa_placement_options[] = {
+	{"off", BP_NUMA_OFF, false},
+	{"interleave", BP_NUMA_INTERLEAVE, false},
+	{"instance", BP_NUMA_INSTANCE, false},
 	{NULL, 0, false}
 };
 
@@ -167,11 +186,35 @@ bp_guc_init(void)
 							PGC_POSTMASTER, GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
 	DefineCustomBoolVariable("bufpool_ext.numa_interleave",
-							 "Interleave buffer pool memory across NUMA nodes.",
-							 NULL,
+							 "Interleave buffer pool memory across NUMA nodes (the old name of numa_placement = interleave).",
+							 "Used only while bufpool_ext.numa_placement is off.",
 							 &bp_numa_interleave, false,
 							 PGC_POSTMASTER, 0,
 							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("bufpool_ext.numa_placement",
+							 "Where chunk memory goes on a NUMA machine.",
+							 "interleave: across all nodes; instance: instance i's chunks on node i mod nodes; applied to every chunk before its first touch, a grow's too.",
+							 &bp_numa_placement, BP_NUMA_OFF, bp_numa_placement_options,
+							 PGC_POSTMASTER, 0,
+							 NULL, NULL, NULL);
+	DefineCustomEnumVariable("bufpool_ext.huge_pages",
+							 "Whether chunks use explicit huge pages (files in a hugetlbfs mount).",
+							 "try: fall back to normal pages, with a LOG line saying why; on: a chunk that cannot have them fails (the pool build or the grow).",
+							 &bp_huge_pages, BP_HUGE_OFF, bp_huge_pages_options,
+							 PGC_POSTMASTER, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.huge_page_size",
+							"Size of the huge pages of chunks; 0: the system's default.",
+							NULL,
+							&bp_huge_page_size_kb, 0, 0, 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomStringVariable("bufpool_ext.huge_page_dir",
+							   "Directory in a hugetlbfs mount for the chunk files; empty: the first writable mount of the page size.",
+							   NULL,
+							   &bp_huge_page_dir, "",
+							   PGC_POSTMASTER, 0,
+							   NULL, NULL, NULL);
 	DefineCustomIntVariable("bufpool_ext.page_cleaners",
 							"Number of page cleaner background workers.",
 							NULL,

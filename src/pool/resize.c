@@ -614,6 +614,7 @@ bp_rs_grow(int from, int to)
 	volatile int done = 0;
 
 	bp_rs_set_phase(BP_RS_RESIZING, 0);
+	bp_chunk_check_huge_room(total);
 	PG_TRY();
 	{
 		for (i = 0; i < BpShmem->n_instances; i++)

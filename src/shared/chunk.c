@@ -10,10 +10,21 @@
  * postmaster), pinned so they outlive every mapping, and their handles
  * are published in BpInstance before the pool state turns READY.
  *
- * With bufpool_ext.numa_interleave the manager switches its own memory
- * policy to interleave around dsm_create: on tmpfs the pages are
- * allocated when the segment is pre-allocated, under the creating
- * task's policy (InnoDB does the same with set_mempolicy).
+ * A chunk is a POSIX DSM segment, or with bufpool_ext.huge_pages a file
+ * of explicit huge pages in a hugetlbfs mount (hugepage.c says why that
+ * mechanism); chunk_huge_kb[] tells every process which, and the
+ * handle names the file.  With huge_pages = try a chunk that cannot have
+ * huge pages falls back to DSM with a LOG line; with on, its creation
+ * fails.  After the header is written the kernel's page size for the
+ * frames is read back (/proc/self/smaps) into the header: bufpool.chunks
+ * shows what the kernel gave, not what was asked.
+ *
+ * NUMA placement (bufpool_ext.numa_placement): a hugetlbfs chunk gets an
+ * mbind() policy before its first touch.  A DSM segment is filled when it
+ * is created (on tmpfs the pages are allocated when the segment is
+ * pre-allocated, under the creating task's policy), so the manager sets
+ * its own policy around dsm_create instead, as InnoDB does with
+ * set_mempolicy.
  *
  * IDENTIFICATION
  *	  src/shared/chunk.c
@@ -29,10 +40,12 @@
 #include <numaif.h>
 #endif
 
+#include "common/pg_prng.h"
 #include "storage/shmem.h"
 
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/base/memstat.h"
+#include "bufpool_ext/shared/hugepage.h"
 #include "bufpool_ext/shared/shmem.h"
 
 /*
@@ -56,33 +69,106 @@ bp_chunk_segment_size(uint32 *n_blocks_out)
 	return seg;
 }
 
-#ifdef HAVE_LIBNUMA
-static bool numa_checked = false;
-static bool numa_usable = false;
-
+/*
+ * Whether the placement can be applied here; the first time it cannot,
+ * a LOG line says why (no NUMA, or one node: nothing to place).
+ */
 static bool
 bp_numa_usable(void)
 {
-	if (!numa_checked)
+	static bool checked = false;
+	static bool usable = false;
+
+	if (!checked)
 	{
-		numa_checked = true;
-		if (numa_available() < 0)
+		int			nodes = bp_numa_nodes();
+
+		checked = true;
+		if (nodes == 0)
 			ereport(LOG,
-					(errmsg("bufpool_ext.numa_interleave is on but NUMA is not available; pool memory is not interleaved")));
-		else if (numa_num_configured_nodes() < 2)
+					(errmsg("bufpool_ext.numa_placement is set but NUMA is not available; chunk memory is not placed")));
+		else if (nodes < 2)
 			ereport(LOG,
-					(errmsg("bufpool_ext.numa_interleave is on but this machine has %d NUMA node; pool memory is not interleaved",
-							numa_num_configured_nodes())));
+					(errmsg("bufpool_ext.numa_placement is set but this machine has %d NUMA node; chunk memory is not placed",
+							nodes)));
 		else
-			numa_usable = true;
+			usable = true;
 	}
-	return numa_usable;
+	return usable;
 }
+
+/* A DSM chunk: a pinned segment, filled under the placement's task policy. */
+static char *
+bp_chunk_create_dsm(Size size, int placement, int node, dsm_handle *handle)
+{
+	dsm_segment *seg;
+
+#ifdef HAVE_LIBNUMA
+	if (placement == BP_NUMA_INTERLEAVE)
+		numa_set_interleave_mask(numa_all_nodes_ptr);
+	else if (placement == BP_NUMA_INSTANCE)
+		numa_set_preferred(node);
 #endif
+	seg = dsm_create(size, DSM_CREATE_NULL_IF_MAXSEGMENTS);
+#ifdef HAVE_LIBNUMA
+	if (placement != BP_NUMA_OFF)
+		numa_set_localalloc();
+#endif
+	if (seg == NULL)
+		return NULL;
+	dsm_pin_segment(seg);
+	dsm_pin_mapping(seg);
+	*handle = dsm_segment_handle(seg);
+	return (char *) dsm_segment_address(seg);
+}
 
 /*
- * Create one chunk segment, lay out its blocks and publish its handle.
- * Blocks are not put on any list here (bp_lru_init_instance does that).
+ * A hugetlbfs chunk, placed before its first touch; NULL with the reason
+ * in why if it cannot be had.
+ */
+static char *
+bp_chunk_create_huge(Size size, int placement, int node, dsm_handle *handle,
+					 char *why, size_t why_len)
+{
+	Size		page = bp_huge_page_size();
+	char	   *addr;
+	int			tries;
+
+	if (page == 0)
+	{
+		snprintf(why, why_len, "the system has no huge page size");
+		return NULL;
+	}
+	if (size % page != 0)
+	{
+		snprintf(why, why_len, "bufpool_ext.chunk_size (%zu kB) is not a multiple of the huge page size (%zu kB)",
+				 size / 1024, page / 1024);
+		return NULL;
+	}
+	if (BpShmem->huge_dir[0] == '\0' &&
+		!bp_huge_dir(page, BpShmem->huge_dir, sizeof(BpShmem->huge_dir), why, why_len))
+		return NULL;
+	BpShmem->huge_page_size = page;
+	for (tries = 0;; tries++)
+	{
+		*handle = pg_prng_uint32(&pg_global_prng_state);
+		if (*handle == DSM_HANDLE_INVALID)
+			continue;
+		addr = bp_huge_create(BpShmem->huge_dir, *handle, size, why, why_len);
+		if (addr != NULL || errno != EEXIST || tries >= 8)
+			break;
+	}
+	if (addr == NULL)
+		return NULL;
+	if (placement != BP_NUMA_OFF && !bp_numa_mbind(addr, size, placement, node))
+		ereport(LOG,
+				(errmsg("bufpool_ext: could not apply the NUMA placement to a chunk: %m")));
+	return addr;
+}
+
+/*
+ * Create one chunk, lay out its blocks and publish its handle.  Blocks
+ * are not put on any list here (bp_lru_init_instance does that).
  */
 void
 bp_chunk_create(int instance, int chunk_no)
@@ -90,32 +176,47 @@ bp_chunk_create(int instance, int chunk_no)
 	BpInstance *inst = &BpShmem->instances[instance];
 	uint32		n_blocks;
 	Size		size = bp_chunk_segment_size(&n_blocks);
-	dsm_segment *seg;
+	int			placement = BP_NUMA_PLACEMENT();
+	int			node = 0;
+	char	   *base = NULL;
+	dsm_handle	handle = DSM_HANDLE_INVALID;
+	uint32		huge_kb = 0;
 	BpChunkHeader *hdr;
 	BpBlockDesc *descs;
 	uint32		i;
-	bool		interleave = false;
 
-#ifdef HAVE_LIBNUMA
-	if (bp_numa_interleave && bp_numa_usable())
+	if (placement != BP_NUMA_OFF && !bp_numa_usable())
+		placement = BP_NUMA_OFF;
+	if (placement == BP_NUMA_INSTANCE)
+		node = instance % bp_numa_nodes();
+	if (bp_huge_pages != BP_HUGE_OFF)
 	{
-		numa_set_interleave_mask(numa_all_nodes_ptr);
-		interleave = true;
+		char		why[512];
+
+		base = bp_chunk_create_huge(size, placement, node, &handle, why, sizeof(why));
+		if (base != NULL)
+			huge_kb = (uint32) (BpShmem->huge_page_size / 1024);
+		else if (bp_huge_pages == BP_HUGE_ON)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("could not create chunk %d of buffer pool instance %d in huge pages: %s",
+							chunk_no, instance, why),
+					 errhint("Reserve huge pages (vm.nr_hugepages) and mount hugetlbfs where the server can write, or set bufpool_ext.huge_pages to try or off.")));
+		else
+			ereport(LOG,
+					(errmsg("bufpool_ext: chunk %d of instance %d uses normal pages: %s",
+							chunk_no, instance, why)));
 	}
-#endif
-	seg = dsm_create(size, DSM_CREATE_NULL_IF_MAXSEGMENTS);
-#ifdef HAVE_LIBNUMA
-	if (interleave)
-		numa_set_localalloc();
-#endif
-	if (seg == NULL)
+	if (base == NULL)
+		base = bp_chunk_create_dsm(size, placement, node, &handle);
+	if (base == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 				 errmsg("too many dynamic shared memory segments to create chunk %d of buffer pool instance %d",
 						chunk_no, instance),
 				 errhint("Raise bufpool_ext.chunk_size so the pool needs fewer chunks, or raise max_connections.")));
 
-	hdr = (BpChunkHeader *) dsm_segment_address(seg);
+	hdr = (BpChunkHeader *) base;
 	hdr->magic = BP_CHUNK_MAGIC;
 	hdr->instance = instance;
 	hdr->chunk_no = chunk_no;
@@ -124,7 +225,8 @@ bp_chunk_create(int instance, int chunk_no)
 	hdr->frames_offset = TYPEALIGN(BP_CHUNK_ALIGN,
 								   hdr->descs_offset + n_blocks * sizeof(BpBlockDesc));
 	hdr->segment_size = size;
-	hdr->numa_policy = interleave ? 1 : 0;
+	hdr->numa_policy = placement;
+	hdr->numa_node = placement == BP_NUMA_INSTANCE ? node : -1;
 
 	descs = (BpBlockDesc *) ((char *) hdr + hdr->descs_offset);
 	for (i = 0; i < n_blocks; i++)
@@ -138,12 +240,24 @@ bp_chunk_create(int instance, int chunk_no)
 		d->flush_prev = d->flush_next = BP_INVALID_BLOCK;
 		pg_atomic_init_u32(&d->content_lock, 0);
 	}
+	/* what the kernel gave the frames, read back (the header's page is touched) */
+	hdr->page_kb = bp_mapping_page_kb(base);
 
-	dsm_pin_segment(seg);
-	dsm_pin_mapping(seg);
 	bp_chunk_count_memory(hdr, true);
+	if (huge_kb != 0)
+	{
+		/* the manager's own mapping: the one made here */
+		BpLocalChunk *lc = &BpLocal[instance].chunks[chunk_no];
+
+		bp_chunk_unmap(lc);
+		lc->huge_addr = base;
+		lc->handle = handle;
+		lc->descs = descs;
+		lc->frames = base + hdr->frames_offset;
+	}
 	inst->blocks_per_chunk = n_blocks;
-	inst->chunk_handles[chunk_no] = dsm_segment_handle(seg);
+	inst->chunk_huge_kb[chunk_no] = huge_kb;
+	inst->chunk_handles[chunk_no] = handle;
 	pg_write_barrier();
 	inst->n_chunks = chunk_no + 1;
 }
@@ -257,6 +371,31 @@ bp_hash_create(int instance)
  * while the pool state is BUILDING; a manager restarted in the middle of
  * a build goes on from the chunks already published.
  */
+/*
+ * Before n_chunks new chunks are made: with huge_pages = on, fail at once,
+ * nothing made, when fewer huge pages are free than they need (the kernel
+ * would refuse one of them half-way).
+ */
+void
+bp_chunk_check_huge_room(int n_chunks)
+{
+	Size		page = bp_huge_page_size();
+	long		avail;
+	long		need;
+
+	if (bp_huge_pages != BP_HUGE_ON || n_chunks <= 0 || page == 0 ||
+		BpShmem->chunk_size % page != 0)
+		return;					/* bp_chunk_create says what is wrong */
+	avail = bp_huge_available_pages(page);
+	need = (long) (BpShmem->chunk_size / page) * n_chunks;
+	if (avail >= 0 && avail < need)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not create %d chunks in huge pages: not enough free huge pages for %zu MB: %ld of %zu kB free",
+						n_chunks, (BpShmem->chunk_size / (1024 * 1024)) * n_chunks, avail, page / 1024),
+				 errhint("Reserve huge pages (vm.nr_hugepages), or set bufpool_ext.huge_pages to try or off.")));
+}
+
 void
 bp_chunk_build_all(void)
 {
@@ -271,6 +410,13 @@ bp_chunk_build_all(void)
 						BpShmem->chunk_size, n_blocks, BpShmem->page_size),
 				 errhint("Raise bufpool_ext.chunk_size or lower bufpool_ext.page_size.")));
 
+	{
+		int			missing = 0;
+
+		for (i = 0; i < BpShmem->n_instances; i++)
+			missing += Max(BpShmem->chunks_per_instance - BpShmem->instances[i].n_chunks, 0);
+		bp_chunk_check_huge_room(missing);
+	}
 	for (i = 0; i < BpShmem->n_instances; i++)
 	{
 		BpInstance *inst = &BpShmem->instances[i];
@@ -284,20 +430,54 @@ bp_chunk_build_all(void)
 	}
 }
 
+/* The mapping of chunk chunk_no in this process, or NULL. */
+static char *
+bp_chunk_base(BpLocalChunk *lc)
+{
+	if (lc->huge_addr != NULL)
+		return lc->huge_addr;
+	return lc->seg != NULL ? (char *) dsm_segment_address(lc->seg) : NULL;
+}
+
+/* Drop this process's mapping of a chunk (either kind). */
+void
+bp_chunk_unmap(BpLocalChunk *lc)
+{
+	if (lc->seg != NULL)
+		dsm_detach(lc->seg);
+	else if (lc->huge_addr != NULL)
+		munmap(lc->huge_addr, BpShmem->chunk_size);
+	lc->seg = NULL;
+	lc->huge_addr = NULL;
+}
+
 /*
  * Give a removed chunk's memory back at once and drop the pool manager's
  * pin.  MADV_REMOVE frees the pages of a tmpfs (posix DSM) segment for
- * every process that maps it, so memory returns to the system even while
- * idle sessions still map the segment; the segment itself goes when the
- * last of them detaches.  Caller has made every block unreachable.
+ * every process that maps it, and a hole punched in a hugetlbfs file
+ * frees its huge pages the same way, so memory returns to the system
+ * even while idle sessions still map the chunk; the segment itself goes
+ * when the last of them detaches (the file is unlinked at once).
+ * Caller has made every block unreachable.
  */
 void
 bp_chunk_release(int instance, int chunk_no)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalChunk *lc = &BpLocal[instance].chunks[chunk_no];
-	dsm_segment *seg = dsm_find_mapping(inst->chunk_handles[chunk_no]);
+	dsm_segment *seg;
 
+	if (inst->chunk_huge_kb[chunk_no] != 0)
+	{
+		if (lc->huge_addr == NULL || lc->handle != inst->chunk_handles[chunk_no])
+			return;
+		bp_chunk_count_memory((BpChunkHeader *) lc->huge_addr, false);
+		bp_huge_release(BpShmem->huge_dir, inst->chunk_handles[chunk_no], BpShmem->chunk_size);
+		bp_chunk_unmap(lc);
+		memset(lc, 0, sizeof(BpLocalChunk));
+		return;
+	}
+	seg = dsm_find_mapping(inst->chunk_handles[chunk_no]);
 	if (seg == NULL)
 		return;
 	bp_chunk_count_memory((BpChunkHeader *) dsm_segment_address(seg), false);
@@ -321,44 +501,75 @@ bp_chunk_map(int instance, int chunk_no)
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalChunk *lc = &BpLocal[instance].chunks[chunk_no];
 	dsm_handle	handle;
-	dsm_segment *seg;
+	dsm_segment *seg = NULL;
+	char	   *huge = NULL;
 	BpChunkHeader *hdr;
 
 	pg_read_barrier();
 	handle = inst->chunk_handles[chunk_no];
-	seg = dsm_find_mapping(handle);
-	if (seg == NULL)
+	if (inst->chunk_huge_kb[chunk_no] != 0)
 	{
-		seg = dsm_attach(handle);
-		if (seg == NULL)
+		if (lc->huge_addr != NULL && lc->handle == handle)
+			return true;		/* mapped already (the manager made it) */
+		huge = bp_huge_map(BpShmem->huge_dir, handle, BpShmem->chunk_size);
+		if (huge == NULL)
 		{
 			/* a shrink released it between our look at the count and now */
 			pg_read_barrier();
-			if (chunk_no >= inst->n_chunks)
+			if (chunk_no >= inst->n_chunks || inst->chunk_handles[chunk_no] != handle)
 				return false;
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("could not map chunk %d of buffer pool instance %d", chunk_no, instance)));
+					 errmsg("could not map chunk %d of buffer pool instance %d from \"%s\": %m",
+							chunk_no, instance, BpShmem->huge_dir)));
 		}
-		dsm_pin_mapping(seg);
+		hdr = (BpChunkHeader *) huge;
 	}
-	hdr = (BpChunkHeader *) dsm_segment_address(seg);
+	else
+	{
+		seg = dsm_find_mapping(handle);
+		if (seg == NULL)
+		{
+			seg = dsm_attach(handle);
+			if (seg == NULL)
+			{
+				/* a shrink released it between our look at the count and now */
+				pg_read_barrier();
+				if (chunk_no >= inst->n_chunks)
+					return false;
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("could not map chunk %d of buffer pool instance %d", chunk_no, instance)));
+			}
+			dsm_pin_mapping(seg);
+		}
+		hdr = (BpChunkHeader *) dsm_segment_address(seg);
+	}
 	if (hdr->magic != BP_CHUNK_MAGIC || hdr->chunk_no != chunk_no || hdr->instance != instance)
 	{
 		/* released (its memory is already zero) while we attached */
 		pg_read_barrier();
-		if (chunk_no >= inst->n_chunks)
-		{
+		if (seg != NULL)
 			dsm_detach(seg);
+		else
+			munmap(huge, BpShmem->chunk_size);
+		if (chunk_no >= inst->n_chunks)
 			return false;
-		}
 		elog(ERROR, "chunk %d of buffer pool instance %d has a bad header", chunk_no, instance);
 	}
 	lc->seg = seg;
+	lc->huge_addr = huge;
 	lc->handle = handle;
 	lc->descs = (BpBlockDesc *) ((char *) hdr + hdr->descs_offset);
 	lc->frames = (char *) hdr + hdr->frames_offset;
 	return true;
+}
+
+/* The header of a chunk this process maps. */
+BpChunkHeader *
+bp_chunk_header(int instance, int chunk_no)
+{
+	return (BpChunkHeader *) bp_chunk_base(&BpLocal[instance].chunks[chunk_no]);
 }
 
 /*

@@ -38,6 +38,7 @@
 #include "bufpool_ext/base/memsignal.h"
 #include "bufpool_ext/base/memstat.h"
 #include "bufpool_ext/shared/hash.h"
+#include "bufpool_ext/shared/hugepage.h"
 #include "bufpool_ext/shared/shmem.h"
 
 BpShared   *BpShmem = NULL;
@@ -100,6 +101,30 @@ bp_instance_init(BpInstance *inst, int id, int pool_tranche)
 	SpinLockInit(&inst->rate_mutex);
 }
 
+/* At the postmaster's exit (and before a crash-restart's new memory). */
+static void
+bp_huge_files_exit(int code, Datum arg)
+{
+	(void) bp_huge_cleanup();
+}
+
+/*
+ * hugetlbfs chunk files of this cluster left by a crash are removed when
+ * shared memory is set up, and the rest when the postmaster exits.
+ */
+static void
+bp_huge_files_setup(void)
+{
+	int			n = bp_huge_cleanup();
+
+	if (n > 0)
+		ereport(LOG,
+				(errmsg("bufpool_ext: removed %d huge page chunk file%s left by the previous server",
+						n, n == 1 ? "" : "s")));
+	if (!IsUnderPostmaster)
+		on_shmem_exit(bp_huge_files_exit, 0);
+}
+
 /*
  * Set up BpShared: called from the entry's shmem_startup_hook with
  * AddinShmemInitLock held, in the postmaster (and after a crash-restart)
@@ -131,6 +156,7 @@ bp_shmem_init(void)
 			BpShmem->chunks_per_instance = BP_MAX_CHUNKS;
 		BpShmem->effective_size = per_instance * BpShmem->chunks_per_instance;
 
+		bp_huge_files_setup();
 		pg_atomic_init_u32(&BpShmem->pool_state, BP_POOL_INIT);
 		pg_atomic_init_u32(&BpShmem->generation, 1);
 		ConditionVariableInit(&BpShmem->ready_cv);
@@ -454,8 +480,7 @@ bp_attach_instance_segments(int instance)
 	/* chunks a shrink removed (none of their blocks is reachable any more) */
 	for (c = li->n_chunks - 1; c >= inst->n_chunks; c--)
 	{
-		if (li->chunks[c].seg != NULL)
-			dsm_detach(li->chunks[c].seg);
+		bp_chunk_unmap(&li->chunks[c]);
 		memset(&li->chunks[c], 0, sizeof(BpLocalChunk));
 	}
 	li->n_chunks = Min(li->n_chunks, inst->n_chunks);
@@ -478,9 +503,7 @@ bp_local_map_removed(BpLocalInstance *li, int c)
 	if (zero_descs == NULL)
 		zero_descs = MemoryContextAllocZero(TopMemoryContext,
 											sizeof(BpBlockDesc) * (Size) BP_MAX_BLOCKS_PER_CHUNK);
-	if (lc->seg != NULL)
-		dsm_detach(lc->seg);
-	lc->seg = NULL;
+	bp_chunk_unmap(lc);
 	lc->descs = zero_descs;
 	lc->frames = NULL;
 
@@ -515,8 +538,7 @@ bp_local_remap(BpLocalInstance *li, uint32 chunk)
 				bp_local_map_removed(li, c);
 			continue;
 		}
-		if (lc->seg != NULL)
-			dsm_detach(lc->seg);
+		bp_chunk_unmap(lc);
 		memset(lc, 0, sizeof(BpLocalChunk));
 		if (!bp_chunk_map(instance, c))
 			bp_local_map_removed(li, c);

@@ -36,6 +36,7 @@
 #include "bufpool_ext/storage/dblwr.h"
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/pool/heat.h"
+#include "bufpool_ext/shared/hugepage.h"
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/storage/space.h"
 #include "bufpool_ext/sql/sql.h"
@@ -48,6 +49,7 @@ PG_FUNCTION_INFO_V1(bp_sql_stats);
 PG_FUNCTION_INFO_V1(bp_sql_pages);
 PG_FUNCTION_INFO_V1(bp_sql_lists);
 PG_FUNCTION_INFO_V1(bp_sql_chunks);
+PG_FUNCTION_INFO_V1(bp_sql_numa);
 PG_FUNCTION_INFO_V1(bp_sql_status);
 PG_FUNCTION_INFO_V1(bp_sql_doublewrite);
 PG_FUNCTION_INFO_V1(bp_sql_page_heat_all);
@@ -504,6 +506,19 @@ bp_sql_lists(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+static const char *
+bp_numa_policy_name(const BpChunkHeader *hdr, char *buf, size_t len)
+{
+	if (hdr->numa_policy == BP_NUMA_INTERLEAVE)
+		return "interleave";
+	if (hdr->numa_policy == BP_NUMA_INSTANCE)
+	{
+		snprintf(buf, len, "node %d", hdr->numa_node);
+		return buf;
+	}
+	return "default";
+}
+
 Datum
 bp_sql_chunks(PG_FUNCTION_ARGS)
 {
@@ -519,18 +534,86 @@ bp_sql_chunks(PG_FUNCTION_ARGS)
 
 		for (c = 0; c < BpLocal[i].n_chunks; c++)
 		{
-			BpChunkHeader *hdr = (BpChunkHeader *) dsm_segment_address(BpLocal[i].chunks[c].seg);
-			Datum		values[7];
-			bool		nulls[7] = {0};
+			BpChunkHeader *hdr = bp_chunk_header(i, c);
+			Datum		values[8];
+			bool		nulls[8] = {0};
 			char		nodes[128];
+			char		policy[32];
 
+			if (hdr == NULL)
+				continue;		/* removed by a shrink, not yet unmapped here */
 			values[0] = Int32GetDatum(i);
 			values[1] = Int32GetDatum(c);
 			values[2] = Int64GetDatum((int64) hdr->segment_size);
 			values[3] = Int64GetDatum((int64) inst->blocks_per_chunk);
 			values[4] = CStringGetTextDatum(bp_chunk_numa_nodes(i, c, nodes, sizeof(nodes)));
-			values[5] = CStringGetTextDatum(hdr->numa_policy ? "interleave" : "default");
+			values[5] = CStringGetTextDatum(bp_numa_policy_name(hdr, policy, sizeof(policy)));
 			values[6] = CStringGetTextDatum(c >= inst->withdraw_from ? "withdrawing" : "active");
+			values[7] = Int32GetDatum((int32) hdr->page_kb);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
+}
+
+/*
+ * bufpool.numa: per instance and NUMA node, the chunk pages the kernel
+ * has placed there (move_pages over every page of every chunk, stepping by
+ * the chunk's page size; nothing is touched), and the pages not allocated
+ * yet (node NULL).
+ */
+Datum
+bp_sql_numa(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	bp_ensure_attached();
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		int64		pages[65] = {0};	/* [0]: not allocated yet, [n + 1]: node n */
+		int64		bytes[65] = {0};
+		int			c;
+		int			n;
+
+		for (c = 0; c < BpLocal[i].n_chunks; c++)
+		{
+			BpChunkHeader *hdr = bp_chunk_header(i, c);
+			int64		counts[64] = {0};
+			int64		absent = 0;
+			Size		step;
+
+			if (hdr == NULL)
+				continue;
+			step = (Size) Max(hdr->page_kb, 4) * 1024;
+			if (!bp_numa_count((const char *) hdr, hdr->segment_size, step, counts,
+							   lengthof(counts), &absent))
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot measure NUMA placement: move_pages() is not available on this system")));
+			pages[0] += absent;
+			bytes[0] += absent * (int64) step;
+			for (n = 0; n < lengthof(counts); n++)
+			{
+				pages[n + 1] += counts[n];
+				bytes[n + 1] += counts[n] * (int64) step;
+			}
+		}
+		for (n = 0; n < lengthof(pages); n++)
+		{
+			Datum		values[4];
+			bool		nulls[4] = {0};
+
+			if (pages[n] == 0)
+				continue;
+			values[0] = Int32GetDatum(i);
+			if (n == 0)
+				nulls[1] = true;
+			else
+				values[1] = Int32GetDatum(n - 1);
+			values[2] = Int64GetDatum(pages[n]);
+			values[3] = Int64GetDatum(bytes[n]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}

@@ -20,7 +20,26 @@ extern bool bp_backend_memory_contexts;
 extern int	bp_chunk_size_mb;
 extern int	bp_instances;
 extern int	bp_page_size;
-extern bool bp_numa_interleave;
+extern bool bp_numa_interleave;	/* the old name of numa_placement = interleave */
+extern int	bp_numa_placement;
+extern int	bp_huge_pages;
+extern int	bp_huge_page_size_kb;
+extern char *bp_huge_page_dir;
+
+/* bufpool_ext.huge_pages */
+#define BP_HUGE_OFF			0
+#define BP_HUGE_TRY			1
+#define BP_HUGE_ON			2
+
+/* bufpool_ext.numa_placement */
+#define BP_NUMA_OFF			0
+#define BP_NUMA_INTERLEAVE	1
+#define BP_NUMA_INSTANCE	2
+
+/* the placement in force: numa_placement, or interleave for numa_interleave */
+#define BP_NUMA_PLACEMENT() \
+	(bp_numa_placement != BP_NUMA_OFF ? bp_numa_placement : \
+	 bp_numa_interleave ? BP_NUMA_INTERLEAVE : BP_NUMA_OFF)
 extern int	bp_page_cleaners;
 extern int	bp_buddy_size_kb;
 extern int	bp_doublewrite_batch_pages;

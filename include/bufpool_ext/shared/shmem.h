@@ -187,7 +187,9 @@ typedef struct BpChunkHeader
 	Size		descs_offset;
 	Size		frames_offset;
 	Size		segment_size;
-	int			numa_policy;	/* 0 none, 1 interleave */
+	int			numa_policy;	/* BP_NUMA_OFF, _INTERLEAVE or _INSTANCE */
+	int			numa_node;		/* BP_NUMA_INSTANCE: the node asked for */
+	uint32		page_kb;		/* the frames' page size, as the kernel mapped it */
 } BpChunkHeader;
 
 #define BP_CHUNK_MAGIC			0x42504348	/* "BPCH" */
@@ -236,7 +238,9 @@ typedef struct BpInstance
 	int			n_chunks;
 	uint32		blocks_per_chunk;
 	uint32		n_blocks;
-	dsm_handle	chunk_handles[BP_MAX_CHUNKS];
+	dsm_handle	chunk_handles[BP_MAX_CHUNKS];	/* DSM handle, or hugetlbfs file's */
+	uint32		chunk_huge_kb[BP_MAX_CHUNKS];	/* 0: a DSM segment; else a hugetlbfs
+												 * file of pages that size */
 	dsm_handle	hash_handle;
 	uint32		hash_buckets;	/* power of two */
 
@@ -505,6 +509,10 @@ typedef struct BpShared
 	Size		requested_size;
 	Size		effective_size;
 
+	/* hugetlbfs chunks: set by the manager before the first is published */
+	char		huge_dir[MAXPGPATH];
+	Size		huge_page_size;
+
 	pg_atomic_uint32 pool_state;	/* BpPoolState */
 	pg_atomic_uint32 generation;	/* bumped when chunks change */
 	char		error[256];		/* why the pool failed */
@@ -587,7 +595,8 @@ typedef struct BpShared
 typedef struct BpLocalChunk
 {
 	dsm_handle	handle;			/* of the segment mapped here */
-	dsm_segment *seg;
+	dsm_segment *seg;			/* a DSM chunk's segment, or NULL */
+	char	   *huge_addr;		/* a hugetlbfs chunk's mapping, or NULL */
 	BpBlockDesc *descs;
 	char	   *frames;
 } BpLocalChunk;
@@ -659,12 +668,15 @@ extern BpInvalResult bp_block_try_invalidate(int instance, BpBlockNo b, uint32 f
 extern Size bp_chunk_segment_size(uint32 *n_blocks_out);
 extern void bp_chunk_build_all(void);
 extern void bp_chunk_create(int instance, int chunk_no);
+extern void bp_chunk_check_huge_room(int n_chunks);
 extern void bp_chunk_release(int instance, int chunk_no);
 extern uint32 bp_hash_buckets_for(uint32 n_blocks);
 extern dsm_segment *bp_hash_segment_create(int instance, uint32 buckets);
 extern void bp_chunk_count_memory(BpChunkHeader *hdr, bool alloc);
 extern void bp_hash_count_memory(uint32 buckets, bool alloc);
 extern bool bp_chunk_map(int instance, int chunk_no);
+extern void bp_chunk_unmap(BpLocalChunk *lc);
+extern BpChunkHeader *bp_chunk_header(int instance, int chunk_no);
 extern const char *bp_chunk_numa_nodes(int instance, int chunk_no, char *buf, size_t len);
 
 extern void bp_local_remap(BpLocalInstance *li, uint32 chunk);

@@ -1,7 +1,8 @@
-/* bufpool_ext 1.9: the whole install script.  It is the scripts of 1.0 to
+/* bufpool_ext 1.10: the whole install script.  It is the scripts of 1.0 to
    1.5 in order, without the benchmark and test functions that 1.6 moved to
    the test module bufpool_test, then 1.7's warm restart and 1.8's memory governor (1.9 changes only the
-   C API: mini-transactions, spaces, new pages), so a fresh install
+   C API: mini-transactions, spaces, new pages), then 1.10's memory placement
+   (chunks.page_size_kb, the numa view), so a fresh install
    defines exactly what an updated one does (sql-tests/bp_upgrade.sql
    compares the two). */
 
@@ -126,7 +127,7 @@ CREATE VIEW bufpool.lists AS SELECT * FROM bufpool.lists_srf();
 
 CREATE FUNCTION bufpool.chunks_srf(
     OUT pool_id int, OUT chunk_no int, OUT size bigint, OUT n_blocks bigint,
-    OUT numa_nodes text, OUT numa_policy text, OUT state text)
+    OUT numa_nodes text, OUT numa_policy text, OUT state text, OUT page_size_kb int)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'bp_sql_chunks'
 LANGUAGE C STRICT VOLATILE;
@@ -562,3 +563,20 @@ REVOKE ALL ON FUNCTION bufpool.memory_leaks_srf() FROM PUBLIC;
 REVOKE ALL ON bufpool.memory_leaks FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bufpool.memory_leaks_srf() TO pg_monitor;
 GRANT SELECT ON bufpool.memory_leaks TO pg_monitor;
+
+-- ---------------------------------------------------------------- from 1.10
+
+-- per instance and NUMA node: the chunk pages the kernel placed there,
+-- measured with move_pages() (node NULL: not allocated yet)
+CREATE FUNCTION bufpool.numa_srf(
+    OUT pool_id int, OUT node int, OUT pages bigint, OUT bytes bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_numa'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW bufpool.numa AS SELECT * FROM bufpool.numa_srf();
+
+REVOKE ALL ON FUNCTION bufpool.numa_srf() FROM PUBLIC;
+REVOKE ALL ON bufpool.numa FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bufpool.numa_srf() TO pg_monitor;
+GRANT SELECT ON bufpool.numa TO pg_monitor;
