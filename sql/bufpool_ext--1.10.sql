@@ -567,7 +567,7 @@ GRANT SELECT ON bufpool.memory_leaks TO pg_monitor;
 -- ---------------------------------------------------------------- from 1.10
 
 -- per instance and NUMA node: the chunk pages the kernel placed there,
--- measured with move_pages() (node NULL: not allocated yet)
+-- measured with move_pages() (node NULL: the kernel could not say)
 CREATE FUNCTION bufpool.numa_srf(
     OUT pool_id int, OUT node int, OUT pages bigint, OUT bytes bigint)
 RETURNS SETOF record

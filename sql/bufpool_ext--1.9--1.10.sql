@@ -22,7 +22,7 @@ GRANT EXECUTE ON FUNCTION bufpool.chunks_srf() TO pg_monitor;
 GRANT SELECT ON bufpool.chunks TO pg_monitor;
 
 -- per instance and NUMA node: the chunk pages the kernel placed there,
--- measured with move_pages() (node NULL: not allocated yet)
+-- measured with move_pages() (node NULL: the kernel could not say)
 CREATE FUNCTION bufpool.numa_srf(
     OUT pool_id int, OUT node int, OUT pages bigint, OUT bytes bigint)
 RETURNS SETOF record

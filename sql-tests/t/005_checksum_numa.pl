@@ -43,6 +43,7 @@ for my $r (split /\n/, $rows)
 	$placed{$pool}{$n} = $pages if $n ne 'none';
 }
 is($total, 64 * 1024 * 1024, 'bufpool.numa accounts for every byte of the 64 MB of chunks');
+unlike($rows, qr/\|none\|/, 'and the kernel placed every page');
 if ($nodes >= 2)
 {
 	for my $pool (0, 1)

@@ -244,9 +244,9 @@ bp_chunk_create(int instance, int chunk_no)
 	hdr->page_kb = bp_mapping_page_kb(base);
 
 	bp_chunk_count_memory(hdr, true);
-	if (huge_kb != 0)
+	if (huge_kb != 0 && BpLocal != NULL)
 	{
-		/* the manager's own mapping: the one made here */
+		/* a grow: the manager's own mapping is the one made here */
 		BpLocalChunk *lc = &BpLocal[instance].chunks[chunk_no];
 
 		bp_chunk_unmap(lc);
@@ -255,6 +255,8 @@ bp_chunk_create(int instance, int chunk_no)
 		lc->descs = descs;
 		lc->frames = base + hdr->frames_offset;
 	}
+	else if (huge_kb != 0)
+		munmap(base, size);		/* the build maps every chunk afterwards */
 	inst->blocks_per_chunk = n_blocks;
 	inst->chunk_huge_kb[chunk_no] = huge_kb;
 	inst->chunk_handles[chunk_no] = handle;

@@ -424,7 +424,7 @@ bp_numa_mbind(void *addr, Size size, int placement, int node)
 /*
  * Count where the pages of [addr, addr + size) are, stepping by step
  * bytes (the mapping's page size): counts[n] for node n < max_nodes,
- * *absent for pages not allocated yet (not touched).  Touches nothing.
+ * *absent for pages the kernel could not say.  Reads each page first.
  * Returns false if move_pages() is not available.
  */
 bool
@@ -444,6 +444,12 @@ bp_numa_count(const char *addr, Size size, Size step, int64 *counts, int max_nod
 
 		while (k < lengthof(pages) && off < size)
 		{
+			/*
+			 * move_pages() sees only pages mapped in this process: read
+			 * each one first.  A chunk's memory is all allocated (DSM) or
+			 * reserved (hugetlbfs) already, so this takes nothing new.
+			 */
+			(void) *(volatile const char *) (addr + off);
 			pages[k++] = (void *) (addr + off);
 			off += step;
 		}

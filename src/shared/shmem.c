@@ -105,7 +105,12 @@ bp_instance_init(BpInstance *inst, int id, int pool_tranche)
 static void
 bp_huge_files_exit(int code, Datum arg)
 {
-	(void) bp_huge_cleanup();
+	int			n = bp_huge_cleanup();
+
+	if (n > 0)
+		ereport(LOG,
+				(errmsg("bufpool_ext: removed %d huge page chunk file%s as shared memory went away",
+						n, n == 1 ? "" : "s")));
 }
 
 /*

@@ -559,8 +559,9 @@ bp_sql_chunks(PG_FUNCTION_ARGS)
 /*
  * bufpool.numa: per instance and NUMA node, the chunk pages the kernel
  * has placed there (move_pages over every page of every chunk, stepping by
- * the chunk's page size; nothing is touched), and the pages not allocated
- * yet (node NULL).
+ * the chunk's page size, each read first: move_pages sees only what this
+ * process maps), and pages whose node the kernel could not say (node
+ * NULL).
  */
 Datum
 bp_sql_numa(PG_FUNCTION_ARGS)
