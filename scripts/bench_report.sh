@@ -38,6 +38,7 @@ BENCHES=(
     "warm:Warm restart: dump and load (issue 18)"
     "governor:Memory governor against a memory hog (issue 19)"
     "kv:Key-value store on bufpool pages against a PostgreSQL table (issue 20)"
+    "huge_pages:Huge pages against 4 kB pages: hit path on 2 GiB, grow (issue 21)"
 )
 
 # verdict_tables FILE: the tables with a verdict, reduced to header +

@@ -125,3 +125,38 @@ stop_servers_under() {
         fi
     done < <(find "$root" -maxdepth 6 -name postmaster.pid 2>/dev/null)
 }
+
+# huge_reserve N DIR: as root, N more 2 MB huge pages (vm.nr_hugepages)
+# and a hugetlbfs mount of 2 MB pages at DIR owned by the postgres
+# account; HUGE_OLD keeps the old count.  Returns 1, with everything put
+# back, if either fails.  huge_release puts both back (safe to repeat).
+HUGE_OLD=""
+HUGE_MOUNT=""
+huge_reserve() {
+    local want=$1 dir=$2 got
+    HUGE_OLD=$(cat /proc/sys/vm/nr_hugepages)
+    echo $((HUGE_OLD + want)) >/proc/sys/vm/nr_hugepages || true
+    got=$(($(cat /proc/sys/vm/nr_hugepages) - HUGE_OLD))
+    mkdir -p "$dir"
+    if [ "$got" -lt "$want" ] ||
+        ! mount -t hugetlbfs -o "uid=$(id -u "$PG_OS_USER"),gid=$(id -g "$PG_OS_USER"),mode=0700,pagesize=2M" \
+            bufpool_ext_huge "$dir"; then
+        log "huge pages: could reserve only $got of $want pages of 2 MB, or could not mount hugetlbfs at $dir"
+        huge_release
+        return 1
+    fi
+    HUGE_MOUNT=$dir
+    log "huge pages: $got pages of 2 MB reserved, hugetlbfs at $dir"
+}
+huge_release() {
+    if [ -n "$HUGE_MOUNT" ] && mountpoint -q "$HUGE_MOUNT"; then
+        umount "$HUGE_MOUNT" || umount -l "$HUGE_MOUNT" || true
+    fi
+    HUGE_MOUNT=""
+    if [ -n "$HUGE_OLD" ]; then
+        echo "$HUGE_OLD" >/proc/sys/vm/nr_hugepages || true
+        log "huge pages: vm.nr_hugepages back to $HUGE_OLD"
+    fi
+    HUGE_OLD=""
+}
+

@@ -303,36 +303,19 @@ fi
 # also runs at exit, so a failed or interrupted run leaves nothing.
 BPX_HUGE_DIR=""
 BPX_HUGE_PAGES=""
-HUGE_OLD=""
 huge_setup() {
-    local want=64 got
     [ "$(id -u)" -eq 0 ] && [ -w /proc/sys/vm/nr_hugepages ] || return 0
     [ -d /sys/kernel/mm/hugepages/hugepages-2048kB ] || return 0
-    HUGE_OLD=$(cat /proc/sys/vm/nr_hugepages)
     trap huge_restore EXIT
-    echo $((HUGE_OLD + want)) >/proc/sys/vm/nr_hugepages
-    got=$(($(cat /proc/sys/vm/nr_hugepages) - HUGE_OLD))
-    BPX_HUGE_DIR="$WORK/hugepages"
-    mkdir -p "$BPX_HUGE_DIR"
-    if [ "$got" -lt "$want" ] ||
-        ! mount -t hugetlbfs -o "uid=$(id -u "$PG_OS_USER"),gid=$(id -g "$PG_OS_USER"),mode=0700,pagesize=2M" \
-            bufpool_ext_test "$BPX_HUGE_DIR"; then
-        log "huge pages: could not reserve $want pages ($got) or mount hugetlbfs; TAP 030 skips"
-        huge_restore
-        return 0
+    if huge_reserve 64 "$WORK/hugepages"; then
+        BPX_HUGE_DIR="$WORK/hugepages"
+        BPX_HUGE_PAGES=64
+    else
+        log "TAP 030 skips"
     fi
-    BPX_HUGE_PAGES=$got
-    log "huge pages for TAP 030: $got pages of 2 MB reserved, hugetlbfs at $BPX_HUGE_DIR"
 }
 huge_restore() {
-    if [ -n "$BPX_HUGE_DIR" ] && mountpoint -q "$BPX_HUGE_DIR"; then
-        umount "$BPX_HUGE_DIR" || umount -l "$BPX_HUGE_DIR" || true
-    fi
-    if [ -n "$HUGE_OLD" ]; then
-        echo "$HUGE_OLD" >/proc/sys/vm/nr_hugepages || true
-        log "huge pages: vm.nr_hugepages back to $HUGE_OLD"
-    fi
-    HUGE_OLD=""
+    huge_release
     BPX_HUGE_DIR=""
     BPX_HUGE_PAGES=""
 }
