@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Huge pages benchmark: the hit path on a 2 GiB pool with uniform access
 # over all its pages, chunks in 2 MB huge pages (bufpool_ext.huge_pages =
-# on, a hugetlbfs mount) against the same pool in 4 kB pages, the two
-# alternated in one run; and the time of a grow per GiB each way (a huge
-# page is zeroed at its first touch, a DSM segment is filled when made).
+# on, a hugetlbfs mount) against the same pool in 4 kB pages: two servers
+# running at once, measured in alternation, the ratio taken within each
+# round (this machine's speed changes by up to 2x from minute to minute,
+# which a run of one side after the other would mistake for the effect);
+# and the time of a grow per GiB each way (a huge page is zeroed at its
+# first touch, a DSM segment is filled when made).
 # Needs root: it reserves huge pages (vm.nr_hugepages) and mounts
 # hugetlbfs, and puts both back at exit.  Run by scripts/bench.sh, or:
 #   BPX_SKIP_BUILD=1 bash scripts/bench_huge.sh
@@ -13,10 +16,11 @@
 # when the CPU's PMU counts them (a virtual machine often does not: then
 # "n/a").  Writes bench/results/huge_pages.md.
 #
-#   BPX_HUGE_PORT     port (default 5486)
+#   BPX_HUGE_PORT     port of the huge-page server (default 5486; the other
+#                     one: the next port)
 #   BPX_HUGE_POOL_MB  pool size (default 2048)
 #   BPX_HUGE_OPS      fetches per measurement (default 20000000)
-#   BPX_HUGE_REPS     measurements per side (default 3, alternated)
+#   BPX_HUGE_REPS     rounds (default 7)
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -24,7 +28,7 @@ set -euo pipefail
 PORT="${BPX_HUGE_PORT:-5486}"
 POOL_MB="${BPX_HUGE_POOL_MB:-2048}"
 OPS="${BPX_HUGE_OPS:-20000000}"
-REPS="${BPX_HUGE_REPS:-3}"
+REPS="${BPX_HUGE_REPS:-7}"
 CHUNK_MB=128
 RESULTS_DIR="$REPO/bench/results"
 RESULTS="$RESULTS_DIR/huge_pages.md"
@@ -35,26 +39,42 @@ bench_prepare bench_huge
 
 # ---- huge pages: the pool, a grow of the same size, and some slack
 HUGE_DIR="$BENCH/hugepages"
-HUGE_OLD=$(cat /proc/sys/vm/nr_hugepages)
-WANT=$((POOL_MB / 2 + POOL_MB / 2 + 64))
-restore_huge() {
-    stop_server
-    if mountpoint -q "$HUGE_DIR" 2>/dev/null; then umount "$HUGE_DIR" || umount -l "$HUGE_DIR" || true; fi
-    echo "$HUGE_OLD" >/proc/sys/vm/nr_hugepages || true
-}
-trap restore_huge EXIT
-echo $((HUGE_OLD + WANT)) >/proc/sys/vm/nr_hugepages
-GOT=$(($(cat /proc/sys/vm/nr_hugepages) - HUGE_OLD))
-[ "$GOT" -ge "$WANT" ] || die "could reserve only $GOT of $WANT huge pages of 2 MB"
-mkdir -p "$HUGE_DIR"
-mount -t hugetlbfs -o "uid=$(id -u "$PG_OS_USER"),gid=$(id -g "$PG_OS_USER"),mode=0700,pagesize=2M" \
-    bufpool_ext_bench "$HUGE_DIR"
-log "reserved $GOT huge pages of 2 MB, hugetlbfs at $HUGE_DIR"
+trap 'stop_server; huge_release' EXIT
+huge_reserve $((POOL_MB / 2 + 64)) "$HUGE_DIR" || die "no huge pages for the benchmark"
 
 bench_initdb bufpool_huge.conf
+# the other server: a copy of the new cluster, on the next port
+DATA_HUGE="$DATA"
+DATA_NORMAL="$BENCH/data_normal"
+PORT_HUGE="$PORT"
+as_pg_in "$BENCH" cp -a "$DATA_HUGE" "$DATA_NORMAL"
 
-# start_side MODE SIZE_MB: (re)start the server with huge_pages = MODE
+# use_side MODE: point the helpers (q, bench_start, stop_server, ...) at
+# the server with huge_pages = MODE
+use_side() {
+    if [ "$1" = on ]; then
+        DATA=$DATA_HUGE PORT=$PORT_HUGE LOGFILE="$BENCH/server.log"
+    else
+        DATA=$DATA_NORMAL PORT=$((PORT_HUGE + 1)) LOGFILE="$BENCH/server_normal.log"
+    fi
+    PG_CTL=("$PGBIN/pg_ctl" -D "$DATA")
+    PSQL=("$PGBIN/psql" -X -q -At -h /tmp -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1)
+}
+stop_both() {
+    use_side on
+    stop_server
+    use_side off
+    stop_server
+}
+restore_huge() {
+    stop_both
+    huge_release
+}
+trap restore_huge EXIT
+
+# start_side MODE SIZE_MB: (re)start that server with a pool of SIZE_MB
 start_side() {
+    use_side "$1"
     stop_server
     bench_write_conf bufpool_huge.conf <<EOF
 bufpool_ext.size = '${2}MB'
@@ -73,23 +93,31 @@ EOF
     bench_wait_ready
 }
 
-# fill: a space of 95% of the pool's pages, every page written once
+declare -A SPACE=() NPAGES_OF=()
+# fill MODE: a space of 95% of the pool's pages, every page written once
 fill() {
-    local pages
+    local pages n sid
+    use_side "$1"
     pages=$(q "SELECT pages FROM bufpool.status();")
-    NPAGES=$((pages * 95 / 100))
-    q "SELECT bufpool.drop_space(space_id) FROM bufpool.spaces WHERE name = 'huge';" >/dev/null
-    SPACE_ID=$(q "SELECT bufpool.create_space('huge', $NPAGES);")
-    q "SELECT count(bufpool.write_page($SPACE_ID, p, '\\x01'::bytea, 0)) FROM generate_series(0, $NPAGES - 1) p;" >/dev/null
+    n=$((pages * 95 / 100))
+    sid=$(q "SELECT bufpool.create_space('huge', $n);")
+    q "SELECT count(bufpool.write_page($sid, p, '\\x01'::bytea, 0)) FROM generate_series(0, $n - 1) p;" >/dev/null
     q "SELECT bufpool.flush();" >/dev/null
+    SPACE[$1]=$sid
+    NPAGES_OF[$1]=$n
 }
 
-# measure: "ns_per_fetch dtlb_misses_per_fetch" for the filled space
+# measure MODE: "ns_per_fetch dtlb_misses_per_fetch first_pass_ns"
 measure() {
-    local out="$BENCH/measure.out" perf_out="$BENCH/perf.out" bpid perf_pid ns misses
+    local out="$BENCH/measure.out" perf_out="$BENCH/perf.out" bpid perf_pid ns misses first
+    local sid=${SPACE[$1]} n=${NPAGES_OF[$1]}
+    use_side "$1"
+    rm -f "$perf_out"
+    # a first pass maps every page into this backend (minor faults: one a
+    # 4 kB page, one a 2 MB page), then the measured pass
     as_pg_in "$BENCH" "${PSQL[@]}" -c "SET application_name = 'bench_huge';" \
-        -c "SELECT pg_sleep(0.5);" \
-        -c "SELECT bufpool_test.bench_fetch($SPACE_ID, $NPAGES, 'uniform', $OPS);" >"$out" &
+        -c "SELECT bufpool_test.bench_fetch($sid, $n, 'uniform', $((n * 16)));" \
+        -c "SELECT bufpool_test.bench_fetch($sid, $n, 'uniform', $OPS);" >"$out" &
     local psql_pid=$!
     bpid=""
     for _ in $(seq 1 50); do
@@ -107,36 +135,60 @@ measure() {
         kill -INT "$perf_pid" 2>/dev/null || true
         wait "$perf_pid" 2>/dev/null || true
     fi
-    ns=$(tail -n 1 "$out")
-    misses=$(awk -F, -v n="$OPS" '
+    ns=$(printf '%.1f' "$(tail -n 1 "$out")")
+    first=$(printf '%.1f' "$(head -n 1 "$out")")
+    misses=$(awk -F, -v n="$((OPS + n * 16))" '
         /dTLB-(load|store)-misses/ { if ($1 ~ /^[0-9]+$/) { s += $1; ok = 1 } else bad = 1 }
         END { if (ok && !bad) printf "%.3f", s / n; else print "n/a" }' "$perf_out" 2>/dev/null || echo n/a)
-    echo "$ns ${misses:-n/a}"
+    echo "$ns ${misses:-n/a} $first"
 }
 
-declare -a NS_HUGE=() NS_NORMAL=() TLB_HUGE=() TLB_NORMAL=()
+# both servers up at once, each pool filled; then the measurements
+# alternate between them (huge first in odd rounds, normal first in even
+# ones), so a change of the machine's speed during the run falls on both
+declare -A FILL_S=()
+for mode in on off; do
+    start_side "$mode" "$POOL_MB"
+    kb=$(q "SELECT string_agg(DISTINCT page_size_kb::text, ',') FROM bufpool.chunks;")
+    if [ "$mode" = on ]; then
+        [ "$kb" = 2048 ] || die "huge_pages = on but the chunks have $kb kB pages"
+    else
+        [ "$kb" = 4 ] || die "huge_pages = off but the chunks have $kb kB pages"
+    fi
+    t0=$(date +%s.%N)
+    fill "$mode"
+    t1=$(date +%s.%N)
+    FILL_S[$mode]=$(awk -v a="$t0" -v b="$t1" -v m="$POOL_MB" 'BEGIN { printf "%.2f", (b - a) / (m / 1024) }')
+    log "huge_pages = $mode: chunks mapped with $kb kB pages, ${NPAGES_OF[$mode]} pages filled in ${FILL_S[$mode]} s per GiB"
+done
+
+declare -a NS_HUGE=() NS_NORMAL=() TLB_HUGE=() TLB_NORMAL=() FIRST_HUGE=() FIRST_NORMAL=() PAIR=()
 for rep in $(seq 1 "$REPS"); do
-    for mode in on off; do
-        start_side "$mode" "$POOL_MB"
-        kb=$(q "SELECT string_agg(DISTINCT page_size_kb::text, ',') FROM bufpool.chunks;")
-        fill
-        read -r ns tlb <<<"$(measure)"
-        log "rep $rep, huge_pages = $mode (chunks mapped with $kb kB pages): $ns ns per fetch+release, dTLB misses per fetch: $tlb"
+    if [ $((rep % 2)) -eq 1 ]; then order="on off"; else order="off on"; fi
+    declare -A this=()
+    for mode in $order; do
+        read -r ns tlb first <<<"$(measure "$mode")"
+        this[$mode]=$ns
+        log "round $rep, huge_pages = $mode: $ns ns per fetch+release (first pass in a new backend: $first), dTLB misses per fetch: $tlb"
         if [ "$mode" = on ]; then
-            [ "$kb" = 2048 ] || die "huge_pages = on but the chunks have $kb kB pages"
-            NS_HUGE+=("$ns"); TLB_HUGE+=("$tlb")
+            NS_HUGE+=("$ns"); TLB_HUGE+=("$tlb"); FIRST_HUGE+=("$first")
         else
-            NS_NORMAL+=("$ns"); TLB_NORMAL+=("$tlb")
+            NS_NORMAL+=("$ns"); TLB_NORMAL+=("$tlb"); FIRST_NORMAL+=("$first")
         fi
     done
+    PAIR+=("$(awk -v h="${this[on]}" -v n="${this[off]}" 'BEGIN { printf "%.2f", h / n }')")
+    unset this
 done
+stop_both
+
 # the median of dTLB figures, or n/a when the PMU gave none
 tlb_median() {
     case " $* " in *" n/a "*) echo "n/a (this CPU's PMU does not count dTLB events)" ;; *) median "$@" ;; esac
 }
 NS_H=$(median "${NS_HUGE[@]}")
 NS_N=$(median "${NS_NORMAL[@]}")
-RATIO=$(awk -v h="$NS_H" -v n="$NS_N" 'BEGIN { printf "%.2f", h / n }')
+RATIO=$(median "${PAIR[@]}")
+VERDICT=$(awk -v r="$RATIO" 'BEGIN { print (r <= 0.90 ? "PASS" : "FAIL") }')
 
 # ---- grow time per GiB, each way: from one chunk to POOL_MB
 declare -A GROW=()
@@ -146,10 +198,10 @@ for mode in on off; do
     phase=$(q "SELECT phase FROM bufpool.resize('${POOL_MB}MB');")
     t1=$(date +%s.%N)
     [ "$phase" = complete ] || die "the grow with huge_pages = $mode ended $phase"
-    GROW[$mode]=$(awk -v a="$t0" -v b="$t1" -v g="$(((POOL_MB - CHUNK_MB)))" 'BEGIN { printf "%.3f", (b - a) / (g / 1024) }')
+    GROW[$mode]=$(awk -v a="$t0" -v b="$t1" -v g="$((POOL_MB - CHUNK_MB))" 'BEGIN { printf "%.3f", (b - a) / (g / 1024) }')
     log "grow by $((POOL_MB - CHUNK_MB)) MB with huge_pages = $mode: ${GROW[$mode]} s per GiB"
+    stop_server
 done
-stop_server
 
 mkdir -p "$RESULTS_DIR"
 {
@@ -159,19 +211,26 @@ mkdir -p "$RESULTS_DIR"
     echo
     machine_md
     echo
-    echo "A ${POOL_MB} MB pool of ${CHUNK_MB} MB chunks, one instance, a space of 95% of its pages,"
-    echo "every page resident; bufpool_test.bench_fetch, uniform over the space, $OPS"
-    echo "fetch+release pairs in one backend; the two sides alternated, $REPS runs each, medians."
+    echo "Two servers at once, each with a ${POOL_MB} MB pool of ${CHUNK_MB} MB chunks (one instance), one in"
+    echo "2 MB huge pages, one in 4 kB pages; in each a space of 95% of the pool's pages, every page"
+    echo "resident.  bufpool_test.bench_fetch, uniform over the space, $OPS fetch+release pairs in one"
+    echo "backend, after a first pass of 16 times the space's pages that maps every page in that"
+    echo "backend (reported too).  $REPS rounds; each round measures both servers, alternating which"
+    echo "goes first, and its ratio huge / normal is taken within the round."
     echo
-    echo "| chunks in | ns per fetch+release | dTLB misses per fetch | runs (ns) |"
-    echo "|---|---|---|---|"
-    echo "| 2 MB huge pages | $NS_H | $(tlb_median "${TLB_HUGE[@]}") | ${NS_HUGE[*]} |"
-    echo "| 4 kB pages | $NS_N | $(tlb_median "${TLB_NORMAL[@]}") | ${NS_NORMAL[*]} |"
+    echo "| chunks in | ns per fetch+release (median) | dTLB misses per fetch | rounds (ns) | first pass (ns, median) |"
+    echo "|---|---|---|---|---|"
+    echo "| 2 MB huge pages | $NS_H | $(tlb_median "${TLB_HUGE[@]}") | ${NS_HUGE[*]} | $(median "${FIRST_HUGE[@]}") |"
+    echo "| 4 kB pages | $NS_N | $(tlb_median "${TLB_NORMAL[@]}") | ${NS_NORMAL[*]} | $(median "${FIRST_NORMAL[@]}") |"
     echo
-    echo "huge / normal: **$RATIO** (the target: at most 0.90)."
+    echo "Ratio huge / normal per round: ${PAIR[*]}."
+    echo
+    echo "- huge / normal, median of the rounds: $RATIO (the target: at most 0.90): $VERDICT"
     echo
     echo "Grow from ${CHUNK_MB} MB to ${POOL_MB} MB: ${GROW[on]} s per GiB in huge pages, ${GROW[off]} s per GiB"
-    echo "in 4 kB pages (a DSM segment is filled when it is made; a huge page is zeroed at its first touch, which"
-    echo "the grow's writing of the control blocks does for their pages only)."
+    echo "in 4 kB pages.  A DSM segment is filled when it is made, inside the grow; a huge page is zeroed at"
+    echo "its first touch, which the grow does only for the control blocks' pages: the rest of that cost"
+    echo "comes with the first writes.  Filling the new pools (every page of the space written once,"
+    echo "through SQL) took ${FILL_S[on]} s per GiB in huge pages and ${FILL_S[off]} s in 4 kB pages."
 } | tee "$RESULTS"
 log "results written to $RESULTS"
