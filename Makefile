@@ -27,7 +27,7 @@ PG_CPPFLAGS = -I$(srcdir)/include -Wall -Wextra -Werror \
 
 ifneq ($(wildcard /usr/include/numa.h),)
 PG_CPPFLAGS += -DHAVE_LIBNUMA
-SHLIB_LINK += -lnuma
+SHLIB_LINK += -lnuma -llz4 -lzstd
 endif
 
 # No LLVM bitcode (.bc) for JIT inlining: it would compile every file a

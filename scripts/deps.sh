@@ -9,6 +9,9 @@ PACKAGES=(
     "postgresql-${PG_MAJOR}"
     "postgresql-server-dev-${PG_MAJOR}"
     libnuma-dev
+    # compressed spaces (src/storage/pagezip.c)
+    liblz4-dev
+    libzstd-dev
     libipc-run-perl
     build-essential
     gcc

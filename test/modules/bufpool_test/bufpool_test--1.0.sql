@@ -195,4 +195,13 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'bpt_leak_context'
 LANGUAGE C STRICT VOLATILE;
 
+-- the page codec of compressed spaces (zip_tests.c)
+CREATE FUNCTION bufpool_test.zip_roundtrip(algorithm text, key_block_size int, kind text,
+    page_size int DEFAULT 16384,
+    OUT fits boolean, OUT used int, OUT ratio float8, OUT roundtrip_ok boolean,
+    OUT check_good text, OUT check_damaged text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bpt_zip_roundtrip'
+LANGUAGE C STRICT VOLATILE;
+
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA bufpool_test FROM PUBLIC;

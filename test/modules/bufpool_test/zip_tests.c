@@ -1,0 +1,145 @@
+/*-------------------------------------------------------------------------
+ *
+ * zip_tests.c
+ *	  Round trips of the page codec of compressed spaces (pagezip.c).
+ *
+ * bufpool_test.zip_roundtrip(algorithm, key_block_size, kind, page_size)
+ * makes a page of one kind, compresses it into a slot, checks the slot
+ * without decompressing it, decompresses it and compares; then flips one
+ * byte of the slot and checks again.  Kinds:
+ *
+ *	  zeros		a page of zeros
+ *	  text		words drawn from a small vocabulary with numbers among
+ *				them (compresses about 2.5x with lz4, as row data does)
+ *	  random	random bytes (incompressible)
+ *
+ * Returns (fits, used bytes of the slot, payload / used, round trip
+ * equal, what the check of the good slot said, what the check of the
+ * damaged slot said).
+ *
+ * IDENTIFICATION
+ *	  test/modules/bufpool_test/zip_tests.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "common/pg_prng.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+
+#include "bufpool_ext/storage/pagezip.h"
+
+PG_FUNCTION_INFO_V1(bpt_zip_roundtrip);
+
+/* Fill a page's payload with data of kind, deterministically (seed). */
+static void
+bpt_zip_fill(char *page, int page_size, const char *kind, uint64 seed)
+{
+	static const char *const words[] = {
+		"order", "customer", "shipped", "pending", "item", "quantity", "price",
+		"the", "of", "and", "warehouse", "north", "south", "2026-12-07", "EUR",
+		"delivered", "returned", "priority", "standard", "express"
+	};
+	pg_prng_state rng;
+	char	   *p = page + BP_PAGE_HEADER_SIZE;
+	char	   *end = page + page_size;
+
+	pg_prng_seed(&rng, seed);
+	memset(page, 0, page_size);
+	if (strcmp(kind, "zeros") == 0)
+		return;
+	if (strcmp(kind, "random") == 0)
+	{
+		while (p < end)
+			*p++ = (char) pg_prng_uint32(&rng);
+		return;
+	}
+	if (strcmp(kind, "text") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown page kind \"%s\"", kind),
+				 errhint("Use zeros, text or random.")));
+	while (p < end)
+	{
+		char		buf[32];
+		int			n;
+
+		if (pg_prng_uint32(&rng) % 4 == 0)
+			n = snprintf(buf, sizeof(buf), "%u ", pg_prng_uint32(&rng) % 100000);
+		else
+			n = snprintf(buf, sizeof(buf), "%s ", words[pg_prng_uint32(&rng) % lengthof(words)]);
+		n = Min(n, (int) (end - p));
+		memcpy(p, buf, n);
+		p += n;
+	}
+}
+
+Datum
+bpt_zip_roundtrip(PG_FUNCTION_ARGS)
+{
+	char	   *algo_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int			kbs = PG_GETARG_INT32(1);
+	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	int			page_size = PG_GETARG_INT32(3);
+	int			algorithm = bp_zip_algorithm_from_name(algo_name);
+	char	   *page;
+	char	   *slot;
+	char	   *back;
+	int			used;
+	const char *good;
+	const char *bad;
+	bool		equal = false;
+	TupleDesc	tupdesc;
+	Datum		values[6];
+	bool		nulls[6] = {false};
+	BpPageHeader *ph;
+
+	if (algorithm <= BP_ZIP_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown compression \"%s\"", algo_name)));
+	if (page_size < 4096 || page_size > 65536 || kbs < BP_ZIP_MIN_BLOCK || kbs > page_size / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("key_block_size %d with pages of %d bytes is out of range", kbs, page_size)));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	page = palloc(page_size);
+	slot = palloc(kbs);
+	back = palloc(page_size);
+	bpt_zip_fill(page, page_size, kind, 42);
+	ph = (BpPageHeader *) page;
+	ph->lsn = UINT64CONST(123456789);
+	ph->space_id = 7;
+	ph->page_no = 99;
+	ph->version = BP_PAGE_VERSION;
+
+	used = bp_zip_compress(algorithm, page, page_size, slot, kbs);
+	if (used < 0)
+	{
+		nulls[1] = nulls[2] = nulls[3] = nulls[4] = nulls[5] = true;
+		values[0] = BoolGetDatum(false);
+	}
+	else
+	{
+		good = bp_zip_check(slot, kbs, 7, 99);
+		if (good == NULL && bp_zip_decompress(slot, kbs, back, page_size))
+			equal = memcmp(page + BP_PAGE_HEADER_SIZE, back + BP_PAGE_HEADER_SIZE,
+						   page_size - BP_PAGE_HEADER_SIZE) == 0 &&
+				((BpPageHeader *) back)->lsn == ph->lsn &&
+				bp_zip_lsn(slot) == ph->lsn;
+		slot[used - 1] ^= 0x40;	/* one bit of the compressed data */
+		bad = bp_zip_check(slot, kbs, 7, 99);
+		values[0] = BoolGetDatum(true);
+		values[1] = Int32GetDatum(used);
+		values[2] = Float8GetDatum((double) (page_size - BP_PAGE_HEADER_SIZE) / used);
+		values[3] = BoolGetDatum(equal);
+		values[4] = CStringGetTextDatum(good ? good : "ok");
+		values[5] = CStringGetTextDatum(bad ? bad : "ok");
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
