@@ -101,7 +101,7 @@ INSERT INTO bp_priv_rules VALUES
   ('function bufpool.redo_status_row()', 'monitor'),
   ('function bufpool.doublewrite_srf()', 'monitor'),
   ('function bufpool.checkpoint()', 'superuser'),
-  ('function bufpool.create_space(text,bigint)', 'superuser'),
+  ('function bufpool.create_space(text,bigint,text,integer)', 'superuser'),
   ('function bufpool.drop_space(integer)', 'superuser'),
   ('function bufpool.fetch_page(integer,bigint)', 'superuser'),
   ('function bufpool.read_page(integer,bigint)', 'superuser'),

@@ -113,6 +113,10 @@ SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
 SELECT count(*) > 0 AS chunks_have_page_size FROM bufpool.chunks WHERE page_size_kb >= 4;
 SELECT has_table_privilege('pg_monitor', 'bufpool.numa', 'select') AS monitor_numa,
        has_table_privilege('public', 'bufpool.numa', 'select') AS public_numa;
+-- and on to 1.11: compressed spaces (create_space's compression, the spaces view)
+ALTER EXTENSION bufpool_ext UPDATE TO '1.11';
+SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
+SELECT count(*) = 0 AS compressed_spaces FROM bufpool.spaces WHERE compression <> 'none';
 
 -- the updated installation defines exactly what a fresh one does: every
 -- function (signature, result, C symbol, volatility, strictness, grants)

@@ -3,7 +3,9 @@
 -- about 2.5x and of random bytes, with lz4 and zstd, into slots of 2, 4
 -- and 8 kB of a 16 kB page; a page that does not fit its slot is said to
 -- (the caller's fallback); a damaged slot is found without decompressing.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS bufpool_test;
+RESET client_min_messages;
 SELECT a AS algorithm, kbs AS key_block_size, k AS kind, z.fits, z.roundtrip_ok,
        z.check_good, z.check_damaged,
        CASE WHEN z.ratio IS NULL THEN NULL WHEN z.ratio >= 2 THEN '>= 2' ELSE '< 2' END AS ratio

@@ -25,6 +25,7 @@
 #include "bufpool_ext/pool/flush.h"
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/shared/shmem.h"
+#include "bufpool_ext/storage/pagezip.h"
 #include "bufpool_ext/storage/space.h"
 #include "bufpool_ext/sql/sql.h"
 
@@ -96,14 +97,34 @@ bp_sql_create_space(PG_FUNCTION_ARGS)
 {
 	char	   *name;
 	int64		size_pages;
+	char	   *algo_name;
+	int			compression = BP_ZIP_NONE;
+	int			kbs = 0;
 
 	bp_sql_require_superuser("create_space");
 	bp_sql_not_null(fcinfo, 0, "create_space", "name");
 	bp_sql_not_null(fcinfo, 1, "create_space", "size_pages");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	size_pages = PG_GETARG_INT64(1);
+	if (PG_NARGS() > 2)
+	{
+		bp_sql_not_null(fcinfo, 2, "create_space", "compression");
+		algo_name = text_to_cstring(PG_GETARG_TEXT_PP(2));
+		compression = bp_zip_algorithm_from_name(algo_name);
+		if (compression < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown compression \"%s\"", algo_name),
+					 errhint("Use none, lz4 or zstd.")));
+		if (!PG_ARGISNULL(3))
+			kbs = PG_GETARG_INT32(3);
+		else if (compression != BP_ZIP_NONE)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a space compressed with %s needs a key_block_size", algo_name)));
+	}
 	bp_ensure_attached();
-	PG_RETURN_INT32((int32) bp_space_create(name, size_pages));
+	PG_RETURN_INT32((int32) bp_space_create_compressed(name, size_pages, compression, kbs));
 }
 
 Datum

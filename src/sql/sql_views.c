@@ -37,6 +37,7 @@
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/pool/heat.h"
 #include "bufpool_ext/shared/hugepage.h"
+#include "bufpool_ext/storage/pagezip.h"
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/storage/space.h"
 #include "bufpool_ext/sql/sql.h"
@@ -161,19 +162,26 @@ bp_sql_spaces(PG_FUNCTION_ARGS)
 
 	for (i = 0; i < n; i++)
 	{
-		Datum		values[8];
-		bool		nulls[8] = {0};
+		Datum		values[10];
+		bool		nulls[10] = {0};
 		char		path[MAXPGPATH];
+		uint32		kbs = entries[i].key_block_size;
 
 		bp_space_path(entries[i].space_id, path, sizeof(path));
 		values[0] = Int32GetDatum((int32) entries[i].space_id);
 		values[1] = CStringGetTextDatum(entries[i].name);
 		values[2] = Int64GetDatum((int64) entries[i].size_pages);
 		values[3] = Int32GetDatum(BpShmem->page_size);
-		values[4] = Int64GetDatum((int64) entries[i].size_pages * BpShmem->page_size);
+		/* on disk: a slot a page for a compressed space (its overflow file aside) */
+		values[4] = Int64GetDatum((int64) entries[i].size_pages * (kbs ? kbs : (uint32) BpShmem->page_size));
 		values[5] = CStringGetTextDatum(path);
 		values[6] = CStringGetTextDatum(entries[i].state == BP_SPACE_ACTIVE ? "active" : "dropping");
 		values[7] = Int64GetDatum(in_pool[i]);
+		values[8] = CStringGetTextDatum(bp_zip_algorithm_name((int) entries[i].compression));
+		if (kbs)
+			values[9] = Int32GetDatum((int32) kbs);
+		else
+			nulls[9] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	bp_arena_destroy(arena);

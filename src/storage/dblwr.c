@@ -431,6 +431,7 @@ bp_dblwr_repair_region(int region)
 		BpDblwrSlotHeader *sh = (BpDblwrSlotHeader *) (hdrbuf + i * sizeof(BpDblwrSlotHeader));
 		char		path[MAXPGPATH];
 		int			sfd;
+		BpSpaceEntry e;
 
 		if (sh->magic != BP_DBLWR_SLOT_MAGIC || sh->generation != BpDblwr->generation ||
 			sh->region != (uint32) region || sh->slot != (uint32) i)
@@ -438,8 +439,18 @@ bp_dblwr_repair_region(int region)
 		bp_dblwr_pread(fd, copy, l.page_size, base + hdr + (off_t) i * l.page_size, BP_DBLWR_FILE);
 		if (sh->crc != bp_dblwr_slot_crc(sh, copy) ||
 			!bp_page_is_intact(copy, sh->space_id, sh->page_no) ||
-			!bp_space_lookup(sh->space_id, NULL))
+			!bp_space_lookup(sh->space_id, &e))
 			continue;
+		if (e.key_block_size != 0)
+		{
+			/* a compressed space: its slot, read through the space */
+			if (!bp_space_zip_page_ok(sh->space_id, sh->page_no))
+			{
+				(void) bp_space_write_prepared(sh->space_id, sh->page_no, copy, l.page_size);
+				restored++;
+			}
+			continue;
+		}
 		bp_space_path(sh->space_id, path, sizeof(path));
 		sfd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
 		if (sfd < 0)
@@ -1076,6 +1087,22 @@ bp_dblwr_recover(void)
 			continue;
 		if (!bp_space_lookup(c->space_id, &e) || c->page_no >= e.size_pages)
 			continue;			/* dropped space */
+		if (e.key_block_size != 0)
+		{
+			/* a compressed space: its slot, read and written through the space */
+			checked++;
+			if (bp_space_zip_page_ok(c->space_id, c->page_no))
+				continue;
+			bp_dblwr_pread(fd, copy, BpPageSize, c->page_offset, BP_DBLWR_FILE);
+			(void) bp_space_write_prepared(c->space_id, c->page_no, copy, BpPageSize);
+			restored++;
+			ereport(LOG,
+					(errmsg("bufpool_ext: restored compressed page %u of bufpool space %u from the doublewrite file",
+							c->page_no, c->space_id),
+					 errdetail("The slot in place failed its checks; the copy has LSN %llu.",
+							   (unsigned long long) c->lsn)));
+			continue;
+		}
 		if (space_fd < 0 || space_fd_id != c->space_id)
 		{
 			if (space_fd >= 0)

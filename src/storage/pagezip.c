@@ -161,10 +161,38 @@ bp_zip_check(const char *slot, int slot_size, uint32 space_id, uint32 page_no)
 		return "checksum mismatch";
 	if (sh->space_id != space_id || sh->page_no != page_no)
 		return "the image belongs to another page";
+	if (sh->flags & BP_ZIP_F_OVERFLOW)
+		return NULL;
 	memcpy(&zh, slot + BP_PAGE_HEADER_SIZE, sizeof(zh));
 	if (zh.zip_len > (uint32) (slot_size - (int) BP_ZIP_HDR))
 		return "compressed length past the slot";
 	return NULL;
+}
+
+/*
+ * The slot of a page that did not fit: its header only (LSN, space, page,
+ * the CRC of the slot), flagged BP_ZIP_F_OVERFLOW; the page itself is in
+ * the space's overflow file.
+ */
+void
+bp_zip_overflow_slot(const char *page, char *slot, int slot_size)
+{
+	const BpPageHeader *ph = (const BpPageHeader *) page;
+	BpPageHeader *sh = (BpPageHeader *) slot;
+
+	memset(slot, 0, slot_size);
+	sh->lsn = ph->lsn;
+	sh->space_id = ph->space_id;
+	sh->page_no = ph->page_no;
+	sh->version = BP_PAGE_VERSION;
+	sh->flags = BP_ZIP_F_COMPRESSED | BP_ZIP_F_OVERFLOW;
+	sh->checksum = bp_zip_slot_crc(slot, slot_size);
+}
+
+bool
+bp_zip_is_overflow(const char *slot)
+{
+	return (((const BpPageHeader *) slot)->flags & BP_ZIP_F_OVERFLOW) != 0;
 }
 
 /* The LSN of a slot's page, read without decompressing. */

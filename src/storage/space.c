@@ -16,6 +16,16 @@
  * pool manager before the pool is READY.  It also carries the page size
  * the files were made with and the LSN high-water mark at the last save.
  *
+ * A compressed space (compression lz4 or zstd, key_block_size bytes a
+ * page, pagezip.c) keeps page p as a compressed image in the slot at
+ * p * key_block_size of its file, and a page whose image does not fit,
+ * whole, at p * page_size of a second, sparse file <space_id>.bpo (the
+ * overflow file), its slot then holding only a header that says so.  The
+ * overflow copy is written before the slot that points to it.  Reads and
+ * writes here see pages, never slots: bp_space_read decompresses,
+ * bp_space_write_prepared compresses, so the pool, the doublewrite
+ * buffer and recovery work on whole pages for every space.
+ *
  * Dropping a space marks it DROPPING (new reads fail), discards its
  * pages from the pool, then unlinks the file; a drop interrupted by a
  * crash is finished at the next start.
@@ -46,14 +56,16 @@
 #include "port/pg_crc32c.h"
 #include "port/pg_iovec.h"
 #include "storage/fd.h"
+#include "utils/memutils.h"
 
 #include "bufpool_ext/mmgr/arena.h"
 #include "bufpool_ext/base/fault.h"
 #include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/storage/pagezip.h"
 #include "bufpool_ext/storage/space.h"
 
 #define BP_REGISTRY_MAGIC	0x42505352	/* "BPSR" */
-#define BP_REGISTRY_VERSION	2	/* 2: entries carry a creation identity */
+#define BP_REGISTRY_VERSION	3	/* 2: a creation identity; 3: compression */
 #define BP_MAX_SPACE_PAGES	((int64) 0x7FFFFFFF)
 #define BP_FD_CACHE			64
 #define BP_REGISTRY_ARENA_BLOCK	8192
@@ -82,7 +94,7 @@ typedef struct BpRegistryEntryV1
 
 typedef struct BpFdCacheEntry
 {
-	uint32		space_id;
+	uint64		key;			/* space id, | BP_FD_OVERFLOW for its overflow file */
 	File		file;
 } BpFdCacheEntry;
 
@@ -95,6 +107,24 @@ void
 bp_space_path(uint32 space_id, char *path, size_t len)
 {
 	snprintf(path, len, "%s/%u.bps", BP_DIR, space_id);
+}
+
+/* The overflow file of a compressed space. */
+static void
+bp_space_overflow_path(uint32 space_id, char *path, size_t len)
+{
+	snprintf(path, len, "%s/%u.bpo", BP_DIR, space_id);
+}
+
+/* Remove a space's files (the overflow file may not exist); false on failure. */
+static bool
+bp_space_unlink_files(uint32 space_id, char *path, size_t len)
+{
+	bp_space_overflow_path(space_id, path, len);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return false;
+	bp_space_path(space_id, path, len);
+	return unlink(path) == 0 || errno == ENOENT;
 }
 
 /* A space's creation identity: random, never 0. */
@@ -274,14 +304,15 @@ bp_space_load_registry(void)
 	}
 	if (read(fd, &hdr, sizeof(hdr)) != sizeof(hdr) ||
 		hdr.magic != BP_REGISTRY_MAGIC ||
-		(hdr.version != BP_REGISTRY_VERSION && hdr.version != 1) ||
+		(hdr.version != BP_REGISTRY_VERSION && hdr.version != 1 && hdr.version != 2) ||
 		hdr.n_entries > BP_MAX_SPACES)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("file \"%s\" is not a bufpool_ext space registry", BP_REGISTRY_FILE)));
 	arena = bp_arena_create_scoped("space_registry", BP_REGISTRY_ARENA_BLOCK);
 	entries = bp_arena_alloc(arena, sizeof(BpSpaceEntry) * Max(hdr.n_entries, 1));
-	entry_size = hdr.version == 1 ? sizeof(BpRegistryEntryV1) : sizeof(BpSpaceEntry);
+	entry_size = hdr.version == 1 ? sizeof(BpRegistryEntryV1) :
+		hdr.version == 2 ? BP_SPACE_ENTRY_V2_SIZE : sizeof(BpSpaceEntry);
 	raw = bp_arena_alloc(arena, entry_size * Max(hdr.n_entries, 1));
 	if (read(fd, raw, entry_size * hdr.n_entries) != (ssize_t) (entry_size * hdr.n_entries) ||
 		read(fd, &stored, sizeof(stored)) != sizeof(stored))
@@ -309,6 +340,16 @@ bp_space_load_registry(void)
 		}
 		changed = true;
 	}
+	else if (hdr.version == 2)
+	{
+		/* spaces made before compression: uncompressed, save as version 3 */
+		for (i = 0; i < hdr.n_entries; i++)
+		{
+			memset(&entries[i], 0, sizeof(BpSpaceEntry));
+			memcpy(&entries[i], raw + i * entry_size, entry_size);
+		}
+		changed = true;
+	}
 	else
 		memcpy(entries, raw, sizeof(BpSpaceEntry) * hdr.n_entries);
 	if (crc != stored)
@@ -333,8 +374,7 @@ bp_space_load_registry(void)
 		{
 			char		path[MAXPGPATH];
 
-			bp_space_path(e->space_id, path, sizeof(path));
-			if (unlink(path) < 0 && errno != ENOENT)
+			if (!bp_space_unlink_files(e->space_id, path, sizeof(path)))
 				ereport(WARNING,
 						(errcode_for_file_access(),
 						 errmsg("could not remove file \"%s\": %m", path)));
@@ -418,14 +458,14 @@ bp_space_check_name(const char *name)
 }
 
 /*
- * Give the open space file fd (path) size_pages pages, fsynced, and close
- * it.  On failure: close it, remove it if remove_on_error (a file being
+ * Give the open space file fd (path) size_pages pages of unit bytes (a
+ * page, or a compressed space's slot), fsynced, and close it.  On failure: close it, remove it if remove_on_error (a file being
  * created), and raise the error.
  */
 static void
-bp_space_size_file(int fd, const char *path, int64 size_pages, bool remove_on_error)
+bp_space_size_file(int fd, const char *path, int64 size_pages, int unit, bool remove_on_error)
 {
-	if (ftruncate(fd, (off_t) size_pages * BpShmem->page_size) < 0 || pg_fsync(fd) != 0)
+	if (ftruncate(fd, (off_t) size_pages * unit) < 0 || pg_fsync(fd) != 0)
 	{
 		int			save_errno = errno;
 
@@ -440,15 +480,65 @@ bp_space_size_file(int fd, const char *path, int64 size_pages, bool remove_on_er
 	CloseTransientFile(fd);
 }
 
+/* Create and size one file of a new space; ERROR (nothing left) on failure. */
+static void
+bp_space_make_file(const char *path, int64 size_pages, int unit)
+{
+	int			fd = OpenTransientFilePerm(path, O_RDWR | O_CREAT | O_EXCL | PG_BINARY,
+										   S_IRUSR | S_IWUSR);
+
+	if (fd < 0 && errno == EEXIST)
+	{
+		/*
+		 * No registered space has this id (ids above the saved
+		 * next_space_id were never registered), so the file is left from
+		 * a create cut short by a crash before the registry was saved.
+		 * Remove it and create it afresh, with our mode.
+		 */
+		ereport(LOG,
+				(errmsg("removing file \"%s\" left by an interrupted bufpool space creation", path)));
+		if (unlink(path) < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not remove file \"%s\": %m", path)));
+		fd = OpenTransientFilePerm(path, O_RDWR | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
+	}
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", path)));
+	bp_space_size_file(fd, path, size_pages, unit, true);
+}
+
 uint32
 bp_space_create(const char *name, int64 size_pages)
 {
+	return bp_space_create_compressed(name, size_pages, BP_ZIP_NONE, 0);
+}
+
+/*
+ * Create a space; compressed (lz4 or zstd) with key_block_size bytes a
+ * page (1 kB .. half a page, a power of two), or not (BP_ZIP_NONE, 0).
+ */
+uint32
+bp_space_create_compressed(const char *name, int64 size_pages, int compression, int key_block_size)
+{
 	char		path[MAXPGPATH];
+	char		opath[MAXPGPATH];
 	volatile int slot = -1;
 	int			i;
-	int			fd;
 	uint32		id;
 
+	if (compression == BP_ZIP_NONE ? key_block_size != 0 :
+		(compression != BP_ZIP_LZ4 && compression != BP_ZIP_ZSTD) ||
+		key_block_size < BP_ZIP_MIN_BLOCK || key_block_size > BpShmem->page_size / 2 ||
+		(key_block_size & (key_block_size - 1)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid key_block_size %d for compression %s", key_block_size,
+						bp_zip_algorithm_name(compression)),
+				 errdetail("A compressed space's key_block_size is a power of two from %d to half the page size (%d); an uncompressed space has none.",
+						   BP_ZIP_MIN_BLOCK, BpShmem->page_size / 2)));
 	bp_space_check_name(name);
 	if (size_pages < 1 || size_pages > BP_MAX_SPACE_PAGES)
 		ereport(ERROR,
@@ -480,28 +570,21 @@ bp_space_create(const char *name, int64 size_pages)
 
 	id = BpShmem->next_space_id;
 	bp_space_path(id, path, sizeof(path));
-	fd = OpenTransientFilePerm(path, O_RDWR | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
-	if (fd < 0 && errno == EEXIST)
+	bp_space_overflow_path(id, opath, sizeof(opath));
+	bp_space_make_file(path, size_pages, key_block_size ? key_block_size : BpShmem->page_size);
+	if (key_block_size)
 	{
-		/*
-		 * No registered space has this id (ids above the saved
-		 * next_space_id were never registered), so the file is left from
-		 * a create cut short by a crash before the registry was saved.
-		 * Remove it and create it afresh, with our mode.
-		 */
-		ereport(LOG,
-				(errmsg("removing file \"%s\" left by an interrupted bufpool space creation", path)));
-		if (unlink(path) < 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not remove file \"%s\": %m", path)));
-		fd = OpenTransientFilePerm(path, O_RDWR | O_CREAT | O_EXCL | PG_BINARY, S_IRUSR | S_IWUSR);
+		PG_TRY();
+		{
+			bp_space_make_file(opath, size_pages, BpShmem->page_size);
+		}
+		PG_CATCH();
+		{
+			unlink(path);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 	}
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", path)));
-	bp_space_size_file(fd, path, size_pages, true);
 	fsync_fname(BP_DIR, true);
 
 	BpShmem->next_space_id = id + 1;
@@ -509,6 +592,8 @@ bp_space_create(const char *name, int64 size_pages)
 	BpShmem->spaces[slot].size_pages = size_pages;
 	strlcpy(BpShmem->spaces[slot].name, name, NAMEDATALEN);
 	BpShmem->spaces[slot].identity = bp_space_new_identity();
+	BpShmem->spaces[slot].compression = (uint32) compression;
+	BpShmem->spaces[slot].key_block_size = (uint32) key_block_size;
 	BpShmem->spaces[slot].state = BP_SPACE_ACTIVE;
 	PG_TRY();
 	{
@@ -518,6 +603,7 @@ bp_space_create(const char *name, int64 size_pages)
 	{
 		memset(&BpShmem->spaces[slot], 0, sizeof(BpSpaceEntry));
 		unlink(path);
+		unlink(opath);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -575,8 +661,7 @@ bp_space_remove(uint32 space_id)
 	slot = bp_space_slot(space_id);
 	if (slot >= 0)
 	{
-		bp_space_path(space_id, path, sizeof(path));
-		if (unlink(path) < 0 && errno != ENOENT)
+		if (!bp_space_unlink_files(space_id, path, sizeof(path)))
 			ereport(ERROR,
 					(errcode_for_file_access(),
 					 errmsg("could not remove file \"%s\": %m", path)));
@@ -655,6 +740,8 @@ bp_space_extend(uint32 space_id, int64 n_pages)
 	int			fd;
 	int64		old_size;
 	int64		new_size;
+	int			kbs;
+	int			i;
 
 	LWLockAcquire(&BpShmem->space_lock.lock, LW_EXCLUSIVE);
 	slot = bp_space_slot(space_id);
@@ -670,13 +757,21 @@ bp_space_extend(uint32 space_id, int64 n_pages)
 				 errdetail("It has %lld pages; a space has at most %lld.",
 						   (long long) old_size, (long long) BP_MAX_SPACE_PAGES)));
 	new_size = old_size + n_pages;
-	bp_space_path(space_id, path, sizeof(path));
-	fd = OpenTransientFile(path, O_RDWR | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\": %m", path)));
-	bp_space_size_file(fd, path, new_size, false);
+	kbs = (int) BpShmem->spaces[slot].key_block_size;
+	for (i = kbs ? 0 : 1; i < 2; i++)
+	{
+		/* the overflow file first: a slot file never names pages it lacks */
+		if (i == 0)
+			bp_space_overflow_path(space_id, path, sizeof(path));
+		else
+			bp_space_path(space_id, path, sizeof(path));
+		fd = OpenTransientFile(path, O_RDWR | PG_BINARY);
+		if (fd < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not open file \"%s\": %m", path)));
+		bp_space_size_file(fd, path, new_size, i == 0 || kbs == 0 ? BpShmem->page_size : kbs, false);
+	}
 	bp_space_set_size(slot, new_size);
 	LWLockRelease(&BpShmem->space_lock.lock);
 	return new_size;
@@ -719,29 +814,37 @@ bp_space_check_page(uint32 space_id, int64 page_no)
 						   (unsigned long long) (e.size_pages - 1))));
 }
 
-/* The space's file if it is in the process's file cache, else -1. */
+/* the file cache's key of a compressed space's overflow file (space ids are below) */
+#define BP_FD_OVERFLOW		UINT64CONST(0x100000000)
+
+/* The file of a cache key if it is in the process's file cache, else -1. */
 static File
-bp_space_cached_file(uint32 space_id)
+bp_space_cached_file(uint64 key)
 {
 	int			i;
 
 	for (i = 0; i < BP_FD_CACHE; i++)
-		if (fd_cache[i].space_id == space_id && fd_cache[i].file > 0)
+		if (fd_cache[i].key == key && fd_cache[i].file > 0)
 			return fd_cache[i].file;
 	return -1;
 }
 
+/* The space's file, or with overflow its overflow file, opened if need be. */
 static File
-bp_space_file(uint32 space_id)
+bp_space_file_kind(uint32 space_id, bool overflow)
 {
 	char		path[MAXPGPATH];
-	File		f = bp_space_cached_file(space_id);
+	uint64		key = space_id | (overflow ? BP_FD_OVERFLOW : 0);
+	File		f = bp_space_cached_file(key);
 	BpFdCacheEntry *e;
 
 	if (f > 0)
 		return f;
 
-	bp_space_path(space_id, path, sizeof(path));
+	if (overflow)
+		bp_space_overflow_path(space_id, path, sizeof(path));
+	else
+		bp_space_path(space_id, path, sizeof(path));
 	f = PathNameOpenFile(path, O_RDWR | PG_BINARY);
 	if (f < 0)
 		ereport(ERROR,
@@ -751,9 +854,15 @@ bp_space_file(uint32 space_id)
 	fd_cache_next = (fd_cache_next + 1) % BP_FD_CACHE;
 	if (e->file > 0)
 		FileClose(e->file);
-	e->space_id = space_id;
+	e->key = key;
 	e->file = f;
 	return f;
+}
+
+static File
+bp_space_file(uint32 space_id)
+{
+	return bp_space_file_kind(space_id, false);
 }
 
 static void
@@ -762,11 +871,11 @@ bp_space_forget_file(uint32 space_id)
 	int			i;
 
 	for (i = 0; i < BP_FD_CACHE; i++)
-		if (fd_cache[i].space_id == space_id && fd_cache[i].file > 0)
+		if ((uint32) fd_cache[i].key == space_id && fd_cache[i].file > 0)
 		{
 			FileClose(fd_cache[i].file);
 			fd_cache[i].file = 0;
-			fd_cache[i].space_id = 0;
+			fd_cache[i].key = 0;
 		}
 }
 
@@ -774,13 +883,95 @@ bp_space_forget_file(uint32 space_id)
  * Read a page from its file into buf and verify it.  A never-written
  * page is returned initialised.
  */
+/* A buffer of half a page for slots (the largest key_block_size), made once. */
+static char *
+bp_space_slot_buffer(void)
+{
+	static char *slot = NULL;
+
+	if (slot == NULL)
+		slot = MemoryContextAlloc(TopMemoryContext, BpPageSize / 2);
+	return slot;
+}
+
+static bool
+bp_space_all_zero(const char *p, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Read page page_no of compressed space e into buf: its slot, checked,
+ * then decompressed, or the whole page from the overflow file; the page
+ * gets a valid checksum, so it passes bp_page_is_intact as a page read
+ * from an uncompressed space does.  A never-written page: initialised,
+ * or with init_new false left zero (bp_page_is_new).
+ */
+static void
+bp_space_read_zip(const BpSpaceEntry *e, uint32 page_no, char *buf, bool init_new)
+{
+	int			kbs = (int) e->key_block_size;
+	char	   *slot = bp_space_slot_buffer();
+	const char *why;
+	int			n;
+
+	n = FileRead(bp_space_file(e->space_id), slot, kbs, (off_t) page_no * kbs,
+				 WAIT_EVENT_DATA_FILE_READ);
+	if (n < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read page %u of bufpool space %u: %m", page_no, e->space_id)));
+	if (n < kbs)
+		memset(slot + n, 0, kbs - n);
+	if (bp_space_all_zero(slot, kbs))
+	{
+		memset(buf, 0, BpPageSize);
+		if (init_new)
+			bp_page_init(buf, e->space_id, page_no);
+		return;
+	}
+	why = bp_zip_check(slot, kbs, e->space_id, page_no);
+	if (why != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("compressed page %u of bufpool space %u is damaged: %s", page_no, e->space_id, why)));
+	if (bp_zip_is_overflow(slot))
+	{
+		n = FileRead(bp_space_file_kind(e->space_id, true), buf, BpPageSize,
+					 (off_t) page_no * BpPageSize, WAIT_EVENT_DATA_FILE_READ);
+		if (n != BpPageSize)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read page %u of bufpool space %u from its overflow file: %m",
+							page_no, e->space_id)));
+		bp_page_verify(buf, e->space_id, page_no);
+		return;
+	}
+	if (!bp_zip_decompress(slot, kbs, buf, BpPageSize))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("compressed page %u of bufpool space %u does not decompress", page_no, e->space_id)));
+	bp_page_set_checksum(buf);
+}
+
 void
 bp_space_read(uint32 space_id, uint32 page_no, char *buf)
 {
 	File		f;
 	int			n;
+	BpSpaceEntry e;
 
 	bp_space_check_page(space_id, page_no);
+	if (bp_space_lookup(space_id, &e) && e.key_block_size != 0)
+	{
+		bp_space_read_zip(&e, page_no, buf, true);
+		return;
+	}
 	f = bp_space_file(space_id);
 	n = FileRead(f, buf, BpPageSize, (off_t) page_no * BpPageSize, WAIT_EVENT_DATA_FILE_READ);
 	if (n < 0)
@@ -793,6 +984,35 @@ bp_space_read(uint32 space_id, uint32 page_no, char *buf)
 		bp_page_init(buf, space_id, page_no);
 	else
 		bp_page_verify(buf, space_id, page_no);
+}
+
+/*
+ * For the doublewrite repair of a compressed space: whether page page_no
+ * reads well where it is stored (never written, or its slot and any
+ * overflow copy intact).  Reads through the space's files, not the pool.
+ */
+bool
+bp_space_zip_page_ok(uint32 space_id, uint32 page_no)
+{
+	BpSpaceEntry e;
+	char	   *page = palloc(BpPageSize);
+	volatile bool ok = true;
+
+	if (!bp_space_lookup(space_id, &e) || e.key_block_size == 0)
+		elog(ERROR, "bufpool space %u is not a compressed space", space_id);
+	PG_TRY();
+	{
+		bp_space_read_zip(&e, page_no, page, false);
+	}
+	PG_CATCH();
+	{
+		/* damaged: the caller writes the copy over it */
+		FlushErrorState();
+		ok = false;
+	}
+	PG_END_TRY();
+	pfree(page);
+	return ok;
 }
 
 /*
@@ -825,8 +1045,17 @@ bp_space_read_run(uint32 space_id, uint32 first, int n, char **bufs)
 	ssize_t		got;
 	int			i;
 
+	BpSpaceEntry e;
+
 	Assert(n >= 1 && n <= BP_READ_RUN_MAX);
 	bp_space_check_page(space_id, (int64) first + n - 1);
+	if (bp_space_lookup(space_id, &e) && e.key_block_size != 0)
+	{
+		/* a compressed space: slot by slot (each decompressed) */
+		for (i = 0; i < n; i++)
+			bp_space_read_zip(&e, first + i, bufs[i], false);
+		return;
+	}
 	f = bp_space_file(space_id);
 	/* opens the file again if fd.c closed it to save descriptors */
 	(void) FilePrefetch(f, (off_t) first * BpPageSize, n * BpPageSize,
@@ -880,31 +1109,29 @@ bp_space_write(uint32 space_id, uint32 page_no, char *buf)
  * write that a test makes at the fault point page-write-in-place.  Returns false if the space no
  * longer exists.
  */
-bool
-bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nbytes)
+/*
+ * Write nbytes of data at off of file f, page page_no of a space (the
+ * fault point data-write first, with page, the whole page being written);
+ * ERROR if it fails.
+ */
+static void
+bp_space_pwrite(File f, const char *data, int nbytes, off_t off, uint32 space_id,
+				uint32 page_no, const char *page)
 {
-	File		f;
 	int			n;
-	int			i;
 
-	if (!bp_space_lookup(space_id, NULL))
-	{
-		bp_space_forget_file(space_id);
-		return false;
-	}
-	f = bp_space_file(space_id);
 	errno = 0;
 	if (BP_FAULT_ARMED())
 	{
-		BpFaultPage fp = {space_id, page_no, buf};
+		BpFaultPage fp = {space_id, page_no, page};
 
 		if (bp_fault_run("data-write", &fp))
 			n = -1;				/* the callback set errno */
 		else
-			n = FileWrite(f, (char *) buf, nbytes, (off_t) page_no * BpPageSize, WAIT_EVENT_DATA_FILE_WRITE);
+			n = FileWrite(f, (char *) data, nbytes, off, WAIT_EVENT_DATA_FILE_WRITE);
 	}
 	else
-		n = FileWrite(f, (char *) buf, nbytes, (off_t) page_no * BpPageSize, WAIT_EVENT_DATA_FILE_WRITE);
+		n = FileWrite(f, (char *) data, nbytes, off, WAIT_EVENT_DATA_FILE_WRITE);
 	if (n != nbytes)
 	{
 		if (n >= 0)
@@ -913,6 +1140,46 @@ bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nb
 				(errcode_for_file_access(),
 				 errmsg("could not write page %u of bufpool space %u: %m", page_no, space_id)));
 	}
+}
+
+/*
+ * A compressed space: the page compressed into its slot, or whole into
+ * the overflow file (written first) and a slot that says so.  A torn
+ * write (nbytes short of a page) writes as much of the slot.
+ */
+static void
+bp_space_write_zip(const BpSpaceEntry *e, uint32 page_no, const char *buf, int nbytes)
+{
+	int			kbs = (int) e->key_block_size;
+	char	   *slot = bp_space_slot_buffer();
+
+	if (bp_zip_compress((int) e->compression, buf, BpPageSize, slot, kbs) < 0)
+	{
+		bp_space_pwrite(bp_space_file_kind(e->space_id, true), buf, nbytes,
+						(off_t) page_no * BpPageSize, e->space_id, page_no, buf);
+		bp_zip_overflow_slot(buf, slot, kbs);
+	}
+	bp_space_pwrite(bp_space_file(e->space_id), slot,
+					nbytes >= BpPageSize ? kbs : Max(1, (int) ((int64) kbs * nbytes / BpPageSize)),
+					(off_t) page_no * kbs, e->space_id, page_no, buf);
+}
+
+bool
+bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nbytes)
+{
+	int			i;
+	BpSpaceEntry e;
+
+	if (!bp_space_lookup(space_id, &e))
+	{
+		bp_space_forget_file(space_id);
+		return false;
+	}
+	if (e.key_block_size != 0)
+		bp_space_write_zip(&e, page_no, buf, nbytes);
+	else
+		bp_space_pwrite(bp_space_file(space_id), buf, nbytes, (off_t) page_no * BpPageSize,
+						space_id, page_no, buf);
 	for (i = 0; i < n_pending_sync; i++)
 		if (pending_sync[i] == space_id)
 			return true;
@@ -975,22 +1242,30 @@ bp_space_sync_pending_noerror(void)
 }
 
 /* fsync every space this process wrote since its last sync. */
+/* fsync a space's file, and a compressed space's overflow file; false if it is gone. */
+static bool
+bp_space_fsync(uint32 space_id)
+{
+	BpSpaceEntry e;
+	int			k;
+
+	if (!bp_space_lookup(space_id, &e))
+		return false;
+	for (k = e.key_block_size != 0 ? 0 : 1; k < 2; k++)
+		if (FileSync(bp_space_file_kind(space_id, k == 0), WAIT_EVENT_DATA_FILE_SYNC) != 0)
+			ereport(data_sync_elevel(ERROR),
+					(errcode_for_file_access(),
+					 errmsg("could not fsync %sfile of bufpool space %u: %m",
+							k == 0 ? "the overflow " : "", space_id)));
+	return true;
+}
+
 void
 bp_space_sync_pending(void)
 {
 	while (n_pending_sync > 0)
 	{
-		uint32		space_id = pending_sync[n_pending_sync - 1];
-
-		if (bp_space_lookup(space_id, NULL))
-		{
-			File		f = bp_space_file(space_id);
-
-			if (FileSync(f, WAIT_EVENT_DATA_FILE_SYNC) != 0)
-				ereport(data_sync_elevel(ERROR),
-						(errcode_for_file_access(),
-						 errmsg("could not fsync file of bufpool space %u: %m", space_id)));
-		}
+		(void) bp_space_fsync(pending_sync[n_pending_sync - 1]);
 		n_pending_sync--;
 	}
 }
@@ -1012,14 +1287,7 @@ bp_space_sync_all(void)
 			ids[n++] = BpShmem->spaces[i].space_id;
 	LWLockRelease(&BpShmem->space_lock.lock);
 	for (i = 0; i < n; i++)
-	{
-		if (!bp_space_lookup(ids[i], NULL))
-			continue;			/* dropped meanwhile */
-		if (FileSync(bp_space_file(ids[i]), WAIT_EVENT_DATA_FILE_SYNC) != 0)
-			ereport(data_sync_elevel(ERROR),
-					(errcode_for_file_access(),
-					 errmsg("could not fsync file of bufpool space %u: %m", ids[i])));
-	}
+		(void) bp_space_fsync(ids[i]);	/* false: dropped meanwhile */
 }
 
 /* The highest LSN recorded before this start (the registry's, or a page's read since). */

@@ -380,7 +380,13 @@ typedef struct BpSpaceEntry
 	uint64		size_pages;
 	char		name[NAMEDATALEN];
 	uint64		identity;		/* random at creation, never 0 (warm.c) */
+	/* registry version 3: compressed spaces (pagezip.c) */
+	uint32		compression;	/* BP_ZIP_NONE, _LZ4, _ZSTD */
+	uint32		key_block_size; /* bytes of a page's slot; 0: uncompressed */
 } BpSpaceEntry;
+
+/* the size of an entry in a version-2 registry (before compression) */
+#define BP_SPACE_ENTRY_V2_SIZE	offsetof(BpSpaceEntry, compression)
 
 /*
  * Warm restart (src/pool/warm.c): the running and the last few dump and

@@ -17,6 +17,7 @@
 
 /* the flags of a slot's page header */
 #define BP_ZIP_F_COMPRESSED	0x0100
+#define BP_ZIP_F_OVERFLOW	0x0200	/* the page is whole in the overflow file */
 #define BP_ZIP_F_ALGO_SHIFT	12
 #define BP_ZIP_F_ALGO_MASK	0xF000
 
@@ -30,6 +31,8 @@ extern int	bp_zip_compress(int algorithm, const char *page, int page_size, char 
 extern const char *bp_zip_check(const char *slot, int slot_size, uint32 space_id,
 								uint32 page_no);
 extern uint64 bp_zip_lsn(const char *slot);
+extern void bp_zip_overflow_slot(const char *page, char *slot, int slot_size);
+extern bool bp_zip_is_overflow(const char *slot);
 extern bool bp_zip_decompress(const char *slot, int slot_size, char *page, int page_size);
 
 #endif							/* BUFPOOL_EXT_PAGEZIP_H */

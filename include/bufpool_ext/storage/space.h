@@ -37,6 +37,8 @@ extern void bp_file_write_checksummed(const char *path, const BpFilePart *parts,
 extern void bp_space_load_registry(void);
 extern void bp_space_save_registry(void);
 extern uint32 bp_space_create(const char *name, int64 size_pages);
+extern uint32 bp_space_create_compressed(const char *name, int64 size_pages, int compression,
+										 int key_block_size);
 extern void bp_space_mark_dropping(uint32 space_id);
 extern void bp_space_remove(uint32 space_id);
 extern bool bp_space_lookup(uint32 space_id, BpSpaceEntry *out);
@@ -49,6 +51,7 @@ extern void bp_space_read(uint32 space_id, uint32 page_no, char *buf);
 /* the longest run bp_space_read_run reads in one call */
 #define BP_READ_RUN_MAX	64
 extern void bp_space_read_run(uint32 space_id, uint32 first, int n, char **bufs);
+extern bool bp_space_zip_page_ok(uint32 space_id, uint32 page_no);
 extern void bp_space_prefetch(uint32 space_id, uint32 first, int n);
 extern bool bp_space_write(uint32 space_id, uint32 page_no, char *buf);
 extern bool bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nbytes);

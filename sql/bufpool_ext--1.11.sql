@@ -1,8 +1,8 @@
-/* bufpool_ext 1.10: the whole install script.  It is the scripts of 1.0 to
+/* bufpool_ext 1.11: the whole install script.  It is the scripts of 1.0 to
    1.5 in order, without the benchmark and test functions that 1.6 moved to
    the test module bufpool_test, then 1.7's warm restart and 1.8's memory governor (1.9 changes only the
    C API: mini-transactions, spaces, new pages), then 1.10's memory placement
-   (chunks.page_size_kb, the numa view), so a fresh install
+   (chunks.page_size_kb, the numa view) and 1.11's compressed spaces, so a fresh install
    defines exactly what an updated one does (sql-tests/bp_upgrade.sql
    compares the two). */
 
@@ -17,7 +17,8 @@ CREATE SCHEMA bufpool;
 
 -- Tablespaces ---------------------------------------------------------------
 
-CREATE FUNCTION bufpool.create_space(name text, size_pages bigint)
+CREATE FUNCTION bufpool.create_space(name text, size_pages bigint,
+    compression text DEFAULT 'none', key_block_size int DEFAULT NULL)
 RETURNS int
 AS 'MODULE_PATHNAME', 'bp_sql_create_space'
 LANGUAGE C VOLATILE;
@@ -29,7 +30,8 @@ LANGUAGE C VOLATILE;
 
 CREATE FUNCTION bufpool.spaces_srf(
     OUT space_id int, OUT name text, OUT size_pages bigint, OUT page_size int,
-    OUT size_bytes bigint, OUT file_path text, OUT state text, OUT pages_in_pool bigint)
+    OUT size_bytes bigint, OUT file_path text, OUT state text, OUT pages_in_pool bigint,
+    OUT compression text, OUT key_block_size int)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'bp_sql_spaces'
 LANGUAGE C STRICT VOLATILE;
