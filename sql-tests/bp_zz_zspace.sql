@@ -37,6 +37,16 @@ WHERE substring(bufpool.read_page(zs.zstd, p) FROM 1 FOR length(data)) IS DISTIN
 SELECT s.name, p, to_hex(get_byte(pg_read_binary_file(s.file_path, p * s.key_block_size + 23, 1), 0)) AS flags
 FROM bufpool.spaces s, generate_series(0, 3) p
 WHERE s.name LIKE 'z\_%' ORDER BY 1, 2;
+-- the counters, as INNODB_CMP: 16 pages compressed into each size, 12
+-- fitting (the 4 random ones overflow), 12 decompressed when read back
+SELECT page_size, compress_ops, compress_ops_ok, uncompress_ops,
+       compress_time >= 0 AND uncompress_time >= 0 AS times
+FROM bufpool.cmp WHERE page_size IN (2048, 4096) ORDER BY 1;
+SELECT space_name, page_size, compress_ops, compress_ops_ok, uncompress_ops
+FROM bufpool.cmp_per_space WHERE space_name LIKE 'z\_%' ORDER BY 1;
+SELECT sum(compress_ops) AS read_and_reset FROM bufpool.cmp_reset;
+SELECT sum(compress_ops + uncompress_ops) AS after_reset FROM bufpool.cmp;
+SELECT page_size FROM bufpool.cmp ORDER BY 1;
 -- a page never written reads as zeros
 SELECT length(bufpool.read_page(lz4, 40)) > 0 AS new_page,
        bufpool.read_page(lz4, 40) = decode(repeat('00', length(bufpool.read_page(lz4, 40))), 'hex') AS zeros

@@ -582,3 +582,30 @@ REVOKE ALL ON FUNCTION bufpool.numa_srf() FROM PUBLIC;
 REVOKE ALL ON bufpool.numa FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bufpool.numa_srf() TO pg_monitor;
 GRANT SELECT ON bufpool.numa TO pg_monitor;
+
+-- compression counters, as INNODB_CMP and INNODB_CMP_PER_INDEX (the
+-- _reset views read and zero them: superuser only)
+CREATE FUNCTION bufpool.cmp_srf(reset boolean,
+    OUT page_size int, OUT compress_ops bigint, OUT compress_ops_ok bigint,
+    OUT compress_time float8, OUT uncompress_ops bigint, OUT uncompress_time float8)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_cmp'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE FUNCTION bufpool.cmp_per_space_srf(reset boolean,
+    OUT space_id int, OUT space_name text, OUT page_size int,
+    OUT compress_ops bigint, OUT compress_ops_ok bigint, OUT compress_time float8,
+    OUT uncompress_ops bigint, OUT uncompress_time float8)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_cmp_per_space'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW bufpool.cmp AS SELECT * FROM bufpool.cmp_srf(false);
+CREATE VIEW bufpool.cmp_reset AS SELECT * FROM bufpool.cmp_srf(true);
+CREATE VIEW bufpool.cmp_per_space AS SELECT * FROM bufpool.cmp_per_space_srf(false);
+CREATE VIEW bufpool.cmp_per_space_reset AS SELECT * FROM bufpool.cmp_per_space_srf(true);
+
+REVOKE ALL ON FUNCTION bufpool.cmp_srf(boolean), bufpool.cmp_per_space_srf(boolean) FROM PUBLIC;
+REVOKE ALL ON bufpool.cmp, bufpool.cmp_reset, bufpool.cmp_per_space, bufpool.cmp_per_space_reset FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bufpool.cmp_srf(boolean), bufpool.cmp_per_space_srf(boolean) TO pg_monitor;
+GRANT SELECT ON bufpool.cmp, bufpool.cmp_per_space TO pg_monitor;

@@ -51,6 +51,8 @@ PG_FUNCTION_INFO_V1(bp_sql_pages);
 PG_FUNCTION_INFO_V1(bp_sql_lists);
 PG_FUNCTION_INFO_V1(bp_sql_chunks);
 PG_FUNCTION_INFO_V1(bp_sql_numa);
+PG_FUNCTION_INFO_V1(bp_sql_cmp);
+PG_FUNCTION_INFO_V1(bp_sql_cmp_per_space);
 PG_FUNCTION_INFO_V1(bp_sql_status);
 PG_FUNCTION_INFO_V1(bp_sql_doublewrite);
 PG_FUNCTION_INFO_V1(bp_sql_page_heat_all);
@@ -625,6 +627,89 @@ bp_sql_numa(PG_FUNCTION_ARGS)
 			values[3] = Int64GetDatum(bytes[n]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
+	}
+	return (Datum) 0;
+}
+
+/* Read a set of compression counters into values[0..4], zeroing them with reset. */
+static void
+bp_zip_stats_values(BpZipStats *z, bool reset, Datum *values)
+{
+	pg_atomic_uint64 *c[5] = {&z->compress_ops, &z->compress_ops_ok, &z->compress_ns,
+	&z->uncompress_ops, &z->uncompress_ns};
+	uint64		v[5];
+	int			i;
+
+	for (i = 0; i < 5; i++)
+		v[i] = reset ? pg_atomic_exchange_u64(c[i], 0) : pg_atomic_read_u64(c[i]);
+	values[0] = Int64GetDatum((int64) v[0]);
+	values[1] = Int64GetDatum((int64) v[1]);
+	values[2] = Float8GetDatum((double) v[2] / 1e9);
+	values[3] = Int64GetDatum((int64) v[3]);
+	values[4] = Float8GetDatum((double) v[4] / 1e9);
+}
+
+/*
+ * bufpool.cmp / cmp_reset, as INNODB_CMP / INNODB_CMP_RESET: per
+ * compressed page size (key_block_size, 1 kB up to half a page), pages
+ * compressed (compress_ops), those whose image fit their slot
+ * (compress_ops_ok), the seconds spent, and the same for decompression.
+ * reset (superuser only) reads the counters and sets them to zero.
+ */
+Datum
+bp_sql_cmp(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		reset = PG_GETARG_BOOL(0);
+	int			i;
+
+	if (reset)
+		bp_sql_require_superuser("cmp_reset");
+	bp_ensure_attached();
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < BP_ZIP_SIZES && (BP_ZIP_MIN_BLOCK << i) <= BpShmem->page_size / 2; i++)
+	{
+		Datum		values[6];
+		bool		nulls[6] = {0};
+
+		values[0] = Int32GetDatum(BP_ZIP_MIN_BLOCK << i);
+		bp_zip_stats_values(&BpShmem->zip_by_size[i], reset, values + 1);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * bufpool.cmp_per_space / cmp_per_space_reset, as INNODB_CMP_PER_INDEX:
+ * the same counters for each compressed space.
+ */
+Datum
+bp_sql_cmp_per_space(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		reset = PG_GETARG_BOOL(0);
+	int			i;
+
+	if (reset)
+		bp_sql_require_superuser("cmp_per_space_reset");
+	bp_ensure_attached();
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < BP_MAX_SPACES; i++)
+	{
+		BpSpaceEntry e;
+		Datum		values[8];
+		bool		nulls[8] = {0};
+
+		LWLockAcquire(&BpShmem->space_lock.lock, LW_SHARED);
+		e = BpShmem->spaces[i];
+		LWLockRelease(&BpShmem->space_lock.lock);
+		if (e.state != BP_SPACE_ACTIVE || e.key_block_size == 0)
+			continue;
+		values[0] = Int32GetDatum((int32) e.space_id);
+		values[1] = CStringGetTextDatum(e.name);
+		values[2] = Int32GetDatum((int32) e.key_block_size);
+		bp_zip_stats_values(&BpShmem->zip_by_space[i], reset, values + 3);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
 }

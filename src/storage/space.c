@@ -59,6 +59,7 @@
 #include "utils/memutils.h"
 
 #include "bufpool_ext/mmgr/arena.h"
+#include "bufpool_ext/base/clock.h"
 #include "bufpool_ext/base/fault.h"
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/storage/pagezip.h"
@@ -592,6 +593,7 @@ bp_space_create_compressed(const char *name, int64 size_pages, int compression, 
 	BpShmem->spaces[slot].size_pages = size_pages;
 	strlcpy(BpShmem->spaces[slot].name, name, NAMEDATALEN);
 	BpShmem->spaces[slot].identity = bp_space_new_identity();
+	memset(&BpShmem->zip_by_space[slot], 0, sizeof(BpZipStats));
 	BpShmem->spaces[slot].compression = (uint32) compression;
 	BpShmem->spaces[slot].key_block_size = (uint32) key_block_size;
 	BpShmem->spaces[slot].state = BP_SPACE_ACTIVE;
@@ -905,6 +907,57 @@ bp_space_all_zero(const char *p, int n)
 	return true;
 }
 
+/* The registry slot of an ACTIVE space and a copy of its entry, or -1. */
+static int
+bp_space_lookup_slot(uint32 space_id, BpSpaceEntry *out)
+{
+	int			slot;
+
+	LWLockAcquire(&BpShmem->space_lock.lock, LW_SHARED);
+	slot = bp_space_slot(space_id);
+	if (slot >= 0 && BpShmem->spaces[slot].state == BP_SPACE_ACTIVE)
+		*out = BpShmem->spaces[slot];
+	else
+		slot = -1;
+	LWLockRelease(&BpShmem->space_lock.lock);
+	return slot;
+}
+
+/* The counters of a key_block_size. */
+static BpZipStats *
+bp_zip_size_stats(uint32 key_block_size)
+{
+	int			i = 0;
+
+	while ((BP_ZIP_MIN_BLOCK << i) < (int) key_block_size && i < BP_ZIP_SIZES - 1)
+		i++;
+	return &BpShmem->zip_by_size[i];
+}
+
+/* Count one compression (ok: it fit) or decompression of ns into both sets. */
+static void
+bp_zip_count(const BpSpaceEntry *e, int slot, bool compress, bool ok, uint64 ns)
+{
+	BpZipStats *sets[2] = {bp_zip_size_stats(e->key_block_size), &BpShmem->zip_by_space[slot]};
+	int			i;
+
+	for (i = 0; i < 2; i++)
+	{
+		if (compress)
+		{
+			pg_atomic_fetch_add_u64(&sets[i]->compress_ops, 1);
+			if (ok)
+				pg_atomic_fetch_add_u64(&sets[i]->compress_ops_ok, 1);
+			pg_atomic_fetch_add_u64(&sets[i]->compress_ns, ns);
+		}
+		else
+		{
+			pg_atomic_fetch_add_u64(&sets[i]->uncompress_ops, 1);
+			pg_atomic_fetch_add_u64(&sets[i]->uncompress_ns, ns);
+		}
+	}
+}
+
 /*
  * Read page page_no of compressed space e into buf: its slot, checked,
  * then decompressed, or the whole page from the overflow file; the page
@@ -913,12 +966,13 @@ bp_space_all_zero(const char *p, int n)
  * or with init_new false left zero (bp_page_is_new).
  */
 static void
-bp_space_read_zip(const BpSpaceEntry *e, uint32 page_no, char *buf, bool init_new)
+bp_space_read_zip(const BpSpaceEntry *e, int reg_slot, uint32 page_no, char *buf, bool init_new)
 {
 	int			kbs = (int) e->key_block_size;
 	char	   *slot = bp_space_slot_buffer();
 	const char *why;
 	int			n;
+	int64		t0;
 
 	n = FileRead(bp_space_file(e->space_id), slot, kbs, (off_t) page_no * kbs,
 				 WAIT_EVENT_DATA_FILE_READ);
@@ -952,10 +1006,12 @@ bp_space_read_zip(const BpSpaceEntry *e, uint32 page_no, char *buf, bool init_ne
 		bp_page_verify(buf, e->space_id, page_no);
 		return;
 	}
+	t0 = bp_clock_ns();
 	if (!bp_zip_decompress(slot, kbs, buf, BpPageSize))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("compressed page %u of bufpool space %u does not decompress", page_no, e->space_id)));
+	bp_zip_count(e, reg_slot, false, true, (uint64) (bp_clock_ns() - t0));
 	bp_page_set_checksum(buf);
 }
 
@@ -965,11 +1021,13 @@ bp_space_read(uint32 space_id, uint32 page_no, char *buf)
 	File		f;
 	int			n;
 	BpSpaceEntry e;
+	int			reg_slot;
 
 	bp_space_check_page(space_id, page_no);
-	if (bp_space_lookup(space_id, &e) && e.key_block_size != 0)
+	reg_slot = bp_space_lookup_slot(space_id, &e);
+	if (reg_slot >= 0 && e.key_block_size != 0)
 	{
-		bp_space_read_zip(&e, page_no, buf, true);
+		bp_space_read_zip(&e, reg_slot, page_no, buf, true);
 		return;
 	}
 	f = bp_space_file(space_id);
@@ -1002,7 +1060,7 @@ bp_space_zip_page_ok(uint32 space_id, uint32 page_no)
 		elog(ERROR, "bufpool space %u is not a compressed space", space_id);
 	PG_TRY();
 	{
-		bp_space_read_zip(&e, page_no, page, false);
+		bp_space_read_zip(&e, bp_space_lookup_slot(space_id, &e), page_no, page, false);
 	}
 	PG_CATCH();
 	{
@@ -1046,14 +1104,16 @@ bp_space_read_run(uint32 space_id, uint32 first, int n, char **bufs)
 	int			i;
 
 	BpSpaceEntry e;
+	int			reg_slot;
 
 	Assert(n >= 1 && n <= BP_READ_RUN_MAX);
 	bp_space_check_page(space_id, (int64) first + n - 1);
-	if (bp_space_lookup(space_id, &e) && e.key_block_size != 0)
+	reg_slot = bp_space_lookup_slot(space_id, &e);
+	if (reg_slot >= 0 && e.key_block_size != 0)
 	{
 		/* a compressed space: slot by slot (each decompressed) */
 		for (i = 0; i < n; i++)
-			bp_space_read_zip(&e, first + i, bufs[i], false);
+			bp_space_read_zip(&e, reg_slot, first + i, bufs[i], false);
 		return;
 	}
 	f = bp_space_file(space_id);
@@ -1148,12 +1208,17 @@ bp_space_pwrite(File f, const char *data, int nbytes, off_t off, uint32 space_id
  * write (nbytes short of a page) writes as much of the slot.
  */
 static void
-bp_space_write_zip(const BpSpaceEntry *e, uint32 page_no, const char *buf, int nbytes)
+bp_space_write_zip(const BpSpaceEntry *e, int reg_slot, uint32 page_no, const char *buf, int nbytes)
 {
 	int			kbs = (int) e->key_block_size;
 	char	   *slot = bp_space_slot_buffer();
+	int64		t0;
+	bool		fits;
 
-	if (bp_zip_compress((int) e->compression, buf, BpPageSize, slot, kbs) < 0)
+	t0 = bp_clock_ns();
+	fits = bp_zip_compress((int) e->compression, buf, BpPageSize, slot, kbs) >= 0;
+	bp_zip_count(e, reg_slot, true, fits, (uint64) (bp_clock_ns() - t0));
+	if (!fits)
 	{
 		bp_space_pwrite(bp_space_file_kind(e->space_id, true), buf, nbytes,
 						(off_t) page_no * BpPageSize, e->space_id, page_no, buf);
@@ -1169,14 +1234,15 @@ bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nb
 {
 	int			i;
 	BpSpaceEntry e;
+	int			reg_slot = bp_space_lookup_slot(space_id, &e);
 
-	if (!bp_space_lookup(space_id, &e))
+	if (reg_slot < 0)
 	{
 		bp_space_forget_file(space_id);
 		return false;
 	}
 	if (e.key_block_size != 0)
-		bp_space_write_zip(&e, page_no, buf, nbytes);
+		bp_space_write_zip(&e, reg_slot, page_no, buf, nbytes);
 	else
 		bp_space_pwrite(bp_space_file(space_id), buf, nbytes, (off_t) page_no * BpPageSize,
 						space_id, page_no, buf);

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * clock.h
- *	  The coarse monotonic clock shared by the whole machine.
+ *	  The coarse monotonic clock shared by the whole machine, and the
+ *	  precise one for timing short operations.
  *
  * Linux's coarse monotonic clock is read from the vDSO without a system
  * call or a TSC read; its resolution (a jiffy, 1 to 4 ms) suits clocks
@@ -30,6 +31,16 @@ bp_clock_coarse_ns(void)
 #else
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 #endif
+	return (int64) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ns on the precise monotonic clock (for timing short operations) */
+static inline int64
+bp_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 

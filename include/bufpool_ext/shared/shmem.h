@@ -385,6 +385,18 @@ typedef struct BpSpaceEntry
 	uint32		key_block_size; /* bytes of a page's slot; 0: uncompressed */
 } BpSpaceEntry;
 
+/* compression counters of one key_block_size or one space */
+typedef struct BpZipStats
+{
+	pg_atomic_uint64 compress_ops;	/* pages compressed */
+	pg_atomic_uint64 compress_ops_ok;	/* ... whose image fit the slot */
+	pg_atomic_uint64 compress_ns;
+	pg_atomic_uint64 uncompress_ops;
+	pg_atomic_uint64 uncompress_ns;
+} BpZipStats;
+
+#define BP_ZIP_SIZES		6	/* key_block_size 1 kB << i */
+
 /* the size of an entry in a version-2 registry (before compression) */
 #define BP_SPACE_ENTRY_V2_SIZE	offsetof(BpSpaceEntry, compression)
 
@@ -555,6 +567,14 @@ typedef struct BpShared
 	LWLockPadded space_lock;
 	uint32		next_space_id;
 	BpSpaceEntry spaces[BP_MAX_SPACES];
+
+	/*
+	 * Compression counters (pagezip.c, space.c), as INNODB_CMP: per
+	 * key_block_size (1 kB .. 32 kB) and per registry slot (zeroed when a
+	 * space is created in it).
+	 */
+	BpZipStats	zip_by_size[BP_ZIP_SIZES];
+	BpZipStats	zip_by_space[BP_MAX_SPACES];
 
 	/* warm restart: warm_mutex; see warm.c */
 	slock_t		warm_mutex;
