@@ -372,6 +372,19 @@ if [ "${#TAP_FILES[@]}" -gt 0 ]; then
             *) run_tap "$f" "$f" ;;
         esac
     done
+    # the crash loop and the torn write once more on a compressed space
+    for f in "${TAP_FILES[@]}"; do
+        case "$f" in
+            013_*)
+                echo
+                log "tap: $f on a compressed space (BPX_CRASH_COMPRESSION=lz4:2048)"
+                run_tap "$f" "$f@lz4" BPX_CRASH_COMPRESSION=lz4:2048 ;;
+            012_*)
+                echo
+                log "tap: $f on a compressed space (BPX_TORN_COMPRESSION=zstd:4096)"
+                run_tap "$f" "$f@zstd" BPX_TORN_COMPRESSION=zstd:4096 ;;
+        esac
+    done
     # the crash tests once more with bufpool_ext's directory on the
     # power-cut file system, each crash followed by a power cut
     for f in "${TAP_FILES[@]}"; do

@@ -17,6 +17,10 @@
 #	  is read from its file after the restart).
 #
 # BPX_CRASH_CYCLES sets the number of cycles (default 20).
+# BPX_CRASH_COMPRESSION=algorithm:key_block_size (scripts/test.sh runs
+# lz4:2048 as a second pass) makes the space compressed, and one write in
+# four adds 6000 random bytes after the value, so pages move between
+# compressed slots and the overflow file across the crashes.
 
 use strict;
 use warnings;
@@ -49,8 +53,10 @@ bufpool_ext.io_capacity = 2000
 });
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION bufpool_ext');
+my ($zip, $kbs) = split /:/, ($ENV{BPX_CRASH_COMPRESSION} // '');
 my $sid = $node->safe_psql('postgres',
-	"SELECT bufpool.create_space('crash_loop', $n_pages)");
+	$zip ? "SELECT bufpool.create_space('crash_loop', $n_pages, '$zip', $kbs)"
+	  : "SELECT bufpool.create_space('crash_loop', $n_pages)");
 like($sid, qr/^[1-9][0-9]*$/, 'space created');
 
 my $page_of = '';    # vec($page_of, seq, 16): the page seq was sent to
@@ -89,8 +95,13 @@ for my $cycle (1 .. $cycles)
 			$seq++;
 			vec($page_of, $seq, 16) = $page;
 			my $val = sprintf('c%d %d', $c, $seq);
+			# the random bytes start at offset 24, after the value and its zeros
+			my $tail = $zip && rand() < 0.25
+			  ? " || '\\x" . ('00' x (23 - length($val))) . "'::bytea"
+			  . " || (SELECT decode(string_agg(md5(random()::text), ''), 'hex') FROM generate_series(1, 375))"
+			  : '';
 			$script .=
-			  "SELECT 'ack $c $seq $page' FROM bufpool.write_page($sid, $page, convert_to('$val', 'UTF8') || '\\x00'::bytea, 0);\n";
+			  "SELECT 'ack $c $seq $page' FROM bufpool.write_page($sid, $page, convert_to('$val', 'UTF8') || '\\x00'::bytea$tail, 0);\n";
 		}
 		# files, not pipes: IPC::Run feeds pipes only while we pump them
 		my $in = "$tmp/client$c.sql";
@@ -166,6 +177,24 @@ for my $cycle (1 .. $cycles)
 cmp_ok($total_acks, '>=', $cycles * 10, "the clients got writes acknowledged ($total_acks)");
 cmp_ok($total_applied, '>', 0, "recovery applied redo records ($total_applied in all)");
 
+if ($zip)
+{
+	# pages 0 and 1 keep their value with random bytes after it (they
+	# overflow), pages 2 and 3 with zeros after it (they compress)
+	$node->safe_psql('postgres', qq{
+		SELECT bufpool.write_page($sid, p, substring(bufpool.read_page($sid, p) FROM 1 FOR 24)
+			|| (SELECT decode(string_agg(md5(random()::text), ''), 'hex') FROM generate_series(1, 375)), 0)
+		FROM generate_series(0, 1) p;
+		SELECT bufpool.write_page($sid, p, substring(bufpool.read_page($sid, p) FROM 1 FOR 24)
+			|| decode(repeat('00', 8000), 'hex'), 0)
+		FROM generate_series(2, 3) p;
+		SELECT bufpool.flush();});
+	my ($ops, $ok) = split /\|/, $node->safe_psql('postgres',
+		"SELECT compress_ops, compress_ops_ok FROM bufpool.cmp_per_space WHERE space_id = $sid");
+	cmp_ok($ok, '>=', 2, "compressed space: pages compressed into their slots ($ok since the last start)");
+	cmp_ok($ops - $ok, '>=', 2, 'and pages kept whole in the overflow file (' . ($ops - $ok) . ')');
+}
+
 # every page of the space is read from its file with a valid checksum
 # (restart, so nothing is in the pool)
 $node->restart;
@@ -176,6 +205,7 @@ is( $node->safe_psql('postgres', qq{
 my %v = read_values();
 my @lost = grep { defined $acked{$_} && (!defined $v{$_} || $v{$_} < $acked{$_}) } keys %acked;
 is(scalar(@lost), 0, 'and still holds its acknowledged value');
+
 
 my $log = slurp_file($node->logfile);
 unlike($log, qr/PANIC|was terminated by signal (?!9)/, 'no PANIC and no crash other than the kills');
