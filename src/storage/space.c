@@ -117,6 +117,16 @@ bp_space_overflow_path(uint32 space_id, char *path, size_t len)
 	snprintf(path, len, "%s/%u.bpo", BP_DIR, space_id);
 }
 
+/* The path of a space's file, or with overflow of its overflow file. */
+static void
+bp_space_kind_path(uint32 space_id, bool overflow, char *path, size_t len)
+{
+	if (overflow)
+		bp_space_overflow_path(space_id, path, len);
+	else
+		bp_space_path(space_id, path, len);
+}
+
 /* Remove a space's files (the overflow file may not exist); false on failure. */
 static bool
 bp_space_unlink_files(uint32 space_id, char *path, size_t len)
@@ -763,10 +773,7 @@ bp_space_extend(uint32 space_id, int64 n_pages)
 	for (i = kbs ? 0 : 1; i < 2; i++)
 	{
 		/* the overflow file first: a slot file never names pages it lacks */
-		if (i == 0)
-			bp_space_overflow_path(space_id, path, sizeof(path));
-		else
-			bp_space_path(space_id, path, sizeof(path));
+		bp_space_kind_path(space_id, i == 0, path, sizeof(path));
 		fd = OpenTransientFile(path, O_RDWR | PG_BINARY);
 		if (fd < 0)
 			ereport(ERROR,
@@ -843,10 +850,7 @@ bp_space_file_kind(uint32 space_id, bool overflow)
 	if (f > 0)
 		return f;
 
-	if (overflow)
-		bp_space_overflow_path(space_id, path, sizeof(path));
-	else
-		bp_space_path(space_id, path, sizeof(path));
+	bp_space_kind_path(space_id, overflow, path, sizeof(path));
 	f = PathNameOpenFile(path, O_RDWR | PG_BINARY);
 	if (f < 0)
 		ereport(ERROR,
