@@ -383,6 +383,10 @@ if [ "${#TAP_FILES[@]}" -gt 0 ]; then
                 echo
                 log "tap: $f on a compressed space (BPX_TORN_COMPRESSION=zstd:4096)"
                 run_tap "$f" "$f@zstd" BPX_TORN_COMPRESSION=zstd:4096 ;;
+            007_*)
+                echo
+                log "tap: $f on a compressed space (BPX_RESIZE_COMPRESSION=lz4:1024)"
+                run_tap "$f" "$f@lz4" BPX_RESIZE_COMPRESSION=lz4:1024 ;;
         esac
     done
     # the crash tests once more with bufpool_ext's directory on the
