@@ -58,6 +58,8 @@ my $sid = $node->safe_psql('postgres',
 	$zip ? "SELECT bufpool.create_space('resize_workload', $n_pages, '$zip', $kbs)"
 	  : "SELECT bufpool.create_space('resize_workload', $n_pages)");
 like($sid, qr/^[1-9][0-9]*$/, 'space created');
+is($node->safe_psql('postgres', "SELECT compression || '/' || coalesce(key_block_size, 0) FROM bufpool.spaces WHERE space_id = $sid"),
+	$zip ? "$zip/$kbs" : 'none/0', 'the space is ' . ($zip ? "compressed with $zip" : 'not compressed'));
 $node->safe_psql('postgres',
 	'CREATE TABLE acked (page int PRIMARY KEY, val text NOT NULL)');
 is($node->safe_psql('postgres', 'SELECT effective_size FROM bufpool.status()'),

@@ -52,6 +52,8 @@ my $filler = $zip
 		FROM generate_series(1, 187) g), 'UTF8'), 100)}
   : '';
 $filler =~ s/%SID%/$sid/;
+is($node->safe_psql('postgres', "SELECT compression || '/' || coalesce(key_block_size, 0) FROM bufpool.spaces WHERE space_id = $sid"),
+	$zip ? "$zip/$kbs" : 'none/0', 'the space is ' . ($zip ? "compressed with $zip" : 'not compressed'));
 
 # page p gets "<tag> head p" at the start of its payload (first half of
 # the 8 kB page) and "<tag> tail p" at offset 8000 (second half), so a
