@@ -102,6 +102,7 @@ typedef struct BpFdCacheEntry
 static BpFdCacheEntry fd_cache[BP_FD_CACHE];
 static int	fd_cache_next = 0;
 static uint32 pending_sync[BP_FD_CACHE];
+static bool pending_overflow[BP_FD_CACHE];	/* its overflow file was written too */
 static int	n_pending_sync = 0;
 
 void
@@ -942,10 +943,11 @@ bp_zip_size_stats(uint32 key_block_size)
 static void
 bp_zip_count(const BpSpaceEntry *e, int slot, bool compress, bool ok, uint64 ns)
 {
-	BpZipStats *sets[2] = {bp_zip_size_stats(e->key_block_size), &BpShmem->zip_by_space[slot]};
+	BpZipStats *sets[2] = {bp_zip_size_stats(e->key_block_size),
+	slot >= 0 ? &BpShmem->zip_by_space[slot] : NULL};
 	int			i;
 
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2 && sets[i] != NULL; i++)
 	{
 		if (compress)
 		{
@@ -963,14 +965,17 @@ bp_zip_count(const BpSpaceEntry *e, int slot, bool compress, bool ok, uint64 ns)
 }
 
 /*
- * Read page page_no of compressed space e into buf: its slot, checked,
- * then decompressed, or the whole page from the overflow file; the page
- * gets a valid checksum, so it passes bp_page_is_intact as a page read
- * from an uncompressed space does.  A never-written page: initialised,
- * or with init_new false left zero (bp_page_is_new).
+ * Load page page_no of compressed space e into buf: its slot, checked,
+ * then decompressed, or the whole page from the overflow file, whose LSN
+ * must be the slot's (an older copy left by a crash between the two
+ * writes is damage, for the doublewrite repair to mend).  The page gets a
+ * valid checksum, so it passes bp_page_is_intact as a page read from an
+ * uncompressed space does.  A never-written page: initialised, or with
+ * init_new false left zero (bp_page_is_new).  Returns NULL, or what is
+ * damaged (buf then undefined); an I/O error is an ERROR.
  */
-static void
-bp_space_read_zip(const BpSpaceEntry *e, int reg_slot, uint32 page_no, char *buf, bool init_new)
+static const char *
+bp_space_zip_load(const BpSpaceEntry *e, int reg_slot, uint32 page_no, char *buf, bool init_new)
 {
 	int			kbs = (int) e->key_block_size;
 	char	   *slot = bp_space_slot_buffer();
@@ -991,32 +996,53 @@ bp_space_read_zip(const BpSpaceEntry *e, int reg_slot, uint32 page_no, char *buf
 		memset(buf, 0, BpPageSize);
 		if (init_new)
 			bp_page_init(buf, e->space_id, page_no);
-		return;
+		return NULL;
 	}
 	why = bp_zip_check(slot, kbs, e->space_id, page_no);
 	if (why != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("compressed page %u of bufpool space %u is damaged: %s", page_no, e->space_id, why)));
+		return why;
 	if (bp_zip_is_overflow(slot))
 	{
 		n = FileRead(bp_space_file_kind(e->space_id, true), buf, BpPageSize,
 					 (off_t) page_no * BpPageSize, WAIT_EVENT_DATA_FILE_READ);
-		if (n != BpPageSize)
+		if (n < 0)
 			ereport(ERROR,
 					(errcode_for_file_access(),
 					 errmsg("could not read page %u of bufpool space %u from its overflow file: %m",
 							page_no, e->space_id)));
-		bp_page_verify(buf, e->space_id, page_no);
-		return;
+		if (n != BpPageSize || !bp_page_is_intact(buf, e->space_id, page_no))
+			return "its page in the overflow file fails its checks";
+		if (((BpPageHeader *) buf)->lsn != bp_zip_lsn(slot))
+			return "its page in the overflow file is not the version its slot names";
+		return NULL;
 	}
 	t0 = bp_clock_ns();
 	if (!bp_zip_decompress(slot, kbs, buf, BpPageSize))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("compressed page %u of bufpool space %u does not decompress", page_no, e->space_id)));
+		return "it does not decompress";
 	bp_zip_count(e, reg_slot, false, true, (uint64) (bp_clock_ns() - t0));
 	bp_page_set_checksum(buf);
+	return NULL;
+}
+
+/* bp_space_zip_load, where damage is an ERROR naming the page. */
+static void
+bp_space_read_zip(const BpSpaceEntry *e, int reg_slot, uint32 page_no, char *buf, bool init_new)
+{
+	const char *why = bp_space_zip_load(e, reg_slot, page_no, buf, init_new);
+
+	if (why != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("compressed page %u of bufpool space %u is damaged: %s", page_no, e->space_id, why)));
+}
+
+/* ERROR for a space that went away between two looks (a drop). */
+static void
+bp_space_gone(uint32 space_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("bufpool space %u does not exist", space_id)));
 }
 
 void
@@ -1029,7 +1055,9 @@ bp_space_read(uint32 space_id, uint32 page_no, char *buf)
 
 	bp_space_check_page(space_id, page_no);
 	reg_slot = bp_space_lookup_slot(space_id, &e);
-	if (reg_slot >= 0 && e.key_block_size != 0)
+	if (reg_slot < 0)
+		bp_space_gone(space_id);
+	if (e.key_block_size != 0)
 	{
 		bp_space_read_zip(&e, reg_slot, page_no, buf, true);
 		return;
@@ -1057,22 +1085,16 @@ bool
 bp_space_zip_page_ok(uint32 space_id, uint32 page_no)
 {
 	BpSpaceEntry e;
-	char	   *page = palloc(BpPageSize);
-	volatile bool ok = true;
+	int			reg_slot = bp_space_lookup_slot(space_id, &e);
+	char	   *page;
+	bool		ok;
 
-	if (!bp_space_lookup(space_id, &e) || e.key_block_size == 0)
+	if (reg_slot < 0)
+		return true;			/* dropped: nothing to repair */
+	if (e.key_block_size == 0)
 		elog(ERROR, "bufpool space %u is not a compressed space", space_id);
-	PG_TRY();
-	{
-		bp_space_read_zip(&e, bp_space_lookup_slot(space_id, &e), page_no, page, false);
-	}
-	PG_CATCH();
-	{
-		/* damaged: the caller writes the copy over it */
-		FlushErrorState();
-		ok = false;
-	}
-	PG_END_TRY();
+	page = palloc(BpPageSize);
+	ok = bp_space_zip_load(&e, reg_slot, page_no, page, false) == NULL;
 	pfree(page);
 	return ok;
 }
@@ -1085,10 +1107,14 @@ bp_space_zip_page_ok(uint32 space_id, uint32 page_no)
 void
 bp_space_prefetch(uint32 space_id, uint32 first, int n)
 {
-	if (!bp_space_lookup(space_id, NULL))
+	BpSpaceEntry e;
+	int			unit;
+
+	if (!bp_space_lookup(space_id, &e))
 		return;
-	(void) FilePrefetch(bp_space_file(space_id), (off_t) first * BpPageSize,
-						n * BpPageSize, WAIT_EVENT_DATA_FILE_PREFETCH);
+	unit = e.key_block_size ? (int) e.key_block_size : BpPageSize;
+	(void) FilePrefetch(bp_space_file(space_id), (off_t) first * unit,
+						n * unit, WAIT_EVENT_DATA_FILE_PREFETCH);
 }
 
 /*
@@ -1113,11 +1139,18 @@ bp_space_read_run(uint32 space_id, uint32 first, int n, char **bufs)
 	Assert(n >= 1 && n <= BP_READ_RUN_MAX);
 	bp_space_check_page(space_id, (int64) first + n - 1);
 	reg_slot = bp_space_lookup_slot(space_id, &e);
-	if (reg_slot >= 0 && e.key_block_size != 0)
+	if (reg_slot < 0)
+		bp_space_gone(space_id);
+	if (e.key_block_size != 0)
 	{
-		/* a compressed space: slot by slot (each decompressed) */
+		/*
+		 * A compressed space: slot by slot, each decompressed; a damaged one
+		 * is left failing bp_page_is_intact for the caller, as a damaged
+		 * page of an uncompressed space is.
+		 */
 		for (i = 0; i < n; i++)
-			bp_space_read_zip(&e, reg_slot, first + i, bufs[i], false);
+			if (bp_space_zip_load(&e, reg_slot, first + i, bufs[i], false) != NULL)
+				memset(bufs[i], 0xFF, BpPageSize);
 		return;
 	}
 	f = bp_space_file(space_id);
@@ -1209,9 +1242,12 @@ bp_space_pwrite(File f, const char *data, int nbytes, off_t off, uint32 space_id
 /*
  * A compressed space: the page compressed into its slot, or whole into
  * the overflow file (written first) and a slot that says so.  A torn
- * write (nbytes short of a page) writes as much of the slot.
+ * write (nbytes short of a page) writes as much of the slot.  Returns
+ * whether the overflow file was written.  Until both files are fsynced
+ * the doublewrite copy covers the pair; an overflow page left older than
+ * its slot by a crash is caught by its LSN (bp_space_zip_load).
  */
-static void
+static bool
 bp_space_write_zip(const BpSpaceEntry *e, int reg_slot, uint32 page_no, const char *buf, int nbytes)
 {
 	int			kbs = (int) e->key_block_size;
@@ -1231,6 +1267,7 @@ bp_space_write_zip(const BpSpaceEntry *e, int reg_slot, uint32 page_no, const ch
 	bp_space_pwrite(bp_space_file(e->space_id), slot,
 					nbytes >= BpPageSize ? kbs : Max(1, (int) ((int64) kbs * nbytes / BpPageSize)),
 					(off_t) page_no * kbs, e->space_id, page_no, buf);
+	return !fits;
 }
 
 bool
@@ -1239,6 +1276,7 @@ bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nb
 	int			i;
 	BpSpaceEntry e;
 	int			reg_slot = bp_space_lookup_slot(space_id, &e);
+	bool		overflow = false;
 
 	if (reg_slot < 0)
 	{
@@ -1246,15 +1284,19 @@ bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nb
 		return false;
 	}
 	if (e.key_block_size != 0)
-		bp_space_write_zip(&e, reg_slot, page_no, buf, nbytes);
+		overflow = bp_space_write_zip(&e, reg_slot, page_no, buf, nbytes);
 	else
 		bp_space_pwrite(bp_space_file(space_id), buf, nbytes, (off_t) page_no * BpPageSize,
 						space_id, page_no, buf);
 	for (i = 0; i < n_pending_sync; i++)
 		if (pending_sync[i] == space_id)
+		{
+			pending_overflow[i] |= overflow;
 			return true;
+		}
 	if (n_pending_sync == BP_FD_CACHE)
 		bp_space_sync_pending();
+	pending_overflow[n_pending_sync] = overflow;
 	pending_sync[n_pending_sync++] = space_id;
 	return true;
 }
@@ -1277,6 +1319,9 @@ bp_space_start_writeback(void)
 
 		if (f > 0)
 			FileWriteback(f, 0, (off_t) 1 << 40, WAIT_EVENT_DATA_FILE_FLUSH);	/* to the end */
+		if (pending_overflow[i] &&
+			(f = bp_space_cached_file(pending_sync[i] | BP_FD_OVERFLOW)) > 0)
+			FileWriteback(f, 0, (off_t) 1 << 40, WAIT_EVENT_DATA_FILE_FLUSH);
 	}
 }
 
@@ -1296,10 +1341,13 @@ bp_space_sync_pending_noerror(void)
 	{
 		uint32		space_id = pending_sync[n_pending_sync - 1];
 		File		f = bp_space_cached_file(space_id);
+		File		of = pending_overflow[n_pending_sync - 1] ?
+			bp_space_cached_file(space_id | BP_FD_OVERFLOW) : 0;
 
-		if (f <= 0)
+		if (f <= 0 || of < 0)
 			return false;
-		if (FileSync(f, WAIT_EVENT_DATA_FILE_SYNC) != 0)
+		if (FileSync(f, WAIT_EVENT_DATA_FILE_SYNC) != 0 ||
+			(of > 0 && FileSync(of, WAIT_EVENT_DATA_FILE_SYNC) != 0))
 		{
 			ereport(data_sync_elevel(WARNING),
 					(errcode_for_file_access(),
