@@ -56,6 +56,25 @@ FROM zs;
 SELECT (pg_stat_file(replace(file_path, '.bps', '.bpo'))).size = size_pages * page_size AS overflow_file
 FROM bufpool.spaces WHERE name = 'z_lz4';
 
+-- an overflow page older than its slot (a crash between the two
+-- unsynced writes) is damage, never served: page 3 of z_lz4 overflows;
+-- keep its overflow copy, write it again, put the old copy back
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS bufpool_test;
+RESET client_min_messages;
+SELECT replace(file_path, '.bps', '.bpo') AS ovf, page_size AS psz FROM bufpool.spaces WHERE name = 'z_lz4' \gset
+CREATE TEMP TABLE old_copy AS SELECT pg_read_binary_file(:'ovf', 3 * :psz, :psz) AS bytes;
+SELECT bufpool.write_page(lz4, 3, convert_to('newer', 'UTF8'), 0) > 0 AS written, bufpool.flush(lz4) >= 0 AS flushed FROM zs;
+SELECT bufpool.evict(lz4, 3) AS evicted FROM zs;
+SELECT bufpool_test.poke_file(:'ovf', 3 * :psz::bigint, bytes) AS poked FROM old_copy;
+DO $$
+BEGIN
+    PERFORM bufpool.read_page((SELECT lz4 FROM zs), 3);
+    RAISE NOTICE 'the stale page was served';
+EXCEPTION WHEN data_corrupted THEN
+    RAISE NOTICE '%', regexp_replace(SQLERRM, 'space [0-9]+', 'space N');
+END $$;
+
 -- bad input
 SELECT bufpool.create_space('z_bad', 8, 'pglz', 2048);
 SELECT bufpool.create_space('z_bad', 8, 'lz4');

@@ -204,4 +204,10 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'bpt_zip_roundtrip'
 LANGUAGE C STRICT VOLATILE;
 
+-- write bytes into a file under bufpool_ext/ (zip_tests.c)
+CREATE FUNCTION bufpool_test.poke_file(path text, "offset" bigint, data bytea)
+RETURNS int
+AS 'MODULE_PATHNAME', 'bpt_poke_file'
+LANGUAGE C STRICT VOLATILE;
+
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA bufpool_test FROM PUBLIC;

@@ -17,6 +17,11 @@
  * equal, what the check of the good slot said, what the check of the
  * damaged slot said).
  *
+ * bufpool_test.poke_file(path, offset, data) writes data at offset of a
+ * file of the data directory (relative path, under bufpool_ext/), as a
+ * crash between two unsynced writes would leave it: a test puts an older
+ * overflow page back under a newer slot with it.
+ *
  * IDENTIFICATION
  *	  test/modules/bufpool_test/zip_tests.c
  *
@@ -24,15 +29,19 @@
  */
 #include "postgres.h"
 
+#include <unistd.h>
+
 #include "access/htup_details.h"
 #include "common/pg_prng.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "storage/fd.h"
 #include "utils/builtins.h"
 
 #include "bufpool_ext/storage/pagezip.h"
 
 PG_FUNCTION_INFO_V1(bpt_zip_roundtrip);
+PG_FUNCTION_INFO_V1(bpt_poke_file);
 
 /* Fill a page's payload with data of kind, deterministically (seed). */
 static void
@@ -143,3 +152,31 @@ bpt_zip_roundtrip(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
+
+Datum
+bpt_poke_file(PG_FUNCTION_ARGS)
+{
+	char	   *path = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int64		offset = PG_GETARG_INT64(1);
+	bytea	   *data = PG_GETARG_BYTEA_PP(2);
+	int			fd;
+	int			len = VARSIZE_ANY_EXHDR(data);
+
+	if (strncmp(path, "bufpool_ext/", 12) != 0 || strstr(path, "..") != NULL || offset < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("poke_file writes only files under bufpool_ext/, not \"%s\" at %lld",
+						path, (long long) offset)));
+	fd = OpenTransientFile(path, O_RDWR | PG_BINARY);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", path)));
+	if (pg_pwrite(fd, VARDATA_ANY(data), len, (off_t) offset) != len)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not write file \"%s\": %m", path)));
+	CloseTransientFile(fd);
+	PG_RETURN_INT32(len);
+}
+
