@@ -95,7 +95,7 @@ bp_read_small(const char *path, char *buf, size_t len)
 }
 
 /* The number in file dir/name ("max" is -1); false if unreadable. */
-static bool
+bool
 bp_read_number(const char *dir, const char *name, int64 *out)
 {
 	char		path[MAXPGPATH];
@@ -112,7 +112,7 @@ bp_read_number(const char *dir, const char *name, int64 *out)
 }
 
 /* The value of "key value" line key in file path (x multiplier); false if absent. */
-static bool
+bool
 bp_read_keyed(const char *path, const char *key, int64 multiplier, int64 *out)
 {
 	char		buf[8192];

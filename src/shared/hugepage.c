@@ -61,6 +61,7 @@
 #include "postmaster/postmaster.h"
 
 #include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/memsignal.h"
 #include "bufpool_ext/shared/hugepage.h"
 
 #ifndef FALLOC_FL_KEEP_SIZE
@@ -74,17 +75,9 @@
 Size
 bp_huge_default_size(void)
 {
-	FILE	   *f = fopen("/proc/meminfo", "r");
-	char		line[256];
-	Size		kb = 0;
+	int64		bytes;
 
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "Hugepagesize: %zu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
+	return bp_read_keyed("/proc/meminfo", "Hugepagesize", 1024, &bytes) ? (Size) bytes : 0;
 }
 
 /* The huge page size the settings ask for: huge_page_size, or the default. */
@@ -94,25 +87,6 @@ bp_huge_page_size(void)
 	return bp_huge_page_size_kb > 0 ? (Size) bp_huge_page_size_kb * 1024 : bp_huge_default_size();
 }
 
-/* Free huge pages of that size now (the pool of the kernel), or -1. */
-long
-bp_huge_free_pages(Size page_size)
-{
-	char		path[MAXPGPATH];
-	FILE	   *f;
-	long		n = -1;
-
-	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%zukB/free_hugepages",
-			 page_size / 1024);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	if (fscanf(f, "%ld", &n) != 1)
-		n = -1;
-	fclose(f);
-	return n;
-}
-
 /*
  * Huge pages of that size nobody has taken or reserved (free less
  * reserved: a MAP_SHARED mapping reserves its pages at mmap), or -1.
@@ -120,24 +94,15 @@ bp_huge_free_pages(Size page_size)
 long
 bp_huge_available_pages(Size page_size)
 {
-	char		path[MAXPGPATH];
-	FILE	   *f;
-	long		resv = -1;
-	long		free_pages = bp_huge_free_pages(page_size);
+	char		dir[MAXPGPATH];
+	int64		free_pages;
+	int64		resv;
 
-	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%zukB/resv_hugepages",
-			 page_size / 1024);
-	f = fopen(path, "r");
-	if (f == NULL || free_pages < 0)
-	{
-		if (f != NULL)
-			fclose(f);
+	snprintf(dir, sizeof(dir), "/sys/kernel/mm/hugepages/hugepages-%zukB", page_size / 1024);
+	if (!bp_read_number(dir, "free_hugepages", &free_pages) ||
+		!bp_read_number(dir, "resv_hugepages", &resv) || free_pages < 0 || resv < 0)
 		return -1;
-	}
-	if (fscanf(f, "%ld", &resv) != 1)
-		resv = -1;
-	fclose(f);
-	return resv < 0 ? -1 : free_pages - resv;
+	return (long) (free_pages - resv);
 }
 
 /* The page size of a hugetlbfs mount, from its options ("pagesize=2M"). */

@@ -43,6 +43,10 @@ typedef enum BpMemLevel
 } BpMemLevel;
 
 extern bool bp_memsignal_read(BpMemSignals *s);
+
+/* small kernel files: a number in dir/name, or a "key value" line of path */
+extern bool bp_read_number(const char *dir, const char *name, int64 *out);
+extern bool bp_read_keyed(const char *path, const char *key, int64 multiplier, int64 *out);
 extern const char *bp_mem_level_name(int level);
 extern const char *bp_memsignal_source_name(int source);
 

@@ -13,7 +13,6 @@
 
 extern Size bp_huge_default_size(void);
 extern Size bp_huge_page_size(void);
-extern long bp_huge_free_pages(Size page_size);
 extern long bp_huge_available_pages(Size page_size);
 extern bool bp_huge_dir(Size page_size, char *dir, size_t len, char *why, size_t why_len);
 extern char *bp_huge_create(const char *dir, uint32 handle, Size size, char *why, size_t why_len);
