@@ -434,11 +434,14 @@ bp_redo_append_group(const BpRedoPart *parts, int n, uint64 *start_lsn)
 	/* a test cuts the group short: a crash in the middle of its write */
 	fg.n = n;
 	fg.pages = 0;
-	for (i = 0; i < n; i++)		/* a page's records are consecutive */
-		if (i == 0 || parts[i].page_no != parts[i - 1].page_no ||
-			parts[i].space_id != parts[i - 1].space_id)
-			fg.pages++;
 	fg.keep = n;
+	if (n > 1 && BP_FAULT_ARMED())
+	{
+		for (i = 0; i < n; i++)	/* a page's records are consecutive */
+			if (i == 0 || parts[i].page_no != parts[i - 1].page_no ||
+				parts[i].space_id != parts[i - 1].space_id)
+				fg.pages++;
+	}
 	if (n > 1 && BP_FAULT("redo-group", &fg) && fg.keep >= 1 && fg.keep < n)
 	{
 		n_write = fg.keep;
@@ -697,32 +700,37 @@ bp_redo_checkpoint(void)
 
 /*
  * Whether the log has room past the checkpoint for every process's next
- * record, on top of the mini-transactions' reservations; if it has, this process gets the credit for its next record
- * (bp_redo_append).  The first time in a wait that it has not (*counted
+ * record, on top of the mini-transactions' reservations; if it has, this
+ * process gets the credit for its next record (bp_redo_append).  The first time in a wait that it has not (*counted
  * false), the wait is counted in log_full_waits.  The pool's
  * bp_log_free_check makes room by flushing and checkpointing until this
  * holds.
  */
-bool
-bp_redo_has_room(bool *counted)
+/* The first time a wait finds no room (*counted false), count it in log_full_waits. */
+static bool
+bp_redo_no_room(bool *counted)
 {
-	bp_redo_check_ready();
-	if (bp_redo_age() + BpRedo->margin + pg_atomic_read_u64(&BpRedo->reserved) <=
-		BpRedo->file_size)
-	{
-		my_log_credit = true;
-		return true;
-	}
 	if (!*counted)
 		pg_atomic_fetch_add_u64(&BpRedo->log_full_waits, 1);
 	*counted = true;
 	return false;
 }
 
+bool
+bp_redo_has_room(bool *counted)
+{
+	bp_redo_check_ready();
+	if (bp_redo_age() + BpRedo->margin + pg_atomic_read_u64(&BpRedo->reserved) >
+		BpRedo->file_size)
+		return bp_redo_no_room(counted);
+	my_log_credit = true;
+	return true;
+}
+
 /*
  * Reserve bytes of log for this process's next group (a mini-transaction's
  * commit), if the log has them on top of the margin and of the others'
- * reservations; otherwise false, as bp_redo_has_room_for.  A reservation
+ * reservations; otherwise false, as bp_redo_has_room.  A reservation
  * still held (a mini-transaction started again) is given back first.
  */
 bool
@@ -736,12 +744,7 @@ bp_redo_reserve(uint64 bytes, bool *counted)
 	for (;;)
 	{
 		if (bp_redo_age() + BpRedo->margin + r + bytes > BpRedo->file_size)
-		{
-			if (!*counted)
-				pg_atomic_fetch_add_u64(&BpRedo->log_full_waits, 1);
-			*counted = true;
-			return false;
-		}
+			return bp_redo_no_room(counted);
 		if (pg_atomic_compare_exchange_u64(&BpRedo->reserved, &r, r + bytes))
 			break;
 	}
