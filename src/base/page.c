@@ -23,17 +23,26 @@
 
 int			BpPageSize = 0;
 
+/* Whether n bytes at p (8-byte aligned) are all zero. */
 bool
-bp_page_is_new(const char *page)
+bp_bytes_are_zero(const char *p, int n)
 {
-	const uint64 *p = (const uint64 *) page;
-	int			n = BpPageSize / sizeof(uint64);
+	const uint64 *w = (const uint64 *) p;
 	int			i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n / (int) sizeof(uint64); i++)
+		if (w[i] != 0)
+			return false;
+	for (i = n - n % (int) sizeof(uint64); i < n; i++)
 		if (p[i] != 0)
 			return false;
 	return true;
+}
+
+bool
+bp_page_is_new(const char *page)
+{
+	return bp_bytes_are_zero(page, BpPageSize);
 }
 
 void

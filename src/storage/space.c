@@ -787,23 +787,55 @@ bp_space_extend(uint32 space_id, int64 n_pages)
 	return new_size;
 }
 
-/* Copy out the registry entry of an ACTIVE space. */
-bool
-bp_space_lookup(uint32 space_id, BpSpaceEntry *out)
+/* The registry slot of an ACTIVE space and a copy of its entry, or -1. */
+static int
+bp_space_lookup_slot(uint32 space_id, BpSpaceEntry *out)
 {
 	int			slot;
-	bool		found = false;
 
 	LWLockAcquire(&BpShmem->space_lock.lock, LW_SHARED);
 	slot = bp_space_slot(space_id);
 	if (slot >= 0 && BpShmem->spaces[slot].state == BP_SPACE_ACTIVE)
-	{
-		if (out)
-			*out = BpShmem->spaces[slot];
-		found = true;
-	}
+		*out = BpShmem->spaces[slot];
+	else
+		slot = -1;
 	LWLockRelease(&BpShmem->space_lock.lock);
-	return found;
+	return slot;
+}
+
+/* Copy out the registry entry of an ACTIVE space. */
+bool
+bp_space_lookup(uint32 space_id, BpSpaceEntry *out)
+{
+	BpSpaceEntry e;
+
+	if (bp_space_lookup_slot(space_id, &e) < 0)
+		return false;
+	if (out)
+		*out = e;
+	return true;
+}
+
+/*
+ * ERROR unless the space exists and page_no is inside it; its entry into
+ * *e and its registry slot returned (one lookup).
+ */
+static int
+bp_space_check_page_entry(uint32 space_id, int64 page_no, BpSpaceEntry *e)
+{
+	int			slot = bp_space_lookup_slot(space_id, e);
+
+	if (slot < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("bufpool space %u does not exist", space_id)));
+	if (page_no < 0 || (uint64) page_no >= e->size_pages)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("page %lld is outside bufpool space %u", (long long) page_no, space_id),
+				 errdetail("Space \"%s\" has pages 0 to %llu.", e->name,
+						   (unsigned long long) (e->size_pages - 1))));
+	return slot;
 }
 
 /* ERROR unless the space exists and page_no is inside it. */
@@ -812,16 +844,7 @@ bp_space_check_page(uint32 space_id, int64 page_no)
 {
 	BpSpaceEntry e;
 
-	if (!bp_space_lookup(space_id, &e))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("bufpool space %u does not exist", space_id)));
-	if (page_no < 0 || (uint64) page_no >= e.size_pages)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("page %lld is outside bufpool space %u", (long long) page_no, space_id),
-				 errdetail("Space \"%s\" has pages 0 to %llu.", e.name,
-						   (unsigned long long) (e.size_pages - 1))));
+	(void) bp_space_check_page_entry(space_id, page_no, &e);
 }
 
 /* the file cache's key of a compressed space's overflow file (space ids are below) */
@@ -901,33 +924,6 @@ bp_space_slot_buffer(void)
 	return slot;
 }
 
-static bool
-bp_space_all_zero(const char *p, int n)
-{
-	int			i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] != 0)
-			return false;
-	return true;
-}
-
-/* The registry slot of an ACTIVE space and a copy of its entry, or -1. */
-static int
-bp_space_lookup_slot(uint32 space_id, BpSpaceEntry *out)
-{
-	int			slot;
-
-	LWLockAcquire(&BpShmem->space_lock.lock, LW_SHARED);
-	slot = bp_space_slot(space_id);
-	if (slot >= 0 && BpShmem->spaces[slot].state == BP_SPACE_ACTIVE)
-		*out = BpShmem->spaces[slot];
-	else
-		slot = -1;
-	LWLockRelease(&BpShmem->space_lock.lock);
-	return slot;
-}
-
 /* The counters of a key_block_size. */
 static BpZipStats *
 bp_zip_size_stats(uint32 key_block_size)
@@ -991,7 +987,7 @@ bp_space_zip_load(const BpSpaceEntry *e, int reg_slot, uint32 page_no, char *buf
 				 errmsg("could not read page %u of bufpool space %u: %m", page_no, e->space_id)));
 	if (n < kbs)
 		memset(slot + n, 0, kbs - n);
-	if (bp_space_all_zero(slot, kbs))
+	if (bp_bytes_are_zero(slot, kbs))
 	{
 		memset(buf, 0, BpPageSize);
 		if (init_new)
@@ -1036,15 +1032,6 @@ bp_space_read_zip(const BpSpaceEntry *e, int reg_slot, uint32 page_no, char *buf
 				 errmsg("compressed page %u of bufpool space %u is damaged: %s", page_no, e->space_id, why)));
 }
 
-/* ERROR for a space that went away between two looks (a drop). */
-static void
-bp_space_gone(uint32 space_id)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("bufpool space %u does not exist", space_id)));
-}
-
 void
 bp_space_read(uint32 space_id, uint32 page_no, char *buf)
 {
@@ -1053,10 +1040,7 @@ bp_space_read(uint32 space_id, uint32 page_no, char *buf)
 	BpSpaceEntry e;
 	int			reg_slot;
 
-	bp_space_check_page(space_id, page_no);
-	reg_slot = bp_space_lookup_slot(space_id, &e);
-	if (reg_slot < 0)
-		bp_space_gone(space_id);
+	reg_slot = bp_space_check_page_entry(space_id, page_no, &e);
 	if (e.key_block_size != 0)
 	{
 		bp_space_read_zip(&e, reg_slot, page_no, buf, true);
@@ -1137,10 +1121,7 @@ bp_space_read_run(uint32 space_id, uint32 first, int n, char **bufs)
 	int			reg_slot;
 
 	Assert(n >= 1 && n <= BP_READ_RUN_MAX);
-	bp_space_check_page(space_id, (int64) first + n - 1);
-	reg_slot = bp_space_lookup_slot(space_id, &e);
-	if (reg_slot < 0)
-		bp_space_gone(space_id);
+	reg_slot = bp_space_check_page_entry(space_id, (int64) first + n - 1, &e);
 	if (e.key_block_size != 0)
 	{
 		/*

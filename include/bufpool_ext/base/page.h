@@ -18,6 +18,7 @@
 /* the pool's page size, set when shared memory is set up (shmem.c) */
 extern PGDLLIMPORT int BpPageSize;
 
+extern bool bp_bytes_are_zero(const char *p, int n);
 extern bool bp_page_is_new(const char *page);
 extern void bp_page_init(char *page, uint32 space_id, uint32 page_no);
 extern uint32 bp_page_checksum(const char *page);
