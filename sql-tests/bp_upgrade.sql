@@ -117,6 +117,12 @@ SELECT has_table_privilege('pg_monitor', 'bufpool.numa', 'select') AS monitor_nu
 ALTER EXTENSION bufpool_ext UPDATE TO '1.11';
 SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
 SELECT count(*) = 0 AS compressed_spaces FROM bufpool.spaces WHERE compression <> 'none';
+-- and on to 1.12: compressed pages in memory (pages.frame_present, cmpmem)
+ALTER EXTENSION bufpool_ext UPDATE TO '1.12';
+SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
+SELECT count(*) = 0 AS no_image_without_frame FROM bufpool.pages WHERE NOT frame_present AND space IS NOT NULL;
+SELECT has_table_privilege('pg_monitor', 'bufpool.cmpmem', 'select') AS monitor_cmpmem,
+       has_table_privilege('pg_monitor', 'bufpool.cmpmem_reset', 'select') AS monitor_cmpmem_reset;
 
 -- the updated installation defines exactly what a fresh one does: every
 -- function (signature, result, C symbol, volatility, strictness, grants)

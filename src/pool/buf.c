@@ -50,6 +50,7 @@
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/storage/space.h"
 #include "bufpool_ext/pool/buf.h"
+#include "bufpool_ext/pool/zip.h"
 
 #define BP_MAX_PINS			256
 #define BP_OPTIMISTIC_STEPS	16
@@ -443,13 +444,15 @@ bp_buf_claim_block(BpLocalInstance *li, uint32 bucket, BpBlockNo fb,
  * Read the page of a block we inserted with IO_READ, and make it VALID.
  */
 static void
-bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt, bool zero)
+bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt, bool zero,
+				  BpZipRef zref)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
 	BpBlockDesc *d = bp_desc(li, b);
 	char	   *frame = bp_frame(li, b);
 	uint64		page_lsn;
+	bool		unzipped = false;
 
 	pg_atomic_fetch_add_u32(&inst->pending_reads, 1);
 	PG_TRY();
@@ -463,8 +466,14 @@ bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt, bool zer
 		}
 		if (zero)
 			bp_page_init(frame, d->space_id, d->page_no);	/* a new page: no read */
+		else if (zref != BP_ZIP_NULL && bp_zip_fill(instance, b, zref))
+			unzipped = true;	/* from its compressed image: no I/O */
 		else
+		{
 			bp_space_read(d->space_id, d->page_no, frame);
+			bp_zip_count_io(instance);
+			bp_zip_keep(instance, b);
+		}
 	}
 	PG_CATCH();
 	{
@@ -473,7 +482,9 @@ bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt, bool zer
 	}
 	PG_END_TRY();
 	page_lsn = ((BpPageHeader *) frame)->lsn;
-	if (page_lsn == 0)
+	if (unzipped)
+		cnt->unzipped++;
+	else if (page_lsn == 0)
 		cnt->created++;
 	else
 		cnt->reads++;
@@ -534,15 +545,17 @@ bp_buf_fetch_slow(int instance, uint64 h, uint32 space_id, uint32 page_no,
 			else
 			{
 				BpCounters *cnt = bp_my_counters(instance);
+				BpZipRef	zref;
 
 				bp_buf_claim_block(li, bucket, fb, space_id, page_no);
+				zref = bp_zip_claim(li, h, fb, space_id, page_no, !zero);
 				LWLockRelease(part);
 
 				LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
 				bp_lru_add_old(inst, li, fb);
 				LWLockRelease(&inst->lru_lock.lock);
 
-				bp_buf_read_block(instance, h, fb, cnt, zero);
+				bp_buf_read_block(instance, h, fb, cnt, zero, zref);
 				ConditionVariableBroadcast(bp_block_cv(instance, fb));
 				*hit = false;
 				return fb;
@@ -1258,10 +1271,12 @@ bp_buf_peek(uint32 space_id, uint32 page_no)
 /*
  * Evict one page (bufpool.evict): write it first if dirty, then take it
  * out of the pool.  Returns false if it is not in the pool or pinned by
- * another session.
+ * another session.  With keep_zip, a page of a compressed space loses only
+ * its frame and keeps its compressed image in memory (zip.c), as an
+ * eviction from the unzip_LRU does.
  */
 bool
-bp_buf_evict_page(uint32 space_id, uint32 page_no)
+bp_buf_evict_page(uint32 space_id, uint32 page_no, bool keep_zip)
 {
 	BpPage		p = bp_buf_peek(space_id, page_no);
 	int			instance;
@@ -1286,7 +1301,7 @@ bp_buf_evict_page(uint32 space_id, uint32 page_no)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	evicted = bp_lru_evict_pinned(instance, b);
+	evicted = bp_lru_evict_pinned_mode(instance, b, keep_zip);
 	if (evicted)
 	{
 		bp_my_counters(instance)->evicted++;
@@ -1322,6 +1337,7 @@ bp_buf_discard_block(int instance, BpBlockNo b)
 		LWLockRelease(part);
 		return false;
 	}
+	bp_zip_block_evicted(li, h, b, false);
 	bp_hash_remove(li, bucket, b);
 	d->space_id = InvalidOid;
 	LWLockRelease(part);
@@ -1388,6 +1404,7 @@ bp_buf_load_claim(uint32 space_id, uint32 page_no, bool young, uint32 keep,
 		return BP_INVALID_BLOCK;
 	}
 	bp_buf_claim_block(li, bucket, fb, space_id, page_no);
+	(void) bp_zip_claim(li, h, fb, space_id, page_no, false);	/* read from disk */
 	LWLockRelease(part);
 	pg_atomic_fetch_add_u32(&inst->pending_reads, 1);
 
@@ -1544,6 +1561,7 @@ bp_buf_drop_space(uint32 space_id)
 {
 	bp_space_mark_dropping(space_id);
 	bp_buf_discard_space(space_id);
+	bp_zip_drop_space(space_id);
 	bp_space_remove(space_id);
 }
 

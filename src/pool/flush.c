@@ -53,6 +53,7 @@
 #include "bufpool_ext/storage/dblwr.h"
 #include "bufpool_ext/redo/redo.h"
 #include "bufpool_ext/pool/flush.h"
+#include "bufpool_ext/pool/zip.h"
 #include "bufpool_ext/base/fault.h"
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/mmgr/heap.h"
@@ -262,7 +263,8 @@ bp_flush_write_in_place(BpFlushRound *r)
 			(void) bp_fault_run("page-write-in-place", &fp);
 		}
 		/* false means the space is gone: forget the page all the same */
-		(void) bp_space_write_prepared(d->space_id, d->page_no, page, BpPageSize);
+		if (bp_space_write_prepared(d->space_id, d->page_no, page, BpPageSize))
+			bp_zip_written(r->instance, r->blocks[j]);	/* its compressed image */
 	}
 }
 

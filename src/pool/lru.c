@@ -41,6 +41,7 @@
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/shared/hash.h"
 #include "bufpool_ext/pool/lru.h"
+#include "bufpool_ext/pool/zip.h"
 #include "bufpool_ext/shared/shmem.h"
 
 #define BP_FREE_WAIT_MS		10000	/* give up finding a free block after this */
@@ -477,6 +478,18 @@ bp_wake_cleaner(int instance)
 bool
 bp_lru_evict_pinned(int instance, BpBlockNo b)
 {
+	return bp_lru_evict_pinned_mode(instance, b, false);
+}
+
+/*
+ * bp_lru_evict_pinned; with keep_zip, a page of a compressed space keeps
+ * its compressed image in memory (zip.c), only the frame goes.  A zip
+ * frame is evicted with its images (or, in a chunk a shrink removes,
+ * emptied by moving them).
+ */
+bool
+bp_lru_evict_pinned_mode(int instance, BpBlockNo b, bool keep_zip)
+{
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
 	BpBlockDesc *d = bp_desc(li, b);
@@ -505,6 +518,7 @@ bp_lru_evict_pinned(int instance, BpBlockNo b)
 				LWLockRelease(&inst->lru_lock.lock);
 				return false;
 		}
+		bp_zip_block_evicted(li, h, b, keep_zip);
 		bp_hash_remove(li, bucket, b);
 		d->space_id = InvalidOid;
 		LWLockRelease(part);
@@ -519,6 +533,9 @@ bp_lru_evict_pinned(int instance, BpBlockNo b)
 		 */
 		if (st & (BP_BS_IO_READ | BP_BS_IO_WRITE))
 			return false;
+		if (BP_IS_ZIP_FRAME(d))
+			return bp_zip_frame_evict(instance, b,
+									  (int) BP_BLOCK_CHUNK(b) >= inst->withdraw_from);
 		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
 		st = pg_atomic_read_u32(&d->state);
 		if (d->list != BP_LIST_LRU || BP_STATE_REFCOUNT(st) != 1 ||
@@ -674,6 +691,107 @@ bp_lru_put_loaded(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, bool young
 	bp_lru_adjust_old(inst, li);
 }
 
+/*
+ * The unzip_LRU's tail (zip.c): scan from the LRU tail, with lru_lock
+ * held, for at most depth blocks; pin and return the first clean,
+ * unpinned page that has its compressed image too, or BP_INVALID_BLOCK.
+ */
+static BpBlockNo
+bp_lru_scan_unzip(BpInstance *inst, BpLocalInstance *li, int depth)
+{
+	BpBlockNo	b;
+
+	for (b = inst->lru_tail; b != BP_INVALID_BLOCK && depth-- > 0; b = bp_desc(li, b)->lru_prev)
+	{
+		BpBlockDesc *d = bp_desc(li, b);
+		uint32		st = pg_atomic_read_u32(&d->state);
+
+		if ((st & (BP_BS_ZIP | BP_BS_VALID)) != (BP_BS_ZIP | BP_BS_VALID) ||
+			BP_STATE_REFCOUNT(st) != 0 ||
+			(st & (BP_BS_DIRTY | BP_BS_IO_READ | BP_BS_IO_WRITE)))
+			continue;
+		if (pg_atomic_compare_exchange_u32(&d->state, &st, st + BP_REFCOUNT_ONE))
+			return b;
+	}
+	return BP_INVALID_BLOCK;
+}
+
+/*
+ * Free one block by dropping the frame of the unzip_LRU's tail block, if
+ * InnoDB's rule says the load is I/O bound (zip.c).  Returns the block,
+ * pinned and on no list, or BP_INVALID_BLOCK.
+ */
+static BpBlockNo
+bp_lru_free_unzip(int instance, int depth)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockNo	b;
+
+	if (!bp_zip_evict_from_unzip(inst))
+		return BP_INVALID_BLOCK;
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	b = bp_lru_scan_unzip(inst, li, depth);
+	LWLockRelease(&inst->lru_lock.lock);
+	if (b == BP_INVALID_BLOCK)
+		return BP_INVALID_BLOCK;
+	if (!bp_lru_evict_pinned_mode(instance, b, true))
+	{
+		pg_atomic_fetch_sub_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
+		return BP_INVALID_BLOCK;
+	}
+	bp_my_counters(instance)->evicted++;
+	return b;
+}
+
+/*
+ * A free block without waiting or writing (for zip memory, zip.c): from
+ * the free list, else a clean unpinned block near the LRU tail evicted.
+ * Pinned and on no list, never in a chunk a shrink removes; or
+ * BP_INVALID_BLOCK.  The caller holds no lock of the pool.
+ */
+BpBlockNo
+bp_lru_try_free_block(int instance)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockNo	b;
+	BpBlockNo	dirty;
+
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	if (inst->free_head != BP_INVALID_BLOCK)
+	{
+		b = bp_free_pop(inst, li);
+		LWLockRelease(&inst->lru_lock.lock);
+		return b;
+	}
+	LWLockRelease(&inst->lru_lock.lock);
+	b = bp_lru_free_unzip(instance, Max(bp_lru_scan_depth / 10, 100));
+	if (b == BP_INVALID_BLOCK)
+	{
+		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+		b = bp_lru_scan_tail(inst, li, Max(bp_lru_scan_depth / 10, 100), &dirty);
+		LWLockRelease(&inst->lru_lock.lock);
+		pg_atomic_write_u32(&BpShmem->free_wanted, 1);
+		if (dirty != BP_INVALID_BLOCK)
+			pg_atomic_fetch_sub_u32(&bp_desc(li, dirty)->state, BP_REFCOUNT_ONE);
+		if (b == BP_INVALID_BLOCK)
+			return BP_INVALID_BLOCK;
+		if (!bp_lru_evict_pinned(instance, b))
+		{
+			pg_atomic_fetch_sub_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
+			return BP_INVALID_BLOCK;
+		}
+		bp_my_counters(instance)->evicted++;
+	}
+	if ((int) BP_BLOCK_CHUNK(b) >= inst->withdraw_from)
+	{
+		bp_lru_return_free_block(instance, b);
+		return BP_INVALID_BLOCK;
+	}
+	return b;
+}
+
 BpBlockNo
 bp_lru_get_free_block(int instance)
 {
@@ -695,7 +813,20 @@ bp_lru_get_free_block(int instance)
 			LWLockRelease(&inst->lru_lock.lock);
 			return b;
 		}
+		LWLockRelease(&inst->lru_lock.lock);
+
+		/* InnoDB's buf_LRU_scan_and_free_block: the unzip_LRU first */
+		b = bp_lru_free_unzip(instance, Max(bp_lru_scan_depth / 10, 100));
+		if (b != BP_INVALID_BLOCK)
+		{
+			if ((int) BP_BLOCK_CHUNK(b) < inst->withdraw_from)
+				return b;
+			bp_lru_return_free_block(instance, b);
+			continue;
+		}
+
 		/* InnoDB scans a limited depth first, then the whole list */
+		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
 		depth = n_scan == 0 ? Max(bp_lru_scan_depth / 10, 100) : (int) inst->lru_len;
 		b = bp_lru_scan_tail(inst, li, depth, &dirty);
 		LWLockRelease(&inst->lru_lock.lock);
@@ -839,6 +970,17 @@ bp_lru_tail_work(int instance, int target_free, int scan_depth)
 	BpLocalInstance *li = &BpLocal[instance];
 	int			scanned = 0;
 	int			written = 0;
+
+	/* InnoDB's buf_free_from_unzip_LRU_list_batch: frames of unzip_LRU blocks first */
+	while ((int) inst->free_len < target_free && scanned < scan_depth)
+	{
+		BpBlockNo	b = bp_lru_free_unzip(instance, scan_depth - scanned);
+
+		if (b == BP_INVALID_BLOCK)
+			break;
+		scanned++;
+		bp_lru_return_free_block(instance, b);
+	}
 
 	while (scanned < scan_depth)
 	{

@@ -67,6 +67,7 @@
 #include "bufpool_ext/pool/lru.h"
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/pool/resize.h"
+#include "bufpool_ext/pool/zip.h"
 #include "bufpool_ext/storage/space.h"
 
 /* how far from the LRU tail a shrink looks for a page to make room */
@@ -559,10 +560,14 @@ bp_rs_rehash(int instance)
 			b = next;
 		}
 	}
+	bp_zip_rehash(li, BP_ZIP_BUCKETS((BpHashHeader *) dsm_segment_address(seg)),
+				  buckets * BP_ZIP_HASH_FACTOR - 1);
 	inst->hash_buckets = buckets;
 	inst->hash_handle = dsm_segment_handle(seg);
 	li->hash_seg = seg;
 	li->hash = nb;
+	li->zhash = BP_ZIP_BUCKETS((BpHashHeader *) dsm_segment_address(seg));
+	li->zmask = buckets * BP_ZIP_HASH_FACTOR - 1;
 	li->hash_mask = buckets - 1;
 	li->hash_handle = inst->hash_handle;
 	for (i = BP_HASH_PARTITIONS; i > 0; i--)
@@ -728,6 +733,7 @@ bp_rs_relocate(int instance, BpBlockNo b)
 	bp_hash_remove(li, bucket, b);
 	pg_atomic_fetch_and_u32(&nd->state, ~BP_BS_FLUSH_MASK);
 	pg_atomic_fetch_or_u32(&nd->state, BP_BS_VALID | (st & BP_BS_FLUSH_MASK));
+	bp_zip_block_moved(li, h, b, nb);
 	bp_hash_insert(li, bucket, nb);
 	d->space_id = InvalidOid;
 	LWLockRelease(part);

@@ -275,10 +275,10 @@ bp_hash_segment_create(int instance, uint32 buckets)
 	dsm_segment *seg;
 	BpHashHeader *hdr;
 	BpBlockNo  *b;
+	uint64	   *z;
 	uint32		i;
 
-	seg = dsm_create(MAXALIGN(sizeof(BpHashHeader)) + sizeof(BpBlockNo) * (Size) buckets,
-					 DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	seg = dsm_create(BP_HASH_SEGMENT_SIZE(buckets), DSM_CREATE_NULL_IF_MAXSEGMENTS);
 	if (seg == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
@@ -288,8 +288,11 @@ bp_hash_segment_create(int instance, uint32 buckets)
 	hdr->buckets = buckets;
 	hdr->instance = instance;
 	b = BP_HASH_BUCKETS(hdr);
+	z = BP_ZIP_BUCKETS(hdr);
 	for (i = 0; i < buckets; i++)
 		b[i] = BP_INVALID_BLOCK;
+	for (i = 0; i < buckets * BP_ZIP_HASH_FACTOR; i++)
+		z[i] = PG_UINT64_MAX;	/* BP_ZIP_NULL */
 	dsm_pin_segment(seg);
 	dsm_pin_mapping(seg);
 	bp_hash_count_memory(buckets, true);
@@ -330,7 +333,7 @@ void
 bp_hash_count_memory(uint32 buckets, bool alloc)
 {
 	static BpMemKey key = 0;
-	Size		bytes = MAXALIGN(sizeof(BpHashHeader)) + sizeof(BpBlockNo) * (Size) buckets;
+	Size		bytes = BP_HASH_SEGMENT_SIZE(buckets);
 
 	if (key == 0)
 		key = bp_mem_register("memory/bufpool/page_hash");

@@ -99,6 +99,13 @@ bp_instance_init(BpInstance *inst, int id, int pool_tranche)
 	pg_atomic_init_u32(&inst->pending_flush_list, 0);
 	pg_atomic_init_u64(&inst->lru_io_total, 0);
 	SpinLockInit(&inst->rate_mutex);
+	SpinLockInit(&inst->zip_mutex);
+	for (i = 0; i < BP_ZIP_CLASSES; i++)
+		inst->zip_partial[i] = BP_INVALID_BLOCK;
+	pg_atomic_init_u32(&inst->unzip_len, 0);
+	pg_atomic_init_u32(&inst->zip_frameless, 0);
+	pg_atomic_init_u64(&inst->zip_io, 0);
+	pg_atomic_init_u64(&inst->zip_unzip, 0);
 }
 
 /* At the postmaster's exit (and before a crash-restart's new memory). */
@@ -478,6 +485,8 @@ bp_attach_instance_segments(int instance)
 		hdr = (BpHashHeader *) dsm_segment_address(seg);
 		li->hash_seg = seg;
 		li->hash = BP_HASH_BUCKETS(hdr);
+		li->zhash = BP_ZIP_BUCKETS(hdr);
+		li->zmask = hdr->buckets * BP_ZIP_HASH_FACTOR - 1;
 		li->hash_mask = hdr->buckets - 1;
 		li->hash_handle = handle;
 		break;

@@ -251,7 +251,7 @@ bp_sql_evict(PG_FUNCTION_ARGS)
 	int64		page_no;
 
 	bp_sql_page_call(fcinfo, "evict", &space_id, &page_no);
-	PG_RETURN_BOOL(bp_buf_evict_page((uint32) space_id, (uint32) page_no));
+	PG_RETURN_BOOL(bp_buf_evict_page((uint32) space_id, (uint32) page_no, false));
 }
 
 /*

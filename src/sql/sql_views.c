@@ -39,6 +39,7 @@
 #include "bufpool_ext/shared/hugepage.h"
 #include "bufpool_ext/storage/pagezip.h"
 #include "bufpool_ext/shared/shmem.h"
+#include "bufpool_ext/pool/zip.h"
 #include "bufpool_ext/storage/space.h"
 #include "bufpool_ext/sql/sql.h"
 
@@ -52,6 +53,7 @@ PG_FUNCTION_INFO_V1(bp_sql_lists);
 PG_FUNCTION_INFO_V1(bp_sql_chunks);
 PG_FUNCTION_INFO_V1(bp_sql_numa);
 PG_FUNCTION_INFO_V1(bp_sql_cmp);
+PG_FUNCTION_INFO_V1(bp_sql_cmpmem);
 PG_FUNCTION_INFO_V1(bp_sql_cmp_per_space);
 PG_FUNCTION_INFO_V1(bp_sql_status);
 PG_FUNCTION_INFO_V1(bp_sql_doublewrite);
@@ -318,8 +320,9 @@ bp_sql_stats(PG_FUNCTION_ARGS)
 		values[k++] = Float8GetDatum(0.0);
 		values[k++] = Int64GetDatum((int64) lru_io);
 		values[k++] = Int64GetDatum((int64) (lru_io - prev.c.lru_written));
-		values[k++] = Int64GetDatum(0);	/* uncompress_total */
-		values[k++] = Int64GetDatum(0);
+		/* InnoDB's UNCOMPRESS_TOTAL / _CURRENT: misses served by a compressed image */
+		values[k++] = Int64GetDatum((int64) c.unzipped);
+		values[k++] = Int64GetDatum((int64) (c.unzipped - prev.c.unzipped));
 		values[k++] = Int64GetDatum((int64) made_young_b);
 		values[k++] = Int64GetDatum((int64) made_old_b);
 		values[k++] = Int64GetDatum((int64) admitted);
@@ -329,9 +332,15 @@ bp_sql_stats(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * One row of bufpool.pages: block b, or (zip_space_id valid) the
+ * compressed image of a page without a frame, held in zip frame b
+ * (zip.c), its piece zip_size bytes.
+ */
 static void
 bp_put_page_row(ReturnSetInfo *rsinfo, int instance, BpBlockNo b, int64 lru_position,
-				BpSpaceEntry *reg, int n_reg)
+				BpSpaceEntry *reg, int n_reg, uint32 zip_space_id, uint32 zip_page_no,
+				int zip_size)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
@@ -339,8 +348,10 @@ bp_put_page_row(ReturnSetInfo *rsinfo, int instance, BpBlockNo b, int64 lru_posi
 	uint32		st = pg_atomic_read_u32(&d->state);
 	bool		valid = (st & BP_BS_VALID) != 0;
 	bool		has_page = valid || (st & BP_BS_IO_READ);
-	Datum		values[22];
-	bool		nulls[22] = {0};
+	Datum		values[23];
+	bool		nulls[23] = {0};
+	bool		zip_only = zip_space_id != InvalidOid;
+	bool		zip_frame = !valid && d->list == BP_LIST_LRU && BP_IS_ZIP_FRAME(d);
 	const char *page_state;
 	const char *io_fix;
 	int			k = 0;
@@ -350,9 +361,18 @@ bp_put_page_row(ReturnSetInfo *rsinfo, int instance, BpBlockNo b, int64 lru_posi
 	/* a memory block's own pin keeps other code away; it is no fix */
 	uint32		fixes = BP_STATE_REFCOUNT(st) - (memory && BP_STATE_REFCOUNT(st) > 0 ? 1 : 0);
 
-	if (valid)
+	if (zip_only)
+	{
+		/* InnoDB's BUF_BLOCK_ZIP_PAGE: the compressed page alone */
+		valid = false;
+		has_page = true;
+		fixes = 0;
+		st = 0;
+		page_state = "ZIP_PAGE";
+	}
+	else if (valid)
 		page_state = "FILE_PAGE";
-	else if (memory)
+	else if (memory || zip_frame)
 		page_state = "MEMORY";	/* InnoDB's BUF_BLOCK_MEMORY (buddy.c) */
 	else if (d->list == BP_LIST_FREE)
 		page_state = "NOT_USED";
@@ -375,7 +395,13 @@ bp_put_page_row(ReturnSetInfo *rsinfo, int instance, BpBlockNo b, int64 lru_posi
 		values[k++] = Int64GetDatum(lru_position);
 	else
 		nulls[k++] = true;
-	if (has_page)
+	if (zip_only)
+	{
+		values[k++] = Int32GetDatum((int32) zip_space_id);
+		values[k++] = Int64GetDatum((int64) zip_page_no);
+		values[k++] = CStringGetTextDatum("DATA");
+	}
+	else if (has_page)
 	{
 		values[k++] = Int32GetDatum((int32) d->space_id);
 		values[k++] = Int64GetDatum((int64) d->page_no);
@@ -393,28 +419,46 @@ bp_put_page_row(ReturnSetInfo *rsinfo, int instance, BpBlockNo b, int64 lru_posi
 								(has_page ? bp_hazard_count(instance, b) : 0));
 	values[k++] = BoolGetDatum(false);	/* is_hashed: no adaptive hash index */
 	values[k++] = Int64GetDatum(valid ? (int64) bp_block_newest_lsn(li, b) : 0);
-	values[k++] = Int64GetDatum((int64) d->oldest_lsn);
-	values[k++] = Int64GetDatum((int64) d->access_time);
+	values[k++] = Int64GetDatum(zip_only || zip_frame ? 0 : (int64) d->oldest_lsn);
+	values[k++] = Int64GetDatum(zip_only ? 0 : (int64) d->access_time);
 	nulls[k++] = true;			/* table_name, set below */
 	nulls[k++] = true;			/* index_name */
 	nulls[k++] = true;			/* number_records */
 	values[k++] = Int64GetDatum(has_page ? BpShmem->page_size - (int64) BP_PAGE_HEADER_SIZE : 0);
-	values[k++] = Int64GetDatum(0);	/* compressed_size */
+	/* compressed_size: the piece of zip memory the page's image takes */
+	values[k++] = Int64GetDatum(zip_only ? zip_size : valid ? bp_zip_image_of(instance, b) : 0);
 	values[k++] = CStringGetTextDatum(page_state);
 	values[k++] = CStringGetTextDatum(io_fix);
 	values[k++] = BoolGetDatum(d->is_old);
 	values[k++] = Int64GetDatum((int64) d->freed_page_clock);
 	values[k++] = BoolGetDatum(false);	/* is_stale */
-	Assert(k == 22);
+	values[k++] = BoolGetDatum(valid || (has_page && !zip_only));	/* frame_present */
+	Assert(k == 23);
 	if (has_page)
 		for (j = 0; j < n_reg; j++)
-			if (reg[j].space_id == d->space_id)
+			if (reg[j].space_id == (zip_only ? zip_space_id : d->space_id))
 			{
 				values[12] = CStringGetTextDatum(reg[j].name);
 				nulls[12] = false;
 				break;
 			}
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+typedef struct BpZipRowArg
+{
+	ReturnSetInfo *rsinfo;
+	BpSpaceEntry *reg;
+	int			n_reg;
+} BpZipRowArg;
+
+static void
+bp_put_zip_row(void *arg, int instance, BpBlockNo zb, uint32 space_id, uint32 page_no,
+			   int piece_size, bool frame_present)
+{
+	BpZipRowArg *a = (BpZipRowArg *) arg;
+
+	bp_put_page_row(a->rsinfo, instance, zb, -1, a->reg, a->n_reg, space_id, page_no, piece_size);
 }
 
 Datum
@@ -453,7 +497,7 @@ bp_sql_pages(PG_FUNCTION_ARGS)
 				order[n++] = b;
 			LWLockRelease(&inst->lru_lock.lock);
 			for (j = 0; j < n; j++)
-				bp_put_page_row(rsinfo, i, order[j], j, reg, n_reg);
+				bp_put_page_row(rsinfo, i, order[j], j, reg, n_reg, InvalidOid, 0, 0);
 			/* the next instance's order reuses these bytes */
 			bp_arena_free_last(arena, order, order_size);
 		}
@@ -466,9 +510,16 @@ bp_sql_pages(PG_FUNCTION_ARGS)
 				uint32		k;
 
 				for (k = 0; k < inst->blocks_per_chunk; k++)
-					bp_put_page_row(rsinfo, i, BP_MAKE_BLOCK(c, k), -1, reg, n_reg);
+					bp_put_page_row(rsinfo, i, BP_MAKE_BLOCK(c, k), -1, reg, n_reg,
+									InvalidOid, 0, 0);
 			}
 		}
+	}
+	{
+		/* pages held only as compressed images (zip.c), no frame, no LRU place */
+		BpZipRowArg a = {rsinfo, reg, n_reg};
+
+		bp_zip_visit_frameless(bp_put_zip_row, &a);
 	}
 	bp_arena_destroy(arena);
 	return (Datum) 0;
@@ -485,9 +536,9 @@ bp_sql_lists(PG_FUNCTION_ARGS)
 	for (i = 0; i < BpShmem->n_instances; i++)
 	{
 		BpInstance *inst = &BpShmem->instances[i];
-		const char *names[7] = {"free", "lru", "lru_old", "lru_young", "flush", "withdraw",
-		"memory"};
-		int64		len[7];
+		const char *names[8] = {"free", "lru", "lru_old", "lru_young", "flush", "withdraw",
+		"memory", "unzip_lru"};
+		int64		len[8];
 		int			k;
 
 		LWLockAcquire(&inst->lru_lock.lock, LW_SHARED);
@@ -497,11 +548,13 @@ bp_sql_lists(PG_FUNCTION_ARGS)
 		len[3] = (int64) inst->lru_len - inst->lru_old_len;
 		len[5] = inst->withdraw_len;
 		len[6] = inst->memory_len;
+		/* InnoDB's unzip_LRU: pages with a frame and a compressed image (zip.c) */
+		len[7] = pg_atomic_read_u32(&inst->unzip_len);
 		LWLockRelease(&inst->lru_lock.lock);
 		LWLockAcquire(&inst->flush_lock.lock, LW_SHARED);
 		len[4] = inst->flush_len;
 		LWLockRelease(&inst->flush_lock.lock);
-		for (k = 0; k < 7; k++)
+		for (k = 0; k < 8; k++)
 		{
 			Datum		values[4];
 			bool		nulls[4] = {0};
@@ -710,6 +763,62 @@ bp_sql_cmp_per_space(PG_FUNCTION_ARGS)
 		values[2] = Int32GetDatum((int32) e.key_block_size);
 		bp_zip_stats_values(&BpShmem->zip_by_space[i], reset, values + 3);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * bufpool.cmpmem / cmpmem_reset, as INNODB_CMPMEM / INNODB_CMPMEM_RESET:
+ * per instance and size class in use (page_size: the bytes of a piece, a
+ * k-th of a frame), the pieces of zip memory (zip.c) holding compressed
+ * pages (pages_used) and free in its frames (pages_free), and the images
+ * moved to free a frame (a shrink, or the LRU tail reaching their frame),
+ * with the time spent in microseconds.  The reset zeroes the relocation
+ * counters.
+ */
+Datum
+bp_sql_cmpmem(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		reset = PG_GETARG_BOOL(0);
+	int			i;
+	int			c;
+
+	if (reset)
+		bp_sql_require_superuser("cmpmem_reset");
+	bp_ensure_attached();
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpInstance *inst = &BpShmem->instances[i];
+
+		for (c = BP_ZIP_CLASSES - 1; c >= 2; c--)
+		{
+			Datum		values[6];
+			bool		nulls[6] = {0};
+			int64		frames,
+						used,
+						ops,
+						ns;
+
+			SpinLockAcquire(&inst->zip_mutex);
+			frames = inst->zip_frames[c];
+			used = inst->zip_used[c];
+			ops = (int64) inst->zip_relocation_ops[c];
+			ns = (int64) inst->zip_relocation_ns[c];
+			if (reset)
+				inst->zip_relocation_ops[c] = inst->zip_relocation_ns[c] = 0;
+			SpinLockRelease(&inst->zip_mutex);
+			if (frames == 0 && ops == 0)
+				continue;		/* a class not in use */
+			values[0] = Int32GetDatum(bp_zip_class_size(c));
+			values[1] = Int32GetDatum(i);
+			values[2] = Int64GetDatum(used);
+			values[3] = Int64GetDatum(frames * c - used);
+			values[4] = Int64GetDatum(ops);
+			values[5] = Int64GetDatum(ns / 1000);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
 	}
 	return (Datum) 0;
 }

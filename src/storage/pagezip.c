@@ -48,6 +48,15 @@ typedef struct BpZipHeader
 
 #define BP_ZIP_HDR		(BP_PAGE_HEADER_SIZE + sizeof(BpZipHeader))
 
+/*
+ * zstd's contexts, one of each per process, made on first use: ZSTD_compress
+ * and ZSTD_decompress would allocate and free one (hundreds of kB) per
+ * call, which costs more than decompressing a page.  Never freed: a
+ * process keeps them until it exits.
+ */
+static ZSTD_CCtx *zstd_cctx = NULL;
+static ZSTD_DCtx *zstd_dctx = NULL;
+
 const char *
 bp_zip_algorithm_name(int algorithm)
 {
@@ -119,8 +128,14 @@ bp_zip_compress(int algorithm, const char *page, int page_size, char *slot, int 
 			break;
 		case BP_ZIP_ZSTD:
 			{
-				size_t		r = ZSTD_compress(slot + BP_ZIP_HDR, (size_t) room,
-											  page + BP_PAGE_HEADER_SIZE, (size_t) raw, 1);
+				size_t		r;
+
+				if (zstd_cctx == NULL && (zstd_cctx = ZSTD_createCCtx()) == NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_OUT_OF_MEMORY),
+							 errmsg("out of memory for a zstd compression context")));
+				r = ZSTD_compressCCtx(zstd_cctx, slot + BP_ZIP_HDR, (size_t) room,
+									  page + BP_PAGE_HEADER_SIZE, (size_t) raw, 1);
 
 				n = ZSTD_isError(r) ? -1 : (int) r;
 				break;
@@ -195,6 +210,16 @@ bp_zip_is_overflow(const char *slot)
 	return (((const BpPageHeader *) slot)->flags & BP_ZIP_F_OVERFLOW) != 0;
 }
 
+/* The bytes of a checked, compressed (not overflow) slot in use. */
+int
+bp_zip_used(const char *slot)
+{
+	BpZipHeader zh;
+
+	memcpy(&zh, slot + BP_PAGE_HEADER_SIZE, sizeof(zh));
+	return (int) (BP_ZIP_HDR + zh.zip_len);
+}
+
 /* The LSN of a slot's page, read without decompressing. */
 uint64
 bp_zip_lsn(const char *slot)
@@ -229,8 +254,12 @@ bp_zip_decompress(const char *slot, int slot_size, char *page, int page_size)
 			break;
 		case BP_ZIP_ZSTD:
 			{
-				size_t		r = ZSTD_decompress(page + BP_PAGE_HEADER_SIZE, (size_t) raw,
-												slot + BP_ZIP_HDR, zh.zip_len);
+				size_t		r;
+
+				if (zstd_dctx == NULL && (zstd_dctx = ZSTD_createDCtx()) == NULL)
+					return false;
+				r = ZSTD_decompressDCtx(zstd_dctx, page + BP_PAGE_HEADER_SIZE, (size_t) raw,
+										slot + BP_ZIP_HDR, zh.zip_len);
 
 				n = ZSTD_isError(r) ? -1 : (int) r;
 				break;

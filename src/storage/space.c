@@ -961,13 +961,23 @@ bp_zip_count(const BpSpaceEntry *e, int slot, bool compress, bool ok, uint64 ns)
 }
 
 /*
+ * The page whose compressed slot bp_space_slot_buffer() holds, checked,
+ * after a read or write of a compressed space (InvalidOid: none, as after
+ * an overflow page or a never-written one): for the pool's zip memory
+ * (bp_space_last_slot).
+ */
+static uint32 zip_slot_space = InvalidOid;
+static uint32 zip_slot_page = 0;
+
+/*
  * Load page page_no of compressed space e into buf: its slot, checked,
  * then decompressed, or the whole page from the overflow file, whose LSN
  * must be the slot's (an older copy left by a crash between the two
  * writes is damage, for the doublewrite repair to mend).  The page gets a
  * valid checksum, so it passes bp_page_is_intact as a page read from an
- * uncompressed space does.  A never-written page: initialised, or with
- * init_new false left zero (bp_page_is_new).  Returns NULL, or what is
+ * uncompressed space does, unless init_new (a read into the pool: the
+ * frame gets its checksum when written).  A never-written page:
+ * initialised, or with init_new false left zero (bp_page_is_new).  Returns NULL, or what is
  * damaged (buf then undefined); an I/O error is an ERROR.
  */
 static const char *
@@ -978,6 +988,8 @@ bp_space_zip_load(const BpSpaceEntry *e, int reg_slot, uint32 page_no, char *buf
 	const char *why;
 	int			n;
 	int64		t0;
+
+	zip_slot_space = InvalidOid;
 
 	n = FileRead(bp_space_file(e->space_id), slot, kbs, (off_t) page_no * kbs,
 				 WAIT_EVENT_DATA_FILE_READ);
@@ -1016,7 +1028,10 @@ bp_space_zip_load(const BpSpaceEntry *e, int reg_slot, uint32 page_no, char *buf
 	if (!bp_zip_decompress(slot, kbs, buf, BpPageSize))
 		return "it does not decompress";
 	bp_zip_count(e, reg_slot, false, true, (uint64) (bp_clock_ns() - t0));
-	bp_page_set_checksum(buf);
+	if (!init_new)
+		bp_page_set_checksum(buf);	/* for the caller's bp_page_is_intact */
+	zip_slot_page = page_no;
+	zip_slot_space = e->space_id;
 	return NULL;
 }
 
@@ -1236,6 +1251,7 @@ bp_space_write_zip(const BpSpaceEntry *e, int reg_slot, uint32 page_no, const ch
 	int64		t0;
 	bool		fits;
 
+	zip_slot_space = InvalidOid;
 	t0 = bp_clock_ns();
 	fits = bp_zip_compress((int) e->compression, buf, BpPageSize, slot, kbs) >= 0;
 	bp_zip_count(e, reg_slot, true, fits, (uint64) (bp_clock_ns() - t0));
@@ -1248,7 +1264,51 @@ bp_space_write_zip(const BpSpaceEntry *e, int reg_slot, uint32 page_no, const ch
 	bp_space_pwrite(bp_space_file(e->space_id), slot,
 					nbytes >= BpPageSize ? kbs : Max(1, (int) ((int64) kbs * nbytes / BpPageSize)),
 					(off_t) page_no * kbs, e->space_id, page_no, buf);
+	if (fits && nbytes >= BpPageSize)
+	{
+		zip_slot_space = e->space_id;
+		zip_slot_page = page_no;
+	}
 	return !fits;
+}
+
+/*
+ * The compressed slot of page (space_id, page_no) as the last read or
+ * write of this process left it, checked or just written: NULL unless
+ * that page came from (or went to) a compressed slot.  *len gets the
+ * bytes in use (page header, zip header, payload).  Valid until the next
+ * read or write of a compressed space.
+ */
+const char *
+bp_space_last_slot(uint32 space_id, uint32 page_no, int *len)
+{
+	const char *slot = bp_space_slot_buffer();
+
+	if (zip_slot_space != space_id || zip_slot_page != page_no || space_id == InvalidOid)
+		return NULL;
+	*len = bp_zip_used(slot);
+	return slot;
+}
+
+/*
+ * Decompress a slot of space_id kept in memory (len bytes in use, as
+ * bp_space_last_slot gave them) into page, counted as the space's reads
+ * are.  false if the space is gone or the data do not decompress.
+ */
+bool
+bp_space_zip_decompress(uint32 space_id, const char *slot, int len, char *page)
+{
+	BpSpaceEntry e;
+	int			reg_slot = bp_space_lookup_slot(space_id, &e);
+	int64		t0;
+
+	if (reg_slot < 0 || e.key_block_size == 0)
+		return false;
+	t0 = bp_clock_ns();
+	if (!bp_zip_decompress(slot, len, page, BpPageSize))
+		return false;
+	bp_zip_count(&e, reg_slot, false, true, (uint64) (bp_clock_ns() - t0));
+	return true;				/* no checksum: a frame gets one when written */
 }
 
 bool

@@ -54,6 +54,7 @@
 #include "bufpool_ext/pool/resize.h"
 #include "bufpool_ext/storage/space.h"
 #include "bufpool_ext/pool/warm.h"
+#include "bufpool_ext/pool/zip.h"
 #include "bufpool_ext/workers/workers.h"
 
 static void
@@ -177,6 +178,7 @@ void
 bp_manager_main(Datum arg)
 {
 	volatile TimestampTz last_sample = 0;
+	volatile TimestampTz last_zip_tick = 0;
 	volatile TimestampTz last_dump;
 	volatile bool built = false;
 	TimestampTz now;
@@ -218,6 +220,7 @@ bp_manager_main(Datum arg)
 	pg_atomic_write_u32(&BpShmem->manager_procno, MyProc->pgprocno);
 	/* an earlier manager stopped by pg_terminate_backend left its bit set */
 	pg_atomic_fetch_and_u32(&BpShmem->shutting_down, ~BP_SHUTDOWN_BIT_MANAGER);
+	last_zip_tick = GetCurrentTimestamp();
 	while (!ShutdownRequestPending)
 	{
 		if (ConfigReloadPending)
@@ -233,6 +236,11 @@ bp_manager_main(Datum arg)
 		{
 			bp_counters_sample();	/* the base of bufpool.stats' rates */
 			last_sample = now;
+		}
+		if (TimestampDifferenceExceeds(last_zip_tick, now, 1000))
+		{
+			bp_zip_stat_tick(); /* the unzip_LRU's I/O-bound test, per second */
+			last_zip_tick = now;
 		}
 		bp_heat_sweep_if_due(); /* no heat stamp may wrap round */
 		bp_governor_sample();	/* the memory governor, when a sample is due */
@@ -251,6 +259,7 @@ bp_manager_main(Datum arg)
 		}
 		timeout = Min(timeout, bp_governor_next_ms());
 		timeout = Min(timeout, bp_leaks_next_ms());
+		timeout = Min(timeout, 1000L - TimestampDifferenceMilliseconds(last_zip_tick, now));
 		/* wake for the next sample, dump, and often enough for the heat sweep */
 		n = WaitEventSetWait(bp_manager_wait_set(bp_governor_wait_fd()), Max(timeout, 1),
 							 events, lengthof(events), PG_WAIT_EXTENSION);

@@ -18,7 +18,7 @@ extern void bp_buf_init(void);
 extern BpPage bp_buf_fetch_raw(uint32 space_id, uint32 page_no, BpFetchInfo *info);
 extern void bp_buf_release_raw(BpPage page);
 extern BpPage bp_buf_peek(uint32 space_id, uint32 page_no);
-extern bool bp_buf_evict_page(uint32 space_id, uint32 page_no);
+extern bool bp_buf_evict_page(uint32 space_id, uint32 page_no, bool keep_zip);
 extern void bp_buf_drop_space(uint32 space_id);
 extern void bp_buf_pin_for_xact(uint32 space_id, uint32 page_no);
 

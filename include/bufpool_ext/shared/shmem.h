@@ -100,6 +100,12 @@ typedef uint32 BpBlockNo;
 /* BpFlushType of the block's last write, set by its writer under IO_WRITE */
 #define BP_BS_FLUSH_SHIFT		23
 #define BP_BS_FLUSH_MASK		(3U << BP_BS_FLUSH_SHIFT)
+/*
+ * ZIP: the page (of a compressed space) also has its compressed image in
+ * the instance's zip memory (src/pool/zip.c): the block is on InnoDB's
+ * unzip_LRU.  Set and cleared under the page's hash partition lock.
+ */
+#define BP_BS_ZIP				(1U << 25)
 #define BP_STATE_REFCOUNT(s)	((s) & BP_REFCOUNT_MASK)
 #define BP_STATE_FLUSH_TYPE(s)	(((s) & BP_BS_FLUSH_MASK) >> BP_BS_FLUSH_SHIFT)
 
@@ -123,6 +129,17 @@ typedef enum BpListKind
 #define BP_MEMORY_TAG_FRAME		0xFFFFFFFFU
 #define BP_MEMORY_TAG_BUDDY		0xFFF00000U
 #define BP_MEMORY_TAG_IS_BUDDY(t) (((t) & 0xFFF00000U) == BP_MEMORY_TAG_BUDDY && (t) != BP_MEMORY_TAG_FRAME)
+
+/*
+ * A zip frame (src/pool/zip.c): a block on the LRU list whose frame holds
+ * compressed page images of one size class; not VALID, not in the page
+ * hash, space_id InvalidOid, page_no BP_ZIP_FRAME_TAG | class, and
+ * oldest_lsn the bitmap of its pieces in use (zip_mutex).
+ */
+#define BP_ZIP_FRAME_TAG		0xFFE00000U
+#define BP_IS_ZIP_FRAME(d)		((d)->space_id == InvalidOid && \
+								 ((d)->page_no & 0xFFFFFF00U) == BP_ZIP_FRAME_TAG)
+#define BP_ZIP_FRAME_CLASS(d)	((int) ((d)->page_no & 0xFFU))	/* pieces */
 
 /* How the last write of a block was started (INNODB_BUFFER_PAGE.flush_type). */
 typedef enum BpFlushType
@@ -203,6 +220,25 @@ typedef struct BpHashHeader
 
 #define BP_HASH_BUCKETS(hdr) \
 	((BpBlockNo *) ((char *) (hdr) + MAXALIGN(sizeof(BpHashHeader))))
+/*
+ * then the zip hash (zip.c): BP_ZIP_HASH_FACTOR times as many buckets
+ * (a frame may hold several images), each a BpZipRef; a page's zip bucket
+ * is its hash & (that count - 1), under the same partition lock
+ */
+#define BP_ZIP_HASH_FACTOR		4
+#define BP_ZIP_BUCKETS_OFFSET(buckets) \
+	(TYPEALIGN(8, MAXALIGN(sizeof(BpHashHeader)) + sizeof(BpBlockNo) * (Size) (buckets)))
+#define BP_ZIP_BUCKETS(hdr) \
+	((uint64 *) ((char *) (hdr) + BP_ZIP_BUCKETS_OFFSET((hdr)->buckets)))
+#define BP_HASH_SEGMENT_SIZE(buckets) \
+	(BP_ZIP_BUCKETS_OFFSET(buckets) + sizeof(uint64) * BP_ZIP_HASH_FACTOR * (Size) (buckets))
+
+/*
+ * Size classes of compressed images (zip.c): class k cuts a frame into k
+ * pieces (2 <= k <= BP_ZIP_MAX_PIECES); arrays are indexed by k.
+ */
+#define BP_ZIP_MAX_PIECES		32
+#define BP_ZIP_CLASSES			(BP_ZIP_MAX_PIECES + 1)
 
 /* Counters kept per backend and per instance (summed by the views). */
 typedef struct BpCounters
@@ -216,6 +252,7 @@ typedef struct BpCounters
 	uint64		lru_written;	/* pages written to free a tail block */
 	uint64		evicted;
 	uint64		young_skipped;	/* make-young skipped: lru_lock was busy */
+	uint64		unzipped;		/* misses served from a compressed image (zip.c) */
 } BpCounters;
 
 #define BP_N_COUNTERS (sizeof(BpCounters) / sizeof(uint64))
@@ -307,6 +344,27 @@ typedef struct BpInstance
 	/* the pool manager's last two samples, newest first (bp_counters_sample) */
 	slock_t		rate_mutex;
 	BpRateSnap	rate_samples[2];
+
+	/*
+	 * Zip memory (zip.c): frames holding compressed page images.  The
+	 * class lists and counters are under zip_mutex, a leaf spinlock;
+	 * unzip_len counts blocks with BP_BS_ZIP set.
+	 */
+	slock_t		zip_mutex;
+	BpBlockNo	zip_partial[BP_ZIP_CLASSES];	/* frames with a free piece */
+	uint32		zip_frames[BP_ZIP_CLASSES];
+	uint32		zip_used[BP_ZIP_CLASSES];	/* pieces in use */
+	uint64		zip_relocation_ops[BP_ZIP_CLASSES];
+	uint64		zip_relocation_ns[BP_ZIP_CLASSES];
+	pg_atomic_uint32 unzip_len;
+	pg_atomic_uint32 zip_frameless;	/* images whose page has no frame */
+	/* InnoDB's buf_LRU_stat: I/O and decompressions per interval */
+	pg_atomic_uint64 zip_io;
+	pg_atomic_uint64 zip_unzip;
+	uint64		zip_io_avg;		/* pool manager: sums over the last intervals */
+	uint64		zip_unzip_avg;
+	uint64		zip_io_last;
+	uint64		zip_unzip_last;
 } BpInstance;
 
 typedef enum BpPoolState
@@ -638,6 +696,8 @@ typedef struct BpLocalInstance
 	uint32		heat_gap;		/* accesses from the last sample to the next one */
 	dsm_segment *hash_seg;
 	BpBlockNo  *hash;
+	uint64	   *zhash;			/* the zip hash (zip.c) */
+	uint32		zmask;			/* its buckets - 1 */
 	BpLocalChunk chunks[BP_MAX_CHUNKS];
 } BpLocalInstance;
 

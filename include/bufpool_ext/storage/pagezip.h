@@ -31,6 +31,7 @@ extern int	bp_zip_compress(int algorithm, const char *page, int page_size, char 
 extern const char *bp_zip_check(const char *slot, int slot_size, uint32 space_id,
 								uint32 page_no);
 extern uint64 bp_zip_lsn(const char *slot);
+extern int	bp_zip_used(const char *slot);
 extern void bp_zip_overflow_slot(const char *page, char *slot, int slot_size);
 extern bool bp_zip_is_overflow(const char *slot);
 extern bool bp_zip_decompress(const char *slot, int slot_size, char *page, int page_size);

@@ -1424,3 +1424,92 @@ bpt_bench_heat_replay(PG_FUNCTION_ARGS)
 	pfree(count);
 	return (Datum) 0;
 }
+
+/* ----------------------------------------------------------------------
+ * Compressed spaces (scripts/bench_zip.sh)
+ *
+ * bufpool_test.bench_zip(space_id, n_pages, zipf_s, n_ops, seed): fetch
+ * and release pages drawn with a Zipf law of exponent zipf_s over
+ * [0, n_pages), n_ops times, with nothing fetched beforehand: misses are
+ * part of what is timed (a read from disk, or a decompression of a page's
+ * image kept in memory, zip.c).  Returns the operations, the mean ns per
+ * fetch+release, and the fetches that found the page's frame.  The
+ * caller reads bufpool.stats before and after for reads and
+ * decompressions.  The trace is built before the clock starts.
+ * ---------------------------------------------------------------------- */
+PG_FUNCTION_INFO_V1(bpt_bench_zip);
+
+Datum
+bpt_bench_zip(PG_FUNCTION_ARGS)
+{
+	const char *const names[] = {"space_id", "n_pages", "zipf_s", "n_ops", "seed"};
+	int32		space_arg;
+	int32		n_pages;
+	double		s;
+	int64		n_ops;
+	int32		seed;
+	uint32		space_id;
+	BpBenchZipf z;
+	uint32	   *pages;
+	uint64		len = 1;
+	uint64		mask;
+	uint64		state;
+	uint64		i;
+	uint64		start;
+	uint64		end;
+	int64		frame_hits = 0;
+	TupleDesc	tupdesc;
+	Datum		values[3];
+	bool		nulls[3] = {0};
+
+	bpt_require_superuser("bench_zip");
+	for (i = 0; i < lengthof(names); i++)
+		bpt_not_null(fcinfo, (int) i, "bench_zip", names[i]);
+	space_arg = PG_GETARG_INT32(0);
+	n_pages = PG_GETARG_INT32(1);
+	s = PG_GETARG_FLOAT8(2);
+	n_ops = PG_GETARG_INT64(3);
+	seed = PG_GETARG_INT32(4);
+	if (n_pages <= 0 || n_ops <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_pages and n_ops must be positive, not %d and " INT64_FORMAT,
+						n_pages, n_ops)));
+	if (!(s > 0.0 && s < 10.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("zipf_s must be between 0 and 10, not %g", s)));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	space_id = bp_bench_space_arg(space_arg, n_pages);
+
+	while (len < Min((uint64) n_ops, (uint64) BP_BENCH_TRACE_MAX))
+		len <<= 1;
+	mask = len - 1;
+	pages = palloc(len * sizeof(uint32));
+	state = bp_bench_seed_state(seed);
+	bp_bench_zipf_init_exp(&z, (uint32) n_pages, s);
+	for (i = 0; i < len; i++)
+		pages[i] = bp_bench_zipf_draw(&z, &state);
+	bp_bench_zipf_free(&z);
+
+	start = bp_bench_now_ns();
+	for (i = 0; i < (uint64) n_ops; i++)
+	{
+		BpFetchInfo info;
+		BpPage		p;
+
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		p = bp_page_fetch(space_id, pages[i & mask], &info);
+		frame_hits += info.hit;
+		bp_page_release(p);
+	}
+	end = bp_bench_now_ns();
+	pfree(pages);
+
+	values[0] = Int64GetDatum(n_ops);
+	values[1] = Float8GetDatum((double) (end - start) / (double) n_ops);
+	values[2] = Int64GetDatum(frame_hits);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}

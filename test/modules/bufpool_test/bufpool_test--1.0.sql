@@ -204,6 +204,27 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'bpt_zip_roundtrip'
 LANGUAGE C STRICT VOLATILE;
 
+-- pages of a kind written through the C API, and an eviction that keeps
+-- a compressed page's image in memory (zip_tests.c)
+CREATE FUNCTION bufpool_test.zip_fill(space_id int, first bigint, n int, kind text,
+    seed int DEFAULT 1)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'bpt_zip_fill_space'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool_test.zip_evict_frame(space_id int, page_no bigint)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'bpt_zip_evict_frame'
+LANGUAGE C VOLATILE;
+
+-- Zipf reads over a space with no page fetched first (bench.c)
+CREATE FUNCTION bufpool_test.bench_zip(space_id int, n_pages int, zipf_s float8,
+    n_ops bigint, seed int DEFAULT 1,
+    OUT ops bigint, OUT ns_per_fetch float8, OUT frame_hits bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bpt_bench_zip'
+LANGUAGE C VOLATILE;
+
 -- write bytes into a file under bufpool_ext/ (zip_tests.c)
 CREATE FUNCTION bufpool_test.poke_file(path text, "offset" bigint, data bytea)
 RETURNS int

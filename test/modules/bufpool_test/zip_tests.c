@@ -17,6 +17,15 @@
  * equal, what the check of the good slot said, what the check of the
  * damaged slot said).
  *
+ * bufpool_test.zip_fill(space_id, first, n, kind, seed) writes pages
+ * first .. first + n - 1 of a space with data of a kind through the C API
+ * (lock, change, bp_page_mark_dirty), for the benchmark of compressed
+ * spaces and the tests of their images in memory.
+ *
+ * bufpool_test.zip_evict_frame(space_id, page_no) evicts a page but keeps
+ * its compressed image in memory, as the unzip_LRU's eviction does
+ * (bp_buf_evict_page with keep_zip).
+ *
  * bufpool_test.poke_file(path, offset, data) writes data at offset of a
  * file of the data directory (relative path, under bufpool_ext/), as a
  * crash between two unsynced writes would leave it: a test puts an older
@@ -35,13 +44,19 @@
 #include "common/pg_prng.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "storage/fd.h"
 #include "utils/builtins.h"
 
+#include "bufpool_ext/pool/buf.h"
 #include "bufpool_ext/storage/pagezip.h"
+#include "bufpool_ext/storage/space.h"
+#include "bufpool_test.h"
 
 PG_FUNCTION_INFO_V1(bpt_zip_roundtrip);
 PG_FUNCTION_INFO_V1(bpt_poke_file);
+PG_FUNCTION_INFO_V1(bpt_zip_fill_space);
+PG_FUNCTION_INFO_V1(bpt_zip_evict_frame);
 
 /* Fill a page's payload with data of kind, deterministically (seed). */
 static void
@@ -66,11 +81,38 @@ bpt_zip_fill(char *page, int page_size, const char *kind, uint64 seed)
 			*p++ = (char) pg_prng_uint32(&rng);
 		return;
 	}
+	if (strcmp(kind, "rows") == 0)
+	{
+		uint32		id = (uint32) (seed % 1000000) * 100;
+
+		/*
+		 * Fixed-width rows as a table stores them: an ascending id, a
+		 * random amount, a timestamp near the previous one, a status and
+		 * a city from small vocabularies, then padding.
+		 */
+		while (p + 48 <= end)
+		{
+			uint32		amount = pg_prng_uint32(&rng) % 100000;
+			uint64		ts = UINT64CONST(1796000000000000) + (uint64) id * 1000 +
+				pg_prng_uint32(&rng) % 1000;
+			char		txt[33];
+
+			memcpy(p, &id, 4);
+			memcpy(p + 4, &amount, 4);
+			memcpy(p + 8, &ts, 8);
+			snprintf(txt, sizeof(txt), "%-10s%-22s", words[pg_prng_uint32(&rng) % 5 + 2],
+					 words[pg_prng_uint32(&rng) % lengthof(words)]);
+			memcpy(p + 16, txt, 32);
+			p += 48;
+			id++;
+		}
+		return;
+	}
 	if (strcmp(kind, "text") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown page kind \"%s\"", kind),
-				 errhint("Use zeros, text or random.")));
+				 errhint("Use zeros, text, rows or random.")));
 	while (p < end)
 	{
 		char		buf[32];
@@ -180,3 +222,56 @@ bpt_poke_file(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(len);
 }
 
+
+Datum
+bpt_zip_fill_space(PG_FUNCTION_ARGS)
+{
+	const char *const names[] = {"space_id", "first", "n", "kind", "seed"};
+	uint32		space_id;
+	int64		first;
+	int32		n;
+	char	   *kind;
+	int32		seed;
+	char	   *page;
+	int			i;
+
+	bpt_require_superuser("zip_fill");
+	for (i = 0; i < lengthof(names); i++)
+		bpt_not_null(fcinfo, i, "zip_fill", names[i]);
+	space_id = (uint32) PG_GETARG_INT32(0);
+	first = PG_GETARG_INT64(1);
+	n = PG_GETARG_INT32(2);
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	seed = PG_GETARG_INT32(4);
+	if (first < 0 || n < 0 || first + n > bp_space_size(space_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pages " INT64_FORMAT " to " INT64_FORMAT " are not all in space %u",
+						first, first + n - 1, space_id)));
+	page = palloc(BpPageSize);
+	for (i = 0; i < n; i++)
+	{
+		BpPage		p;
+
+		CHECK_FOR_INTERRUPTS();
+		bpt_zip_fill(page, BpPageSize, kind, (uint64) seed * 1000003 + (uint64) (first + i));
+		bp_log_free_check();	/* the API's rule: before locking a page to change */
+		p = bp_page_fetch(space_id, (uint32) (first + i), NULL);
+		bp_page_lock(p, BP_LOCK_EXCLUSIVE);
+		memcpy(bp_page_data(p), page + BP_PAGE_HEADER_SIZE, bp_page_payload_size());
+		(void) bp_page_mark_dirty(p);
+		bp_page_unlock(p);
+		bp_page_release(p);
+	}
+	pfree(page);
+	PG_RETURN_INT64(n);
+}
+
+Datum
+bpt_zip_evict_frame(PG_FUNCTION_ARGS)
+{
+	bpt_require_superuser("zip_evict_frame");
+	bpt_not_null(fcinfo, 0, "zip_evict_frame", "space_id");
+	bpt_not_null(fcinfo, 1, "zip_evict_frame", "page_no");
+	PG_RETURN_BOOL(bp_buf_evict_page((uint32) PG_GETARG_INT32(0), (uint32) PG_GETARG_INT64(1), true));
+}

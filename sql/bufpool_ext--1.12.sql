@@ -1,8 +1,9 @@
-/* bufpool_ext 1.11: the whole install script.  It is the scripts of 1.0 to
+/* bufpool_ext 1.12: the whole install script.  It is the scripts of 1.0 to
    1.5 in order, without the benchmark and test functions that 1.6 moved to
    the test module bufpool_test, then 1.7's warm restart and 1.8's memory governor (1.9 changes only the
    C API: mini-transactions, spaces, new pages), then 1.10's memory placement
-   (chunks.page_size_kb, the numa view) and 1.11's compressed spaces, so a fresh install
+   (chunks.page_size_kb, the numa view), 1.11's compressed spaces and 1.12's
+   compressed pages in memory (pages.frame_present, cmpmem), so a fresh install
    defines exactly what an updated one does (sql-tests/bp_upgrade.sql
    compares the two). */
 
@@ -100,7 +101,7 @@ CREATE FUNCTION bufpool.pages_srf(lru_order boolean,
     OUT access_time bigint, OUT table_name text, OUT index_name text,
     OUT number_records bigint, OUT data_size bigint, OUT compressed_size bigint,
     OUT page_state text, OUT io_fix text, OUT is_old boolean,
-    OUT free_page_clock bigint, OUT is_stale boolean)
+    OUT free_page_clock bigint, OUT is_stale boolean, OUT frame_present boolean)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'bp_sql_pages'
 LANGUAGE C STRICT VOLATILE;
@@ -109,14 +110,16 @@ CREATE VIEW bufpool.pages AS
     SELECT pool_id, block_id, space, page_number, page_type, flush_type,
            fix_count, is_hashed, newest_modification, oldest_modification,
            access_time, table_name, index_name, number_records, data_size,
-           compressed_size, page_state, io_fix, is_old, free_page_clock, is_stale
+           compressed_size, page_state, io_fix, is_old, free_page_clock, is_stale,
+           frame_present
     FROM bufpool.pages_srf(false);
 
 CREATE VIEW bufpool.page_lru AS
     SELECT pool_id, lru_position, space, page_number, page_type, flush_type,
            fix_count, is_hashed, newest_modification, oldest_modification,
            access_time, table_name, index_name, number_records, data_size,
-           compressed_size, page_state, io_fix, is_old, free_page_clock, is_stale
+           compressed_size, page_state, io_fix, is_old, free_page_clock, is_stale,
+           frame_present
     FROM bufpool.pages_srf(true);
 
 CREATE FUNCTION bufpool.lists_srf(
@@ -609,3 +612,20 @@ REVOKE ALL ON FUNCTION bufpool.cmp_srf(boolean), bufpool.cmp_per_space_srf(boole
 REVOKE ALL ON bufpool.cmp, bufpool.cmp_reset, bufpool.cmp_per_space, bufpool.cmp_per_space_reset FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bufpool.cmp_srf(boolean), bufpool.cmp_per_space_srf(boolean) TO pg_monitor;
 GRANT SELECT ON bufpool.cmp, bufpool.cmp_per_space TO pg_monitor;
+
+-- memory holding compressed pages, as INNODB_CMPMEM (the _reset view
+-- zeroes the relocation counters: superuser only)
+CREATE FUNCTION bufpool.cmpmem_srf(reset boolean,
+    OUT page_size int, OUT buffer_pool_instance int, OUT pages_used bigint,
+    OUT pages_free bigint, OUT relocation_ops bigint, OUT relocation_time bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_cmpmem'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW bufpool.cmpmem AS SELECT * FROM bufpool.cmpmem_srf(false);
+CREATE VIEW bufpool.cmpmem_reset AS SELECT * FROM bufpool.cmpmem_srf(true);
+
+REVOKE ALL ON FUNCTION bufpool.cmpmem_srf(boolean) FROM PUBLIC;
+REVOKE ALL ON bufpool.cmpmem, bufpool.cmpmem_reset FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bufpool.cmpmem_srf(boolean) TO pg_monitor;
+GRANT SELECT ON bufpool.cmpmem TO pg_monitor;

@@ -1,0 +1,54 @@
+/*-------------------------------------------------------------------------
+ *
+ * zip.h
+ *	  Compressed page images in the pool's memory, and the unzip_LRU
+ *	  (src/pool/zip.c).
+ *
+ * IDENTIFICATION
+ *	  include/bufpool_ext/pool/zip.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef BUFPOOL_EXT_ZIP_H
+#define BUFPOOL_EXT_ZIP_H
+
+#include "bufpool_ext/shared/shmem.h"
+
+/* an image: the zip frame's block number << 8 | piece; BP_ZIP_NULL: none */
+typedef uint64 BpZipRef;
+#define BP_ZIP_NULL				PG_UINT64_MAX
+
+/* InnoDB's BUF_LRU_IO_TO_UNZIP_FACTOR and BUF_LRU_STAT_N_INTERVAL */
+#define BP_ZIP_IO_TO_UNZIP		50
+#define BP_ZIP_STAT_INTERVALS	50
+
+/* the read path (buf.c); the caller holds the page's partition lock exclusively */
+extern BpZipRef bp_zip_claim(BpLocalInstance *li, uint64 h, BpBlockNo fb,
+							 uint32 space_id, uint32 page_no, bool use);
+extern bool bp_zip_fill(int instance, BpBlockNo fb, BpZipRef ref);
+extern void bp_zip_keep(int instance, BpBlockNo fb);
+extern void bp_zip_count_io(int instance);
+
+/* a block leaves the page hash (partition lock held exclusively) */
+extern void bp_zip_block_evicted(BpLocalInstance *li, uint64 h, BpBlockNo b, bool keep);
+extern void bp_zip_block_moved(BpLocalInstance *li, uint64 h, BpBlockNo b, BpBlockNo nb);
+
+/* a zip frame at the LRU tail or in a chunk a shrink removes */
+extern bool bp_zip_frame_evict(int instance, BpBlockNo zb, bool relocate);
+
+/* after a page's write (flush.c) */
+extern void bp_zip_written(int instance, BpBlockNo b);
+
+extern void bp_zip_drop_space(uint32 space_id);
+extern void bp_zip_rehash(BpLocalInstance *li, uint64 *new_buckets, uint32 new_mask);
+extern bool bp_zip_evict_from_unzip(BpInstance *inst);
+extern void bp_zip_stat_tick(void);
+
+/* for the views */
+extern int	bp_zip_image_of(int instance, BpBlockNo b);
+typedef void (*BpZipVisit) (void *arg, int instance, BpBlockNo zb, uint32 space_id,
+							uint32 page_no, int piece_size, bool frame_present);
+extern void bp_zip_visit_frameless(BpZipVisit visit, void *arg);
+extern int	bp_zip_class_size(int c);
+
+#endif							/* BUFPOOL_EXT_ZIP_H */

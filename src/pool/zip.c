@@ -1,0 +1,971 @@
+/*-------------------------------------------------------------------------
+ *
+ * zip.c
+ *	  Compressed page images in the pool's memory: InnoDB's compressed
+ *	  pages in buddy memory, its zip_hash, and its unzip_LRU.
+ *
+ * What it is for.  A page of a compressed space (pagezip.c) is stored on
+ * disk as a slot of key_block_size bytes.  Without this module every miss
+ * reads the slot and decompresses it, and the compressed bytes are then
+ * thrown away.  Here, as in InnoDB, the slot read from disk is also kept
+ * in memory, so the pool holds a page in one of two forms:
+ *	 - a block with its uncompressed frame (on the LRU list as any page)
+ *	   and, with BP_BS_ZIP, its compressed image too: InnoDB's unzip_LRU is
+ *	   the set of these blocks (we keep no second list: the unzip_LRU tail
+ *	   is the block with BP_BS_ZIP nearest the LRU tail, lru.c);
+ *	 - a compressed image alone (its frame was evicted): a later access
+ *	   decompresses it into a new frame, no I/O.
+ *
+ * Memory.  Images live in zip frames: pool blocks taken from the free
+ * list (or by evicting a clean tail block), each cut into pieces of one
+ * size class, 1 kB << c up to half a page (InnoDB's zip_free[] sizes).
+ * An image takes the smallest class that holds its header (BpZipImage)
+ * and the slot's bytes in use, so a page that compressed to 3 kB of a
+ * 4 kB slot takes a 4 kB piece, one that compressed to 900 bytes a 1 kB
+ * piece, whatever the key_block_size.  A zip frame is a block on the LRU
+ * list (not VALID, not in the page hash, space_id InvalidOid, page_no
+ * BP_ZIP_FRAME_TAG | class; oldest_lsn holds its piece bitmap), put at
+ * the old sublist's head when taken, like a page read in.  So it ages as
+ * pages do: when it reaches the LRU tail it is evicted like a page, which
+ * drops the images it holds; the memory for images grows with demand and
+ * shrinks as they go cold, inside the pool's blocks.  We do not split a
+ * frame between classes as InnoDB's buddy does: a space has one
+ * key_block_size and its images mostly one class, and a frame of one
+ * class needs no buddy merging (every piece is usable as soon as it is
+ * free) and no per-piece map.  Empty zip frames stay on their class's
+ * partial list until reused or evicted.
+ *
+ * Finding an image: the zip hash, a second bucket array in the page hash
+ * segment (BP_ZIP_HASH_FACTOR times the buckets), chained through the images'
+ * headers by BpZipRef (frame block << 8 | piece; no pointer).  A page's
+ * image and its block are both under the page's hash partition lock:
+ * whoever changes a chain, attaches an image to a block or detaches it,
+ * or sets or clears BP_BS_ZIP, holds it exclusively.  A process that
+ * reads an image's bytes outside that lock (a decompression) first pins
+ * the zip frame, under the lock; an evictor of a zip frame gives up when
+ * it sees such a pin.
+ *
+ * Eviction (lru.c), InnoDB's buf_LRU_evict_from_unzip_LRU: when the free
+ * list is empty, and the unzip_LRU holds more than a tenth of the LRU
+ * list, and the load is I/O bound (decompressions at most 50 times the
+ * page reads, averaged over the last 50 one-second intervals, or no
+ * eviction yet), the evictor drops only the frame of the unzip_LRU's
+ * tail block: the image stays.  Otherwise it evicts from the LRU tail
+ * whatever is there: a page (with its image, if any) or a zip frame
+ * (with every image in it).  An image is kept only while it is the
+ * page's latest written version: a write (flush.c) replaces it, and
+ * dropping a frame checks the LSNs.
+ *
+ * Relocation: a shrink that removes a chunk holding zip frames moves
+ * their images into zip frames of the chunks it keeps (InnoDB's
+ * buf_buddy_relocate), counted per class with the time spent; an image
+ * that finds no room there is dropped (it is only a cache of its slot).
+ *
+ * Locks: the page's hash partition lock, then zip_mutex, a spinlock that
+ * guards the class lists, piece bitmaps and counters and is a leaf.
+ * lru_lock is taken with no other lock of this module held, or after a
+ * partition lock (the order of shmem.h).
+ *
+ * IDENTIFICATION
+ *	  src/pool/zip.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+
+#include "bufpool_ext/base/clock.h"
+#include "bufpool_ext/shared/hash.h"
+#include "bufpool_ext/pool/lru.h"
+#include "bufpool_ext/storage/pagezip.h"
+#include "bufpool_ext/storage/space.h"
+#include "bufpool_ext/pool/zip.h"
+
+/* the header of an image, at the start of its piece; the slot follows */
+typedef struct BpZipImage
+{
+	uint32		space_id;
+	uint32		page_no;
+	BpZipRef	hash_next;		/* partition lock */
+	BpBlockNo	block;			/* the page's frame, or BP_INVALID_BLOCK */
+	uint32		len;			/* bytes of the slot that follow */
+} BpZipImage;
+
+#define BP_ZIP_IMAGE_HDR	MAXALIGN(sizeof(BpZipImage))
+
+/* the piece bitmap of a zip frame (oldest_lsn): pieces, then two flags */
+#define BP_ZIP_PIECES_MASK	((uint64) 0xFFFFFFFF)
+#define BP_ZIP_ON_PARTIAL	((uint64) 1 << 62)
+#define BP_ZIP_CLOSING		((uint64) 1 << 63)
+
+#define BP_ZIP_REF(zb, piece)	(((BpZipRef) (zb) << 8) | (BpZipRef) (piece))
+#define BP_ZIP_REF_BLOCK(r)		((BpBlockNo) ((r) >> 8))
+#define BP_ZIP_REF_PIECE(r)		((int) ((r) & 0xFF))
+
+/* The bytes of a piece of class k (a k-th of a frame, 8-byte aligned). */
+int
+bp_zip_class_size(int k)
+{
+	return (BpPageSize / k) & ~7;
+}
+
+/*
+ * The class of an image of len slot bytes: the most pieces a frame can be
+ * cut into that still hold it, or -1 if it needs more than half a frame.
+ */
+static int
+bp_zip_class_for(int len)
+{
+	int			need = (int) BP_ZIP_IMAGE_HDR + len;
+	int			k = Min(BpPageSize / need, BP_ZIP_MAX_PIECES);
+
+	while (k >= 2 && bp_zip_class_size(k) < need)
+		k--;
+	return k >= 2 ? k : -1;
+}
+
+static inline int
+bp_zip_pieces(int k)
+{
+	return k;
+}
+
+static inline BpZipImage *
+bp_zip_image(BpLocalInstance *li, BpZipRef ref)
+{
+	BpBlockNo	zb = BP_ZIP_REF_BLOCK(ref);
+
+	return (BpZipImage *) (bp_frame(li, zb) + (Size) BP_ZIP_REF_PIECE(ref) *
+						   bp_zip_class_size(BP_ZIP_FRAME_CLASS(bp_desc(li, zb))));
+}
+
+/* The zip hash bucket of hash value h (the partition lock of h taken). */
+static inline uint32
+bp_zip_bucket(BpLocalInstance *li, uint64 h)
+{
+	return (uint32) h & li->zmask;
+}
+
+/* The link in the zip hash chain of bucket that holds ref, or NULL. */
+static BpZipRef *
+bp_zip_link_of(BpLocalInstance *li, uint32 bucket, BpZipRef ref)
+{
+	BpZipRef   *link = &li->zhash[bucket];
+
+	while (*link != BP_ZIP_NULL)
+	{
+		if (*link == ref)
+			return link;
+		link = &bp_zip_image(li, *link)->hash_next;
+	}
+	return NULL;
+}
+
+/* The image of (space_id, page_no) in bucket, or BP_ZIP_NULL.  Partition lock held. */
+static BpZipRef
+bp_zip_lookup(BpLocalInstance *li, uint32 bucket, uint32 space_id, uint32 page_no)
+{
+	BpZipRef	r = li->zhash[bucket];
+
+	while (r != BP_ZIP_NULL)
+	{
+		BpZipImage *img = bp_zip_image(li, r);
+
+		if (img->space_id == space_id && img->page_no == page_no)
+			return r;
+		r = img->hash_next;
+	}
+	return BP_ZIP_NULL;
+}
+
+/* zip_mutex held: put zip frame zb on its class's partial list */
+static void
+bp_zip_partial_push(BpInstance *inst, BpLocalInstance *li, BpBlockNo zb, int c)
+{
+	BpBlockDesc *d = bp_desc(li, zb);
+	BpBlockNo	head = inst->zip_partial[c];
+
+	d->flush_prev = BP_INVALID_BLOCK;
+	d->flush_next = head;
+	if (head != BP_INVALID_BLOCK)
+		bp_desc(li, head)->flush_prev = zb;
+	inst->zip_partial[c] = zb;
+	d->oldest_lsn |= BP_ZIP_ON_PARTIAL;
+}
+
+/* zip_mutex held: take zip frame zb off its class's partial list */
+static void
+bp_zip_partial_remove(BpInstance *inst, BpLocalInstance *li, BpBlockNo zb, int c)
+{
+	BpBlockDesc *d = bp_desc(li, zb);
+
+	if (!(d->oldest_lsn & BP_ZIP_ON_PARTIAL))
+		return;
+	if (d->flush_prev != BP_INVALID_BLOCK)
+		bp_desc(li, d->flush_prev)->flush_next = d->flush_next;
+	else
+		inst->zip_partial[c] = d->flush_next;
+	if (d->flush_next != BP_INVALID_BLOCK)
+		bp_desc(li, d->flush_next)->flush_prev = d->flush_prev;
+	d->flush_prev = d->flush_next = BP_INVALID_BLOCK;
+	d->oldest_lsn &= ~BP_ZIP_ON_PARTIAL;
+}
+
+/*
+ * A piece of class c: from a zip frame with a free piece (not in a chunk
+ * a shrink removes), or, with take_frame, from a new zip frame taken
+ * from the pool without waiting (bp_lru_try_free_block).  take_frame
+ * only with no lock of the pool held.  BP_ZIP_NULL if none.
+ */
+static BpZipRef
+bp_zip_alloc(int instance, int c, bool take_frame)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	uint64		full = ((uint64) 1 << bp_zip_pieces(c)) - 1;
+	BpBlockNo	zb;
+	BpBlockDesc *d;
+
+	SpinLockAcquire(&inst->zip_mutex);
+	for (zb = inst->zip_partial[c]; zb != BP_INVALID_BLOCK; zb = bp_desc(li, zb)->flush_next)
+		if ((int) BP_BLOCK_CHUNK(zb) < inst->withdraw_from)
+			break;
+	if (zb != BP_INVALID_BLOCK)
+	{
+		uint64		bits;
+		int			p;
+
+		d = bp_desc(li, zb);
+		bits = d->oldest_lsn & BP_ZIP_PIECES_MASK;
+		for (p = 0; p < bp_zip_pieces(c) && (bits & ((uint64) 1 << p)); p++)
+			;
+		if (p >= bp_zip_pieces(c))
+		{
+			SpinLockRelease(&inst->zip_mutex);
+			elog(PANIC, "bufpool_ext: zip frame %u on the partial list has no free piece", zb);
+		}
+		d->oldest_lsn |= (uint64) 1 << p;
+		if (((d->oldest_lsn & BP_ZIP_PIECES_MASK) & full) == full)
+			bp_zip_partial_remove(inst, li, zb, c);
+		inst->zip_used[c]++;
+		SpinLockRelease(&inst->zip_mutex);
+		return BP_ZIP_REF(zb, p);
+	}
+	SpinLockRelease(&inst->zip_mutex);
+	if (!take_frame)
+		return BP_ZIP_NULL;
+
+	zb = bp_lru_try_free_block(instance);
+	if (zb == BP_INVALID_BLOCK)
+		return BP_ZIP_NULL;
+	d = bp_desc(li, zb);
+	d->space_id = InvalidOid;
+	d->page_no = BP_ZIP_FRAME_TAG | (uint32) c;
+	d->access_time = bp_now_ms();
+	d->heat = 0;
+	d->oldest_lsn = 1;			/* piece 0 is ours */
+	SpinLockAcquire(&inst->zip_mutex);
+	inst->zip_frames[c]++;
+	inst->zip_used[c]++;
+	if (bp_zip_pieces(c) > 1)
+		bp_zip_partial_push(inst, li, zb, c);
+	SpinLockRelease(&inst->zip_mutex);
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	bp_lru_add_old(inst, li, zb);
+	LWLockRelease(&inst->lru_lock.lock);
+	pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+	return BP_ZIP_REF(zb, 0);
+}
+
+/* Give a piece back.  Its frame stays (on the partial list unless closing). */
+static void
+bp_zip_free_piece(int instance, BpZipRef ref)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockNo	zb = BP_ZIP_REF_BLOCK(ref);
+	BpBlockDesc *d = bp_desc(li, zb);
+	uint64		bit = (uint64) 1 << BP_ZIP_REF_PIECE(ref);
+	int			c = BP_ZIP_FRAME_CLASS(d);
+
+	SpinLockAcquire(&inst->zip_mutex);
+	if (!(d->oldest_lsn & bit))
+	{
+		SpinLockRelease(&inst->zip_mutex);
+		elog(PANIC, "bufpool_ext: freeing zip piece %d of block %u twice",
+			 BP_ZIP_REF_PIECE(ref), zb);
+	}
+	d->oldest_lsn &= ~bit;
+	inst->zip_used[c]--;
+	if (!(d->oldest_lsn & (BP_ZIP_CLOSING | BP_ZIP_ON_PARTIAL)))
+		bp_zip_partial_push(inst, li, zb, c);
+	SpinLockRelease(&inst->zip_mutex);
+}
+
+static inline void
+bp_zip_set_block(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
+{
+	if (!(pg_atomic_fetch_or_u32(&bp_desc(li, b)->state, BP_BS_ZIP) & BP_BS_ZIP))
+		pg_atomic_fetch_add_u32(&inst->unzip_len, 1);
+}
+
+static inline void
+bp_zip_clear_block(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
+{
+	if (pg_atomic_fetch_and_u32(&bp_desc(li, b)->state, ~BP_BS_ZIP) & BP_BS_ZIP)
+		pg_atomic_fetch_sub_u32(&inst->unzip_len, 1);
+}
+
+/*
+ * Take image ref out of the zip hash (link: its link there) and free it;
+ * its page's block, if any, leaves the unzip_LRU.  Partition lock held.
+ */
+static void
+bp_zip_unlink_free(int instance, BpZipRef *link, BpZipRef ref)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpZipImage *img = bp_zip_image(li, ref);
+
+	*link = img->hash_next;
+	if (img->block != BP_INVALID_BLOCK)
+		bp_zip_clear_block(inst, li, img->block);
+	else
+		pg_atomic_fetch_sub_u32(&inst->zip_frameless, 1);
+	bp_zip_free_piece(instance, ref);
+}
+
+/*
+ * The read path, with the page's partition lock held exclusively and
+ * block fb just claimed for the page (IO_READ): if its image is in
+ * memory, attach it to fb and pin its zip frame.  Returns the image, for
+ * bp_zip_fill, or BP_ZIP_NULL (read the page from disk).  Without use (a
+ * new page, or one the warm-restart load reads) the image is dropped.
+ */
+BpZipRef
+bp_zip_claim(BpLocalInstance *li, uint64 h, BpBlockNo fb, uint32 space_id, uint32 page_no,
+			 bool use)
+{
+	BpInstance *inst = li->inst;
+	uint32		bucket = bp_zip_bucket(li, h);
+	BpZipRef	ref;
+	BpZipImage *img;
+
+	if (li->zhash[bucket] == BP_ZIP_NULL)
+		return BP_ZIP_NULL;
+	ref = bp_zip_lookup(li, bucket, space_id, page_no);
+	if (ref == BP_ZIP_NULL)
+		return BP_ZIP_NULL;
+	img = bp_zip_image(li, ref);
+	if (img->block != BP_INVALID_BLOCK)
+		elog(PANIC, "bufpool_ext: the image of page %u of space %u is attached to block %u, not in the page hash",
+			 page_no, space_id, img->block);
+	if (!use)
+	{
+		bp_zip_unlink_free(inst->id, bp_zip_link_of(li, bucket, ref), ref);
+		return BP_ZIP_NULL;
+	}
+	img->block = fb;
+	pg_atomic_fetch_sub_u32(&inst->zip_frameless, 1);
+	bp_zip_set_block(inst, li, fb);
+	pg_atomic_fetch_add_u32(&bp_desc(li, BP_ZIP_REF_BLOCK(ref))->state, BP_REFCOUNT_ONE);
+	return ref;
+}
+
+/*
+ * Decompress image ref (attached to fb by bp_zip_claim, its frame pinned)
+ * into fb's frame, and unpin the zip frame.  false if it does not
+ * decompress: the image is dropped, and the caller reads the page.
+ */
+bool
+bp_zip_fill(int instance, BpBlockNo fb, BpZipRef ref)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpZipImage *img = bp_zip_image(li, ref);
+	BpBlockDesc *d = bp_desc(li, fb);
+	bool		ok;
+
+	ok = bp_space_zip_decompress(d->space_id, (const char *) img + BP_ZIP_IMAGE_HDR,
+								 (int) img->len, bp_frame(li, fb));
+	pg_atomic_fetch_add_u64(&inst->zip_unzip, 1);
+	pg_atomic_fetch_sub_u32(&bp_desc(li, BP_ZIP_REF_BLOCK(ref))->state, BP_REFCOUNT_ONE);
+	if (!ok)
+	{
+		uint64		h = bp_page_hash(d->space_id, d->page_no);
+		LWLock	   *part = bp_hash_lock(inst, h);
+		uint32		bucket;
+		BpZipRef   *link;
+
+		(void) bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
+		bucket = bp_zip_bucket(li, h);
+		link = bp_zip_link_of(li, bucket, ref);
+
+		if (link != NULL && img->block == fb)
+			bp_zip_unlink_free(instance, link, ref);
+		LWLockRelease(part);
+	}
+	return ok;
+}
+
+/* A page of this instance was read from disk (InnoDB's buf_LRU_stat_inc_io). */
+void
+bp_zip_count_io(int instance)
+{
+	pg_atomic_fetch_add_u64(&BpShmem->instances[instance].zip_io, 1);
+}
+
+/*
+ * After block fb (IO_READ) was read from disk: keep the compressed slot
+ * it came from, if it did, as the page's image.  Takes a zip frame if
+ * need be, without waiting; no lock held by the caller.
+ */
+void
+bp_zip_keep(int instance, BpBlockNo fb)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockDesc *d = bp_desc(li, fb);
+	const char *slot;
+	int			len;
+	int			c;
+	BpZipRef	ref;
+	BpZipImage *img;
+	uint64		h;
+	LWLock	   *part;
+	uint32		bucket;
+
+	slot = bp_space_last_slot(d->space_id, d->page_no, &len);
+	if (slot == NULL || (c = bp_zip_class_for(len)) < 0)
+		return;
+	ref = bp_zip_alloc(instance, c, true);
+	if (ref == BP_ZIP_NULL)
+		return;
+	img = bp_zip_image(li, ref);
+	img->space_id = d->space_id;
+	img->page_no = d->page_no;
+	img->block = fb;
+	img->len = (uint32) len;
+	memcpy((char *) img + BP_ZIP_IMAGE_HDR, slot, len);
+
+	h = bp_page_hash(d->space_id, d->page_no);
+	part = bp_hash_lock(inst, h);
+	(void) bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
+	bucket = bp_zip_bucket(li, h);
+	if (bp_zip_lookup(li, bucket, d->space_id, d->page_no) != BP_ZIP_NULL)
+	{
+		LWLockRelease(part);
+		bp_zip_free_piece(instance, ref);
+		return;
+	}
+	img->hash_next = li->zhash[bucket];
+	li->zhash[bucket] = ref;
+	bp_zip_set_block(inst, li, fb);
+	LWLockRelease(part);
+}
+
+/*
+ * Block b leaves the page hash (the caller holds its partition lock
+ * exclusively, b invalidated): with keep, its image stays as the page's
+ * only copy if it is the frame's version; else the image goes too.
+ */
+void
+bp_zip_block_evicted(BpLocalInstance *li, uint64 h, BpBlockNo b, bool keep)
+{
+	BpInstance *inst = li->inst;
+	uint32		bucket = bp_zip_bucket(li, h);
+	BpBlockDesc *d = bp_desc(li, b);
+	BpZipRef	ref;
+	BpZipRef   *link;
+	BpZipImage *img;
+
+	if (!(pg_atomic_read_u32(&d->state) & BP_BS_ZIP))
+		return;
+	bp_zip_clear_block(inst, li, b);
+	ref = bp_zip_lookup(li, bucket, d->space_id, d->page_no);
+	if (ref == BP_ZIP_NULL)
+		return;
+	img = bp_zip_image(li, ref);
+	if (img->block != b)
+		return;
+	if (keep &&
+		bp_zip_lsn((const char *) img + BP_ZIP_IMAGE_HDR) == ((BpPageHeader *) bp_frame(li, b))->lsn)
+	{
+		BpBlockNo	zb = BP_ZIP_REF_BLOCK(ref);
+
+		img->block = BP_INVALID_BLOCK;
+		pg_atomic_fetch_add_u32(&inst->zip_frameless, 1);
+
+		/*
+		 * The page stays in the pool in its compressed form: its zip frame
+		 * goes to the old sublist's head, as a page read in does, so the
+		 * image ages from now (a zip frame reaching the LRU tail drops the
+		 * images it holds without a frame).
+		 */
+		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+		if (bp_desc(li, zb)->list == BP_LIST_LRU && BP_IS_ZIP_FRAME(bp_desc(li, zb)))
+		{
+			bp_lru_remove(inst, li, zb);
+			bp_lru_add_old(inst, li, zb);
+		}
+		LWLockRelease(&inst->lru_lock.lock);
+		return;
+	}
+	link = bp_zip_link_of(li, bucket, ref);
+	*link = img->hash_next;
+	bp_zip_free_piece(inst->id, ref);
+}
+
+/* A shrink moved page block b to nb (partition lock held exclusively). */
+void
+bp_zip_block_moved(BpLocalInstance *li, uint64 h, BpBlockNo b, BpBlockNo nb)
+{
+	BpInstance *inst = li->inst;
+	uint32		bucket = bp_zip_bucket(li, h);
+	BpBlockDesc *d = bp_desc(li, nb);
+	BpZipRef	ref;
+
+	if (!(pg_atomic_read_u32(&bp_desc(li, b)->state) & BP_BS_ZIP))
+		return;
+	bp_zip_clear_block(inst, li, b);
+	ref = bp_zip_lookup(li, bucket, d->space_id, d->page_no);
+	if (ref != BP_ZIP_NULL && bp_zip_image(li, ref)->block == b)
+	{
+		bp_zip_image(li, ref)->block = nb;
+		bp_zip_set_block(inst, li, nb);
+	}
+}
+
+/*
+ * Evict zip frame zb, which the caller pinned (our pin must stay its only
+ * one), to free its frame for other use.  The images it holds of pages
+ * without a frame go: the LRU tail reached them.  Images of pages in the
+ * pool stay with their pages (InnoDB keeps a compressed page's image in
+ * its block): if there are any, the frame is not freed but made young,
+ * and its freed pieces serve the next images.  With relocate (a shrink
+ * removes zb's chunk) every image moves to a piece elsewhere, a new zip
+ * frame if need be; one that finds no room goes.  Returns true with zb
+ * ours, off the LRU; false if zb stays (a reader is decompressing from
+ * it, or it still holds images).
+ */
+bool
+bp_zip_frame_evict(int instance, BpBlockNo zb, bool relocate)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockDesc *zd = bp_desc(li, zb);
+	int			c = BP_ZIP_FRAME_CLASS(zd);
+	uint64		bits;
+	int			p;
+	bool		empty;
+
+	SpinLockAcquire(&inst->zip_mutex);
+	if (zd->oldest_lsn & BP_ZIP_CLOSING)
+	{
+		SpinLockRelease(&inst->zip_mutex);
+		return false;
+	}
+	bits = zd->oldest_lsn & BP_ZIP_PIECES_MASK;
+	SpinLockRelease(&inst->zip_mutex);
+
+	SpinLockAcquire(&inst->zip_mutex);
+	zd->oldest_lsn |= BP_ZIP_CLOSING;
+	bp_zip_partial_remove(inst, li, zb, c);
+	bits = zd->oldest_lsn & BP_ZIP_PIECES_MASK;
+	SpinLockRelease(&inst->zip_mutex);
+
+	for (p = 0; p < bp_zip_pieces(c) && bits != 0; p++)
+	{
+		BpZipRef	ref = BP_ZIP_REF(zb, p);
+		BpZipImage *img = bp_zip_image(li, ref);
+		BpZipRef	to = BP_ZIP_NULL;
+		BpZipRef   *link;
+		uint64		h;
+		LWLock	   *part;
+		uint32		bucket;
+		int64		t0;
+
+		if (!(bits & ((uint64) 1 << p)))
+			continue;
+		bits &= ~((uint64) 1 << p);
+		t0 = bp_clock_ns();
+		if (relocate)
+			to = bp_zip_alloc(instance, c, true);
+		/* read unlocked: checked against the hash under the lock */
+		h = bp_page_hash(img->space_id, img->page_no);
+		part = bp_hash_lock(inst, h);
+		(void) bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
+		bucket = bp_zip_bucket(li, h);
+		link = bp_zip_link_of(li, bucket, ref);
+		if (link != NULL && BP_STATE_REFCOUNT(pg_atomic_read_u32(&zd->state)) > 1)
+		{
+			/* a process is decompressing from this frame: leave it */
+			LWLockRelease(part);
+			if (to != BP_ZIP_NULL)
+				bp_zip_free_piece(instance, to);
+			break;
+		}
+		if (link != NULL && to != BP_ZIP_NULL)
+		{
+			memcpy(bp_zip_image(li, to), img, BP_ZIP_IMAGE_HDR + img->len);
+			*link = to;
+			bp_zip_free_piece(instance, ref);
+			to = BP_ZIP_NULL;
+			SpinLockAcquire(&inst->zip_mutex);
+			inst->zip_relocation_ops[c]++;
+			inst->zip_relocation_ns[c] += (uint64) (bp_clock_ns() - t0);
+			SpinLockRelease(&inst->zip_mutex);
+		}
+		else if (link != NULL && (relocate || img->block == BP_INVALID_BLOCK))
+			bp_zip_unlink_free(instance, link, ref);
+		LWLockRelease(part);
+		if (to != BP_ZIP_NULL)
+			bp_zip_free_piece(instance, to);
+	}
+
+	SpinLockAcquire(&inst->zip_mutex);
+	empty = (zd->oldest_lsn & BP_ZIP_PIECES_MASK) == 0;
+	if (empty)
+	{
+		zd->oldest_lsn = 0;
+		inst->zip_frames[c]--;
+	}
+	else
+	{
+		zd->oldest_lsn &= ~BP_ZIP_CLOSING;
+		if ((zd->oldest_lsn & BP_ZIP_PIECES_MASK) != ((uint64) 1 << bp_zip_pieces(c)) - 1)
+			bp_zip_partial_push(inst, li, zb, c);
+	}
+	SpinLockRelease(&inst->zip_mutex);
+	if (!empty)
+	{
+		/* images of pages in the pool stay with them: out of the tail's way */
+		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+		if (zd->list == BP_LIST_LRU && !relocate)
+			bp_lru_make_young(inst, li, zb);
+		LWLockRelease(&inst->lru_lock.lock);
+		return false;
+	}
+
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	if (zd->list == BP_LIST_LRU)
+	{
+		bp_lru_remove(inst, li, zb);
+		inst->freed_page_clock++;
+	}
+	LWLockRelease(&inst->lru_lock.lock);
+	zd->page_no = 0;
+	return true;
+}
+
+/*
+ * After block b's page was written (b under IO_WRITE): its image becomes
+ * the slot just written, in place if it is of the same class, else in a
+ * free piece of a zip frame (none is taken: the caller may hold a
+ * content lock); with no room, or a page now in the overflow file, the
+ * page has no image.
+ */
+void
+bp_zip_written(int instance, BpBlockNo b)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockDesc *d = bp_desc(li, b);
+	const char *slot;
+	int			len = 0;
+	int			c = -1;
+	uint64		h;
+	LWLock	   *part;
+	uint32		bucket;
+	BpZipRef	ref;
+
+	slot = bp_space_last_slot(d->space_id, d->page_no, &len);
+	if (slot != NULL)
+		c = bp_zip_class_for(len);
+	h = bp_page_hash(d->space_id, d->page_no);
+	part = bp_hash_lock(inst, h);
+	(void) bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
+	bucket = bp_zip_bucket(li, h);
+	ref = li->zhash[bucket] == BP_ZIP_NULL ? BP_ZIP_NULL :
+		bp_zip_lookup(li, bucket, d->space_id, d->page_no);
+	if (ref != BP_ZIP_NULL && bp_zip_image(li, ref)->block == BP_INVALID_BLOCK)
+	{
+		/* an image left by a page read without it (new, or loaded): now b's */
+		bp_zip_image(li, ref)->block = b;
+		pg_atomic_fetch_sub_u32(&inst->zip_frameless, 1);
+		bp_zip_set_block(inst, li, b);
+	}
+	else if (ref != BP_ZIP_NULL && bp_zip_image(li, ref)->block != b)
+	{
+		LWLockRelease(part);	/* another block's (cannot be): leave it */
+		return;
+	}
+	if (ref != BP_ZIP_NULL &&
+		(c < 0 || BP_ZIP_FRAME_CLASS(bp_desc(li, BP_ZIP_REF_BLOCK(ref))) != c))
+	{
+		bp_zip_unlink_free(instance, bp_zip_link_of(li, bucket, ref), ref);
+		ref = BP_ZIP_NULL;
+	}
+	if (c >= 0 && ref == BP_ZIP_NULL)
+	{
+		ref = bp_zip_alloc(instance, c, false);
+		if (ref != BP_ZIP_NULL)
+		{
+			BpZipImage *img = bp_zip_image(li, ref);
+
+			img->space_id = d->space_id;
+			img->page_no = d->page_no;
+			img->block = b;
+			img->hash_next = li->zhash[bucket];
+			li->zhash[bucket] = ref;
+			bp_zip_set_block(inst, li, b);
+		}
+	}
+	if (c >= 0 && ref != BP_ZIP_NULL)
+	{
+		BpZipImage *img = bp_zip_image(li, ref);
+
+		img->len = (uint32) len;
+		memcpy((char *) img + BP_ZIP_IMAGE_HDR, slot, len);
+	}
+	LWLockRelease(part);
+}
+
+/*
+ * The pieces in use of zip frame zb (0 if zb is not a zip frame): a
+ * snapshot; the caller checks each image against the hash under its
+ * page's partition lock.
+ */
+static void
+bp_zip_frame_pieces(int instance, BpBlockNo zb, uint64 *bits_out)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpBlockDesc *d = bp_desc(&BpLocal[instance], zb);
+
+	SpinLockAcquire(&inst->zip_mutex);
+	*bits_out = BP_IS_ZIP_FRAME(d) ? (d->oldest_lsn & BP_ZIP_PIECES_MASK) : 0;
+	SpinLockRelease(&inst->zip_mutex);
+}
+
+/* Drop every image of a dropped space (after its blocks were discarded). */
+void
+bp_zip_drop_space(uint32 space_id)
+{
+	int			i;
+
+	bp_ensure_attached();
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpInstance *inst = &BpShmem->instances[i];
+		BpLocalInstance *li = &BpLocal[i];
+		int			ch;
+
+		for (ch = 0; ch < li->n_chunks; ch++)
+		{
+			uint32		k;
+
+			for (k = 0; k < inst->blocks_per_chunk; k++)
+			{
+				BpBlockNo	zb = BP_MAKE_BLOCK(ch, k);
+				BpBlockDesc *d = bp_desc(li, zb);
+				uint64		bits;
+				int			p;
+
+				if (!BP_IS_ZIP_FRAME(d))
+					continue;
+				bp_zip_frame_pieces(i, zb, &bits);
+				for (p = 0; bits != 0; p++, bits >>= 1)
+				{
+					BpZipRef	ref = BP_ZIP_REF(zb, p);
+					BpZipImage *img;
+					uint64		h;
+					LWLock	   *part;
+					uint32		bucket;
+					BpZipRef   *link;
+
+					if (!(bits & 1))
+						continue;
+					img = bp_zip_image(li, ref);
+					if (img->space_id != space_id)
+						continue;
+					h = bp_page_hash(img->space_id, img->page_no);
+					part = bp_hash_lock(inst, h);
+					(void) bp_hash_lock_current(i, h, LW_EXCLUSIVE);
+					bucket = bp_zip_bucket(li, h);
+					link = bp_zip_link_of(li, bucket, ref);
+					if (link != NULL && img->space_id == space_id)
+						bp_zip_unlink_free(i, link, ref);
+					LWLockRelease(part);
+				}
+			}
+		}
+	}
+}
+
+/*
+ * A resize's new page hash: move every image's chain link to its bucket
+ * in new_buckets (the caller holds every partition lock of the instance).
+ */
+void
+bp_zip_rehash(BpLocalInstance *li, uint64 *new_buckets, uint32 new_mask)
+{
+	uint32		i;
+
+	for (i = 0; i <= new_mask; i++)
+		new_buckets[i] = BP_ZIP_NULL;
+	for (i = 0; i <= li->zmask; i++)
+	{
+		BpZipRef	r = li->zhash[i];
+
+		while (r != BP_ZIP_NULL)
+		{
+			BpZipImage *img = bp_zip_image(li, r);
+			BpZipRef	next = img->hash_next;
+			uint32		bucket = (uint32) bp_page_hash(img->space_id, img->page_no) & new_mask;
+
+			img->hash_next = new_buckets[bucket];
+			new_buckets[bucket] = r;
+			r = next;
+		}
+	}
+}
+
+/*
+ * InnoDB's buf_LRU_evict_from_unzip_LRU: whether an evictor should drop
+ * the frame of an unzip_LRU block (keeping its image) rather than evict
+ * from the LRU tail.
+ */
+bool
+bp_zip_evict_from_unzip(BpInstance *inst)
+{
+	uint32		unzip = pg_atomic_read_u32(&inst->unzip_len);
+	uint64		io_avg;
+	uint64		unzip_avg;
+
+	if (unzip == 0 || unzip <= inst->lru_len / 10)
+		return false;
+	if (inst->freed_page_clock == 0)
+		return true;			/* no eviction yet: assume I/O bound */
+	io_avg = inst->zip_io_avg / BP_ZIP_STAT_INTERVALS +
+		(pg_atomic_read_u64(&inst->zip_io) - inst->zip_io_last);
+	unzip_avg = inst->zip_unzip_avg / BP_ZIP_STAT_INTERVALS +
+		(pg_atomic_read_u64(&inst->zip_unzip) - inst->zip_unzip_last);
+	return unzip_avg <= io_avg * BP_ZIP_IO_TO_UNZIP;
+}
+
+/*
+ * The pool manager, about once a second (InnoDB's buf_LRU_stat_update):
+ * the sums over the last intervals, kept as a running sum that loses a
+ * fiftieth a tick, as a ring of 50 would.
+ */
+void
+bp_zip_stat_tick(void)
+{
+	int			i;
+
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpInstance *inst = &BpShmem->instances[i];
+		uint64		io = pg_atomic_read_u64(&inst->zip_io);
+		uint64		unzip = pg_atomic_read_u64(&inst->zip_unzip);
+
+		inst->zip_io_avg += (io - inst->zip_io_last) - inst->zip_io_avg / BP_ZIP_STAT_INTERVALS;
+		inst->zip_unzip_avg += (unzip - inst->zip_unzip_last) -
+			inst->zip_unzip_avg / BP_ZIP_STAT_INTERVALS;
+		inst->zip_io_last = io;
+		inst->zip_unzip_last = unzip;
+	}
+}
+
+/*
+ * For bufpool.pages: the piece size of block b's image, 0 if it has
+ * none.  Takes the page's partition lock in share mode; b must be
+ * pinned by the caller or the answer may be another page's.
+ */
+int
+bp_zip_image_of(int instance, BpBlockNo b)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockDesc *d = bp_desc(li, b);
+	uint64		h;
+	LWLock	   *part;
+	uint32		bucket;
+	BpZipRef	ref;
+	int			size = 0;
+
+	if (!(pg_atomic_read_u32(&d->state) & BP_BS_ZIP))
+		return 0;
+	h = bp_page_hash(d->space_id, d->page_no);
+	part = bp_hash_lock(inst, h);
+	(void) bp_hash_lock_current(instance, h, LW_SHARED);
+	bucket = bp_zip_bucket(li, h);
+	ref = bp_zip_lookup(li, bucket, d->space_id, d->page_no);
+	if (ref != BP_ZIP_NULL && bp_zip_image(li, ref)->block == b)
+		size = bp_zip_class_size(BP_ZIP_FRAME_CLASS(bp_desc(li, BP_ZIP_REF_BLOCK(ref))));
+	LWLockRelease(part);
+	return size;
+}
+
+/*
+ * For bufpool.pages: call visit for every image whose page has no frame,
+ * checked under its partition lock (share).
+ */
+void
+bp_zip_visit_frameless(BpZipVisit visit, void *arg)
+{
+	int			i;
+
+	bp_ensure_attached();
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpInstance *inst = &BpShmem->instances[i];
+		BpLocalInstance *li = &BpLocal[i];
+		int			ch;
+
+		for (ch = 0; ch < li->n_chunks; ch++)
+		{
+			uint32		k;
+
+			for (k = 0; k < inst->blocks_per_chunk; k++)
+			{
+				BpBlockNo	zb = BP_MAKE_BLOCK(ch, k);
+				BpBlockDesc *d = bp_desc(li, zb);
+				uint64		bits;
+				int			p;
+
+				if (!BP_IS_ZIP_FRAME(d))
+					continue;
+				bp_zip_frame_pieces(i, zb, &bits);
+				for (p = 0; bits != 0; p++, bits >>= 1)
+				{
+					BpZipRef	ref = BP_ZIP_REF(zb, p);
+					BpZipImage *img;
+					uint32		space_id;
+					uint32		page_no;
+					uint64		h;
+					LWLock	   *part;
+					uint32		bucket;
+					bool		found;
+
+					if (!(bits & 1))
+						continue;
+					img = bp_zip_image(li, ref);
+					space_id = img->space_id;
+					page_no = img->page_no;
+					h = bp_page_hash(space_id, page_no);
+					part = bp_hash_lock(inst, h);
+					(void) bp_hash_lock_current(i, h, LW_SHARED);
+					bucket = bp_zip_bucket(li, h);
+					found = bp_zip_link_of(li, bucket, ref) != NULL &&
+						img->block == BP_INVALID_BLOCK;
+					LWLockRelease(part);
+					if (found)
+						visit(arg, i, zb, space_id, page_no,
+							  bp_zip_class_size(BP_ZIP_FRAME_CLASS(d)), false);
+				}
+			}
+		}
+	}
+}
