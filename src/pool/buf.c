@@ -452,7 +452,7 @@ bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt, bool zer
 	BpBlockDesc *d = bp_desc(li, b);
 	char	   *frame = bp_frame(li, b);
 	uint64		page_lsn;
-	bool		unzipped = false;
+	BpZipFill	filled = BP_ZIP_FILL_FAILED;
 
 	pg_atomic_fetch_add_u32(&inst->pending_reads, 1);
 	PG_TRY();
@@ -466,8 +466,13 @@ bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt, bool zer
 		}
 		if (zero)
 			bp_page_init(frame, d->space_id, d->page_no);	/* a new page: no read */
-		else if (zref != BP_ZIP_NULL && bp_zip_fill(instance, b, zref))
-			unzipped = true;	/* from its compressed image: no I/O */
+		else if (zref != BP_ZIP_NULL &&
+				 (filled = bp_zip_fill(instance, b, zref)) != BP_ZIP_FILL_FAILED)
+		{
+			/* from its image kept in memory: decompressed, or one read */
+			if (filled == BP_ZIP_FILL_READ)
+				bp_zip_count_io(instance);
+		}
 		else
 		{
 			bp_space_read(d->space_id, d->page_no, frame);
@@ -482,7 +487,7 @@ bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt, bool zer
 	}
 	PG_END_TRY();
 	page_lsn = ((BpPageHeader *) frame)->lsn;
-	if (unzipped)
+	if (filled == BP_ZIP_FILL_UNZIP)
 		cnt->unzipped++;
 	else if (page_lsn == 0)
 		cnt->created++;

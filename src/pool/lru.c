@@ -692,31 +692,6 @@ bp_lru_put_loaded(BpInstance *inst, BpLocalInstance *li, BpBlockNo b, bool young
 }
 
 /*
- * The unzip_LRU's tail (zip.c): scan from the LRU tail, with lru_lock
- * held, for at most depth blocks; pin and return the first clean,
- * unpinned page that has its compressed image too, or BP_INVALID_BLOCK.
- */
-static BpBlockNo
-bp_lru_scan_unzip(BpInstance *inst, BpLocalInstance *li, int depth)
-{
-	BpBlockNo	b;
-
-	for (b = inst->lru_tail; b != BP_INVALID_BLOCK && depth-- > 0; b = bp_desc(li, b)->lru_prev)
-	{
-		BpBlockDesc *d = bp_desc(li, b);
-		uint32		st = pg_atomic_read_u32(&d->state);
-
-		if ((st & (BP_BS_ZIP | BP_BS_VALID)) != (BP_BS_ZIP | BP_BS_VALID) ||
-			BP_STATE_REFCOUNT(st) != 0 ||
-			(st & (BP_BS_DIRTY | BP_BS_IO_READ | BP_BS_IO_WRITE)))
-			continue;
-		if (pg_atomic_compare_exchange_u32(&d->state, &st, st + BP_REFCOUNT_ONE))
-			return b;
-	}
-	return BP_INVALID_BLOCK;
-}
-
-/*
  * Free one block by dropping the frame of the unzip_LRU's tail block, if
  * InnoDB's rule says the load is I/O bound (zip.c).  Returns the block,
  * pinned and on no list, or BP_INVALID_BLOCK.
@@ -731,7 +706,7 @@ bp_lru_free_unzip(int instance, int depth)
 	if (!bp_zip_evict_from_unzip(inst))
 		return BP_INVALID_BLOCK;
 	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
-	b = bp_lru_scan_unzip(inst, li, depth);
+	b = bp_zip_unzip_victim(inst, li, depth);
 	LWLockRelease(&inst->lru_lock.lock);
 	if (b == BP_INVALID_BLOCK)
 		return BP_INVALID_BLOCK;

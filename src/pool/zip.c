@@ -88,7 +88,14 @@ typedef struct BpZipImage
 	uint32		space_id;
 	uint32		page_no;
 	BpZipRef	hash_next;		/* partition lock */
-	BpBlockNo	block;			/* the page's frame, or BP_INVALID_BLOCK */
+	BpZipRef	unzip_prev;		/* the unzip_LRU, while block is valid: lru_lock */
+	BpZipRef	unzip_next;
+	uint32		unzip_clock;	/* lru_lock: the instance's freed_page_clock when it
+								 * joined the unzip_LRU's head */
+	bool		listed;			/* on the unzip_LRU (lru_lock); an image of a page
+								 * in the overflow file never is */
+	BpBlockNo	block;			/* the page's frame, or BP_INVALID_BLOCK: partition
+								 * lock and, while valid, lru_lock */
 	uint32		len;			/* bytes of the slot that follow */
 } BpZipImage;
 
@@ -303,18 +310,119 @@ bp_zip_free_piece(int instance, BpZipRef ref)
 	SpinLockRelease(&inst->zip_mutex);
 }
 
-static inline void
-bp_zip_set_block(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
+/*
+ * The unzip_LRU (InnoDB's buf_pool->unzip_LRU): the images whose page also
+ * has a frame, newest first, linked through their headers.  Attach image
+ * ref (its slot in place) to block b, which gets BP_BS_ZIP, and put it at
+ * the list's head, unless it is the slot of a page kept in the overflow
+ * file: dropping such a page's frame would save memory only to read the
+ * page again on its next use, so it is not on the list (its header stays
+ * with the page, and after it, to spare the slot's read).  Caller holds
+ * the page's partition lock exclusively; takes lru_lock.
+ */
+static void
+bp_zip_attach(BpInstance *inst, BpLocalInstance *li, BpZipRef ref, BpBlockNo b)
 {
-	if (!(pg_atomic_fetch_or_u32(&bp_desc(li, b)->state, BP_BS_ZIP) & BP_BS_ZIP))
-		pg_atomic_fetch_add_u32(&inst->unzip_len, 1);
+	BpZipImage *img = bp_zip_image(li, ref);
+
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	img->block = b;
+	pg_atomic_fetch_or_u32(&bp_desc(li, b)->state, BP_BS_ZIP);
+	img->listed = !bp_zip_is_overflow((const char *) img + BP_ZIP_IMAGE_HDR);
+	if (!img->listed)
+	{
+		img->unzip_prev = img->unzip_next = BP_ZIP_NULL;
+		LWLockRelease(&inst->lru_lock.lock);
+		return;
+	}
+	img->unzip_clock = inst->freed_page_clock;
+	img->unzip_prev = BP_ZIP_NULL;
+	img->unzip_next = inst->unzip_head;
+	if (inst->unzip_head != BP_ZIP_NULL)
+		bp_zip_image(li, inst->unzip_head)->unzip_prev = ref;
+	else
+		inst->unzip_tail = ref;
+	inst->unzip_head = ref;
+	pg_atomic_fetch_add_u32(&inst->unzip_len, 1);
+	LWLockRelease(&inst->lru_lock.lock);
 }
 
-static inline void
-bp_zip_clear_block(BpInstance *inst, BpLocalInstance *li, BpBlockNo b)
+/* lru_lock held: take attached image ref off the unzip_LRU */
+static void
+bp_zip_unzip_unlink(BpInstance *inst, BpLocalInstance *li, BpZipRef ref)
 {
-	if (pg_atomic_fetch_and_u32(&bp_desc(li, b)->state, ~BP_BS_ZIP) & BP_BS_ZIP)
+	BpZipImage *img = bp_zip_image(li, ref);
+
+	if (img->unzip_prev != BP_ZIP_NULL)
+		bp_zip_image(li, img->unzip_prev)->unzip_next = img->unzip_next;
+	else
+		inst->unzip_head = img->unzip_next;
+	if (img->unzip_next != BP_ZIP_NULL)
+		bp_zip_image(li, img->unzip_next)->unzip_prev = img->unzip_prev;
+	else
+		inst->unzip_tail = img->unzip_prev;
+	img->unzip_prev = img->unzip_next = BP_ZIP_NULL;
+}
+
+/* Detach attached image ref from its block (partition lock held; takes lru_lock). */
+static void
+bp_zip_detach(BpInstance *inst, BpLocalInstance *li, BpZipRef ref)
+{
+	BpZipImage *img = bp_zip_image(li, ref);
+
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	if (img->listed)
+	{
+		bp_zip_unzip_unlink(inst, li, ref);
 		pg_atomic_fetch_sub_u32(&inst->unzip_len, 1);
+		img->listed = false;
+	}
+	pg_atomic_fetch_and_u32(&bp_desc(li, img->block)->state, ~BP_BS_ZIP);
+	img->block = BP_INVALID_BLOCK;
+	LWLockRelease(&inst->lru_lock.lock);
+}
+
+/*
+ * The unzip_LRU's victim (lru.c, lru_lock held): from its tail, at most
+ * depth images, the first whose page's block is clean and unpinned,
+ * pinned for the caller.  A block made young on the LRU list since its
+ * image joined the unzip_LRU's head goes back to that head instead: the
+ * order InnoDB keeps by moving a block made young on both lists, kept
+ * here lazily (the hit path does not know the image).
+ * BP_INVALID_BLOCK if none.
+ */
+BpBlockNo
+bp_zip_unzip_victim(BpInstance *inst, BpLocalInstance *li, int depth)
+{
+	BpZipRef	ref = inst->unzip_tail;
+
+	while (ref != BP_ZIP_NULL && depth-- > 0)
+	{
+		BpZipImage *img = bp_zip_image(li, ref);
+		BpZipRef	prev = img->unzip_prev;
+		BpBlockNo	b = img->block;
+		BpBlockDesc *d = bp_desc(li, b);
+		uint32		st = pg_atomic_read_u32(&d->state);
+
+		if (d->list == BP_LIST_LRU && (int32) (d->freed_page_clock - img->unzip_clock) > 0 &&
+			prev != BP_ZIP_NULL)
+		{
+			/* made young since: to the head */
+			bp_zip_unzip_unlink(inst, li, ref);
+			img->unzip_clock = inst->freed_page_clock;
+			img->unzip_next = inst->unzip_head;
+			bp_zip_image(li, inst->unzip_head)->unzip_prev = ref;
+			inst->unzip_head = ref;
+			if (inst->unzip_tail == BP_ZIP_NULL)
+				inst->unzip_tail = ref;
+		}
+		else if ((st & BP_BS_VALID) && d->list == BP_LIST_LRU && BP_STATE_REFCOUNT(st) == 0 &&
+				 !(st & (BP_BS_DIRTY | BP_BS_IO_READ | BP_BS_IO_WRITE)) &&
+				 pg_atomic_compare_exchange_u32(&d->state, &st, st + BP_REFCOUNT_ONE))
+			return b;
+		ref = prev;
+	}
+	return BP_INVALID_BLOCK;
 }
 
 /*
@@ -330,7 +438,7 @@ bp_zip_unlink_free(int instance, BpZipRef *link, BpZipRef ref)
 
 	*link = img->hash_next;
 	if (img->block != BP_INVALID_BLOCK)
-		bp_zip_clear_block(inst, li, img->block);
+		bp_zip_detach(inst, li, ref);
 	else
 		pg_atomic_fetch_sub_u32(&inst->zip_frameless, 1);
 	bp_zip_free_piece(instance, ref);
@@ -366,32 +474,43 @@ bp_zip_claim(BpLocalInstance *li, uint64 h, BpBlockNo fb, uint32 space_id, uint3
 		bp_zip_unlink_free(inst->id, bp_zip_link_of(li, bucket, ref), ref);
 		return BP_ZIP_NULL;
 	}
-	img->block = fb;
 	pg_atomic_fetch_sub_u32(&inst->zip_frameless, 1);
-	bp_zip_set_block(inst, li, fb);
+	bp_zip_attach(inst, li, ref, fb);
 	pg_atomic_fetch_add_u32(&bp_desc(li, BP_ZIP_REF_BLOCK(ref))->state, BP_REFCOUNT_ONE);
 	return ref;
 }
 
 /*
- * Decompress image ref (attached to fb by bp_zip_claim, its frame pinned)
- * into fb's frame, and unpin the zip frame.  false if it does not
- * decompress: the image is dropped, and the caller reads the page.
+ * Fill fb's frame from image ref (attached to fb by bp_zip_claim, its zip
+ * frame pinned): decompress it, or for a page kept in the overflow file
+ * read it from there (one read where a miss takes two: the slot and the
+ * page), then unpin the zip frame.  Returns BP_ZIP_FILL_UNZIP or
+ * BP_ZIP_FILL_READ; BP_ZIP_FILL_FAILED if the image does not decompress
+ * or the overflow page is not its version: the image is dropped and the
+ * caller reads the page the usual way.
  */
-bool
+BpZipFill
 bp_zip_fill(int instance, BpBlockNo fb, BpZipRef ref)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
 	BpZipImage *img = bp_zip_image(li, ref);
 	BpBlockDesc *d = bp_desc(li, fb);
-	bool		ok;
+	const char *slot = (const char *) img + BP_ZIP_IMAGE_HDR;
+	BpZipFill	result;
 
-	ok = bp_space_zip_decompress(d->space_id, (const char *) img + BP_ZIP_IMAGE_HDR,
-								 (int) img->len, bp_frame(li, fb));
-	pg_atomic_fetch_add_u64(&inst->zip_unzip, 1);
+	if (bp_zip_is_overflow(slot))
+		result = bp_space_read_overflow(d->space_id, d->page_no, bp_zip_lsn(slot),
+										bp_frame(li, fb)) ? BP_ZIP_FILL_READ : BP_ZIP_FILL_FAILED;
+	else
+	{
+		result = bp_space_zip_decompress(d->space_id, slot, (int) img->len, bp_frame(li, fb)) ?
+			BP_ZIP_FILL_UNZIP : BP_ZIP_FILL_FAILED;
+		if (result == BP_ZIP_FILL_UNZIP)
+			pg_atomic_fetch_add_u64(&inst->zip_unzip, 1);
+	}
 	pg_atomic_fetch_sub_u32(&bp_desc(li, BP_ZIP_REF_BLOCK(ref))->state, BP_REFCOUNT_ONE);
-	if (!ok)
+	if (result == BP_ZIP_FILL_FAILED)
 	{
 		uint64		h = bp_page_hash(d->space_id, d->page_no);
 		LWLock	   *part = bp_hash_lock(inst, h);
@@ -401,12 +520,11 @@ bp_zip_fill(int instance, BpBlockNo fb, BpZipRef ref)
 		(void) bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
 		bucket = bp_zip_bucket(li, h);
 		link = bp_zip_link_of(li, bucket, ref);
-
 		if (link != NULL && img->block == fb)
 			bp_zip_unlink_free(instance, link, ref);
 		LWLockRelease(part);
 	}
-	return ok;
+	return result;
 }
 
 /* A page of this instance was read from disk (InnoDB's buf_LRU_stat_inc_io). */
@@ -445,7 +563,7 @@ bp_zip_keep(int instance, BpBlockNo fb)
 	img = bp_zip_image(li, ref);
 	img->space_id = d->space_id;
 	img->page_no = d->page_no;
-	img->block = fb;
+	img->block = BP_INVALID_BLOCK;
 	img->len = (uint32) len;
 	memcpy((char *) img + BP_ZIP_IMAGE_HDR, slot, len);
 
@@ -461,7 +579,7 @@ bp_zip_keep(int instance, BpBlockNo fb)
 	}
 	img->hash_next = li->zhash[bucket];
 	li->zhash[bucket] = ref;
-	bp_zip_set_block(inst, li, fb);
+	bp_zip_attach(inst, li, ref, fb);
 	LWLockRelease(part);
 }
 
@@ -482,19 +600,18 @@ bp_zip_block_evicted(BpLocalInstance *li, uint64 h, BpBlockNo b, bool keep)
 
 	if (!(pg_atomic_read_u32(&d->state) & BP_BS_ZIP))
 		return;
-	bp_zip_clear_block(inst, li, b);
 	ref = bp_zip_lookup(li, bucket, d->space_id, d->page_no);
-	if (ref == BP_ZIP_NULL)
-		return;
+	if (ref == BP_ZIP_NULL || bp_zip_image(li, ref)->block != b)
+		elog(PANIC, "bufpool_ext: block %u of page %u of space %u is on the unzip_LRU without its image",
+			 b, d->page_no, d->space_id);
 	img = bp_zip_image(li, ref);
-	if (img->block != b)
-		return;
-	if (keep &&
+	bp_zip_detach(inst, li, ref);
+	/* a slot header of an overflow page (256 bytes or so) stays anyway */
+	if ((keep || bp_zip_is_overflow((const char *) img + BP_ZIP_IMAGE_HDR)) &&
 		bp_zip_lsn((const char *) img + BP_ZIP_IMAGE_HDR) == ((BpPageHeader *) bp_frame(li, b))->lsn)
 	{
 		BpBlockNo	zb = BP_ZIP_REF_BLOCK(ref);
 
-		img->block = BP_INVALID_BLOCK;
 		pg_atomic_fetch_add_u32(&inst->zip_frameless, 1);
 
 		/*
@@ -528,13 +645,15 @@ bp_zip_block_moved(BpLocalInstance *li, uint64 h, BpBlockNo b, BpBlockNo nb)
 
 	if (!(pg_atomic_read_u32(&bp_desc(li, b)->state) & BP_BS_ZIP))
 		return;
-	bp_zip_clear_block(inst, li, b);
 	ref = bp_zip_lookup(li, bucket, d->space_id, d->page_no);
-	if (ref != BP_ZIP_NULL && bp_zip_image(li, ref)->block == b)
-	{
-		bp_zip_image(li, ref)->block = nb;
-		bp_zip_set_block(inst, li, nb);
-	}
+	if (ref == BP_ZIP_NULL || bp_zip_image(li, ref)->block != b)
+		return;
+	/* the same place on the unzip_LRU, another block */
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	bp_zip_image(li, ref)->block = nb;
+	pg_atomic_fetch_and_u32(&bp_desc(li, b)->state, ~BP_BS_ZIP);
+	pg_atomic_fetch_or_u32(&d->state, BP_BS_ZIP);
+	LWLockRelease(&inst->lru_lock.lock);
 }
 
 /*
@@ -567,9 +686,24 @@ bp_zip_frame_evict(int instance, BpBlockNo zb, bool relocate)
 		return false;
 	}
 	bits = zd->oldest_lsn & BP_ZIP_PIECES_MASK;
-	SpinLockRelease(&inst->zip_mutex);
 
-	SpinLockAcquire(&inst->zip_mutex);
+	/*
+	 * The smallest class holds the slot headers of pages kept in the
+	 * overflow file (zip_fill reads such a page with one read instead of
+	 * two).  They take a 32nd of a frame each: while their frames are at
+	 * most a 16th of the instance's blocks (headers of twice as many
+	 * pages as the instance holds), the LRU tail keeps them.
+	 */
+	if (!relocate && c == BP_ZIP_MAX_PIECES && bits != 0 &&
+		inst->zip_frames[c] <= inst->n_blocks / 16)
+	{
+		SpinLockRelease(&inst->zip_mutex);
+		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+		if (zd->list == BP_LIST_LRU)
+			bp_lru_make_young(inst, li, zb);
+		LWLockRelease(&inst->lru_lock.lock);
+		return false;
+	}
 	zd->oldest_lsn |= BP_ZIP_CLOSING;
 	bp_zip_partial_remove(inst, li, zb, c);
 	bits = zd->oldest_lsn & BP_ZIP_PIECES_MASK;
@@ -608,7 +742,25 @@ bp_zip_frame_evict(int instance, BpBlockNo zb, bool relocate)
 		}
 		if (link != NULL && to != BP_ZIP_NULL)
 		{
-			memcpy(bp_zip_image(li, to), img, BP_ZIP_IMAGE_HDR + img->len);
+			BpZipImage *nimg = bp_zip_image(li, to);
+
+			if (img->block != BP_INVALID_BLOCK && img->listed)
+			{
+				/* on the unzip_LRU: to takes ref's place there */
+				LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+				memcpy(nimg, img, BP_ZIP_IMAGE_HDR + img->len);
+				if (nimg->unzip_prev != BP_ZIP_NULL)
+					bp_zip_image(li, nimg->unzip_prev)->unzip_next = to;
+				else
+					inst->unzip_head = to;
+				if (nimg->unzip_next != BP_ZIP_NULL)
+					bp_zip_image(li, nimg->unzip_next)->unzip_prev = to;
+				else
+					inst->unzip_tail = to;
+				LWLockRelease(&inst->lru_lock.lock);
+			}
+			else
+				memcpy(nimg, img, BP_ZIP_IMAGE_HDR + img->len);
 			*link = to;
 			bp_zip_free_piece(instance, ref);
 			to = BP_ZIP_NULL;
@@ -692,9 +844,8 @@ bp_zip_written(int instance, BpBlockNo b)
 	if (ref != BP_ZIP_NULL && bp_zip_image(li, ref)->block == BP_INVALID_BLOCK)
 	{
 		/* an image left by a page read without it (new, or loaded): now b's */
-		bp_zip_image(li, ref)->block = b;
 		pg_atomic_fetch_sub_u32(&inst->zip_frameless, 1);
-		bp_zip_set_block(inst, li, b);
+		bp_zip_attach(inst, li, ref, b);
 	}
 	else if (ref != BP_ZIP_NULL && bp_zip_image(li, ref)->block != b)
 	{
@@ -702,7 +853,9 @@ bp_zip_written(int instance, BpBlockNo b)
 		return;
 	}
 	if (ref != BP_ZIP_NULL &&
-		(c < 0 || BP_ZIP_FRAME_CLASS(bp_desc(li, BP_ZIP_REF_BLOCK(ref))) != c))
+		(c < 0 || BP_ZIP_FRAME_CLASS(bp_desc(li, BP_ZIP_REF_BLOCK(ref))) != c ||
+		 bp_zip_is_overflow((const char *) bp_zip_image(li, ref) + BP_ZIP_IMAGE_HDR) !=
+		 bp_zip_is_overflow(slot)))
 	{
 		bp_zip_unlink_free(instance, bp_zip_link_of(li, bucket, ref), ref);
 		ref = BP_ZIP_NULL;
@@ -716,14 +869,17 @@ bp_zip_written(int instance, BpBlockNo b)
 
 			img->space_id = d->space_id;
 			img->page_no = d->page_no;
-			img->block = b;
+			img->block = BP_INVALID_BLOCK;
+			img->len = (uint32) len;
+			memcpy((char *) img + BP_ZIP_IMAGE_HDR, slot, len);
 			img->hash_next = li->zhash[bucket];
 			li->zhash[bucket] = ref;
-			bp_zip_set_block(inst, li, b);
+			bp_zip_attach(inst, li, ref, b);
 		}
 	}
-	if (c >= 0 && ref != BP_ZIP_NULL)
+	else if (c >= 0)
 	{
+		/* in place: the same class, on the unzip_LRU or not as before */
 		BpZipImage *img = bp_zip_image(li, ref);
 
 		img->len = (uint32) len;

@@ -102,6 +102,7 @@ bp_instance_init(BpInstance *inst, int id, int pool_tranche)
 	SpinLockInit(&inst->zip_mutex);
 	for (i = 0; i < BP_ZIP_CLASSES; i++)
 		inst->zip_partial[i] = BP_INVALID_BLOCK;
+	inst->unzip_head = inst->unzip_tail = PG_UINT64_MAX;	/* BP_ZIP_NULL */
 	pg_atomic_init_u32(&inst->unzip_len, 0);
 	pg_atomic_init_u32(&inst->zip_frameless, 0);
 	pg_atomic_init_u64(&inst->zip_io, 0);

@@ -210,7 +210,7 @@ bp_zip_is_overflow(const char *slot)
 	return (((const BpPageHeader *) slot)->flags & BP_ZIP_F_OVERFLOW) != 0;
 }
 
-/* The bytes of a checked, compressed (not overflow) slot in use. */
+/* The bytes of a checked slot in use (an overflow slot: its headers only). */
 int
 bp_zip_used(const char *slot)
 {

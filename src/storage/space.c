@@ -605,6 +605,7 @@ bp_space_create_compressed(const char *name, int64 size_pages, int compression, 
 	strlcpy(BpShmem->spaces[slot].name, name, NAMEDATALEN);
 	BpShmem->spaces[slot].identity = bp_space_new_identity();
 	memset(&BpShmem->zip_by_space[slot], 0, sizeof(BpZipStats));
+	pg_atomic_write_u32(&BpShmem->zip_overflow_seen[slot], 0);
 	BpShmem->spaces[slot].compression = (uint32) compression;
 	BpShmem->spaces[slot].key_block_size = (uint32) key_block_size;
 	BpShmem->spaces[slot].state = BP_SPACE_ACTIVE;
@@ -961,6 +962,48 @@ bp_zip_count(const BpSpaceEntry *e, int slot, bool compress, bool ok, uint64 ns)
 }
 
 /*
+ * Read page page_no of a compressed space whole from its overflow file
+ * into buf, where its slot (read now, or kept in memory by the pool) says
+ * it is, with LSN lsn.  Returns NULL, or what is wrong; an I/O error is
+ * an ERROR.
+ */
+static const char *
+bp_space_overflow_load(uint32 space_id, uint32 page_no, uint64 lsn, char *buf)
+{
+	int			n;
+
+	n = FileRead(bp_space_file_kind(space_id, true), buf, BpPageSize,
+				 (off_t) page_no * BpPageSize, WAIT_EVENT_DATA_FILE_READ);
+	if (n < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read page %u of bufpool space %u from its overflow file: %m",
+						page_no, space_id)));
+	if (n != BpPageSize || !bp_page_is_intact(buf, space_id, page_no))
+		return "its page in the overflow file fails its checks";
+	if (((BpPageHeader *) buf)->lsn != lsn)
+		return "its page in the overflow file is not the version its slot names";
+	return NULL;
+}
+
+/*
+ * For the pool, whose memory keeps the slot of a page stored in the
+ * overflow file (its header only): read the page from the overflow file,
+ * the version of LSN lsn.  false if the space is gone, or the page there
+ * is not that version or fails its checks (the caller then reads the
+ * page the whole way, which reports the damage).
+ */
+bool
+bp_space_read_overflow(uint32 space_id, uint32 page_no, uint64 lsn, char *buf)
+{
+	BpSpaceEntry e;
+
+	if (bp_space_lookup_slot(space_id, &e) < 0 || e.key_block_size == 0)
+		return false;
+	return bp_space_overflow_load(space_id, page_no, lsn, buf) == NULL;
+}
+
+/*
  * The page whose compressed slot bp_space_slot_buffer() holds, checked,
  * after a read or write of a compressed space (InvalidOid: none, as after
  * an overflow page or a never-written one): for the pool's zip memory
@@ -991,6 +1034,15 @@ bp_space_zip_load(const BpSpaceEntry *e, int reg_slot, uint32 page_no, char *buf
 
 	zip_slot_space = InvalidOid;
 
+	/*
+	 * A space with pages in its overflow file: ask for the page there too
+	 * before the slot is read, so that for such a page the two reads
+	 * overlap.  For a page that fit its slot this reads a hole of the
+	 * sparse file: no I/O.
+	 */
+	if (reg_slot >= 0 && pg_atomic_read_u32(&BpShmem->zip_overflow_seen[reg_slot]))
+		(void) FilePrefetch(bp_space_file_kind(e->space_id, true), (off_t) page_no * BpPageSize,
+							BpPageSize, WAIT_EVENT_DATA_FILE_PREFETCH);
 	n = FileRead(bp_space_file(e->space_id), slot, kbs, (off_t) page_no * kbs,
 				 WAIT_EVENT_DATA_FILE_READ);
 	if (n < 0)
@@ -1011,18 +1063,15 @@ bp_space_zip_load(const BpSpaceEntry *e, int reg_slot, uint32 page_no, char *buf
 		return why;
 	if (bp_zip_is_overflow(slot))
 	{
-		n = FileRead(bp_space_file_kind(e->space_id, true), buf, BpPageSize,
-					 (off_t) page_no * BpPageSize, WAIT_EVENT_DATA_FILE_READ);
-		if (n < 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not read page %u of bufpool space %u from its overflow file: %m",
-							page_no, e->space_id)));
-		if (n != BpPageSize || !bp_page_is_intact(buf, e->space_id, page_no))
-			return "its page in the overflow file fails its checks";
-		if (((BpPageHeader *) buf)->lsn != bp_zip_lsn(slot))
-			return "its page in the overflow file is not the version its slot names";
-		return NULL;
+		if (reg_slot >= 0)
+			pg_atomic_write_u32(&BpShmem->zip_overflow_seen[reg_slot], 1);
+		why = bp_space_overflow_load(e->space_id, page_no, bp_zip_lsn(slot), buf);
+		if (why == NULL)
+		{
+			zip_slot_page = page_no;
+			zip_slot_space = e->space_id;
+		}
+		return why;
 	}
 	t0 = bp_clock_ns();
 	if (!bp_zip_decompress(slot, kbs, buf, BpPageSize))
@@ -1257,6 +1306,8 @@ bp_space_write_zip(const BpSpaceEntry *e, int reg_slot, uint32 page_no, const ch
 	bp_zip_count(e, reg_slot, true, fits, (uint64) (bp_clock_ns() - t0));
 	if (!fits)
 	{
+		if (reg_slot >= 0)
+			pg_atomic_write_u32(&BpShmem->zip_overflow_seen[reg_slot], 1);
 		bp_space_pwrite(bp_space_file_kind(e->space_id, true), buf, nbytes,
 						(off_t) page_no * BpPageSize, e->space_id, page_no, buf);
 		bp_zip_overflow_slot(buf, slot, kbs);
@@ -1264,7 +1315,7 @@ bp_space_write_zip(const BpSpaceEntry *e, int reg_slot, uint32 page_no, const ch
 	bp_space_pwrite(bp_space_file(e->space_id), slot,
 					nbytes >= BpPageSize ? kbs : Max(1, (int) ((int64) kbs * nbytes / BpPageSize)),
 					(off_t) page_no * kbs, e->space_id, page_no, buf);
-	if (fits && nbytes >= BpPageSize)
+	if (nbytes >= BpPageSize)
 	{
 		zip_slot_space = e->space_id;
 		zip_slot_page = page_no;
@@ -1273,11 +1324,12 @@ bp_space_write_zip(const BpSpaceEntry *e, int reg_slot, uint32 page_no, const ch
 }
 
 /*
- * The compressed slot of page (space_id, page_no) as the last read or
- * write of this process left it, checked or just written: NULL unless
- * that page came from (or went to) a compressed slot.  *len gets the
- * bytes in use (page header, zip header, payload).  Valid until the next
- * read or write of a compressed space.
+ * The slot of page (space_id, page_no) as the last read or write of this
+ * process left it, checked or just written: NULL unless that page came
+ * from (or went to) a compressed space's slot.  A page kept in the
+ * overflow file has a slot too, its header only (bp_zip_is_overflow).
+ * *len gets the bytes in use (page header, zip header, payload).  Valid
+ * until the next read or write of a compressed space.
  */
 const char *
 bp_space_last_slot(uint32 space_id, uint32 page_no, int *len)

@@ -25,7 +25,14 @@ typedef uint64 BpZipRef;
 /* the read path (buf.c); the caller holds the page's partition lock exclusively */
 extern BpZipRef bp_zip_claim(BpLocalInstance *li, uint64 h, BpBlockNo fb,
 							 uint32 space_id, uint32 page_no, bool use);
-extern bool bp_zip_fill(int instance, BpBlockNo fb, BpZipRef ref);
+typedef enum BpZipFill
+{
+	BP_ZIP_FILL_FAILED = 0,
+	BP_ZIP_FILL_UNZIP,			/* decompressed: no I/O */
+	BP_ZIP_FILL_READ			/* read from the overflow file */
+} BpZipFill;
+
+extern BpZipFill bp_zip_fill(int instance, BpBlockNo fb, BpZipRef ref);
 extern void bp_zip_keep(int instance, BpBlockNo fb);
 extern void bp_zip_count_io(int instance);
 
@@ -42,6 +49,7 @@ extern void bp_zip_written(int instance, BpBlockNo b);
 extern void bp_zip_drop_space(uint32 space_id);
 extern void bp_zip_rehash(BpLocalInstance *li, uint64 *new_buckets, uint32 new_mask);
 extern bool bp_zip_evict_from_unzip(BpInstance *inst);
+extern BpBlockNo bp_zip_unzip_victim(BpInstance *inst, BpLocalInstance *li, int depth);
 extern void bp_zip_stat_tick(void);
 
 /* for the views */

@@ -348,7 +348,7 @@ typedef struct BpInstance
 	/*
 	 * Zip memory (zip.c): frames holding compressed page images.  The
 	 * class lists and counters are under zip_mutex, a leaf spinlock;
-	 * unzip_len counts blocks with BP_BS_ZIP set.
+	 * unzip_len counts blocks with BP_BS_ZIP set (on the unzip_LRU).
 	 */
 	slock_t		zip_mutex;
 	BpBlockNo	zip_partial[BP_ZIP_CLASSES];	/* frames with a free piece */
@@ -356,6 +356,8 @@ typedef struct BpInstance
 	uint32		zip_used[BP_ZIP_CLASSES];	/* pieces in use */
 	uint64		zip_relocation_ops[BP_ZIP_CLASSES];
 	uint64		zip_relocation_ns[BP_ZIP_CLASSES];
+	uint64		unzip_head;		/* the unzip_LRU (zip.c): BpZipRefs; lru_lock */
+	uint64		unzip_tail;
 	pg_atomic_uint32 unzip_len;
 	pg_atomic_uint32 zip_frameless;	/* images whose page has no frame */
 	/* InnoDB's buf_LRU_stat: I/O and decompressions per interval */
@@ -633,6 +635,8 @@ typedef struct BpShared
 	 */
 	BpZipStats	zip_by_size[BP_ZIP_SIZES];
 	BpZipStats	zip_by_space[BP_MAX_SPACES];
+	/* a page of the space was seen in its overflow file since start (space.c) */
+	pg_atomic_uint32 zip_overflow_seen[BP_MAX_SPACES];
 
 	/* warm restart: warm_mutex; see warm.c */
 	slock_t		warm_mutex;

@@ -54,6 +54,7 @@ extern void bp_space_read_run(uint32 space_id, uint32 first, int n, char **bufs)
 extern bool bp_space_zip_page_ok(uint32 space_id, uint32 page_no);
 extern const char *bp_space_last_slot(uint32 space_id, uint32 page_no, int *len);
 extern bool bp_space_zip_decompress(uint32 space_id, const char *slot, int len, char *page);
+extern bool bp_space_read_overflow(uint32 space_id, uint32 page_no, uint64 lsn, char *buf);
 extern void bp_space_prefetch(uint32 space_id, uint32 first, int n);
 extern bool bp_space_write(uint32 space_id, uint32 page_no, char *buf);
 extern bool bp_space_write_prepared(uint32 space_id, uint32 page_no, const char *buf, int nbytes);
