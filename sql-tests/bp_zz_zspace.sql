@@ -84,6 +84,90 @@ SELECT bufpool.create_space('z_bad', 8, 'lz4', 512);
 SELECT bufpool.create_space('z_bad', 8, 'none', 2048);
 SELECT bufpool.create_space('z_bad', 8, NULL, 2048);
 
+-- compressed pages kept in memory (zip.c): a page read from a compressed
+-- space keeps its slot as an image in the pool's zip frames; dropping the
+-- frame (as the unzip_LRU's eviction does) leaves the image, and reading
+-- the page again decompresses it without a read.  z_ref holds the same
+-- pages uncompressed (zip_fill is deterministic per page).
+CREATE TEMP TABLE zm AS
+SELECT bufpool.create_space('z_mem', 64, 'lz4', 4096) AS id,
+       bufpool.create_space('z_ref', 64) AS ref;
+SELECT bufpool_test.zip_fill(id, 0, 64, 'rows') AS filled, bufpool_test.zip_fill(ref, 0, 64, 'rows') AS filled_ref,
+       bufpool_test.zip_fill(id, 60, 4, 'random') AS random_pages, bufpool_test.zip_fill(ref, 60, 4, 'random') AS random_ref
+FROM zm;
+SELECT bufpool.flush(id) >= 0 AS flushed, bufpool.flush(ref) >= 0 AS flushed_ref FROM zm;
+SELECT count(*) FILTER (WHERE bufpool.evict(id, p)) AS evicted FROM zm, generate_series(0, 63) p;
+-- (the other compressed spaces' pages out of the pool too, images and all)
+SELECT count(*) FILTER (WHERE bufpool.evict(zs.lz4, p)) + count(*) FILTER (WHERE bufpool.evict(zs.zstd, p)) >= 0
+       AS others_evicted
+FROM zs, generate_series(0, 63) p;
+SELECT count(*) AS images FROM bufpool.pages WHERE compressed_size > 0;
+SELECT count(bufpool.read_page(id, p)) AS read FROM zm, generate_series(0, 63) p;
+-- every page read has its image; the 4 random ones only their slot's
+-- header (their page is whole in the overflow file), in the smallest piece
+SELECT page_state, frame_present, compressed_size BETWEEN 1024 AND 4096 AS image, count(*)
+FROM bufpool.pages, zm WHERE space = id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+SELECT count(*) AS header_only FROM bufpool.pages, zm
+WHERE space = id AND page_number >= 60 AND compressed_size = pg_size_bytes(current_setting('bufpool_ext.page_size'))::int / 32;
+-- the unzip_LRU holds the pages with both a frame and an image, not the
+-- 4 overflow pages (dropping their frame saves no read)
+SELECT sum(length) AS unzip_lru FROM bufpool.lists WHERE list = 'unzip_lru';
+-- the memory: pieces in use as the pages view counts them
+SELECT (SELECT sum(pages_used) FROM bufpool.cmpmem) =
+       (SELECT count(*) FROM bufpool.pages WHERE compressed_size > 0) AS cmpmem_matches_pages;
+SELECT bool_and(pages_free >= 0 AND relocation_ops >= 0) AS cmpmem_sane FROM bufpool.cmpmem;
+-- drop the frames of pages 0..15: their images stay (page_state ZIP_PAGE)
+SELECT count(*) FILTER (WHERE bufpool_test.zip_evict_frame(id, p)) AS frames_dropped
+FROM zm, generate_series(0, 15) p;
+SELECT page_state, frame_present, io_fix, fix_count, count(*)
+FROM bufpool.pages, zm WHERE space = id AND page_number < 16 GROUP BY 1, 2, 3, 4;
+-- read back: the same bytes as the uncompressed copy, 16 decompressions, no read
+SELECT sum(number_pages_read) AS reads0, sum(uncompress_total) AS unzips0 FROM bufpool.stats \gset
+SELECT count(*) FILTER (WHERE bufpool.read_page(id, p) IS DISTINCT FROM bufpool.read_page(ref, p)) AS mismatches
+FROM zm, generate_series(0, 15) p;
+SELECT sum(number_pages_read) - :reads0 AS reads, sum(uncompress_total) - :unzips0 AS decompressions
+FROM bufpool.stats;
+SELECT count(*) FILTER (WHERE frame_present) AS frames_back FROM bufpool.pages, zm
+WHERE space = id AND page_number < 16;
+-- a page kept in the overflow file: its frame goes, its slot header
+-- stays; reading it again is one read (of the overflow file), and right
+SELECT bufpool_test.zip_evict_frame(id, 61) AS frame_dropped FROM zm;
+SELECT sum(number_pages_read) AS reads0, sum(uncompress_total) AS unzips0 FROM bufpool.stats \gset
+SELECT bufpool.read_page(id, 61) = bufpool.read_page(ref, 61) AS overflow_page_right FROM zm;
+SELECT sum(number_pages_read) - :reads0 AS reads, sum(uncompress_total) - :unzips0 AS decompressions
+FROM bufpool.stats;
+-- a change: logged, compressed again when written, and the image kept in
+-- memory is the new one (read back after the frame is dropped)
+SELECT bufpool.write_page(id, 20, convert_to('changed', 'UTF8'), 0) > 0 AS written FROM zm;
+SELECT bufpool_test.zip_evict_frame(id, 20) AS dirty_frame_written_and_dropped FROM zm;
+SELECT bufpool.write_page(id, 22, convert_to('changed too', 'UTF8'), 0) > 0 AS written,
+       bufpool.flush(id) >= 0 AS flushed FROM zm;
+SELECT bufpool_test.zip_evict_frame(id, 22) AS frame_dropped FROM zm;
+SELECT convert_from(substring(bufpool.read_page(id, 20) FROM 1 FOR 7), 'UTF8') AS page_20,
+       convert_from(substring(bufpool.read_page(id, 22) FROM 1 FOR 11), 'UTF8') AS page_22 FROM zm;
+-- a shrink that removes chunks moves the images held there (InnoDB's
+-- buddy relocation, counted in cmpmem), then the pool grows back; every
+-- page still reads right
+SELECT count(*) FILTER (WHERE bufpool_test.zip_evict_frame(id, p)) AS frames_dropped
+FROM zm, generate_series(0, 59) p;
+SELECT sum(relocation_ops) AS reloc0 FROM bufpool.cmpmem_reset \gset
+-- (zip frames are MEMORY blocks outside chunk 0, which the buddy uses alone)
+SELECT count(*) AS images_in_removed_chunks FROM bufpool.pages p
+WHERE page_state = 'ZIP_PAGE' AND block_id >= (SELECT n_blocks FROM bufpool.chunks c
+                                              WHERE c.pool_id = p.pool_id AND chunk_no = 0) \gset
+SELECT phase FROM bufpool.resize('16MB');
+SELECT :images_in_removed_chunks = 0 OR sum(relocation_ops) > 0 AS images_relocated FROM bufpool.cmpmem;
+SELECT count(*) FILTER (WHERE NOT frame_present) > 0 AS images_kept FROM bufpool.pages, zm WHERE space = id;
+SELECT phase FROM bufpool.resize('32MB');
+SELECT count(*) FILTER (WHERE p NOT IN (20, 22) AND bufpool.read_page(id, p) IS DISTINCT FROM bufpool.read_page(ref, p))
+       AS mismatches_after_resize
+FROM zm, generate_series(0, 63) p;
+-- dropping the space drops its images
+SELECT bufpool.drop_space(id) IS NOT NULL AS dropped, bufpool.drop_space(ref) IS NOT NULL AS dropped_ref FROM zm;
+SELECT count(*) AS images_left FROM bufpool.pages, zm WHERE space = id;
+SELECT (SELECT sum(pages_used) FROM bufpool.cmpmem) =
+       (SELECT count(*) FROM bufpool.pages WHERE compressed_size > 0) AS cmpmem_matches_pages;
+
 -- drop: both files go
 SELECT file_path AS lz4_path FROM bufpool.spaces WHERE name = 'z_lz4' \gset
 SELECT bufpool.drop_space(lz4), bufpool.drop_space(zstd) FROM zs;

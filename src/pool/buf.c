@@ -1306,7 +1306,7 @@ bp_buf_evict_page(uint32 space_id, uint32 page_no, bool keep_zip)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	evicted = bp_lru_evict_pinned_mode(instance, b, keep_zip);
+	evicted = bp_lru_evict_pinned_mode(instance, b, keep_zip ? BP_ZIP_EVICT_FRAME : BP_ZIP_EVICT_ALL);
 	if (evicted)
 	{
 		bp_my_counters(instance)->evicted++;
@@ -1342,7 +1342,7 @@ bp_buf_discard_block(int instance, BpBlockNo b)
 		LWLockRelease(part);
 		return false;
 	}
-	bp_zip_block_evicted(li, h, b, false);
+	bp_zip_block_evicted(li, h, b, BP_ZIP_EVICT_ALL);
 	bp_hash_remove(li, bucket, b);
 	d->space_id = InvalidOid;
 	LWLockRelease(part);

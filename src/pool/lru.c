@@ -478,17 +478,18 @@ bp_wake_cleaner(int instance)
 bool
 bp_lru_evict_pinned(int instance, BpBlockNo b)
 {
-	return bp_lru_evict_pinned_mode(instance, b, false);
+	return bp_lru_evict_pinned_mode(instance, b, BP_ZIP_EVICT_PAGE);
 }
 
 /*
- * bp_lru_evict_pinned; with keep_zip, a page of a compressed space keeps
- * its compressed image in memory (zip.c), only the frame goes.  A zip
- * frame is evicted with its images (or, in a chunk a shrink removes,
- * emptied by moving them).
+ * bp_lru_evict_pinned, with zip_how (a BpZipEvict) saying what becomes of
+ * the compressed image of a page of a compressed space (zip.c): with
+ * BP_ZIP_EVICT_FRAME only the frame goes.  A zip frame is evicted with
+ * the images it holds of pages without a frame (or, in a chunk a shrink
+ * removes, emptied by moving them).
  */
 bool
-bp_lru_evict_pinned_mode(int instance, BpBlockNo b, bool keep_zip)
+bp_lru_evict_pinned_mode(int instance, BpBlockNo b, int zip_how)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
@@ -518,7 +519,7 @@ bp_lru_evict_pinned_mode(int instance, BpBlockNo b, bool keep_zip)
 				LWLockRelease(&inst->lru_lock.lock);
 				return false;
 		}
-		bp_zip_block_evicted(li, h, b, keep_zip);
+		bp_zip_block_evicted(li, h, b, (BpZipEvict) zip_how);
 		bp_hash_remove(li, bucket, b);
 		d->space_id = InvalidOid;
 		LWLockRelease(part);
@@ -710,7 +711,7 @@ bp_lru_free_unzip(int instance, int depth)
 	LWLockRelease(&inst->lru_lock.lock);
 	if (b == BP_INVALID_BLOCK)
 		return BP_INVALID_BLOCK;
-	if (!bp_lru_evict_pinned_mode(instance, b, true))
+	if (!bp_lru_evict_pinned_mode(instance, b, BP_ZIP_EVICT_FRAME))
 	{
 		pg_atomic_fetch_sub_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
 		return BP_INVALID_BLOCK;

@@ -585,11 +585,13 @@ bp_zip_keep(int instance, BpBlockNo fb)
 
 /*
  * Block b leaves the page hash (the caller holds its partition lock
- * exclusively, b invalidated): with keep, its image stays as the page's
- * only copy if it is the frame's version; else the image goes too.
+ * exclusively, b invalidated).  how (BpZipEvict) says what becomes of its
+ * image: it stays as the page's only copy (BP_ZIP_EVICT_FRAME, or the
+ * slot header of an overflow page with BP_ZIP_EVICT_PAGE), if it is the
+ * frame's version; else it goes too.
  */
 void
-bp_zip_block_evicted(BpLocalInstance *li, uint64 h, BpBlockNo b, bool keep)
+bp_zip_block_evicted(BpLocalInstance *li, uint64 h, BpBlockNo b, BpZipEvict how)
 {
 	BpInstance *inst = li->inst;
 	uint32		bucket = bp_zip_bucket(li, h);
@@ -607,7 +609,8 @@ bp_zip_block_evicted(BpLocalInstance *li, uint64 h, BpBlockNo b, bool keep)
 	img = bp_zip_image(li, ref);
 	bp_zip_detach(inst, li, ref);
 	/* a slot header of an overflow page (256 bytes or so) stays anyway */
-	if ((keep || bp_zip_is_overflow((const char *) img + BP_ZIP_IMAGE_HDR)) &&
+	if ((how == BP_ZIP_EVICT_FRAME ||
+		 (how == BP_ZIP_EVICT_PAGE && bp_zip_is_overflow((const char *) img + BP_ZIP_IMAGE_HDR))) &&
 		bp_zip_lsn((const char *) img + BP_ZIP_IMAGE_HDR) == ((BpPageHeader *) bp_frame(li, b))->lsn)
 	{
 		BpBlockNo	zb = BP_ZIP_REF_BLOCK(ref);

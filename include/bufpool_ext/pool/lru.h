@@ -29,7 +29,7 @@ extern void bp_lru_return_free_block(int instance, BpBlockNo b);
 extern bool bp_lru_free_tail_block(int instance, int below_chunk, int depth);
 extern BpBlockNo bp_lru_get_spare_block(int instance, uint32 keep);
 extern bool bp_lru_evict_pinned(int instance, BpBlockNo b);
-extern bool bp_lru_evict_pinned_mode(int instance, BpBlockNo b, bool keep_zip);
+extern bool bp_lru_evict_pinned_mode(int instance, BpBlockNo b, int zip_how);
 extern BpBlockNo bp_lru_try_free_block(int instance);
 extern int	bp_lru_tail_work(int instance, int target_free, int scan_depth);
 

@@ -37,7 +37,16 @@ extern void bp_zip_keep(int instance, BpBlockNo fb);
 extern void bp_zip_count_io(int instance);
 
 /* a block leaves the page hash (partition lock held exclusively) */
-extern void bp_zip_block_evicted(BpLocalInstance *li, uint64 h, BpBlockNo b, bool keep);
+/* what an eviction of a page does with its compressed image */
+typedef enum BpZipEvict
+{
+	BP_ZIP_EVICT_PAGE,			/* the page goes (the LRU tail): the image too,
+								 * but an overflow page's slot header stays */
+	BP_ZIP_EVICT_FRAME,			/* only the frame goes (the unzip_LRU) */
+	BP_ZIP_EVICT_ALL			/* everything goes (bufpool.evict, a drop) */
+} BpZipEvict;
+
+extern void bp_zip_block_evicted(BpLocalInstance *li, uint64 h, BpBlockNo b, BpZipEvict how);
 extern void bp_zip_block_moved(BpLocalInstance *li, uint64 h, BpBlockNo b, BpBlockNo nb);
 
 /* a zip frame at the LRU tail or in a chunk a shrink removes */

@@ -217,6 +217,11 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'bpt_zip_evict_frame'
 LANGUAGE C VOLATILE;
 
+CREATE FUNCTION bufpool_test.zip_evict_zip_frames(OUT evicted bigint, OUT kept bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bpt_zip_evict_zip_frames'
+LANGUAGE C VOLATILE;
+
 -- Zipf reads over a space with no page fetched first (bench.c)
 CREATE FUNCTION bufpool_test.bench_zip(space_id int, n_pages int, zipf_s float8,
     n_ops bigint, seed int DEFAULT 1,

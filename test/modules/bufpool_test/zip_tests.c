@@ -26,6 +26,12 @@
  * its compressed image in memory, as the unzip_LRU's eviction does
  * (bp_buf_evict_page with keep_zip).
  *
+ * bufpool_test.zip_evict_zip_frames() evicts every zip frame (a pool block
+ * holding compressed images, src/pool/zip.c) that nobody pins, as the LRU
+ * tail would reach them all: (evicted, kept).  A frame stays while a
+ * session decompresses from it, or while it holds images of pages that
+ * have a frame.
+ *
  * bufpool_test.poke_file(path, offset, data) writes data at offset of a
  * file of the data directory (relative path, under bufpool_ext/), as a
  * crash between two unsynced writes would leave it: a test puts an older
@@ -49,6 +55,7 @@
 #include "utils/builtins.h"
 
 #include "bufpool_ext/pool/buf.h"
+#include "bufpool_ext/pool/lru.h"
 #include "bufpool_ext/storage/pagezip.h"
 #include "bufpool_ext/storage/space.h"
 #include "bufpool_test.h"
@@ -57,6 +64,7 @@ PG_FUNCTION_INFO_V1(bpt_zip_roundtrip);
 PG_FUNCTION_INFO_V1(bpt_poke_file);
 PG_FUNCTION_INFO_V1(bpt_zip_fill_space);
 PG_FUNCTION_INFO_V1(bpt_zip_evict_frame);
+PG_FUNCTION_INFO_V1(bpt_zip_evict_zip_frames);
 
 /* Fill a page's payload with data of kind, deterministically (seed). */
 static void
@@ -274,4 +282,68 @@ bpt_zip_evict_frame(PG_FUNCTION_ARGS)
 	bpt_not_null(fcinfo, 0, "zip_evict_frame", "space_id");
 	bpt_not_null(fcinfo, 1, "zip_evict_frame", "page_no");
 	PG_RETURN_BOOL(bp_buf_evict_page((uint32) PG_GETARG_INT32(0), (uint32) PG_GETARG_INT64(1), true));
+}
+
+Datum
+bpt_zip_evict_zip_frames(PG_FUNCTION_ARGS)
+{
+	int64		evicted = 0;
+	int64		kept = 0;
+	int			i;
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {0};
+
+	bpt_require_superuser("zip_evict_zip_frames");
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	bp_ensure_attached();
+	for (i = 0; i < BpShmem->n_instances; i++)
+	{
+		BpInstance *inst = &BpShmem->instances[i];
+		BpLocalInstance *li = &BpLocal[i];
+		int			c;
+
+		for (c = 0; c < li->n_chunks; c++)
+		{
+			uint32		k;
+
+			for (k = 0; k < inst->blocks_per_chunk; k++)
+			{
+				BpBlockNo	b = BP_MAKE_BLOCK(c, k);
+				BpBlockDesc *d = bp_desc(li, b);
+				uint32		st;
+
+				CHECK_FOR_INTERRUPTS();
+				LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+				st = pg_atomic_read_u32(&d->state);
+				if (d->list != BP_LIST_LRU || !BP_IS_ZIP_FRAME(d))
+				{
+					LWLockRelease(&inst->lru_lock.lock);
+					continue;
+				}
+				if (BP_STATE_REFCOUNT(st) != 0 ||
+					!pg_atomic_compare_exchange_u32(&d->state, &st, st + BP_REFCOUNT_ONE))
+				{
+					LWLockRelease(&inst->lru_lock.lock);
+					kept++;
+					continue;
+				}
+				LWLockRelease(&inst->lru_lock.lock);
+				if (bp_lru_evict_pinned(i, b))
+				{
+					bp_lru_return_free_block(i, b);
+					evicted++;
+				}
+				else
+				{
+					pg_atomic_fetch_sub_u32(&d->state, BP_REFCOUNT_ONE);
+					kept++;
+				}
+			}
+		}
+	}
+	values[0] = Int64GetDatum(evicted);
+	values[1] = Int64GetDatum(kept);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
