@@ -39,7 +39,9 @@
 # in a memory cgroup it makes, skipped otherwise), the key-value
 # benchmark (scripts/bench_kv.sh, bench/results/kv.md; BPX_KV_*) and the
 # huge pages benchmark (scripts/bench_huge.sh, bench/results/huge_pages.md;
-# BPX_HUGE_*; as root, skipped otherwise).
+# BPX_HUGE_*; as root, skipped otherwise) and the compressed spaces
+# benchmark (scripts/bench_zip.sh, bench/results/zip.md; BPX_ZIP_*; its
+# I/O-bound half as root, in a memory cgroup it makes).
 #
 #   BPX_BENCH_PORT        port / socket number (default 5487)
 #   BPX_BENCH_SECONDS     target seconds per run (default 2)
@@ -389,6 +391,9 @@ if [ "$(id -u)" -eq 0 ]; then
 else
     log "huge pages benchmark skipped: it needs root (vm.nr_hugepages, a hugetlbfs mount)"
 fi
+
+# ---------------------------------------------------------------- compressed spaces
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_zip.sh"
 
 # ---------------------------------------------------------------- the report
 bash "$REPO/scripts/bench_report.sh"

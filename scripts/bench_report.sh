@@ -39,6 +39,7 @@ BENCHES=(
     "governor:Memory governor against a memory hog (issue 19)"
     "kv:Key-value store on bufpool pages against a PostgreSQL table (issue 20)"
     "huge_pages:Huge pages against 4 kB pages: hit path on 2 GiB, grow (issue 21)"
+    "zip:Compressed spaces against the same space uncompressed, Zipf reads (issue 22)"
 )
 
 # verdict_tables FILE: the tables with a verdict, reduced to header +
