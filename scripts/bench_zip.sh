@@ -42,6 +42,7 @@
 #   BPX_ZIP_OPS       timed fetches (default 1000000)
 #   BPX_ZIP_ROUNDS    rounds (default 3)
 #   BPX_ZIP_REGIMES   "cached io-bound" (default; io-bound needs root)
+#   BPX_ZIP_ONLY      regex: only the cases (space:pool_mb) it matches
 #   BPX_SKIP_BUILD=1  do not run deps/build/install first
 # Results: stdout and bench/results/zip.md.
 set -euo pipefail
@@ -162,6 +163,8 @@ run_case() {
 
 CASES=("rows_none:$POOL_MB" "rows_none:$((POOL_MB * 2))" "rows_lz4:$POOL_MB" "rows_zstd:$POOL_MB"
        "random_none:$POOL_MB" "random_lz4:$POOL_MB")
+# BPX_ZIP_ONLY=regex: only the cases (space:pool_mb) it matches, for trying a change
+[ -n "${BPX_ZIP_ONLY:-}" ] && mapfile -t CASES < <(printf '%s\n' "${CASES[@]}" | grep -E "$BPX_ZIP_ONLY")
 declare -A RES
 for ((round = 1; round <= ROUNDS; round++)); do
     for regime in "${REGIMES[@]}"; do
@@ -177,7 +180,7 @@ done
 
 # median of field F over the rounds of case C
 med() {
-    echo "${RES[$1]}" | tr ';' '\n' | awk -v f="$2" 'NF { print $f }' | sort -g |
+    echo "${RES[$1]:-nan}" | tr ';' '\n' | awk -v f="$2" 'NF { print $f }' | sort -g |
         awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 

@@ -41,6 +41,7 @@
 
 #include "bufpool_ext/redo/redo.h"
 #include "bufpool_ext/pool/flush.h"
+#include "bufpool_ext/base/clock.h"
 #include "bufpool_ext/base/fault.h"
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/shared/hash.h"
@@ -470,13 +471,13 @@ bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt, bool zer
 				 (filled = bp_zip_fill(instance, b, zref)) != BP_ZIP_FILL_FAILED)
 		{
 			/* from its image kept in memory: decompressed, or one read */
-			if (filled == BP_ZIP_FILL_READ)
-				bp_zip_count_io(instance);
 		}
 		else
 		{
+			int64		t0 = bp_clock_ns();
+
 			bp_space_read(d->space_id, d->page_no, frame);
-			bp_zip_count_io(instance);
+			bp_zip_count_io(instance, (uint64) (bp_clock_ns() - t0));
 			bp_zip_keep(instance, b);
 		}
 	}

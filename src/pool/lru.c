@@ -720,6 +720,19 @@ bp_lru_free_unzip(int instance, int depth)
 	return b;
 }
 
+/* The free list's head, pinned, or BP_INVALID_BLOCK if it is empty. */
+static BpBlockNo
+bp_lru_pop_free(BpInstance *inst, BpLocalInstance *li)
+{
+	BpBlockNo	b = BP_INVALID_BLOCK;
+
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	if (inst->free_head != BP_INVALID_BLOCK)
+		b = bp_free_pop(inst, li);
+	LWLockRelease(&inst->lru_lock.lock);
+	return b;
+}
+
 /*
  * A free block without waiting or writing (for zip memory, zip.c): from
  * the free list, else a clean unpinned block near the LRU tail evicted.
@@ -734,14 +747,9 @@ bp_lru_try_free_block(int instance)
 	BpBlockNo	b;
 	BpBlockNo	dirty;
 
-	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
-	if (inst->free_head != BP_INVALID_BLOCK)
-	{
-		b = bp_free_pop(inst, li);
-		LWLockRelease(&inst->lru_lock.lock);
+	b = bp_lru_pop_free(inst, li);
+	if (b != BP_INVALID_BLOCK)
 		return b;
-	}
-	LWLockRelease(&inst->lru_lock.lock);
 	b = bp_lru_free_unzip(instance, Max(bp_lru_scan_depth / 10, 100));
 	if (b == BP_INVALID_BLOCK)
 	{
@@ -782,14 +790,9 @@ bp_lru_get_free_block(int instance)
 		BpBlockNo	dirty;
 		int			depth;
 
-		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
-		if (inst->free_head != BP_INVALID_BLOCK)
-		{
-			b = bp_free_pop(inst, li);
-			LWLockRelease(&inst->lru_lock.lock);
+		b = bp_lru_pop_free(inst, li);
+		if (b != BP_INVALID_BLOCK)
 			return b;
-		}
-		LWLockRelease(&inst->lru_lock.lock);
 
 		/* InnoDB's buf_LRU_scan_and_free_block: the unzip_LRU first */
 		b = bp_lru_free_unzip(instance, Max(bp_lru_scan_depth / 10, 100));

@@ -105,8 +105,8 @@ bp_instance_init(BpInstance *inst, int id, int pool_tranche)
 	inst->unzip_head = inst->unzip_tail = PG_UINT64_MAX;	/* BP_ZIP_NULL */
 	pg_atomic_init_u32(&inst->unzip_len, 0);
 	pg_atomic_init_u32(&inst->zip_frameless, 0);
-	pg_atomic_init_u64(&inst->zip_io, 0);
-	pg_atomic_init_u64(&inst->zip_unzip, 0);
+	pg_atomic_init_u64(&inst->zip_io_ns, 0);
+	pg_atomic_init_u64(&inst->zip_unzip_ns, 0);
 }
 
 /* At the postmaster's exit (and before a crash-restart's new memory). */

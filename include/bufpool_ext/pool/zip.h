@@ -18,8 +18,7 @@
 typedef uint64 BpZipRef;
 #define BP_ZIP_NULL				PG_UINT64_MAX
 
-/* InnoDB's BUF_LRU_IO_TO_UNZIP_FACTOR and BUF_LRU_STAT_N_INTERVAL */
-#define BP_ZIP_IO_TO_UNZIP		50
+/* InnoDB's BUF_LRU_STAT_N_INTERVAL (one-second intervals) */
 #define BP_ZIP_STAT_INTERVALS	50
 
 /* the read path (buf.c); the caller holds the page's partition lock exclusively */
@@ -34,7 +33,7 @@ typedef enum BpZipFill
 
 extern BpZipFill bp_zip_fill(int instance, BpBlockNo fb, BpZipRef ref);
 extern void bp_zip_keep(int instance, BpBlockNo fb);
-extern void bp_zip_count_io(int instance);
+extern void bp_zip_count_io(int instance, uint64 ns);
 
 /* a block leaves the page hash (partition lock held exclusively) */
 /* what an eviction of a page does with its compressed image */

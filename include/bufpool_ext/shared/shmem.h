@@ -360,13 +360,16 @@ typedef struct BpInstance
 	uint64		unzip_tail;
 	pg_atomic_uint32 unzip_len;
 	pg_atomic_uint32 zip_frameless;	/* images whose page has no frame */
-	/* InnoDB's buf_LRU_stat: I/O and decompressions per interval */
-	pg_atomic_uint64 zip_io;
-	pg_atomic_uint64 zip_unzip;
-	uint64		zip_io_avg;		/* pool manager: sums over the last intervals */
-	uint64		zip_unzip_avg;
-	uint64		zip_io_last;
-	uint64		zip_unzip_last;
+	/*
+	 * InnoDB's buf_LRU_stat, in time rather than counts: ns spent reading
+	 * pages from disk and decompressing images (zip.c)
+	 */
+	pg_atomic_uint64 zip_io_ns;
+	pg_atomic_uint64 zip_unzip_ns;
+	uint64		zip_io_ns_avg;		/* pool manager: sums over the last intervals */
+	uint64		zip_unzip_ns_avg;
+	uint64		zip_io_ns_last;
+	uint64		zip_unzip_ns_last;
 } BpInstance;
 
 typedef enum BpPoolState
