@@ -453,7 +453,8 @@ bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt, bool zer
 	BpBlockDesc *d = bp_desc(li, b);
 	char	   *frame = bp_frame(li, b);
 	uint64		page_lsn;
-	BpZipFill	filled = BP_ZIP_FILL_FAILED;
+	volatile BpZipFill filled = BP_ZIP_FILL_FAILED;
+	volatile bool zip_pinned = (zref != BP_ZIP_NULL);
 
 	pg_atomic_fetch_add_u32(&inst->pending_reads, 1);
 	PG_TRY();
@@ -465,14 +466,18 @@ bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt, bool zer
 			/* a test may park this process here, IO_READ set */
 			(void) bp_fault_run("page-read", &fp);
 		}
-		if (zero)
-			bp_page_init(frame, d->space_id, d->page_no);	/* a new page: no read */
-		else if (zref != BP_ZIP_NULL &&
-				 (filled = bp_zip_fill(instance, b, zref)) != BP_ZIP_FILL_FAILED)
+		if (zref != BP_ZIP_NULL)
 		{
 			/* from its image kept in memory: decompressed, or one read */
+			filled = bp_zip_fill(instance, b, zref);
+			bp_zip_unpin(instance, zref);
+			zip_pinned = false;
+			if (filled == BP_ZIP_FILL_FAILED)
+				bp_zip_forget(instance, b);
 		}
-		else
+		if (zero)
+			bp_page_init(frame, d->space_id, d->page_no);	/* a new page: no read */
+		else if (filled == BP_ZIP_FILL_FAILED)
 		{
 			int64		t0 = bp_clock_ns();
 
@@ -483,6 +488,10 @@ bp_buf_read_block(int instance, uint64 h, BpBlockNo b, BpCounters *cnt, bool zer
 	}
 	PG_CATCH();
 	{
+		/* the block leaves the hash: its image and the zip frame's pin go first */
+		if (zip_pinned)
+			bp_zip_unpin(instance, zref);
+		bp_zip_forget(instance, b);
 		bp_buf_read_failed(instance, h, b);
 		PG_RE_THROW();
 	}

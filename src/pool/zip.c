@@ -10,61 +10,65 @@
  * thrown away.  Here, as in InnoDB, the slot read from disk is also kept
  * in memory, so the pool holds a page in one of two forms:
  *	 - a block with its uncompressed frame (on the LRU list as any page)
- *	   and, with BP_BS_ZIP, its compressed image too: InnoDB's unzip_LRU is
- *	   the set of these blocks (we keep no second list: the unzip_LRU tail
- *	   is the block with BP_BS_ZIP nearest the LRU tail, lru.c);
+ *	   and, with BP_BS_ZIP, its compressed image too; the images of such
+ *	   pages form the unzip_LRU, linked through their headers;
  *	 - a compressed image alone (its frame was evicted): a later access
  *	   decompresses it into a new frame, no I/O.
+ * A page kept whole in its space's overflow file has its slot's header
+ * as its image (a miss then reads the page alone); it is never on the
+ * unzip_LRU, since dropping its frame would only cost a read later.
  *
  * Memory.  Images live in zip frames: pool blocks taken from the free
- * list (or by evicting a clean tail block), each cut into pieces of one
- * size class, 1 kB << c up to half a page (InnoDB's zip_free[] sizes).
- * An image takes the smallest class that holds its header (BpZipImage)
- * and the slot's bytes in use, so a page that compressed to 3 kB of a
- * 4 kB slot takes a 4 kB piece, one that compressed to 900 bytes a 1 kB
- * piece, whatever the key_block_size.  A zip frame is a block on the LRU
- * list (not VALID, not in the page hash, space_id InvalidOid, page_no
- * BP_ZIP_FRAME_TAG | class; oldest_lsn holds its piece bitmap), put at
- * the old sublist's head when taken, like a page read in.  So it ages as
- * pages do: when it reaches the LRU tail it is evicted like a page, which
- * drops the images it holds; the memory for images grows with demand and
- * shrinks as they go cold, inside the pool's blocks.  We do not split a
- * frame between classes as InnoDB's buddy does: a space has one
- * key_block_size and its images mostly one class, and a frame of one
- * class needs no buddy merging (every piece is usable as soon as it is
- * free) and no per-piece map.  Empty zip frames stay on their class's
- * partial list until reused or evicted.
+ * list (or by evicting a clean tail block, never waiting), each cut into
+ * k equal pieces of one class (k = 2 .. BP_ZIP_MAX_PIECES).  An image
+ * takes the class with the most pieces that still hold its header
+ * (BpZipImage) and the slot's bytes in use, whatever the key_block_size.
+ * InnoDB's buddy splits frames into powers of two (its zip_free[] lists);
+ * one class per frame needs no merging and fits sizes between powers of
+ * two (a 2.2 kB image takes a third of a frame, not half).  A zip frame
+ * is a block on the LRU list (not VALID, not in the page hash, space_id
+ * InvalidOid, page_no BP_ZIP_FRAME_TAG | k; oldest_lsn holds its piece
+ * bitmap), put at the old sublist's head when taken and whenever one of
+ * its images loses its page's frame.  So it ages as pages do: at the LRU
+ * tail it drops the images it holds of pages without a frame, and is
+ * freed if that empties it; images of pages in the pool stay with them
+ * (the frame is made young).  The memory for images grows with demand
+ * and shrinks as they go cold, inside the pool's blocks.  Empty zip
+ * frames stay on their class's partial list until reused or evicted.
  *
  * Finding an image: the zip hash, a second bucket array in the page hash
- * segment (BP_ZIP_HASH_FACTOR times the buckets), chained through the images'
- * headers by BpZipRef (frame block << 8 | piece; no pointer).  A page's
- * image and its block are both under the page's hash partition lock:
- * whoever changes a chain, attaches an image to a block or detaches it,
- * or sets or clears BP_BS_ZIP, holds it exclusively.  A process that
- * reads an image's bytes outside that lock (a decompression) first pins
- * the zip frame, under the lock; an evictor of a zip frame gives up when
- * it sees such a pin.
+ * segment (BP_ZIP_HASH_FACTOR times the buckets), chained through the
+ * images' headers by BpZipRef (frame block << 8 | piece; no pointer).  A
+ * page's image and its block are both under the page's hash partition
+ * lock: whoever changes a chain, attaches an image to a block or
+ * detaches it, or sets or clears BP_BS_ZIP, holds it exclusively.  A
+ * process that reads an image's bytes outside that lock (a decompression)
+ * first pins the zip frame, under the lock; an evictor of a zip frame
+ * gives up when it sees such a pin.
  *
- * Eviction (lru.c), InnoDB's buf_LRU_evict_from_unzip_LRU: when the free
- * list is empty, and the unzip_LRU holds more than a tenth of the LRU
- * list, and the load is I/O bound (decompressions at most 50 times the
- * page reads, averaged over the last 50 one-second intervals, or no
- * eviction yet), the evictor drops only the frame of the unzip_LRU's
- * tail block: the image stays.  Otherwise it evicts from the LRU tail
- * whatever is there: a page (with its image, if any) or a zip frame
- * (with every image in it).  An image is kept only while it is the
- * page's latest written version: a write (flush.c) replaces it, and
- * dropping a frame checks the LSNs.
+ * Eviction (lru.c): see bp_zip_evict_from_unzip, InnoDB's
+ * buf_LRU_evict_from_unzip_LRU with a time rule and a lower floor, both
+ * measured.  When it says so, the evictor drops only the frame of the
+ * unzip_LRU's tail block (bp_zip_unzip_victim): the image stays.
+ * Otherwise it evicts from the LRU tail whatever is there: a page (with
+ * its image, but an overflow page keeps its slot header) or a zip frame
+ * (as above).  An image is kept only while it is the page's latest
+ * written version: a write (flush.c) replaces it, and dropping a frame
+ * checks the LSNs.
  *
  * Relocation: a shrink that removes a chunk holding zip frames moves
  * their images into zip frames of the chunks it keeps (InnoDB's
  * buf_buddy_relocate), counted per class with the time spent; an image
  * that finds no room there is dropped (it is only a cache of its slot).
  *
- * Locks: the page's hash partition lock, then zip_mutex, a spinlock that
- * guards the class lists, piece bitmaps and counters and is a leaf.
- * lru_lock is taken with no other lock of this module held, or after a
- * partition lock (the order of shmem.h).
+ * Locks: the page's hash partition lock, then lru_lock (the unzip_LRU,
+ * an image's block, moving a zip frame on the LRU list), then zip_mutex,
+ * a per-instance spinlock over the class lists, piece bitmaps and
+ * counters: a leaf, taken with every chunk mapped first
+ * (bp_zip_map_chunks), since nothing under it may map a segment.  A page
+ * write refreshes the image (bp_zip_written) holding its block's
+ * IO_WRITE and maybe a doublewrite region, never a content lock of that
+ * block; holders of a partition lock or lru_lock wait for neither.
  *
  * IDENTIFICATION
  *	  src/pool/zip.c
@@ -186,6 +190,21 @@ bp_zip_lookup(BpLocalInstance *li, uint32 bucket, uint32 space_id, uint32 page_n
 	return BP_ZIP_NULL;
 }
 
+/*
+ * Map every chunk of the instance in this process (a grow may have added
+ * some): the sections under zip_mutex, a spinlock, follow the partial
+ * lists' links through block descriptors and must not map a segment
+ * (which takes a lock and may fail).
+ */
+static inline void
+bp_zip_map_chunks(BpLocalInstance *li)
+{
+	int			c;
+
+	for (c = 0; c < li->inst->n_chunks; c++)
+		(void) bp_local_chunk(li, BP_MAKE_BLOCK(c, 0));
+}
+
 /* zip_mutex held: put zip frame zb on its class's partial list */
 static void
 bp_zip_partial_push(BpInstance *inst, BpLocalInstance *li, BpBlockNo zb, int c)
@@ -234,6 +253,7 @@ bp_zip_alloc(int instance, int c, bool take_frame)
 	BpBlockNo	zb;
 	BpBlockDesc *d;
 
+	bp_zip_map_chunks(li);
 	SpinLockAcquire(&inst->zip_mutex);
 	for (zb = inst->zip_partial[c]; zb != BP_INVALID_BLOCK; zb = bp_desc(li, zb)->flush_next)
 		if ((int) BP_BLOCK_CHUNK(zb) < inst->withdraw_from)
@@ -264,6 +284,15 @@ bp_zip_alloc(int instance, int c, bool take_frame)
 		return BP_ZIP_NULL;
 
 	zb = bp_lru_try_free_block(instance);
+	if (zb == BP_INVALID_BLOCK && inst->withdraw_from < inst->n_chunks)
+	{
+		/*
+		 * A shrink runs (this may be its relocation): the tail is mostly
+		 * blocks it removes, so make room among the kept chunks' blocks
+		 */
+		if (bp_lru_free_tail_block(instance, inst->withdraw_from, 256))
+			zb = bp_lru_try_free_block(instance);
+	}
 	if (zb == BP_INVALID_BLOCK)
 		return BP_ZIP_NULL;
 	d = bp_desc(li, zb);
@@ -272,6 +301,7 @@ bp_zip_alloc(int instance, int c, bool take_frame)
 	d->access_time = bp_now_ms();
 	d->heat = 0;
 	d->oldest_lsn = 1;			/* piece 0 is ours */
+	bp_zip_map_chunks(li);
 	SpinLockAcquire(&inst->zip_mutex);
 	inst->zip_frames[c]++;
 	inst->zip_used[c]++;
@@ -296,6 +326,7 @@ bp_zip_free_piece(int instance, BpZipRef ref)
 	uint64		bit = (uint64) 1 << BP_ZIP_REF_PIECE(ref);
 	int			c = BP_ZIP_FRAME_CLASS(d);
 
+	bp_zip_map_chunks(li);
 	SpinLockAcquire(&inst->zip_mutex);
 	if (!(d->oldest_lsn & bit))
 	{
@@ -484,10 +515,11 @@ bp_zip_claim(BpLocalInstance *li, uint64 h, BpBlockNo fb, uint32 space_id, uint3
  * Fill fb's frame from image ref (attached to fb by bp_zip_claim, its zip
  * frame pinned): decompress it, or for a page kept in the overflow file
  * read it from there (one read where a miss takes two: the slot and the
- * page), then unpin the zip frame.  Returns BP_ZIP_FILL_UNZIP or
- * BP_ZIP_FILL_READ; BP_ZIP_FILL_FAILED if the image does not decompress
- * or the overflow page is not its version: the image is dropped and the
- * caller reads the page the usual way.
+ * page).  Returns BP_ZIP_FILL_UNZIP or BP_ZIP_FILL_READ;
+ * BP_ZIP_FILL_FAILED if the image does not decompress or the overflow page
+ * is not its version (the caller drops the image with bp_zip_forget and
+ * reads the page the usual way).  The caller unpins the zip frame
+ * (bp_zip_unpin) whatever happens, an ERROR included.
  */
 BpZipFill
 bp_zip_fill(int instance, BpBlockNo fb, BpZipRef ref)
@@ -501,8 +533,12 @@ bp_zip_fill(int instance, BpBlockNo fb, BpZipRef ref)
 	int64		t0 = bp_clock_ns();
 
 	if (bp_zip_is_overflow(slot))
+	{
 		result = bp_space_read_overflow(d->space_id, d->page_no, bp_zip_lsn(slot),
 										bp_frame(li, fb)) ? BP_ZIP_FILL_READ : BP_ZIP_FILL_FAILED;
+		if (result == BP_ZIP_FILL_READ)
+			bp_zip_count_io(instance, (uint64) (bp_clock_ns() - t0));
+	}
 	else
 	{
 		result = bp_space_zip_decompress(d->space_id, slot, (int) img->len, bp_frame(li, fb)) ?
@@ -510,24 +546,38 @@ bp_zip_fill(int instance, BpBlockNo fb, BpZipRef ref)
 		if (result == BP_ZIP_FILL_UNZIP)
 			pg_atomic_fetch_add_u64(&inst->zip_unzip_ns, (uint64) (bp_clock_ns() - t0));
 	}
-	if (result == BP_ZIP_FILL_READ)
-		bp_zip_count_io(instance, (uint64) (bp_clock_ns() - t0));
-	pg_atomic_fetch_sub_u32(&bp_desc(li, BP_ZIP_REF_BLOCK(ref))->state, BP_REFCOUNT_ONE);
-	if (result == BP_ZIP_FILL_FAILED)
-	{
-		uint64		h = bp_page_hash(d->space_id, d->page_no);
-		LWLock	   *part = bp_hash_lock(inst, h);
-		uint32		bucket;
-		BpZipRef   *link;
-
-		(void) bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
-		bucket = bp_zip_bucket(li, h);
-		link = bp_zip_link_of(li, bucket, ref);
-		if (link != NULL && img->block == fb)
-			bp_zip_unlink_free(instance, link, ref);
-		LWLockRelease(part);
-	}
 	return result;
+}
+
+/* Unpin the zip frame of image ref, pinned by bp_zip_claim. */
+void
+bp_zip_unpin(int instance, BpZipRef ref)
+{
+	pg_atomic_fetch_sub_u32(&bp_desc(&BpLocal[instance], BP_ZIP_REF_BLOCK(ref))->state,
+							BP_REFCOUNT_ONE);
+}
+
+/*
+ * Block fb (IO_READ, still in the page hash) gets no page from its image
+ * or its read failed: drop the image attached to it, if any (found by
+ * the page, wherever a relocation may have moved it).
+ */
+void
+bp_zip_forget(int instance, BpBlockNo fb)
+{
+	BpInstance *inst = &BpShmem->instances[instance];
+	BpLocalInstance *li = &BpLocal[instance];
+	BpBlockDesc *d = bp_desc(li, fb);
+	uint64		h;
+	LWLock	   *part;
+
+	if (!(pg_atomic_read_u32(&d->state) & BP_BS_ZIP))
+		return;
+	h = bp_page_hash(d->space_id, d->page_no);
+	part = bp_hash_lock(inst, h);
+	(void) bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
+	bp_zip_block_evicted(li, h, fb, BP_ZIP_EVICT_ALL);
+	LWLockRelease(part);
 }
 
 /* A page of this instance was read from disk in ns (InnoDB's buf_LRU_stat_inc_io). */
@@ -685,6 +735,7 @@ bp_zip_frame_evict(int instance, BpBlockNo zb, bool relocate)
 	int			p;
 	bool		empty;
 
+	bp_zip_map_chunks(li);
 	SpinLockAcquire(&inst->zip_mutex);
 	if (zd->oldest_lsn & BP_ZIP_CLOSING)
 	{
@@ -782,6 +833,7 @@ bp_zip_frame_evict(int instance, BpBlockNo zb, bool relocate)
 			bp_zip_free_piece(instance, to);
 	}
 
+	bp_zip_map_chunks(li);
 	SpinLockAcquire(&inst->zip_mutex);
 	empty = (zd->oldest_lsn & BP_ZIP_PIECES_MASK) == 0;
 	if (empty)
@@ -897,18 +949,26 @@ bp_zip_written(int instance, BpBlockNo b)
 }
 
 /*
- * The pieces in use of zip frame zb (0 if zb is not a zip frame): a
- * snapshot; the caller checks each image against the hash under its
- * page's partition lock.
+ * The pieces in use of zip frame zb and its class (0 and 0 if zb is not a
+ * zip frame): a snapshot; the frame may be freed and reused right after,
+ * so the caller computes image addresses with this class (they stay
+ * inside the block's frame) and checks each image against the hash
+ * under its page's partition lock before it trusts it.
  */
 static void
-bp_zip_frame_pieces(int instance, BpBlockNo zb, uint64 *bits_out)
+bp_zip_frame_pieces(int instance, BpBlockNo zb, uint64 *bits_out, int *class_out)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpBlockDesc *d = bp_desc(&BpLocal[instance], zb);
 
 	SpinLockAcquire(&inst->zip_mutex);
-	*bits_out = BP_IS_ZIP_FRAME(d) ? (d->oldest_lsn & BP_ZIP_PIECES_MASK) : 0;
+	*bits_out = 0;
+	*class_out = 0;
+	if (BP_IS_ZIP_FRAME(d) && BP_ZIP_FRAME_CLASS(d) >= 2)
+	{
+		*bits_out = d->oldest_lsn & BP_ZIP_PIECES_MASK;
+		*class_out = BP_ZIP_FRAME_CLASS(d);
+	}
 	SpinLockRelease(&inst->zip_mutex);
 }
 
@@ -941,15 +1001,17 @@ bp_zip_walk(bool exclusive, BpZipWalkFn fn, void *arg)
 			{
 				BpBlockNo	zb = BP_MAKE_BLOCK(ch, k);
 				uint64		bits;
+				int			c;
 				int			p;
 
 				if (!BP_IS_ZIP_FRAME(bp_desc(li, zb)))
 					continue;
-				bp_zip_frame_pieces(i, zb, &bits);
+				bp_zip_frame_pieces(i, zb, &bits, &c);
 				for (p = 0; bits != 0; p++, bits >>= 1)
 				{
 					BpZipRef	ref = BP_ZIP_REF(zb, p);
-					BpZipImage *img = bp_zip_image(li, ref);
+					BpZipImage *img = (BpZipImage *) (bp_frame(li, zb) +
+													  (Size) p * bp_zip_class_size(c));
 					uint64		h;
 					LWLock	   *part;
 					BpZipRef   *link;
@@ -970,19 +1032,41 @@ bp_zip_walk(bool exclusive, BpZipWalkFn fn, void *arg)
 	}
 }
 
+typedef struct BpZipDropArg
+{
+	uint32		space_id;
+	int64		dropped;
+} BpZipDropArg;
+
 static void
 bp_zip_drop_one(void *arg, int instance, BpBlockNo zb, BpZipRef *link, BpZipRef ref,
 				BpZipImage *img)
 {
-	if (img->space_id == *(uint32 *) arg)
+	BpZipDropArg *a = (BpZipDropArg *) arg;
+
+	if (img->space_id == a->space_id)
+	{
 		bp_zip_unlink_free(instance, link, ref);
+		a->dropped++;
+	}
 }
 
-/* Drop every image of a dropped space (after its blocks were discarded). */
+/*
+ * Drop every image of a dropped space (after its blocks were discarded):
+ * walks until a walk finds none, since a shrink may meanwhile move an
+ * image into a frame the walk has passed.
+ */
 void
 bp_zip_drop_space(uint32 space_id)
 {
-	bp_zip_walk(true, bp_zip_drop_one, &space_id);
+	BpZipDropArg a = {space_id, 0};
+
+	do
+	{
+		a.dropped = 0;
+		bp_zip_walk(true, bp_zip_drop_one, &a);
+		CHECK_FOR_INTERRUPTS();
+	} while (a.dropped > 0);
 }
 
 /*

@@ -32,6 +32,8 @@ typedef enum BpZipFill
 } BpZipFill;
 
 extern BpZipFill bp_zip_fill(int instance, BpBlockNo fb, BpZipRef ref);
+extern void bp_zip_unpin(int instance, BpZipRef ref);
+extern void bp_zip_forget(int instance, BpBlockNo fb);
 extern void bp_zip_keep(int instance, BpBlockNo fb);
 extern void bp_zip_count_io(int instance, uint64 ns);
 

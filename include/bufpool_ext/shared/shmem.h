@@ -348,7 +348,8 @@ typedef struct BpInstance
 	/*
 	 * Zip memory (zip.c): frames holding compressed page images.  The
 	 * class lists and counters are under zip_mutex, a leaf spinlock;
-	 * unzip_len counts blocks with BP_BS_ZIP set (on the unzip_LRU).
+	 * unzip_len counts the images on the unzip_LRU (blocks with BP_BS_ZIP
+	 * but for pages kept in the overflow file).
 	 */
 	slock_t		zip_mutex;
 	BpBlockNo	zip_partial[BP_ZIP_CLASSES];	/* frames with a free piece */
