@@ -1470,11 +1470,15 @@ bpt_bench_zip(PG_FUNCTION_ARGS)
 	s = PG_GETARG_FLOAT8(2);
 	n_ops = PG_GETARG_INT64(3);
 	seed = PG_GETARG_INT32(4);
-	if (n_pages <= 0 || n_ops <= 0)
+	if (n_pages < 1 || n_pages > BP_BENCH_MAX_PAGES)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n_pages and n_ops must be positive, not %d and " INT64_FORMAT,
-						n_pages, n_ops)));
+				 errmsg("n_pages must be between 1 and %d, not %d", BP_BENCH_MAX_PAGES, n_pages)));
+	if (n_ops < 1 || n_ops > BP_BENCH_MAX_OPS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_ops must be between 1 and " INT64_FORMAT ", not " INT64_FORMAT,
+						BP_BENCH_MAX_OPS, n_ops)));
 	if (!(s > 0.0 && s < 10.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -251,11 +251,12 @@ bpt_zip_fill_space(PG_FUNCTION_ARGS)
 	n = PG_GETARG_INT32(2);
 	kind = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	seed = PG_GETARG_INT32(4);
-	if (first < 0 || n < 0 || first + n > bp_space_size(space_id))
+	if (first < 0 || n < 0 || first > bp_space_size(space_id) ||
+		n > bp_space_size(space_id) - first)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("pages " INT64_FORMAT " to " INT64_FORMAT " are not all in space %u",
-						first, first + n - 1, space_id)));
+				 errmsg("%d pages from page " INT64_FORMAT " are not all in space %u",
+						n, first, space_id)));
 	page = palloc(BpPageSize);
 	for (i = 0; i < n; i++)
 	{
@@ -281,6 +282,7 @@ bpt_zip_evict_frame(PG_FUNCTION_ARGS)
 	bpt_require_superuser("zip_evict_frame");
 	bpt_not_null(fcinfo, 0, "zip_evict_frame", "space_id");
 	bpt_not_null(fcinfo, 1, "zip_evict_frame", "page_no");
+	bp_space_check_page((uint32) PG_GETARG_INT32(0), PG_GETARG_INT64(1));
 	PG_RETURN_BOOL(bp_buf_evict_page((uint32) PG_GETARG_INT32(0), (uint32) PG_GETARG_INT64(1), true));
 }
 
