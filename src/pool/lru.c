@@ -482,14 +482,14 @@ bp_lru_evict_pinned(int instance, BpBlockNo b)
 }
 
 /*
- * bp_lru_evict_pinned, with zip_how (a BpZipEvict) saying what becomes of
+ * bp_lru_evict_pinned, with zip_how saying what becomes of
  * the compressed image of a page of a compressed space (zip.c): with
  * BP_ZIP_EVICT_FRAME only the frame goes.  A zip frame is evicted with
  * the images it holds of pages without a frame (or, in a chunk a shrink
  * removes, emptied by moving them).
  */
 bool
-bp_lru_evict_pinned_mode(int instance, BpBlockNo b, int zip_how)
+bp_lru_evict_pinned_mode(int instance, BpBlockNo b, BpZipEvict zip_how)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
@@ -519,7 +519,7 @@ bp_lru_evict_pinned_mode(int instance, BpBlockNo b, int zip_how)
 				LWLockRelease(&inst->lru_lock.lock);
 				return false;
 		}
-		bp_zip_block_evicted(li, h, b, (BpZipEvict) zip_how);
+		bp_zip_block_evicted(li, h, b, zip_how);
 		bp_hash_remove(li, bucket, b);
 		d->space_id = InvalidOid;
 		LWLockRelease(part);
@@ -734,6 +734,21 @@ bp_lru_pop_free(BpInstance *inst, BpLocalInstance *li)
 }
 
 /*
+ * A block just freed for the caller, unless its chunk is being removed by
+ * a shrink: then it is withdrawn and the result is BP_INVALID_BLOCK.
+ */
+static BpBlockNo
+bp_lru_unless_withdrawn(int instance, BpBlockNo b)
+{
+	if (unlikely((int) BP_BLOCK_CHUNK(b) >= BpShmem->instances[instance].withdraw_from))
+	{
+		bp_lru_return_free_block(instance, b);
+		return BP_INVALID_BLOCK;
+	}
+	return b;
+}
+
+/*
  * A free block without waiting or writing (for zip memory, zip.c): from
  * the free list, else a clean unpinned block near the LRU tail evicted.
  * Pinned and on no list, never in a chunk a shrink removes; or
@@ -768,12 +783,7 @@ bp_lru_try_free_block(int instance)
 		}
 		bp_my_counters(instance)->evicted++;
 	}
-	if ((int) BP_BLOCK_CHUNK(b) >= inst->withdraw_from)
-	{
-		bp_lru_return_free_block(instance, b);
-		return BP_INVALID_BLOCK;
-	}
-	return b;
+	return bp_lru_unless_withdrawn(instance, b);
 }
 
 BpBlockNo
@@ -798,9 +808,8 @@ bp_lru_get_free_block(int instance)
 		b = bp_lru_free_unzip(instance, Max(bp_lru_scan_depth / 10, 100));
 		if (b != BP_INVALID_BLOCK)
 		{
-			if ((int) BP_BLOCK_CHUNK(b) < inst->withdraw_from)
+			if ((b = bp_lru_unless_withdrawn(instance, b)) != BP_INVALID_BLOCK)
 				return b;
-			bp_lru_return_free_block(instance, b);
 			continue;
 		}
 
@@ -822,13 +831,10 @@ bp_lru_get_free_block(int instance)
 			if (bp_lru_evict_pinned(instance, b))
 			{
 				bp_my_counters(instance)->evicted++;
-				if (unlikely((int) BP_BLOCK_CHUNK(b) >= inst->withdraw_from))
-				{
-					/* its chunk is being removed: withdraw it, look again */
-					bp_lru_return_free_block(instance, b);
-					continue;
-				}
-				return b;
+				/* its chunk being removed: withdrawn, look again */
+				if ((b = bp_lru_unless_withdrawn(instance, b)) != BP_INVALID_BLOCK)
+					return b;
+				continue;
 			}
 			pg_atomic_fetch_sub_u32(&bp_desc(li, b)->state, BP_REFCOUNT_ONE);
 			continue;

@@ -136,12 +136,6 @@ bp_zip_class_for(int len)
 	return k >= 2 ? k : -1;
 }
 
-static inline int
-bp_zip_pieces(int k)
-{
-	return k;
-}
-
 static inline BpZipImage *
 bp_zip_image(BpLocalInstance *li, BpZipRef ref)
 {
@@ -188,6 +182,25 @@ bp_zip_lookup(BpLocalInstance *li, uint32 bucket, uint32 space_id, uint32 page_n
 		r = img->hash_next;
 	}
 	return BP_ZIP_NULL;
+}
+
+/* Insert image ref into the zip hash chain of bucket (partition lock held). */
+static inline void
+bp_zip_hash_insert(BpLocalInstance *li, uint32 bucket, BpZipRef ref)
+{
+	bp_zip_image(li, ref)->hash_next = li->zhash[bucket];
+	li->zhash[bucket] = ref;
+}
+
+/* Make a new piece the image of block d's page: slot's len bytes, no block yet. */
+static void
+bp_zip_image_init(BpZipImage *img, const BpBlockDesc *d, const char *slot, int len)
+{
+	img->space_id = d->space_id;
+	img->page_no = d->page_no;
+	img->block = BP_INVALID_BLOCK;
+	img->len = (uint32) len;
+	memcpy((char *) img + BP_ZIP_IMAGE_HDR, slot, len);
 }
 
 /*
@@ -249,7 +262,7 @@ bp_zip_alloc(int instance, int c, bool take_frame)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
-	uint64		full = ((uint64) 1 << bp_zip_pieces(c)) - 1;
+	uint64		full = ((uint64) 1 << c) - 1;
 	BpBlockNo	zb;
 	BpBlockDesc *d;
 
@@ -265,9 +278,9 @@ bp_zip_alloc(int instance, int c, bool take_frame)
 
 		d = bp_desc(li, zb);
 		bits = d->oldest_lsn & BP_ZIP_PIECES_MASK;
-		for (p = 0; p < bp_zip_pieces(c) && (bits & ((uint64) 1 << p)); p++)
+		for (p = 0; p < c && (bits & ((uint64) 1 << p)); p++)
 			;
-		if (p >= bp_zip_pieces(c))
+		if (p >= c)
 		{
 			SpinLockRelease(&inst->zip_mutex);
 			elog(PANIC, "bufpool_ext: zip frame %u on the partial list has no free piece", zb);
@@ -305,8 +318,7 @@ bp_zip_alloc(int instance, int c, bool take_frame)
 	SpinLockAcquire(&inst->zip_mutex);
 	inst->zip_frames[c]++;
 	inst->zip_used[c]++;
-	if (bp_zip_pieces(c) > 1)
-		bp_zip_partial_push(inst, li, zb, c);
+	bp_zip_partial_push(inst, li, zb, c);	/* c >= 2: a piece is left */
 	SpinLockRelease(&inst->zip_mutex);
 	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
 	bp_lru_add_old(inst, li, zb);
@@ -341,6 +353,22 @@ bp_zip_free_piece(int instance, BpZipRef ref)
 	SpinLockRelease(&inst->zip_mutex);
 }
 
+/* lru_lock held: put attached image ref at the unzip_LRU's head */
+static void
+bp_zip_unzip_push_head(BpInstance *inst, BpLocalInstance *li, BpZipRef ref)
+{
+	BpZipImage *img = bp_zip_image(li, ref);
+
+	img->unzip_clock = inst->freed_page_clock;
+	img->unzip_prev = BP_ZIP_NULL;
+	img->unzip_next = inst->unzip_head;
+	if (inst->unzip_head != BP_ZIP_NULL)
+		bp_zip_image(li, inst->unzip_head)->unzip_prev = ref;
+	else
+		inst->unzip_tail = ref;
+	inst->unzip_head = ref;
+}
+
 /*
  * The unzip_LRU (InnoDB's buf_pool->unzip_LRU): the images whose page also
  * has a frame, newest first, linked through their headers.  Attach image
@@ -366,14 +394,7 @@ bp_zip_attach(BpInstance *inst, BpLocalInstance *li, BpZipRef ref, BpBlockNo b)
 		LWLockRelease(&inst->lru_lock.lock);
 		return;
 	}
-	img->unzip_clock = inst->freed_page_clock;
-	img->unzip_prev = BP_ZIP_NULL;
-	img->unzip_next = inst->unzip_head;
-	if (inst->unzip_head != BP_ZIP_NULL)
-		bp_zip_image(li, inst->unzip_head)->unzip_prev = ref;
-	else
-		inst->unzip_tail = ref;
-	inst->unzip_head = ref;
+	bp_zip_unzip_push_head(inst, li, ref);
 	pg_atomic_fetch_add_u32(&inst->unzip_len, 1);
 	LWLockRelease(&inst->lru_lock.lock);
 }
@@ -395,13 +416,12 @@ bp_zip_unzip_unlink(BpInstance *inst, BpLocalInstance *li, BpZipRef ref)
 	img->unzip_prev = img->unzip_next = BP_ZIP_NULL;
 }
 
-/* Detach attached image ref from its block (partition lock held; takes lru_lock). */
+/* Detach attached image ref from its block (partition lock and lru_lock held). */
 static void
-bp_zip_detach(BpInstance *inst, BpLocalInstance *li, BpZipRef ref)
+bp_zip_detach_locked(BpInstance *inst, BpLocalInstance *li, BpZipRef ref)
 {
 	BpZipImage *img = bp_zip_image(li, ref);
 
-	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
 	if (img->listed)
 	{
 		bp_zip_unzip_unlink(inst, li, ref);
@@ -410,6 +430,14 @@ bp_zip_detach(BpInstance *inst, BpLocalInstance *li, BpZipRef ref)
 	}
 	pg_atomic_fetch_and_u32(&bp_desc(li, img->block)->state, ~BP_BS_ZIP);
 	img->block = BP_INVALID_BLOCK;
+}
+
+/* The same, taking lru_lock (partition lock held). */
+static void
+bp_zip_detach(BpInstance *inst, BpLocalInstance *li, BpZipRef ref)
+{
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	bp_zip_detach_locked(inst, li, ref);
 	LWLockRelease(&inst->lru_lock.lock);
 }
 
@@ -440,12 +468,7 @@ bp_zip_unzip_victim(BpInstance *inst, BpLocalInstance *li, int depth)
 		{
 			/* made young since: to the head */
 			bp_zip_unzip_unlink(inst, li, ref);
-			img->unzip_clock = inst->freed_page_clock;
-			img->unzip_next = inst->unzip_head;
-			bp_zip_image(li, inst->unzip_head)->unzip_prev = ref;
-			inst->unzip_head = ref;
-			if (inst->unzip_tail == BP_ZIP_NULL)
-				inst->unzip_tail = ref;
+			bp_zip_unzip_push_head(inst, li, ref);
 		}
 		else if ((st & BP_BS_VALID) && d->list == BP_LIST_LRU && BP_STATE_REFCOUNT(st) == 0 &&
 				 !(st & (BP_BS_DIRTY | BP_BS_IO_READ | BP_BS_IO_WRITE)) &&
@@ -602,7 +625,6 @@ bp_zip_keep(int instance, BpBlockNo fb)
 	int			len;
 	int			c;
 	BpZipRef	ref;
-	BpZipImage *img;
 	uint64		h;
 	LWLock	   *part;
 	uint32		bucket;
@@ -613,12 +635,7 @@ bp_zip_keep(int instance, BpBlockNo fb)
 	ref = bp_zip_alloc(instance, c, true);
 	if (ref == BP_ZIP_NULL)
 		return;
-	img = bp_zip_image(li, ref);
-	img->space_id = d->space_id;
-	img->page_no = d->page_no;
-	img->block = BP_INVALID_BLOCK;
-	img->len = (uint32) len;
-	memcpy((char *) img + BP_ZIP_IMAGE_HDR, slot, len);
+	bp_zip_image_init(bp_zip_image(li, ref), d, slot, len);
 
 	h = bp_page_hash(d->space_id, d->page_no);
 	part = bp_hash_lock(inst, h);
@@ -630,8 +647,7 @@ bp_zip_keep(int instance, BpBlockNo fb)
 		bp_zip_free_piece(instance, ref);
 		return;
 	}
-	img->hash_next = li->zhash[bucket];
-	li->zhash[bucket] = ref;
+	bp_zip_hash_insert(li, bucket, ref);
 	bp_zip_attach(inst, li, ref, fb);
 	LWLockRelease(part);
 }
@@ -660,15 +676,12 @@ bp_zip_block_evicted(BpLocalInstance *li, uint64 h, BpBlockNo b, BpZipEvict how)
 		elog(PANIC, "bufpool_ext: block %u of page %u of space %u is on the unzip_LRU without its image",
 			 b, d->page_no, d->space_id);
 	img = bp_zip_image(li, ref);
-	bp_zip_detach(inst, li, ref);
 	/* a slot header of an overflow page (256 bytes or so) stays anyway */
 	if ((how == BP_ZIP_EVICT_FRAME ||
 		 (how == BP_ZIP_EVICT_PAGE && bp_zip_is_overflow((const char *) img + BP_ZIP_IMAGE_HDR))) &&
 		bp_zip_lsn((const char *) img + BP_ZIP_IMAGE_HDR) == ((BpPageHeader *) bp_frame(li, b))->lsn)
 	{
 		BpBlockNo	zb = BP_ZIP_REF_BLOCK(ref);
-
-		pg_atomic_fetch_add_u32(&inst->zip_frameless, 1);
 
 		/*
 		 * The page stays in the pool in its compressed form: its zip frame
@@ -677,14 +690,17 @@ bp_zip_block_evicted(BpLocalInstance *li, uint64 h, BpBlockNo b, BpZipEvict how)
 		 * images it holds without a frame).
 		 */
 		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+		bp_zip_detach_locked(inst, li, ref);
 		if (bp_desc(li, zb)->list == BP_LIST_LRU && BP_IS_ZIP_FRAME(bp_desc(li, zb)))
 		{
 			bp_lru_remove(inst, li, zb);
 			bp_lru_add_old(inst, li, zb);
 		}
 		LWLockRelease(&inst->lru_lock.lock);
+		pg_atomic_fetch_add_u32(&inst->zip_frameless, 1);
 		return;
 	}
+	bp_zip_detach(inst, li, ref);
 	link = bp_zip_link_of(li, bucket, ref);
 	*link = img->hash_next;
 	bp_zip_free_piece(inst->id, ref);
@@ -709,6 +725,16 @@ bp_zip_block_moved(BpLocalInstance *li, uint64 h, BpBlockNo b, BpBlockNo nb)
 	bp_zip_image(li, ref)->block = nb;
 	pg_atomic_fetch_and_u32(&bp_desc(li, b)->state, ~BP_BS_ZIP);
 	pg_atomic_fetch_or_u32(&d->state, BP_BS_ZIP);
+	LWLockRelease(&inst->lru_lock.lock);
+}
+
+/* Zip frame zb stays: out of the LRU tail's way (takes lru_lock). */
+static void
+bp_zip_frame_keep(BpInstance *inst, BpLocalInstance *li, BpBlockNo zb)
+{
+	LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+	if (bp_desc(li, zb)->list == BP_LIST_LRU)
+		bp_lru_make_young(inst, li, zb);
 	LWLockRelease(&inst->lru_lock.lock);
 }
 
@@ -755,10 +781,7 @@ bp_zip_frame_evict(int instance, BpBlockNo zb, bool relocate)
 		inst->zip_frames[c] <= inst->n_blocks / 8)
 	{
 		SpinLockRelease(&inst->zip_mutex);
-		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
-		if (zd->list == BP_LIST_LRU)
-			bp_lru_make_young(inst, li, zb);
-		LWLockRelease(&inst->lru_lock.lock);
+		bp_zip_frame_keep(inst, li, zb);
 		return false;
 	}
 	zd->oldest_lsn |= BP_ZIP_CLOSING;
@@ -766,7 +789,7 @@ bp_zip_frame_evict(int instance, BpBlockNo zb, bool relocate)
 	bits = zd->oldest_lsn & BP_ZIP_PIECES_MASK;
 	SpinLockRelease(&inst->zip_mutex);
 
-	for (p = 0; p < bp_zip_pieces(c) && bits != 0; p++)
+	for (p = 0; p < c && bits != 0; p++)
 	{
 		BpZipRef	ref = BP_ZIP_REF(zb, p);
 		BpZipImage *img = bp_zip_image(li, ref);
@@ -844,17 +867,15 @@ bp_zip_frame_evict(int instance, BpBlockNo zb, bool relocate)
 	else
 	{
 		zd->oldest_lsn &= ~BP_ZIP_CLOSING;
-		if ((zd->oldest_lsn & BP_ZIP_PIECES_MASK) != ((uint64) 1 << bp_zip_pieces(c)) - 1)
+		if ((zd->oldest_lsn & BP_ZIP_PIECES_MASK) != ((uint64) 1 << c) - 1)
 			bp_zip_partial_push(inst, li, zb, c);
 	}
 	SpinLockRelease(&inst->zip_mutex);
 	if (!empty)
 	{
-		/* images of pages in the pool stay with them: out of the tail's way */
-		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
-		if (zd->list == BP_LIST_LRU && !relocate)
-			bp_lru_make_young(inst, li, zb);
-		LWLockRelease(&inst->lru_lock.lock);
+		/* images of pages in the pool stay with them */
+		if (!relocate)
+			bp_zip_frame_keep(inst, li, zb);
 		return false;
 	}
 
@@ -925,15 +946,8 @@ bp_zip_written(int instance, BpBlockNo b)
 		ref = bp_zip_alloc(instance, c, false);
 		if (ref != BP_ZIP_NULL)
 		{
-			BpZipImage *img = bp_zip_image(li, ref);
-
-			img->space_id = d->space_id;
-			img->page_no = d->page_no;
-			img->block = BP_INVALID_BLOCK;
-			img->len = (uint32) len;
-			memcpy((char *) img + BP_ZIP_IMAGE_HDR, slot, len);
-			img->hash_next = li->zhash[bucket];
-			li->zhash[bucket] = ref;
+			bp_zip_image_init(bp_zip_image(li, ref), d, slot, len);
+			bp_zip_hash_insert(li, bucket, ref);
 			bp_zip_attach(inst, li, ref, b);
 		}
 	}

@@ -13,6 +13,7 @@
 
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/shared/shmem.h"
+#include "bufpool_ext/pool/zip.h"
 
 /* callers hold inst->lru_lock exclusively */
 extern void bp_lru_add_old(BpInstance *inst, BpLocalInstance *li, BpBlockNo b);
@@ -29,7 +30,7 @@ extern void bp_lru_return_free_block(int instance, BpBlockNo b);
 extern bool bp_lru_free_tail_block(int instance, int below_chunk, int depth);
 extern BpBlockNo bp_lru_get_spare_block(int instance, uint32 keep);
 extern bool bp_lru_evict_pinned(int instance, BpBlockNo b);
-extern bool bp_lru_evict_pinned_mode(int instance, BpBlockNo b, int zip_how);
+extern bool bp_lru_evict_pinned_mode(int instance, BpBlockNo b, BpZipEvict zip_how);
 extern BpBlockNo bp_lru_try_free_block(int instance);
 extern int	bp_lru_tail_work(int instance, int target_free, int scan_depth);
 

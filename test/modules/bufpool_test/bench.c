@@ -271,11 +271,13 @@ bp_bench_zipf_free(BpBenchZipf *z)
 }
 
 /*
- * Build the trace of page numbers in [0, n_pages) for n_ops operations.
- * The result is palloc'd in the current memory context.
+ * Build the trace of page numbers in [0, n_pages) for n_ops operations,
+ * Zipf draws with exponent zipf_s.  The result is palloc'd in the current
+ * memory context.
  */
 static BpBenchTrace
-bp_bench_make_trace(uint32 n_pages, BpBenchPattern pattern, int64 n_ops, int32 seed)
+bp_bench_make_trace_exp(uint32 n_pages, BpBenchPattern pattern, int64 n_ops, int32 seed,
+						double zipf_s)
 {
 	BpBenchTrace trace;
 	uint64		len = 1;
@@ -297,12 +299,19 @@ bp_bench_make_trace(uint32 n_pages, BpBenchPattern pattern, int64 n_ops, int32 s
 	{
 		BpBenchZipf z;
 
-		bp_bench_zipf_init(&z, n_pages);
+		bp_bench_zipf_init_exp(&z, n_pages, zipf_s);
 		for (i = 0; i < len; i++)
 			trace.pages[i] = bp_bench_zipf_draw(&z, &state);
 		bp_bench_zipf_free(&z);
 	}
 	return trace;
+}
+
+/* The trace of the benchmarks: Zipf exponent BP_BENCH_ZIPF_S. */
+static BpBenchTrace
+bp_bench_make_trace(uint32 n_pages, BpBenchPattern pattern, int64 n_ops, int32 seed)
+{
+	return bp_bench_make_trace_exp(n_pages, pattern, n_ops, seed, BP_BENCH_ZIPF_S);
 }
 
 /*
@@ -1449,11 +1458,7 @@ bpt_bench_zip(PG_FUNCTION_ARGS)
 	int64		n_ops;
 	int32		seed;
 	uint32		space_id;
-	BpBenchZipf z;
-	uint32	   *pages;
-	uint64		len = 1;
-	uint64		mask;
-	uint64		state;
+	BpBenchTrace trace;
 	uint64		i;
 	uint64		start;
 	uint64		end;
@@ -1487,15 +1492,7 @@ bpt_bench_zip(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	space_id = bp_bench_space_arg(space_arg, n_pages);
 
-	while (len < Min((uint64) n_ops, (uint64) BP_BENCH_TRACE_MAX))
-		len <<= 1;
-	mask = len - 1;
-	pages = palloc(len * sizeof(uint32));
-	state = bp_bench_seed_state(seed);
-	bp_bench_zipf_init_exp(&z, (uint32) n_pages, s);
-	for (i = 0; i < len; i++)
-		pages[i] = bp_bench_zipf_draw(&z, &state);
-	bp_bench_zipf_free(&z);
+	trace = bp_bench_make_trace_exp((uint32) n_pages, BP_BENCH_ZIPF, n_ops, seed, s);
 
 	start = bp_bench_now_ns();
 	for (i = 0; i < (uint64) n_ops; i++)
@@ -1505,12 +1502,12 @@ bpt_bench_zip(PG_FUNCTION_ARGS)
 
 		if ((i & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
-		p = bp_page_fetch(space_id, pages[i & mask], &info);
+		p = bp_page_fetch(space_id, trace.pages[i & trace.mask], &info);
 		frame_hits += info.hit;
 		bp_page_release(p);
 	}
 	end = bp_bench_now_ns();
-	pfree(pages);
+	pfree(trace.pages);
 
 	values[0] = Int64GetDatum(n_ops);
 	values[1] = Float8GetDatum((double) (end - start) / (double) n_ops);
