@@ -184,8 +184,8 @@ is($node->safe_psql('postgres',
 is($node->safe_psql('postgres', q{
 	SELECT (SELECT sum(length) FROM bufpool.lists WHERE list = 'unzip_lru') =
 	       (SELECT count(*) FROM bufpool.pages WHERE frame_present AND compressed_size > 256)
-	   AND (SELECT sum(pages_used) FROM bufpool.cmpmem) =
-	       (SELECT count(*) FROM bufpool.pages WHERE compressed_size > 0)}),
+	   AND (SELECT sum(pages_used * page_size) FROM bufpool.cmpmem) =
+	       (SELECT sum(compressed_size) FROM bufpool.pages)}),
 	't', 'the unzip_LRU and the zip memory agree with the pages view');
 
 $node->stop;

@@ -29,6 +29,7 @@
 #include "utils/guc.h"
 
 #include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/page.h"
 
 int			bp_size_mb = 128;
 int			bp_max_size_mb = 65536;
@@ -182,7 +183,7 @@ bp_guc_init(void)
 	DefineCustomIntVariable("bufpool_ext.page_size",
 							"Page size of bufpool_ext tablespaces.",
 							"A power of two between 4 kB and 64 kB.",
-							&bp_page_size, 16384, 4096, 65536,
+							&bp_page_size, 16384, BP_PAGE_SIZE_MIN, BP_PAGE_SIZE_MAX,
 							PGC_POSTMASTER, GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
 	DefineCustomBoolVariable("bufpool_ext.numa_interleave",

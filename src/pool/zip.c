@@ -86,7 +86,13 @@
 #include "bufpool_ext/storage/space.h"
 #include "bufpool_ext/pool/zip.h"
 
-/* the header of an image, at the start of its piece; the slot follows */
+/*
+ * The header of an image's piece, at its start; the slot's bytes follow.
+ * An image is its head piece, in the zip hash, and maybe a tail piece in
+ * a zip frame of another class, which holds the rest of the slot (see
+ * bp_zip_layout); a tail's header repeats the page and points back to
+ * its head.  Only the head's list fields are used.
+ */
 typedef struct BpZipImage
 {
 	uint32		space_id;
@@ -94,16 +100,21 @@ typedef struct BpZipImage
 	BpZipRef	hash_next;		/* partition lock */
 	BpZipRef	unzip_prev;		/* the unzip_LRU, while block is valid: lru_lock */
 	BpZipRef	unzip_next;
+	BpZipRef	part;			/* a head: its tail piece or BP_ZIP_NULL; a tail:
+								 * its head (partition lock) */
 	uint32		unzip_clock;	/* lru_lock: the instance's freed_page_clock when it
 								 * joined the unzip_LRU's head */
-	bool		listed;			/* on the unzip_LRU (lru_lock); an image of a page
-								 * in the overflow file never is */
 	BpBlockNo	block;			/* the page's frame, or BP_INVALID_BLOCK: partition
 								 * lock and, while valid, lru_lock */
-	uint32		len;			/* bytes of the slot that follow */
+	uint32		len;			/* bytes of the slot, in all */
+	uint16		here;			/* of which in this piece (a head: the first) */
+	bool		listed;			/* on the unzip_LRU (lru_lock); an image of a page
+								 * in the overflow file never is */
+	bool		is_tail;
 } BpZipImage;
 
 #define BP_ZIP_IMAGE_HDR	MAXALIGN(sizeof(BpZipImage))
+#define BP_ZIP_PAYLOAD(img)	((char *) (img) + BP_ZIP_IMAGE_HDR)
 
 /* the piece bitmap of a zip frame (oldest_lsn): pieces, then two flags */
 #define BP_ZIP_PIECES_MASK	((uint64) 0xFFFFFFFF)
@@ -114,6 +125,17 @@ typedef struct BpZipImage
 #define BP_ZIP_REF_BLOCK(r)		((BpBlockNo) ((r) >> 8))
 #define BP_ZIP_REF_PIECE(r)		((int) ((r) & 0xFF))
 
+/*
+ * This process's copy of the image in two pieces it last claimed
+ * (bp_zip_claim, for bp_zip_fill); a slot is at most half a page.
+ */
+static union
+{
+	char		data[BP_PAGE_SIZE_MAX / 2];
+	double		force_align;
+}			bp_zip_copy;
+static BpZipRef bp_zip_copy_of = BP_ZIP_NULL;
+
 /* The bytes of a piece of class k (a k-th of a frame, 8-byte aligned). */
 int
 bp_zip_class_size(int k)
@@ -122,18 +144,75 @@ bp_zip_class_size(int k)
 }
 
 /*
- * The class of an image of len slot bytes: the most pieces a frame can be
- * cut into that still hold it, or -1 if it needs more than half a frame.
+ * The class of a piece of need bytes: the most pieces a frame can be cut
+ * into, at most max, that still hold it; -1 if it needs more than half a
+ * frame.
  */
 static int
-bp_zip_class_for(int len)
+bp_zip_class_for(int need, int max)
 {
-	int			need = (int) BP_ZIP_IMAGE_HDR + len;
-	int			k = Min(BpPageSize / need, BP_ZIP_MAX_PIECES);
+	int			k = Min(BpPageSize / need, max);
 
 	while (k >= 2 && bp_zip_class_size(k) < need)
 		k--;
 	return k >= 2 ? k : -1;
+}
+
+/* Where an image's slot goes: a head piece of one class, maybe a tail of another. */
+typedef struct BpZipLayout
+{
+	int			head;			/* class of the head piece; -1: the slot is not kept */
+	int			tail;			/* class of the tail piece; 0: none */
+	int			here;			/* bytes of the slot in the head */
+} BpZipLayout;
+
+/*
+ * The layout of an image of len slot bytes: one piece of the class with
+ * the most pieces that hold it, unless a head piece and a tail piece
+ * (the rest of the slot, with a header of its own) take at least a
+ * sixteenth less memory.  Frames cut in equal pieces waste up to the
+ * difference between two classes: an lz4 slot of 3.5 kB takes half a
+ * frame alone, but a third of a frame and a ninth of another split
+ * (2.25 pages a frame instead of 2); a zstd slot of 2.2 kB, a third
+ * alone, a quarter and a 26th split.  A tail is never of the smallest
+ * class, kept for overflow pages' slot headers (bp_zip_frame_evict).
+ * The price is a copy of the slot before decompressing it (bp_zip_claim)
+ * and a second zip frame an image's life depends on.
+ */
+static void
+bp_zip_layout(int len, BpZipLayout *lay)
+{
+	int			hdr = (int) BP_ZIP_IMAGE_HDR;
+	int			best;
+	int			kh;
+
+	lay->head = bp_zip_class_for(hdr + len, BP_ZIP_MAX_PIECES);
+	lay->tail = 0;
+	lay->here = len;
+	best = lay->head >= 2 ? bp_zip_class_size(lay->head) : INT_MAX;
+	for (kh = 2; kh <= BP_ZIP_MAX_PIECES; kh++)
+	{
+		int			room = bp_zip_class_size(kh) - hdr;
+		int			kt;
+		int			total;
+
+		if (room >= len)
+			continue;			/* one piece of this class holds it */
+		if (room < len / 2)
+			break;				/* heads only get smaller than their tails */
+		kt = bp_zip_class_for(hdr + len - room, BP_ZIP_MAX_PIECES - 1);
+		if (kt < 2)
+			continue;
+		total = bp_zip_class_size(kh) + bp_zip_class_size(kt);
+		if ((int64) total * 16 <= (int64) best * 15 ||
+			(lay->tail > 0 && total < best))
+		{
+			best = total;
+			lay->head = kh;
+			lay->tail = kt;
+			lay->here = room;
+		}
+	}
 }
 
 static inline BpZipImage *
@@ -192,15 +271,54 @@ bp_zip_hash_insert(BpLocalInstance *li, uint32 bucket, BpZipRef ref)
 	li->zhash[bucket] = ref;
 }
 
-/* Make a new piece the image of block d's page: slot's len bytes, no block yet. */
+/*
+ * Write slot's len bytes into image ref, the first here bytes in its head
+ * piece and the rest in its tail (partition lock held, or the image not
+ * yet in the hash).
+ */
 static void
-bp_zip_image_init(BpZipImage *img, const BpBlockDesc *d, const char *slot, int len)
+bp_zip_image_put(BpLocalInstance *li, BpZipRef ref, const char *slot, int len, int here)
 {
-	img->space_id = d->space_id;
-	img->page_no = d->page_no;
-	img->block = BP_INVALID_BLOCK;
+	BpZipImage *img = bp_zip_image(li, ref);
+
 	img->len = (uint32) len;
-	memcpy((char *) img + BP_ZIP_IMAGE_HDR, slot, len);
+	img->here = (uint16) here;
+	memcpy(BP_ZIP_PAYLOAD(img), slot, here);
+	if (img->part != BP_ZIP_NULL)
+	{
+		BpZipImage *tail = bp_zip_image(li, img->part);
+
+		tail->len = (uint32) len;
+		tail->here = (uint16) (len - here);
+		memcpy(BP_ZIP_PAYLOAD(tail), slot + here, len - here);
+	}
+}
+
+/* The header of a new piece of page (space_id, page_no); no block yet. */
+static void
+bp_zip_piece_init(BpZipImage *img, uint32 space_id, uint32 page_no, BpZipRef part, bool is_tail)
+{
+	img->space_id = space_id;
+	img->page_no = page_no;
+	img->hash_next = img->unzip_prev = img->unzip_next = BP_ZIP_NULL;
+	img->part = part;
+	img->block = BP_INVALID_BLOCK;
+	img->listed = false;
+	img->is_tail = is_tail;
+}
+
+/*
+ * Make new pieces ref (and tail, unless BP_ZIP_NULL) the image of block
+ * d's page: slot's len bytes as lay says, no block yet.
+ */
+static void
+bp_zip_image_init(BpLocalInstance *li, BpZipRef ref, BpZipRef tail, const BpBlockDesc *d,
+				  const char *slot, int len, const BpZipLayout *lay)
+{
+	bp_zip_piece_init(bp_zip_image(li, ref), d->space_id, d->page_no, tail, false);
+	if (tail != BP_ZIP_NULL)
+		bp_zip_piece_init(bp_zip_image(li, tail), d->space_id, d->page_no, ref, true);
+	bp_zip_image_put(li, ref, slot, len, lay->here);
 }
 
 /*
@@ -353,6 +471,38 @@ bp_zip_free_piece(int instance, BpZipRef ref)
 	SpinLockRelease(&inst->zip_mutex);
 }
 
+/* Give an image's pieces back (its head ref, out of the zip hash). */
+static void
+bp_zip_free_image(int instance, BpZipRef ref)
+{
+	BpZipRef	tail = bp_zip_image(&BpLocal[instance], ref)->part;
+
+	if (tail != BP_ZIP_NULL)
+		bp_zip_free_piece(instance, tail);
+	bp_zip_free_piece(instance, ref);
+}
+
+/*
+ * The pieces of a new image laid out as lay says (bp_zip_alloc; a tail,
+ * if any, in *tail).  BP_ZIP_NULL if either is not to be had.
+ */
+static BpZipRef
+bp_zip_alloc_image(int instance, const BpZipLayout *lay, bool take_frame, BpZipRef *tail)
+{
+	BpZipRef	head = bp_zip_alloc(instance, lay->head, take_frame);
+
+	*tail = BP_ZIP_NULL;
+	if (head == BP_ZIP_NULL || lay->tail == 0)
+		return head;
+	*tail = bp_zip_alloc(instance, lay->tail, take_frame);
+	if (*tail == BP_ZIP_NULL)
+	{
+		bp_zip_free_piece(instance, head);
+		return BP_ZIP_NULL;
+	}
+	return head;
+}
+
 /* lru_lock held: put attached image ref at the unzip_LRU's head */
 static void
 bp_zip_unzip_push_head(BpInstance *inst, BpLocalInstance *li, BpZipRef ref)
@@ -495,7 +645,7 @@ bp_zip_unlink_free(int instance, BpZipRef *link, BpZipRef ref)
 		bp_zip_detach(inst, li, ref);
 	else
 		pg_atomic_fetch_sub_u32(&inst->zip_frameless, 1);
-	bp_zip_free_piece(instance, ref);
+	bp_zip_free_image(instance, ref);
 }
 
 /*
@@ -531,6 +681,19 @@ bp_zip_claim(BpLocalInstance *li, uint64 h, BpBlockNo fb, uint32 space_id, uint3
 	pg_atomic_fetch_sub_u32(&inst->zip_frameless, 1);
 	bp_zip_attach(inst, li, ref, fb);
 	pg_atomic_fetch_add_u32(&bp_desc(li, BP_ZIP_REF_BLOCK(ref))->state, BP_REFCOUNT_ONE);
+	bp_zip_copy_of = BP_ZIP_NULL;
+	if (img->part != BP_ZIP_NULL)
+	{
+		BpZipImage *tail = bp_zip_image(li, img->part);
+
+		/*
+		 * An image in two pieces is decompressed from a copy, made here:
+		 * its tail frame is not pinned and may be relocated meanwhile
+		 */
+		memcpy(bp_zip_copy.data, BP_ZIP_PAYLOAD(img), img->here);
+		memcpy(bp_zip_copy.data + img->here, BP_ZIP_PAYLOAD(tail), tail->here);
+		bp_zip_copy_of = ref;
+	}
 	return ref;
 }
 
@@ -551,9 +714,18 @@ bp_zip_fill(int instance, BpBlockNo fb, BpZipRef ref)
 	BpLocalInstance *li = &BpLocal[instance];
 	BpZipImage *img = bp_zip_image(li, ref);
 	BpBlockDesc *d = bp_desc(li, fb);
-	const char *slot = (const char *) img + BP_ZIP_IMAGE_HDR;
+	const char *slot = BP_ZIP_PAYLOAD(img);
 	BpZipFill	result;
 	int64		t0 = bp_clock_ns();
+
+	if (bp_zip_copy_of == ref)
+	{
+		/* in two pieces: bp_zip_claim copied it */
+		slot = bp_zip_copy.data;
+		bp_zip_copy_of = BP_ZIP_NULL;
+	}
+	else if (img->part != BP_ZIP_NULL)
+		return BP_ZIP_FILL_FAILED;	/* another claim came between: read it */
 
 	if (bp_zip_is_overflow(slot))
 	{
@@ -623,19 +795,23 @@ bp_zip_keep(int instance, BpBlockNo fb)
 	BpBlockDesc *d = bp_desc(li, fb);
 	const char *slot;
 	int			len;
-	int			c;
+	BpZipLayout lay;
 	BpZipRef	ref;
+	BpZipRef	tail;
 	uint64		h;
 	LWLock	   *part;
 	uint32		bucket;
 
 	slot = bp_space_last_slot(d->space_id, d->page_no, &len);
-	if (slot == NULL || (c = bp_zip_class_for(len)) < 0)
+	if (slot == NULL)
 		return;
-	ref = bp_zip_alloc(instance, c, true);
+	bp_zip_layout(len, &lay);
+	if (lay.head < 0)
+		return;
+	ref = bp_zip_alloc_image(instance, &lay, true, &tail);
 	if (ref == BP_ZIP_NULL)
 		return;
-	bp_zip_image_init(bp_zip_image(li, ref), d, slot, len);
+	bp_zip_image_init(li, ref, tail, d, slot, len, &lay);
 
 	h = bp_page_hash(d->space_id, d->page_no);
 	part = bp_hash_lock(inst, h);
@@ -644,12 +820,23 @@ bp_zip_keep(int instance, BpBlockNo fb)
 	if (bp_zip_lookup(li, bucket, d->space_id, d->page_no) != BP_ZIP_NULL)
 	{
 		LWLockRelease(part);
-		bp_zip_free_piece(instance, ref);
+		bp_zip_free_image(instance, ref);
 		return;
 	}
 	bp_zip_hash_insert(li, bucket, ref);
 	bp_zip_attach(inst, li, ref, fb);
 	LWLockRelease(part);
+}
+
+/* lru_lock held: zip frame zb, if on the LRU list, to the old sublist's head */
+static void
+bp_zip_frame_to_old(BpInstance *inst, BpLocalInstance *li, BpBlockNo zb)
+{
+	if (bp_desc(li, zb)->list == BP_LIST_LRU && BP_IS_ZIP_FRAME(bp_desc(li, zb)))
+	{
+		bp_lru_remove(inst, li, zb);
+		bp_lru_add_old(inst, li, zb);
+	}
 }
 
 /*
@@ -681,21 +868,17 @@ bp_zip_block_evicted(BpLocalInstance *li, uint64 h, BpBlockNo b, BpZipEvict how)
 		 (how == BP_ZIP_EVICT_PAGE && bp_zip_is_overflow((const char *) img + BP_ZIP_IMAGE_HDR))) &&
 		bp_zip_lsn((const char *) img + BP_ZIP_IMAGE_HDR) == ((BpPageHeader *) bp_frame(li, b))->lsn)
 	{
-		BpBlockNo	zb = BP_ZIP_REF_BLOCK(ref);
-
 		/*
-		 * The page stays in the pool in its compressed form: its zip frame
-		 * goes to the old sublist's head, as a page read in does, so the
+		 * The page stays in the pool in its compressed form: its zip frames
+		 * go to the old sublist's head, as a page read in does, so the
 		 * image ages from now (a zip frame reaching the LRU tail drops the
 		 * images it holds without a frame).
 		 */
 		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
 		bp_zip_detach_locked(inst, li, ref);
-		if (bp_desc(li, zb)->list == BP_LIST_LRU && BP_IS_ZIP_FRAME(bp_desc(li, zb)))
-		{
-			bp_lru_remove(inst, li, zb);
-			bp_lru_add_old(inst, li, zb);
-		}
+		bp_zip_frame_to_old(inst, li, BP_ZIP_REF_BLOCK(ref));
+		if (img->part != BP_ZIP_NULL)
+			bp_zip_frame_to_old(inst, li, BP_ZIP_REF_BLOCK(img->part));
 		LWLockRelease(&inst->lru_lock.lock);
 		pg_atomic_fetch_add_u32(&inst->zip_frameless, 1);
 		return;
@@ -703,7 +886,7 @@ bp_zip_block_evicted(BpLocalInstance *li, uint64 h, BpBlockNo b, BpZipEvict how)
 	bp_zip_detach(inst, li, ref);
 	link = bp_zip_link_of(li, bucket, ref);
 	*link = img->hash_next;
-	bp_zip_free_piece(inst->id, ref);
+	bp_zip_free_image(inst->id, ref);
 }
 
 /* A shrink moved page block b to nb (partition lock held exclusively). */
@@ -726,6 +909,47 @@ bp_zip_block_moved(BpLocalInstance *li, uint64 h, BpBlockNo b, BpBlockNo nb)
 	pg_atomic_fetch_and_u32(&bp_desc(li, b)->state, ~BP_BS_ZIP);
 	pg_atomic_fetch_or_u32(&d->state, BP_BS_ZIP);
 	LWLockRelease(&inst->lru_lock.lock);
+}
+
+/*
+ * Move piece ref of a live image to piece to, of the same class (the
+ * page's partition lock held; link: the image's link in the zip hash).
+ * A head takes its place in the hash and on the unzip_LRU and tells its
+ * tail; a tail tells its head.
+ */
+static void
+bp_zip_relocate(BpInstance *inst, BpLocalInstance *li, BpZipRef *link, BpZipRef ref,
+				BpZipRef to)
+{
+	BpZipImage *img = bp_zip_image(li, ref);
+	BpZipImage *nimg = bp_zip_image(li, to);
+
+	if (img->is_tail)
+	{
+		memcpy(nimg, img, BP_ZIP_IMAGE_HDR + img->here);
+		bp_zip_image(li, *link)->part = to;
+		return;
+	}
+	if (img->block != BP_INVALID_BLOCK && img->listed)
+	{
+		/* on the unzip_LRU: to takes ref's place there */
+		LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
+		memcpy(nimg, img, BP_ZIP_IMAGE_HDR + img->here);
+		if (nimg->unzip_prev != BP_ZIP_NULL)
+			bp_zip_image(li, nimg->unzip_prev)->unzip_next = to;
+		else
+			inst->unzip_head = to;
+		if (nimg->unzip_next != BP_ZIP_NULL)
+			bp_zip_image(li, nimg->unzip_next)->unzip_prev = to;
+		else
+			inst->unzip_tail = to;
+		LWLockRelease(&inst->lru_lock.lock);
+	}
+	else
+		memcpy(nimg, img, BP_ZIP_IMAGE_HDR + img->here);
+	if (nimg->part != BP_ZIP_NULL)
+		bp_zip_image(li, nimg->part)->part = to;
+	*link = to;
 }
 
 /* Zip frame zb stays: out of the LRU tail's way (takes lru_lock). */
@@ -794,7 +1018,8 @@ bp_zip_frame_evict(int instance, BpBlockNo zb, bool relocate)
 		BpZipRef	ref = BP_ZIP_REF(zb, p);
 		BpZipImage *img = bp_zip_image(li, ref);
 		BpZipRef	to = BP_ZIP_NULL;
-		BpZipRef   *link;
+		BpZipRef	head;
+		BpZipRef   *link = NULL;
 		uint64		h;
 		LWLock	   *part;
 		uint32		bucket;
@@ -811,7 +1036,9 @@ bp_zip_frame_evict(int instance, BpBlockNo zb, bool relocate)
 		part = bp_hash_lock(inst, h);
 		(void) bp_hash_lock_current(instance, h, LW_EXCLUSIVE);
 		bucket = bp_zip_bucket(li, h);
-		link = bp_zip_link_of(li, bucket, ref);
+		head = img->is_tail ? bp_zip_lookup(li, bucket, img->space_id, img->page_no) : ref;
+		if (head != BP_ZIP_NULL && (head == ref || bp_zip_image(li, head)->part == ref))
+			link = bp_zip_link_of(li, bucket, head);
 		if (link != NULL && BP_STATE_REFCOUNT(pg_atomic_read_u32(&zd->state)) > 1)
 		{
 			/* a process is decompressing from this frame: leave it */
@@ -822,26 +1049,7 @@ bp_zip_frame_evict(int instance, BpBlockNo zb, bool relocate)
 		}
 		if (link != NULL && to != BP_ZIP_NULL)
 		{
-			BpZipImage *nimg = bp_zip_image(li, to);
-
-			if (img->block != BP_INVALID_BLOCK && img->listed)
-			{
-				/* on the unzip_LRU: to takes ref's place there */
-				LWLockAcquire(&inst->lru_lock.lock, LW_EXCLUSIVE);
-				memcpy(nimg, img, BP_ZIP_IMAGE_HDR + img->len);
-				if (nimg->unzip_prev != BP_ZIP_NULL)
-					bp_zip_image(li, nimg->unzip_prev)->unzip_next = to;
-				else
-					inst->unzip_head = to;
-				if (nimg->unzip_next != BP_ZIP_NULL)
-					bp_zip_image(li, nimg->unzip_next)->unzip_prev = to;
-				else
-					inst->unzip_tail = to;
-				LWLockRelease(&inst->lru_lock.lock);
-			}
-			else
-				memcpy(nimg, img, BP_ZIP_IMAGE_HDR + img->len);
-			*link = to;
+			bp_zip_relocate(inst, li, link, ref, to);
 			bp_zip_free_piece(instance, ref);
 			to = BP_ZIP_NULL;
 			SpinLockAcquire(&inst->zip_mutex);
@@ -849,8 +1057,8 @@ bp_zip_frame_evict(int instance, BpBlockNo zb, bool relocate)
 			inst->zip_relocation_ns[c] += (uint64) (bp_clock_ns() - t0);
 			SpinLockRelease(&inst->zip_mutex);
 		}
-		else if (link != NULL && (relocate || img->block == BP_INVALID_BLOCK))
-			bp_zip_unlink_free(instance, link, ref);
+		else if (link != NULL && (relocate || bp_zip_image(li, head)->block == BP_INVALID_BLOCK))
+			bp_zip_unlink_free(instance, link, head);	/* the tail's frame reached, too */
 		LWLockRelease(part);
 		if (to != BP_ZIP_NULL)
 			bp_zip_free_piece(instance, to);
@@ -905,15 +1113,16 @@ bp_zip_written(int instance, BpBlockNo b)
 	BpBlockDesc *d = bp_desc(li, b);
 	const char *slot;
 	int			len = 0;
-	int			c = -1;
+	BpZipLayout lay = {-1, 0, 0};
 	uint64		h;
 	LWLock	   *part;
 	uint32		bucket;
 	BpZipRef	ref;
+	BpZipRef	tail;
 
 	slot = bp_space_last_slot(d->space_id, d->page_no, &len);
 	if (slot != NULL)
-		c = bp_zip_class_for(len);
+		bp_zip_layout(len, &lay);
 	else if (!(pg_atomic_read_u32(&d->state) & BP_BS_ZIP))
 		return;					/* not a compressed space's write: no image */
 	h = bp_page_hash(d->space_id, d->page_no);
@@ -933,31 +1142,35 @@ bp_zip_written(int instance, BpBlockNo b)
 		LWLockRelease(part);	/* another block's (cannot be): leave it */
 		return;
 	}
-	if (ref != BP_ZIP_NULL &&
-		(c < 0 || BP_ZIP_FRAME_CLASS(bp_desc(li, BP_ZIP_REF_BLOCK(ref))) != c ||
-		 bp_zip_is_overflow((const char *) bp_zip_image(li, ref) + BP_ZIP_IMAGE_HDR) !=
-		 bp_zip_is_overflow(slot)))
+	if (ref != BP_ZIP_NULL)
 	{
-		bp_zip_unlink_free(instance, bp_zip_link_of(li, bucket, ref), ref);
-		ref = BP_ZIP_NULL;
+		BpZipImage *img = bp_zip_image(li, ref);
+
+		tail = img->part;
+		if (lay.head < 0 ||
+			BP_ZIP_FRAME_CLASS(bp_desc(li, BP_ZIP_REF_BLOCK(ref))) != lay.head ||
+			(tail == BP_ZIP_NULL ? 0 : BP_ZIP_FRAME_CLASS(bp_desc(li, BP_ZIP_REF_BLOCK(tail)))) !=
+			lay.tail ||
+			bp_zip_is_overflow(BP_ZIP_PAYLOAD(img)) != bp_zip_is_overflow(slot))
+		{
+			bp_zip_unlink_free(instance, bp_zip_link_of(li, bucket, ref), ref);
+			ref = BP_ZIP_NULL;
+		}
 	}
-	if (c >= 0 && ref == BP_ZIP_NULL)
+	if (lay.head >= 0 && ref == BP_ZIP_NULL)
 	{
-		ref = bp_zip_alloc(instance, c, false);
+		ref = bp_zip_alloc_image(instance, &lay, false, &tail);
 		if (ref != BP_ZIP_NULL)
 		{
-			bp_zip_image_init(bp_zip_image(li, ref), d, slot, len);
+			bp_zip_image_init(li, ref, tail, d, slot, len, &lay);
 			bp_zip_hash_insert(li, bucket, ref);
 			bp_zip_attach(inst, li, ref, b);
 		}
 	}
-	else if (c >= 0)
+	else if (lay.head >= 0)
 	{
-		/* in place: the same class, on the unzip_LRU or not as before */
-		BpZipImage *img = bp_zip_image(li, ref);
-
-		img->len = (uint32) len;
-		memcpy((char *) img + BP_ZIP_IMAGE_HDR, slot, len);
+		/* in place: the same classes, on the unzip_LRU or not as before */
+		bp_zip_image_put(li, ref, slot, len, lay.here);
 	}
 	LWLockRelease(part);
 }
@@ -1175,8 +1388,20 @@ bp_zip_stat_tick(void)
 	}
 }
 
+/* The memory image ref takes: its pieces' sizes (partition lock held). */
+static int
+bp_zip_image_size(BpLocalInstance *li, BpZipRef ref)
+{
+	BpZipRef	tail = bp_zip_image(li, ref)->part;
+	int			size = bp_zip_class_size(BP_ZIP_FRAME_CLASS(bp_desc(li, BP_ZIP_REF_BLOCK(ref))));
+
+	if (tail != BP_ZIP_NULL)
+		size += bp_zip_class_size(BP_ZIP_FRAME_CLASS(bp_desc(li, BP_ZIP_REF_BLOCK(tail))));
+	return size;
+}
+
 /*
- * For bufpool.pages: the piece size of block b's image, 0 if it has
+ * For bufpool.pages: the memory of block b's image (its pieces), 0 if it has
  * none.  Takes the page's partition lock in share mode; b must be
  * pinned by the caller or the answer may be another page's.
  */
@@ -1200,7 +1425,7 @@ bp_zip_image_of(int instance, BpBlockNo b)
 	bucket = bp_zip_bucket(li, h);
 	ref = bp_zip_lookup(li, bucket, d->space_id, d->page_no);
 	if (ref != BP_ZIP_NULL && bp_zip_image(li, ref)->block == b)
-		size = bp_zip_class_size(BP_ZIP_FRAME_CLASS(bp_desc(li, BP_ZIP_REF_BLOCK(ref))));
+		size = bp_zip_image_size(li, ref);
 	LWLockRelease(part);
 	return size;
 }
@@ -1219,7 +1444,7 @@ bp_zip_visit_one(void *arg, int instance, BpBlockNo zb, BpZipRef *link, BpZipRef
 
 	if (img->block == BP_INVALID_BLOCK)
 		a->visit(a->arg, instance, zb, img->space_id, img->page_no,
-				 bp_zip_class_size(BP_ZIP_FRAME_CLASS(bp_desc(&BpLocal[instance], zb))), false);
+				 bp_zip_image_size(&BpLocal[instance], ref), false);
 }
 
 /*

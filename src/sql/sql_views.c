@@ -454,11 +454,11 @@ typedef struct BpZipRowArg
 
 static void
 bp_put_zip_row(void *arg, int instance, BpBlockNo zb, uint32 space_id, uint32 page_no,
-			   int piece_size, bool frame_present)
+			   int image_size, bool frame_present)
 {
 	BpZipRowArg *a = (BpZipRowArg *) arg;
 
-	bp_put_page_row(a->rsinfo, instance, zb, -1, a->reg, a->n_reg, space_id, page_no, piece_size);
+	bp_put_page_row(a->rsinfo, instance, zb, -1, a->reg, a->n_reg, space_id, page_no, image_size);
 }
 
 Datum

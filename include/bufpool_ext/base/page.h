@@ -18,6 +18,10 @@
 /* the pool's page size, set when shared memory is set up (shmem.c) */
 extern PGDLLIMPORT int BpPageSize;
 
+/* bufpool_ext.page_size's bounds (guc.c) */
+#define BP_PAGE_SIZE_MIN	4096
+#define BP_PAGE_SIZE_MAX	65536
+
 extern bool bp_bytes_are_zero(const char *p, int n);
 extern bool bp_page_is_new(const char *page);
 extern void bp_page_init(char *page, uint32 space_id, uint32 page_no);

@@ -65,7 +65,7 @@ extern void bp_zip_stat_tick(void);
 /* for the views */
 extern int	bp_zip_image_of(int instance, BpBlockNo b);
 typedef void (*BpZipVisit) (void *arg, int instance, BpBlockNo zb, uint32 space_id,
-							uint32 page_no, int piece_size, bool frame_present);
+							uint32 page_no, int image_size, bool frame_present);
 extern void bp_zip_visit_frameless(BpZipVisit visit, void *arg);
 extern int	bp_zip_class_size(int c);
 
