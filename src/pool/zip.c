@@ -22,17 +22,23 @@
  * list (or by evicting a clean tail block, never waiting), each cut into
  * k equal pieces of one class (k = 2 .. BP_ZIP_MAX_PIECES).  An image
  * takes the class with the most pieces that still hold its header
- * (BpZipImage) and the slot's bytes in use, whatever the key_block_size.
+ * (BpZipImage) and the slot's bytes in use, whatever the key_block_size,
+ * or two pieces when that takes a sixteenth less memory: a head, and a
+ * tail of another class holding the rest of the slot (bp_zip_layout).
  * InnoDB's buddy splits frames into powers of two (its zip_free[] lists);
  * one class per frame needs no merging and fits sizes between powers of
- * two (a 2.2 kB image takes a third of a frame, not half).  A zip frame
+ * two (a 2.2 kB image takes a third of a frame, not half), and a tail
+ * fits the rest (a 3.5 kB image takes a third and a ninth of a frame:
+ * 2.25 images a frame, where one piece would hold 2).  A zip frame
  * is a block on the LRU list (not VALID, not in the page hash, space_id
  * InvalidOid, page_no BP_ZIP_FRAME_TAG | k; oldest_lsn holds its piece
  * bitmap), put at the old sublist's head when taken and whenever one of
  * its images loses its page's frame.  So it ages as pages do: at the LRU
  * tail it drops the images it holds of pages without a frame, and is
  * freed if that empties it; images of pages in the pool stay with them
- * (the frame is made young).  The memory for images grows with demand
+ * (the frame is made young).  An image in two pieces ages with both
+ * frames: whichever reaches the tail first drops it if frameless.  The
+ * memory for images grows with demand
  * and shrinks as they go cold, inside the pool's blocks.  Empty zip
  * frames stay on their class's partial list until reused or evicted.
  *
@@ -44,7 +50,10 @@
  * detaches it, or sets or clears BP_BS_ZIP, holds it exclusively.  A
  * process that reads an image's bytes outside that lock (a decompression)
  * first pins the zip frame, under the lock; an evictor of a zip frame
- * gives up when it sees such a pin.
+ * gives up when it sees such a pin.  An image in two pieces is copied
+ * whole under the lock instead (bp_zip_claim): its tail's frame is not
+ * pinned.  A tail is found from its frame by its page (the header
+ * repeats it), and is the page's only if its head points to it.
  *
  * Eviction (lru.c): see bp_zip_evict_from_unzip, InnoDB's
  * buf_LRU_evict_from_unzip_LRU with a time rule and a lower floor, both
@@ -57,9 +66,10 @@
  * checks the LSNs.
  *
  * Relocation: a shrink that removes a chunk holding zip frames moves
- * their images into zip frames of the chunks it keeps (InnoDB's
- * buf_buddy_relocate), counted per class with the time spent; an image
- * that finds no room there is dropped (it is only a cache of its slot).
+ * their pieces, heads and tails, into zip frames of the chunks it keeps
+ * (InnoDB's buf_buddy_relocate), counted per class with the time spent;
+ * an image that finds no room there is dropped (it is only a cache of
+ * its slot).
  *
  * Locks: the page's hash partition lock, then lru_lock (the unzip_LRU,
  * an image's block, moving a zip frame on the LRU list), then zip_mutex,
