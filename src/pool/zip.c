@@ -145,6 +145,7 @@ static union
 	double		force_align;
 }			bp_zip_copy;
 static BpZipRef bp_zip_copy_of = BP_ZIP_NULL;
+static int	bp_zip_copy_len;
 
 /* The bytes of a piece of class k (a k-th of a frame, 8-byte aligned). */
 int
@@ -702,6 +703,7 @@ bp_zip_claim(BpLocalInstance *li, uint64 h, BpBlockNo fb, uint32 space_id, uint3
 		 */
 		memcpy(bp_zip_copy.data, BP_ZIP_PAYLOAD(img), img->here);
 		memcpy(bp_zip_copy.data + img->here, BP_ZIP_PAYLOAD(tail), tail->here);
+		bp_zip_copy_len = (int) img->len;
 		bp_zip_copy_of = ref;
 	}
 	return ref;
@@ -722,20 +724,32 @@ bp_zip_fill(int instance, BpBlockNo fb, BpZipRef ref)
 {
 	BpInstance *inst = &BpShmem->instances[instance];
 	BpLocalInstance *li = &BpLocal[instance];
-	BpZipImage *img = bp_zip_image(li, ref);
 	BpBlockDesc *d = bp_desc(li, fb);
-	const char *slot = BP_ZIP_PAYLOAD(img);
+	const char *slot;
+	int			len;
 	BpZipFill	result;
 	int64		t0 = bp_clock_ns();
 
 	if (bp_zip_copy_of == ref)
 	{
-		/* in two pieces: bp_zip_claim copied it */
+		/*
+		 * In two pieces: bp_zip_claim copied it.  Only the copy is read:
+		 * the pieces may be gone meanwhile (a shrink that found no room
+		 * for the tail).
+		 */
 		slot = bp_zip_copy.data;
+		len = bp_zip_copy_len;
 		bp_zip_copy_of = BP_ZIP_NULL;
 	}
-	else if (img->part != BP_ZIP_NULL)
-		return BP_ZIP_FILL_FAILED;	/* another claim came between: read it */
+	else
+	{
+		BpZipImage *img = bp_zip_image(li, ref);
+
+		if (img->part != BP_ZIP_NULL)
+			return BP_ZIP_FILL_FAILED;	/* another claim came between: read it */
+		slot = BP_ZIP_PAYLOAD(img);
+		len = (int) img->len;
+	}
 
 	if (bp_zip_is_overflow(slot))
 	{
@@ -746,7 +760,7 @@ bp_zip_fill(int instance, BpBlockNo fb, BpZipRef ref)
 	}
 	else
 	{
-		result = bp_space_zip_decompress(d->space_id, slot, (int) img->len, bp_frame(li, fb)) ?
+		result = bp_space_zip_decompress(d->space_id, slot, len, bp_frame(li, fb)) ?
 			BP_ZIP_FILL_UNZIP : BP_ZIP_FILL_FAILED;
 		if (result == BP_ZIP_FILL_UNZIP)
 			pg_atomic_fetch_add_u64(&inst->zip_unzip_ns, (uint64) (bp_clock_ns() - t0));
@@ -1049,9 +1063,17 @@ bp_zip_frame_evict(int instance, BpBlockNo zb, bool relocate)
 		head = img->is_tail ? bp_zip_lookup(li, bucket, img->space_id, img->page_no) : ref;
 		if (head != BP_ZIP_NULL && (head == ref || bp_zip_image(li, head)->part == ref))
 			link = bp_zip_link_of(li, bucket, head);
-		if (link != NULL && BP_STATE_REFCOUNT(pg_atomic_read_u32(&zd->state)) > 1)
+		if (link != NULL &&
+			(BP_STATE_REFCOUNT(pg_atomic_read_u32(&zd->state)) > 1 ||
+			 (head != ref && to == BP_ZIP_NULL && relocate &&
+			  bp_zip_image(li, head)->block != BP_INVALID_BLOCK &&
+			  BP_STATE_REFCOUNT(pg_atomic_read_u32(&bp_desc(li, BP_ZIP_REF_BLOCK(head))->state)) > 0)))
 		{
-			/* a process is decompressing from this frame: leave it */
+			/*
+			 * A process is decompressing from this frame, or may be about
+			 * to from the copy of an image whose tail is here and has no
+			 * room elsewhere (its head's frame pinned): leave it
+			 */
 			LWLockRelease(part);
 			if (to != BP_ZIP_NULL)
 				bp_zip_free_piece(instance, to);
