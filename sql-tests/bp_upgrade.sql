@@ -123,6 +123,11 @@ SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
 SELECT count(*) = 0 AS no_image_without_frame FROM bufpool.pages WHERE NOT frame_present AND space IS NOT NULL;
 SELECT has_table_privilege('pg_monitor', 'bufpool.cmpmem', 'select') AS monitor_cmpmem,
        has_table_privilege('pg_monitor', 'bufpool.cmpmem_reset', 'select') AS monitor_cmpmem_reset;
+-- and on to 1.13: size-class pools (bufpool.size_classes)
+ALTER EXTENSION bufpool_ext UPDATE TO '1.13';
+SELECT extversion FROM pg_extension WHERE extname = 'bufpool_ext';
+SELECT count(*) >= 0 AS size_classes_view FROM bufpool.size_classes;
+SELECT has_table_privilege('pg_monitor', 'bufpool.size_classes', 'select') AS monitor_size_classes;
 
 -- the updated installation defines exactly what a fresh one does: every
 -- function (signature, result, C symbol, volatility, strictness, grants)

@@ -36,6 +36,7 @@
 #include "bufpool_ext/base/memstat.h"
 #include "bufpool_ext/mmgr/backend_mem.h"
 #include "bufpool_ext/mmgr/buddy.h"
+#include "bufpool_ext/mmgr/sizeclass.h"
 #include "bufpool_ext/pool/buf.h"
 #include "bufpool_ext/redo/redo.h"
 #include "bufpool_ext/shared/shmem.h"
@@ -59,6 +60,7 @@ static const BpShmemPart bp_shmem_parts[] = {
 	{bp_shmem_size, bp_shmem_init},	/* BpShared: instances, counters, pins */
 	{bp_backend_mem_shmem_size, bp_backend_mem_shmem_init},
 	{bp_buddy_shmem_size, bp_buddy_shmem_init},
+	{bp_sc_shmem_size, bp_sc_shmem_init},
 	{bp_redo_shmem_size, bp_redo_shmem_init},
 	{bp_dblwr_shmem_size, bp_dblwr_shmem_init},
 };

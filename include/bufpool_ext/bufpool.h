@@ -73,8 +73,8 @@
 #ifndef BUFPOOL_EXT_BUFPOOL_H
 #define BUFPOOL_EXT_BUFPOOL_H
 
-#define BUFPOOL_EXT_VERSION			"1.12"
-#define BUFPOOL_EXT_VERSION_NUM		11200
+#define BUFPOOL_EXT_VERSION			"1.13"
+#define BUFPOOL_EXT_VERSION_NUM		11300
 
 /*
  * A consumer's references to this API are weak (GCC or Clang on ELF), so

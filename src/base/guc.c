@@ -44,6 +44,7 @@ int			bp_huge_page_size_kb = 0;
 char	   *bp_huge_page_dir = NULL;
 int			bp_page_cleaners = 1;
 int			bp_buddy_size_kb = 1024;
+int			bp_size_class_prealloc = 0;
 int			bp_doublewrite_batch_pages = 128;
 
 int			bp_old_blocks_pct = 37;
@@ -227,6 +228,12 @@ bp_guc_init(void)
 							"Split evenly between the instances, rounded down to whole pages per instance.  When it is used up, the buddy allocator takes frames from chunk 0 of the buffer pool.",
 							&bp_buddy_size_kb, 1024, 0, 1024 * 1024,
 							PGC_POSTMASTER, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("bufpool_ext.size_class_prealloc",
+							"Slabs of each size class kept per instance, taken when the class is first used there.",
+							"The size-class pools (src/mmgr/sizeclass.c) otherwise take a slab when a class needs one and give it back to the buddy allocator when it empties; kept slabs are never given back.",
+							&bp_size_class_prealloc, 0, 0, 1024,
+							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
 	DefineCustomBoolVariable("bufpool_ext.doublewrite",
 							 "Write pages to the doublewrite file, and fsync it, before writing them in place.",

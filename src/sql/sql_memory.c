@@ -25,6 +25,7 @@
 #include "bufpool_ext/base/memstat.h"
 #include "bufpool_ext/mmgr/backend_mem.h"
 #include "bufpool_ext/mmgr/buddy.h"
+#include "bufpool_ext/mmgr/sizeclass.h"
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/sql/sql.h"
 
@@ -34,6 +35,7 @@ PG_FUNCTION_INFO_V1(bp_sql_heaps);
 PG_FUNCTION_INFO_V1(bp_sql_backend_memory);
 PG_FUNCTION_INFO_V1(bp_sql_backend_memory_contexts);
 PG_FUNCTION_INFO_V1(bp_sql_buddy_stats);
+PG_FUNCTION_INFO_V1(bp_sql_size_classes);
 
 #define BP_MEM_SUMMARY_COLS 13
 
@@ -294,6 +296,58 @@ bp_sql_buddy_stats(PG_FUNCTION_ARGS)
 			values[3] = Int64GetDatum(n_free[k]);
 			values[4] = Int64GetDatum(0);	/* relocation_ops: never relocated */
 			values[5] = Int64GetDatum(0);	/* relocation_time */
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
+}
+
+/*
+ * bufpool.size_classes: per size-class set and class in use (slabs, or
+ * allocations ever), the slabs, objects and bytes lost: inside objects
+ * (class size less the bytes asked for, over the objects in use) and
+ * inside slabs (a slab's page less its objects: header, state bytes and
+ * the tail).
+ */
+Datum
+bp_sql_size_classes(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			set;
+	int			c;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (set = 0; set < BP_SC_MAX_SETS; set++)
+	{
+		char		name[BP_SC_NAME_LEN];
+
+		if (!bp_sc_set_name(set, name))
+			continue;
+		for (c = 0; c < BP_SC_N_CLASSES; c++)
+		{
+			BpScClassStats st;
+			Datum		values[13];
+			bool		nulls[13] = {0};
+			int64		slab_bytes;
+
+			bp_sc_stats(set, c, &st);
+			if (st.slabs == 0 && st.alloc_count == 0)
+				continue;
+			slab_bytes = st.slabs * BpShmem->page_size;
+			values[0] = CStringGetTextDatum(name);
+			values[1] = Int32GetDatum(st.class_size);
+			values[2] = Int32GetDatum(st.objects_per_slab);
+			values[3] = Int64GetDatum(st.slabs);
+			values[4] = Int64GetDatum(slab_bytes);
+			values[5] = Int64GetDatum(st.objects_used);
+			values[6] = Int64GetDatum(st.objects_free);
+			values[7] = Int64GetDatum(st.objects_cached);
+			values[8] = Int64GetDatum(st.bytes_requested);
+			values[9] = Int64GetDatum(st.objects_used * st.class_size - st.bytes_requested);
+			values[10] = Int64GetDatum(slab_bytes -
+									   st.slabs * st.objects_per_slab * (int64) st.class_size);
+			values[11] = Int64GetDatum(st.alloc_count);
+			values[12] = Int64GetDatum(st.free_count);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}

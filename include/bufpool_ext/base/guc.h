@@ -42,6 +42,7 @@ extern char *bp_huge_page_dir;
 	 bp_numa_interleave ? BP_NUMA_INTERLEAVE : BP_NUMA_OFF)
 extern int	bp_page_cleaners;
 extern int	bp_buddy_size_kb;
+extern int	bp_size_class_prealloc;
 extern int	bp_doublewrite_batch_pages;
 
 /* reloadable settings */

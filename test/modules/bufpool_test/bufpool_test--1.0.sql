@@ -237,3 +237,50 @@ AS 'MODULE_PATHNAME', 'bpt_poke_file'
 LANGUAGE C STRICT VOLATILE;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA bufpool_test FROM PUBLIC;
+
+-- the size-class pools (sc_tests.c); set NULL: the shared one
+CREATE FUNCTION bufpool_test.sc_alloc(size int, set text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'bpt_sc_alloc'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool_test.sc_free(addr bigint, size int, set text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'bpt_sc_free'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool_test.sc_random(n_ops int, seed int, max_live int DEFAULT 4096,
+    set text DEFAULT NULL, OUT ops bigint, OUT max_live int, OUT bad int)
+RETURNS record
+AS 'MODULE_PATHNAME', 'bpt_sc_random'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool_test.sc_verify(set text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'bpt_sc_verify'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool_test.sc_flush()
+RETURNS void
+AS 'MODULE_PATHNAME', 'bpt_sc_flush'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool_test.sc_set_create(name text)
+RETURNS int
+AS 'MODULE_PATHNAME', 'bpt_sc_set_create'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool_test.sc_set_drop(name text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'bpt_sc_set_drop'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool_test.sc_bench(allocator text, size int, n_ops bigint, batch int)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'bpt_sc_bench'
+LANGUAGE C VOLATILE;
+
+CREATE FUNCTION bufpool_test.sc_hold(allocator text, n int, size int)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'bpt_sc_hold'
+LANGUAGE C VOLATILE;

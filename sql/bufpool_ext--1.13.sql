@@ -1,9 +1,10 @@
-/* bufpool_ext 1.12: the whole install script.  It is the scripts of 1.0 to
+/* bufpool_ext 1.13: the whole install script.  It is the scripts of 1.0 to
    1.5 in order, without the benchmark and test functions that 1.6 moved to
    the test module bufpool_test, then 1.7's warm restart and 1.8's memory governor (1.9 changes only the
    C API: mini-transactions, spaces, new pages), then 1.10's memory placement
-   (chunks.page_size_kb, the numa view), 1.11's compressed spaces and 1.12's
-   compressed pages in memory (pages.frame_present, cmpmem), so a fresh install
+   (chunks.page_size_kb, the numa view), 1.11's compressed spaces, 1.12's
+   compressed pages in memory (pages.frame_present, cmpmem) and 1.13's
+   size-class pools (size_classes), so a fresh install
    defines exactly what an updated one does (sql-tests/bp_upgrade.sql
    compares the two). */
 
@@ -629,3 +630,24 @@ REVOKE ALL ON FUNCTION bufpool.cmpmem_srf(boolean) FROM PUBLIC;
 REVOKE ALL ON bufpool.cmpmem, bufpool.cmpmem_reset FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION bufpool.cmpmem_srf(boolean) TO pg_monitor;
 GRANT SELECT ON bufpool.cmpmem TO pg_monitor;
+
+-- ---------------------------------------------------------------- from 1.13
+
+-- the size-class pools in shared memory (src/mmgr/sizeclass.c): per set
+-- and class, slabs, objects and the bytes lost inside objects and slabs
+CREATE FUNCTION bufpool.size_classes_srf(
+    OUT set_name text, OUT class_size int, OUT objects_per_slab int,
+    OUT slabs bigint, OUT slab_bytes bigint, OUT objects_used bigint,
+    OUT objects_free bigint, OUT objects_cached bigint, OUT bytes_requested bigint,
+    OUT bytes_wasted_in_objects bigint, OUT bytes_wasted_in_slabs bigint,
+    OUT alloc_count bigint, OUT free_count bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'bp_sql_size_classes'
+LANGUAGE C STRICT VOLATILE;
+
+CREATE VIEW bufpool.size_classes AS SELECT * FROM bufpool.size_classes_srf();
+
+REVOKE ALL ON FUNCTION bufpool.size_classes_srf() FROM PUBLIC;
+REVOKE ALL ON bufpool.size_classes FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION bufpool.size_classes_srf() TO pg_monitor;
+GRANT SELECT ON bufpool.size_classes TO pg_monitor;
