@@ -41,7 +41,9 @@
 # huge pages benchmark (scripts/bench_huge.sh, bench/results/huge_pages.md;
 # BPX_HUGE_*; as root, skipped otherwise) and the compressed spaces
 # benchmark (scripts/bench_zip.sh, bench/results/zip.md; BPX_ZIP_*; its
-# I/O-bound half as root, in a memory cgroup it makes).
+# I/O-bound half as root, in a memory cgroup it makes) and the size-class
+# pools benchmark (scripts/bench_sc.sh, bench/results/size_classes.md;
+# BPX_SC_*).
 #
 #   BPX_BENCH_PORT        port / socket number (default 5487)
 #   BPX_BENCH_SECONDS     target seconds per run (default 2)
@@ -394,6 +396,9 @@ fi
 
 # ---------------------------------------------------------------- compressed spaces
 BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_zip.sh"
+
+# ---------------------------------------------------------------- size-class pools
+BPX_SKIP_BUILD=1 bash "$REPO/scripts/bench_sc.sh"
 
 # ---------------------------------------------------------------- the report
 bash "$REPO/scripts/bench_report.sh"

@@ -40,6 +40,7 @@ BENCHES=(
     "kv:Key-value store on bufpool pages against a PostgreSQL table (issue 20)"
     "huge_pages:Huge pages against 4 kB pages: hit path on 2 GiB, grow (issue 21)"
     "zip:Compressed spaces against the same space uncompressed, Zipf reads (issue 22)"
+    "size_classes:Size-class pools against the buddy allocator, Slab and malloc (issue 23)"
 )
 
 # verdict_tables FILE: the tables with a verdict, reduced to header +
