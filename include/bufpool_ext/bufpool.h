@@ -256,4 +256,53 @@ BP_API void bp_mtr_abort(BpMtr *mtr);
 BP_API void bp_log_free_check(void);
 BP_API void bp_log_commit(uint64 lsn);
 
+/*
+ * Shared memory for many small objects: size-class pools.  An object is
+ * named by a BpShmAddr, a 64-bit value that means the same in every
+ * process; bp_shm_ptr() gives a pointer to it valid in the calling
+ * process (store the BpShmAddr in shared memory, never the pointer).
+ *
+ *		int			set = bp_size_classes_find("my_ext");
+ *		if (set < 0)
+ *			set = bp_size_classes_create("my_ext");
+ *		BpShmAddr	a = bp_shm_alloc(set, sizeof(MyItem));
+ *		MyItem	   *item = bp_shm_ptr(a);
+ *		...
+ *		bp_shm_free(set, a, sizeof(MyItem));
+ *
+ * A request of 1 .. 4096 bytes takes an object of the nearest of 49
+ * classes (8, 16, 32, 48, 64, then 16 bytes apart to 256, then eight per
+ * doubling: at most 12.5% more than asked above 128 bytes); up to a page
+ * (bufpool_ext.page_size) a buddy block (the next power of two); more
+ * is an ERROR.  An allocation and a free take no lock on the common path
+ * (each process caches a few objects per class).  bp_shm_free must be
+ * told the set and the size given to bp_shm_alloc.  Sets: the shared one
+ * (BP_SIZE_CLASSES_SHARED), or up to 3 named ones, each with its own
+ * slabs, its own memory instrument memory/bufpool/size_class_set/<name>
+ * and its own rows in bufpool.size_classes: one per consumer, created
+ * once (by name; a second create of a name is ERROR 42710) and found
+ * again by every process.  Lifetime: an object lives until freed or the
+ * server stops (shared memory is not kept across a restart); a set until
+ * bp_size_classes_drop, which refuses (ERROR 55006) while it has objects
+ * in use, or the server stops.  Objects a process leaves at its exit stay
+ * allocated and are shown as in use.  Errors: out of memory 53200; a size
+ * of 0 or above a page, a set that does not exist, a free of an address
+ * that is not an object of that set and size, or of an object not in use
+ * (a double free), 22023, and nothing changes.  None may be called under
+ * a spinlock; they may take LWLocks of their own (leaves).
+ */
+#ifndef BP_SHM_ADDR_DEFINED		/* the buddy allocator's header has it too */
+#define BP_SHM_ADDR_DEFINED
+typedef uint64 BpShmAddr;
+#endif
+
+#define BP_SIZE_CLASSES_SHARED	0
+
+BP_API int	bp_size_classes_create(const char *name);	/* 1 .. 33 bytes */
+BP_API int	bp_size_classes_find(const char *name);	/* -1: none */
+BP_API void bp_size_classes_drop(int set);
+BP_API BpShmAddr bp_shm_alloc(int set, Size size);
+BP_API void bp_shm_free(int set, BpShmAddr addr, Size size);
+BP_API void *bp_shm_ptr(BpShmAddr addr);
+
 #endif							/* BUFPOOL_EXT_BUFPOOL_H */

@@ -2,7 +2,8 @@
 # under PostgreSQL's server include directory (extension/bufpool_ext/),
 # and a one-file extension outside the repository that includes nothing
 # else of bufpool_ext builds with PGXS and works: it writes a page
-# through the API and reads it back.  Listed in shared_preload_libraries
+# through the API and reads it back, and keeps objects in a size-class set
+# of its own.  Listed in shared_preload_libraries
 # before bufpool_ext, it stops the start with a message that says so.
 
 use strict;
@@ -60,6 +61,23 @@ is($node->safe_psql('postgres', "SELECT public_api_roundtrip($sid, 'hello from o
 is( $node->safe_psql('postgres',
 		"SELECT convert_from(substring(bufpool.read_page($sid, 0) FROM 1 FOR 18), 'UTF8')"),
 	'hello from outside', 'and the SQL side sees the change');
+
+# shared objects through the size-class pools of the API: a set of the
+# consumer's own, with its own instrument and rows in bufpool.size_classes
+$node->safe_psql('postgres', qq{
+	CREATE FUNCTION public_api_objects(int) RETURNS text
+	AS '$dir/bp_public_api.so', 'bp_public_api_objects' LANGUAGE C STRICT});
+is($node->safe_psql('postgres', 'SELECT public_api_objects(5000)'),
+	'5000 objects ok; double free: refused',
+	'5000 objects of 1 to 300 bytes written and read back through bp_shm_ptr; a double free is an ERROR');
+is( $node->safe_psql('postgres', q{
+		SELECT sum(alloc_count) || '|' || sum(objects_used) FROM bufpool.size_classes
+		WHERE set_name = 'public_api'}),
+	'5001|0', 'bufpool.size_classes shows the set: 5001 allocations, none in use');
+is( $node->safe_psql('postgres', q{
+		SELECT count_alloc || '|' || current_count_used FROM bufpool.memory_summary_global_by_event_name
+		WHERE event_name = 'memory/bufpool/size_class_set/public_api'}),
+	'5001|0', 'and its instrument counts them');
 $node->stop;
 
 # preloaded: after bufpool_ext it loads; before it, the server does not

@@ -150,6 +150,8 @@ typedef struct BpScSetEntry
 {
 	bool		in_use;
 	char		name[BP_SC_NAME_LEN];
+	BpMemKey	key;			/* its objects' instrument (0: the shared set's,
+								 * registered by each process) */
 } BpScSetEntry;
 
 typedef struct BpScShared
@@ -776,7 +778,8 @@ bp_sc_alloc(int set, Size size, BpMemKey key, int flags)
 		st->allocs++;
 		st->bytes_requested += (int64) size;
 	}
-	bp_mem_alloc(key > 0 ? key : key_objects, bp_sc_sizes[cls]);
+	bp_mem_alloc(key > 0 ? key : BpSc->sets[set].key > 0 ? BpSc->sets[set].key : key_objects,
+				 bp_sc_sizes[cls]);
 	return e->addr;
 }
 
@@ -864,7 +867,8 @@ bp_sc_free(int set, BpShmAddr addr, Size size, BpMemKey key)
 		st->frees++;
 		st->bytes_requested -= (int64) size;
 	}
-	bp_mem_free(key > 0 ? key : key_objects, bp_sc_sizes[cls]);
+	bp_mem_free(key > 0 ? key : BpSc->sets[set].key > 0 ? BpSc->sets[set].key : key_objects,
+				bp_sc_sizes[cls]);
 }
 
 /* ---------- sets ---------- */
@@ -877,6 +881,11 @@ bp_sc_check_name(const char *name)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("size-class set name \"%s\" must be 1 to %d bytes",
 						name ? name : "", BP_SC_NAME_LEN - 1)));
+	if (strlen(name) > BP_MEM_NAME_LEN - sizeof("memory/bufpool/size_class_set/"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("size-class set name \"%s\" is too long for its instrument: at most %d bytes",
+						name, (int) (BP_MEM_NAME_LEN - sizeof("memory/bufpool/size_class_set/")))));
 }
 
 /* The set named name, or -1. */
@@ -903,10 +912,15 @@ bp_sc_set_create(const char *name)
 {
 	int			s;
 	int			slot = -1;
+	char		key_name[BP_MEM_NAME_LEN];
+	BpMemKey	key;
 
 	bp_sc_check_name(name);
 	if (BpSc == NULL)
 		bp_check_preloaded();
+	/* the set's instrument (registered first: it takes a lock of its own) */
+	snprintf(key_name, sizeof(key_name), "memory/bufpool/size_class_set/%s", name);
+	key = bp_mem_register(key_name);
 	LWLockAcquire(&BpSc->set_lock, LW_EXCLUSIVE);
 	for (s = 0; s < BP_SC_MAX_SETS; s++)
 	{
@@ -929,6 +943,7 @@ bp_sc_set_create(const char *name)
 	}
 	BpSc->sets[slot].in_use = true;
 	strlcpy(BpSc->sets[slot].name, name, BP_SC_NAME_LEN);
+	BpSc->sets[slot].key = key;
 	LWLockRelease(&BpSc->set_lock);
 	return slot;
 }
@@ -1140,4 +1155,36 @@ bp_sc_verify(int set, char *why, Size why_len)
 			walked += slabs;
 		}
 	return result < 0 ? -1 : walked;
+}
+
+/* ---------- the public API (bufpool.h) ---------- */
+
+int
+bp_size_classes_create(const char *name)
+{
+	return bp_sc_set_create(name);
+}
+
+int
+bp_size_classes_find(const char *name)
+{
+	return bp_sc_set_find(name);
+}
+
+void
+bp_size_classes_drop(int set)
+{
+	bp_sc_set_drop(set);
+}
+
+BpShmAddr
+bp_shm_alloc(int set, Size size)
+{
+	return bp_sc_alloc(set, size, 0, 0);
+}
+
+void
+bp_shm_free(int set, BpShmAddr addr, Size size)
+{
+	bp_sc_free(set, addr, size, 0);
 }

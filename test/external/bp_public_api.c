@@ -74,3 +74,70 @@ bp_public_api_roundtrip(PG_FUNCTION_ARGS)
 
 	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%s %s", BUFPOOL_EXT_VERSION, back)));
 }
+
+/*
+ * Shared objects through the size-class pools of the C API: finds or
+ * creates the set "public_api", allocates n objects of 1 .. 300 bytes,
+ * fills each through bp_shm_ptr, checks them all, frees them, then frees
+ * one twice on purpose and returns "<n> objects ok; double free: <the
+ * error's message>".
+ */
+PG_FUNCTION_INFO_V1(bp_public_api_objects);
+
+Datum
+bp_public_api_objects(PG_FUNCTION_ARGS)
+{
+	int32		n = PG_GETARG_INT32(0);
+	int			set = bp_size_classes_find("public_api");
+	BpShmAddr  *addrs;
+	int			i;
+	int			bad = 0;
+	char	   *why = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
+	BpShmAddr	a;
+
+	if (n < 1 || n > 100000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n %d is out of range (1 .. 100000)", n)));
+	if (set < 0)
+		set = bp_size_classes_create("public_api");
+	addrs = palloc(sizeof(BpShmAddr) * n);
+	for (i = 0; i < n; i++)
+	{
+		addrs[i] = bp_shm_alloc(set, i % 300 + 1);
+		memset(bp_shm_ptr(addrs[i]), i & 0xFF, i % 300 + 1);
+	}
+	for (i = 0; i < n; i++)
+	{
+		const unsigned char *p = bp_shm_ptr(addrs[i]);
+		int			j;
+
+		for (j = 0; j < i % 300 + 1; j++)
+			if (p[j] != (i & 0xFF))
+			{
+				bad++;
+				break;
+			}
+		bp_shm_free(set, addrs[i], i % 300 + 1);
+	}
+	a = bp_shm_alloc(set, 40);
+	bp_shm_free(set, a, 40);
+	PG_TRY();
+	{
+		bp_shm_free(set, a, 40);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		why = edata->message;
+	}
+	PG_END_TRY();
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%d objects %s; double free: %s", n,
+											  bad == 0 ? "ok" : "overwritten",
+											  why ? "refused" : "not seen")));
+}

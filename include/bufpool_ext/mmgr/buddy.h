@@ -21,7 +21,10 @@
 #include "bufpool_ext/base/memstat.h"
 #include "bufpool_ext/shared/shmem.h"
 
+#ifndef BP_SHM_ADDR_DEFINED		/* bufpool.h has it too */
+#define BP_SHM_ADDR_DEFINED
 typedef uint64 BpShmAddr;
+#endif
 
 #define BP_SHM_NULL ((BpShmAddr) 0)
 

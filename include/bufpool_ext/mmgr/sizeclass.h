@@ -13,6 +13,7 @@
 #ifndef BUFPOOL_EXT_SIZECLASS_H
 #define BUFPOOL_EXT_SIZECLASS_H
 
+#include "bufpool_ext/bufpool.h"
 #include "bufpool_ext/mmgr/buddy.h"
 
 /* the largest request a class serves; larger ones go to the buddy allocator */
