@@ -277,9 +277,10 @@ BP_API void bp_log_commit(uint64 lsn);
  * is an ERROR.  An allocation and a free take no lock on the common path
  * (each process caches a few objects per class).  bp_shm_free must be
  * told the set and the size given to bp_shm_alloc.  Sets: the shared one
- * (BP_SIZE_CLASSES_SHARED), or up to 3 named ones, each with its own
- * slabs, its own memory instrument memory/bufpool/size_class_set/<name>
- * and its own rows in bufpool.size_classes: one per consumer, created
+ * (BP_SIZE_CLASSES_SHARED), or up to 4 named ones (besides bufpool_ext's
+ * own "backend_memory"), each with its own slabs, its own memory
+ * instruments memory/bufpool/size_class_set/<name> (objects) and .../
+ * <name>/slabs, and its own rows in bufpool.size_classes: one per consumer, created
  * once (by name; a second create of a name is ERROR 42710) and found
  * again by every process.  Lifetime: an object lives until freed or the
  * server stops (shared memory is not kept across a restart); a set until
@@ -298,7 +299,7 @@ typedef uint64 BpShmAddr;
 
 #define BP_SIZE_CLASSES_SHARED	0
 
-BP_API int	bp_size_classes_create(const char *name);	/* 1 .. 33 bytes */
+BP_API int	bp_size_classes_create(const char *name);	/* 1 .. 27 bytes */
 BP_API int	bp_size_classes_find(const char *name);	/* -1: none */
 BP_API void bp_size_classes_drop(int set);
 BP_API BpShmAddr bp_shm_alloc(int set, Size size);

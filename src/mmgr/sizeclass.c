@@ -60,9 +60,11 @@
  * its cache less those moved back (so its cache holds moved - allocs +
  * frees, and the hot path updates two counts, not three).  Objects
  * in use are the sum of allocations less frees; free ones are the slabs'
- * capacity less those.  Memory: slabs are charged to
- * memory/bufpool/size_class/slabs, objects to the caller's instrument at
- * their class size (memory/bufpool/size_class by default).
+ * capacity less those.  Memory: the shared set's slabs are charged to
+ * memory/bufpool/size_class/slabs, a named set's to memory/bufpool/
+ * size_class_set/<name>/slabs; objects at their class size to the
+ * caller's instrument, else memory/bufpool/size_class or memory/bufpool/
+ * size_class_set/<name>.
  *
  * Locks: a class's LWLock (one per set, instance and class) is a leaf
  * but for the buddy allocator's spinlock, never taken under it: a new
@@ -152,6 +154,7 @@ typedef struct BpScSetEntry
 	char		name[BP_SC_NAME_LEN];
 	BpMemKey	key;			/* its objects' instrument (0: the shared set's,
 								 * registered by each process) */
+	BpMemKey	slab_key;		/* its slabs' (0: likewise) */
 } BpScSetEntry;
 
 typedef struct BpScShared
@@ -197,6 +200,10 @@ static bool bp_sc_lookup_ready = false;
 static BpScCache *my_caches[BP_SC_MAX_SETS];
 static BpScProcStats *my_stats = NULL;
 static BpShmAddr my_slabs[BP_SC_MAX_SETS][BP_SC_N_CLASSES];	/* slabs I own */
+static uint16 my_refills[BP_SC_MAX_SETS][BP_SC_N_CLASSES];	/* since the cache was last empty */
+
+/* refills of a class's cache, without emptying it, before it owns a slab */
+#define BP_SC_HOT_REFILLS	4
 static bool exit_registered = false;
 
 /*
@@ -385,6 +392,13 @@ bp_sc_all_remove(BpScClass *k, BpScSlab *s)
 		bp_sc_slab(s->all_next)->all_prev = s->all_prev;
 }
 
+/* The instrument a set's slabs are charged to. */
+static inline BpMemKey
+bp_sc_slab_key(int set)
+{
+	return BpSc->sets[set].slab_key > 0 ? BpSc->sets[set].slab_key : key_slabs;
+}
+
 /* The objects a slab of class cls holds, and where they start. */
 static void
 bp_sc_slab_layout(int cls, int *n_objects, int *objects_off)
@@ -404,9 +418,9 @@ bp_sc_slab_layout(int cls, int *n_objects, int *objects_off)
  * BP_ALLOC_NO_OOM when there is no memory.
  */
 static BpShmAddr
-bp_sc_slab_new(int set, int instance, int cls, int flags)
+bp_sc_slab_new(int set, int instance, int cls, int flags, bool own)
 {
-	BpShmAddr	addr = bp_buddy_alloc(instance, BpSc->page_size, key_slabs, flags);
+	BpShmAddr	addr = bp_buddy_alloc(instance, BpSc->page_size, bp_sc_slab_key(set), flags);
 	BpScSlab   *s;
 	int			n;
 	int			off;
@@ -425,7 +439,7 @@ bp_sc_slab_new(int set, int instance, int cls, int flags)
 	s->cls = (uint8) cls;
 	s->instance = (uint8) instance;
 	s->on_partial = false;
-	s->owner = MyProc->pgprocno + 1;
+	s->owner = own ? MyProc->pgprocno + 1 : 0;
 	s->n_objects = (uint16) n;
 	s->n_free = (uint16) n;
 	s->objects_off = (uint16) off;
@@ -542,7 +556,10 @@ bp_sc_my_instance(void)
  * slabs that nobody owns (it becomes ours), else the list's head.  Two
  * processes taking objects from one slab would write the same cache
  * lines of its state bytes at every allocation and free (measured: 8 to
- * 10 times slower per pair with two backends); a slab's owner is only a
+ * 10 times slower per pair with two backends).  Only a hot class owns
+ * slabs: refilled BP_SC_HOT_REFILLS times since its cache was last
+ * emptied on purpose; a consumer that allocates a few objects now and
+ * then would otherwise hold a slab per process.  A slab's owner is only a
  * preference, given up when the slab runs out of free objects and when
  * the process exits.  Only with shared_ok the head of the list when every
  * slab looked at is another's (the caller could not make a new one).
@@ -565,6 +582,8 @@ bp_sc_refill_slab(BpScClass *k, int set, int cls, bool shared_ok)
 			return s;
 		my_slabs[set][cls] = BP_SHM_NULL;
 	}
+	if (my_refills[set][cls] < BP_SC_HOT_REFILLS)
+		return k->partial != BP_SHM_NULL ? bp_sc_slab(k->partial) : NULL;
 	for (a = k->partial; a != BP_SHM_NULL && tries < 8; tries++)
 	{
 		BpScSlab   *s = bp_sc_slab(a);
@@ -628,8 +647,9 @@ bp_sc_refill(int set, int cls, BpScCache *c, int flags)
 			break;
 		{
 			/* with others' slabs to fall back on, a new one need not be had */
+			bool		hot = my_refills[set][cls] >= BP_SC_HOT_REFILLS;
 			BpShmAddr	a = bp_sc_slab_new(set, instance, cls,
-										   others_have ? flags | BP_ALLOC_NO_OOM : flags);
+										   others_have ? flags | BP_ALLOC_NO_OOM : flags, hot);
 
 			if (a == BP_SHM_NULL && others_have && !shared_ok)
 			{
@@ -641,9 +661,12 @@ bp_sc_refill(int set, int cls, BpScCache *c, int flags)
 			LWLockAcquire(&k->lock, LW_EXCLUSIVE);
 			bp_sc_slab_link(k, bp_sc_slab(a));
 			LWLockRelease(&k->lock);
-			my_slabs[set][cls] = a;
+			if (hot)
+				my_slabs[set][cls] = a;
 		}
 	}
+	if (my_refills[set][cls] < PG_UINT16_MAX)
+		my_refills[set][cls]++;
 	my_stats[set * BP_SC_N_CLASSES + cls].moved += c->n - before;
 	return true;
 }
@@ -709,8 +732,25 @@ bp_sc_drain(int set, int cls, BpScCache *c, int n)
 		LWLockRelease(&k->lock);
 	}
 	my_stats[set * BP_SC_N_CLASSES + cls].moved -= gone;
+	if (n == 0)
+		my_refills[set][cls] = 0;	/* emptied on purpose: not a hot class */
 	for (i = 0; i < n_empty; i++)
-		bp_buddy_free(empty[i], BpSc->page_size, key_slabs);
+		bp_buddy_free(empty[i], BpSc->page_size, bp_sc_slab_key(set));
+}
+
+/*
+ * Give back this process's cached objects of the class of size in set: a
+ * consumer that allocates now and then (bp_backend_mem_publish, once a
+ * second) keeps nothing idle between its bursts, and its class does not
+ * count as hot (no slab of its own).
+ */
+void
+bp_sc_trim_cache(int set, Size size)
+{
+	int			cls = bp_sc_class_of(size);
+
+	if (cls >= 0 && set >= 0 && set < BP_SC_MAX_SETS && my_caches[set] != NULL)
+		bp_sc_drain(set, cls, &my_caches[set][cls], 0);
 }
 
 /* Give every object of this process's caches back (at exit, or asked). */
@@ -881,11 +921,11 @@ bp_sc_check_name(const char *name)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("size-class set name \"%s\" must be 1 to %d bytes",
 						name ? name : "", BP_SC_NAME_LEN - 1)));
-	if (strlen(name) > BP_MEM_NAME_LEN - sizeof("memory/bufpool/size_class_set/"))
+	if (strlen(name) > BP_MEM_NAME_LEN - sizeof("memory/bufpool/size_class_set//slabs"))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("size-class set name \"%s\" is too long for its instrument: at most %d bytes",
-						name, (int) (BP_MEM_NAME_LEN - sizeof("memory/bufpool/size_class_set/")))));
+				 errmsg("size-class set name \"%s\" is too long for its instruments: at most %d bytes",
+						name, (int) (BP_MEM_NAME_LEN - sizeof("memory/bufpool/size_class_set//slabs")))));
 }
 
 /* The set named name, or -1. */
@@ -906,6 +946,35 @@ bp_sc_set_find(const char *name)
 	return found;
 }
 
+/*
+ * The set named name, created if it does not exist (for the extension's
+ * own consumers, which any process may be the first to use).
+ */
+int
+bp_sc_set_get(const char *name)
+{
+	int			set = bp_sc_set_find(name);
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (set >= 0)
+		return set;
+	PG_TRY();
+	{
+		set = bp_sc_set_create(name);
+	}
+	PG_CATCH();
+	{
+		/* another process created it meanwhile: ERROR 42710 */
+		MemoryContextSwitchTo(cxt);
+		set = bp_sc_set_find(name);
+		if (set < 0)
+			PG_RE_THROW();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	return set;
+}
+
 /* A new set of classes named name (ERROR if taken, or no room). */
 int
 bp_sc_set_create(const char *name)
@@ -914,6 +983,7 @@ bp_sc_set_create(const char *name)
 	int			slot = -1;
 	char		key_name[BP_MEM_NAME_LEN];
 	BpMemKey	key;
+	BpMemKey	slab_key;
 
 	bp_sc_check_name(name);
 	if (BpSc == NULL)
@@ -921,6 +991,8 @@ bp_sc_set_create(const char *name)
 	/* the set's instrument (registered first: it takes a lock of its own) */
 	snprintf(key_name, sizeof(key_name), "memory/bufpool/size_class_set/%s", name);
 	key = bp_mem_register(key_name);
+	snprintf(key_name, sizeof(key_name), "memory/bufpool/size_class_set/%s/slabs", name);
+	slab_key = bp_mem_register(key_name);
 	LWLockAcquire(&BpSc->set_lock, LW_EXCLUSIVE);
 	for (s = 0; s < BP_SC_MAX_SETS; s++)
 	{
@@ -944,6 +1016,7 @@ bp_sc_set_create(const char *name)
 	BpSc->sets[slot].in_use = true;
 	strlcpy(BpSc->sets[slot].name, name, BP_SC_NAME_LEN);
 	BpSc->sets[slot].key = key;
+	BpSc->sets[slot].slab_key = slab_key;
 	LWLockRelease(&BpSc->set_lock);
 	return slot;
 }
