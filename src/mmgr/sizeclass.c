@@ -200,10 +200,8 @@ static bool bp_sc_lookup_ready = false;
 static BpScCache *my_caches[BP_SC_MAX_SETS];
 static BpScProcStats *my_stats = NULL;
 static BpShmAddr my_slabs[BP_SC_MAX_SETS][BP_SC_N_CLASSES];	/* slabs I own */
-static uint16 my_refills[BP_SC_MAX_SETS][BP_SC_N_CLASSES];	/* since the cache was last empty */
-
-/* refills of a class's cache, without emptying it, before it owns a slab */
-#define BP_SC_HOT_REFILLS	4
+static bool my_trimmed[BP_SC_MAX_SETS][BP_SC_N_CLASSES];	/* a cold class here */
+static BpMemKey my_keys[BP_SC_MAX_SETS];	/* each set's object instrument */
 static bool exit_registered = false;
 
 /*
@@ -520,6 +518,7 @@ bp_sc_my_cache(int set)
 		}
 		my_caches[set] = MemoryContextAllocZero(TopMemoryContext,
 												sizeof(BpScCache) * BP_SC_N_CLASSES);
+		my_keys[set] = BpSc->sets[set].key > 0 ? BpSc->sets[set].key : key_objects;
 		my_stats = bp_sc_proc_stats(MyProc->pgprocno);
 		if (!exit_registered)
 		{
@@ -556,10 +555,9 @@ bp_sc_my_instance(void)
  * slabs that nobody owns (it becomes ours), else the list's head.  Two
  * processes taking objects from one slab would write the same cache
  * lines of its state bytes at every allocation and free (measured: 8 to
- * 10 times slower per pair with two backends).  Only a hot class owns
- * slabs: refilled BP_SC_HOT_REFILLS times since its cache was last
- * emptied on purpose; a consumer that allocates a few objects now and
- * then would otherwise hold a slab per process.  A slab's owner is only a
+ * 10 times slower per pair with two backends).  A class the process
+ * trims (bp_sc_trim_cache: a consumer that allocates a few objects now
+ * and then) owns no slab: it would hold a slab per process.  A slab's owner is only a
  * preference, given up when the slab runs out of free objects and when
  * the process exits.  Only with shared_ok the head of the list when every
  * slab looked at is another's (the caller could not make a new one).
@@ -582,7 +580,7 @@ bp_sc_refill_slab(BpScClass *k, int set, int cls, bool shared_ok)
 			return s;
 		my_slabs[set][cls] = BP_SHM_NULL;
 	}
-	if (my_refills[set][cls] < BP_SC_HOT_REFILLS)
+	if (my_trimmed[set][cls])
 		return k->partial != BP_SHM_NULL ? bp_sc_slab(k->partial) : NULL;
 	for (a = k->partial; a != BP_SHM_NULL && tries < 8; tries++)
 	{
@@ -647,7 +645,7 @@ bp_sc_refill(int set, int cls, BpScCache *c, int flags)
 			break;
 		{
 			/* with others' slabs to fall back on, a new one need not be had */
-			bool		hot = my_refills[set][cls] >= BP_SC_HOT_REFILLS;
+			bool		hot = !my_trimmed[set][cls];
 			BpShmAddr	a = bp_sc_slab_new(set, instance, cls,
 										   others_have ? flags | BP_ALLOC_NO_OOM : flags, hot);
 
@@ -665,8 +663,7 @@ bp_sc_refill(int set, int cls, BpScCache *c, int flags)
 				my_slabs[set][cls] = a;
 		}
 	}
-	if (my_refills[set][cls] < PG_UINT16_MAX)
-		my_refills[set][cls]++;
+	my_keys[set] = BpSc->sets[set].key > 0 ? BpSc->sets[set].key : key_objects;
 	my_stats[set * BP_SC_N_CLASSES + cls].moved += c->n - before;
 	return true;
 }
@@ -732,8 +729,6 @@ bp_sc_drain(int set, int cls, BpScCache *c, int n)
 		LWLockRelease(&k->lock);
 	}
 	my_stats[set * BP_SC_N_CLASSES + cls].moved -= gone;
-	if (n == 0)
-		my_refills[set][cls] = 0;	/* emptied on purpose: not a hot class */
 	for (i = 0; i < n_empty; i++)
 		bp_buddy_free(empty[i], BpSc->page_size, bp_sc_slab_key(set));
 }
@@ -750,7 +745,10 @@ bp_sc_trim_cache(int set, Size size)
 	int			cls = bp_sc_class_of(size);
 
 	if (cls >= 0 && set >= 0 && set < BP_SC_MAX_SETS && my_caches[set] != NULL)
+	{
+		my_trimmed[set][cls] = true;	/* a cold class: no slab of its own */
 		bp_sc_drain(set, cls, &my_caches[set][cls], 0);
+	}
 }
 
 /* Give every object of this process's caches back (at exit, or asked). */
@@ -818,8 +816,7 @@ bp_sc_alloc(int set, Size size, BpMemKey key, int flags)
 		st->allocs++;
 		st->bytes_requested += (int64) size;
 	}
-	bp_mem_alloc(key > 0 ? key : BpSc->sets[set].key > 0 ? BpSc->sets[set].key : key_objects,
-				 bp_sc_sizes[cls]);
+	bp_mem_alloc(key > 0 ? key : my_keys[set], bp_sc_sizes[cls]);
 	return e->addr;
 }
 
@@ -907,8 +904,7 @@ bp_sc_free(int set, BpShmAddr addr, Size size, BpMemKey key)
 		st->frees++;
 		st->bytes_requested -= (int64) size;
 	}
-	bp_mem_free(key > 0 ? key : BpSc->sets[set].key > 0 ? BpSc->sets[set].key : key_objects,
-				bp_sc_sizes[cls]);
+	bp_mem_free(key > 0 ? key : my_keys[set], bp_sc_sizes[cls]);
 }
 
 /* ---------- sets ---------- */
