@@ -99,6 +99,13 @@
 
 #define BP_SC_CACHE_MAX		32
 
+/* links of a doubly linked list of slabs, by address */
+typedef struct BpScLinks
+{
+	BpShmAddr	prev;
+	BpShmAddr	next;
+} BpScLinks;
+
 typedef struct BpScSlab
 {
 	uint32		magic;
@@ -114,12 +121,13 @@ typedef struct BpScSlab
 	int32		owner;			/* pgprocno + 1 of the process refilling from it, 0:
 								 * none (class lock) */
 	BpShmAddr	self;
-	BpShmAddr	prev;			/* the class's list of slabs with a free object */
-	BpShmAddr	next;
-	BpShmAddr	all_prev;		/* the class's list of all its slabs */
-	BpShmAddr	all_next;
+	BpScLinks	partial_link;	/* the class's list of slabs with a free object */
+	BpScLinks	all_link;		/* the class's list of all its slabs */
 	uint8		state[FLEXIBLE_ARRAY_MEMBER];
 } BpScSlab;
+
+#define BP_SC_PARTIAL	offsetof(BpScSlab, partial_link)
+#define BP_SC_ALL		offsetof(BpScSlab, all_link)
 
 /* one set's class in one instance (its own cache lines) */
 typedef struct BpScClass
@@ -355,39 +363,53 @@ bp_sc_slab_of(BpShmAddr addr)
 	return addr & ~(BpShmAddr) (BpSc->page_size - 1);
 }
 
+/* The links of list which (BP_SC_PARTIAL or BP_SC_ALL) in slab s. */
+static inline BpScLinks *
+bp_sc_links(BpScSlab *s, Size which)
+{
+	return (BpScLinks *) ((char *) s + which);
+}
+
+/* Push slab s at the head of list which, whose head is *head. */
+static void
+bp_sc_list_push(BpShmAddr *head, BpScSlab *s, Size which)
+{
+	BpScLinks  *l = bp_sc_links(s, which);
+
+	l->prev = BP_SHM_NULL;
+	l->next = *head;
+	if (*head != BP_SHM_NULL)
+		bp_sc_links(bp_sc_slab(*head), which)->prev = s->self;
+	*head = s->self;
+}
+
+/* Take slab s off list which, whose head is *head. */
+static void
+bp_sc_list_remove(BpShmAddr *head, BpScSlab *s, Size which)
+{
+	BpScLinks  *l = bp_sc_links(s, which);
+
+	if (l->prev != BP_SHM_NULL)
+		bp_sc_links(bp_sc_slab(l->prev), which)->next = l->next;
+	else
+		*head = l->next;
+	if (l->next != BP_SHM_NULL)
+		bp_sc_links(bp_sc_slab(l->next), which)->prev = l->prev;
+	l->prev = l->next = BP_SHM_NULL;
+}
+
 static void
 bp_sc_partial_push(BpScClass *k, BpScSlab *s)
 {
-	s->prev = BP_SHM_NULL;
-	s->next = k->partial;
-	if (k->partial != BP_SHM_NULL)
-		bp_sc_slab(k->partial)->prev = s->self;
-	k->partial = s->self;
+	bp_sc_list_push(&k->partial, s, BP_SC_PARTIAL);
 	s->on_partial = true;
 }
 
 static void
 bp_sc_partial_remove(BpScClass *k, BpScSlab *s)
 {
-	if (s->prev != BP_SHM_NULL)
-		bp_sc_slab(s->prev)->next = s->next;
-	else
-		k->partial = s->next;
-	if (s->next != BP_SHM_NULL)
-		bp_sc_slab(s->next)->prev = s->prev;
-	s->prev = s->next = BP_SHM_NULL;
+	bp_sc_list_remove(&k->partial, s, BP_SC_PARTIAL);
 	s->on_partial = false;
-}
-
-static void
-bp_sc_all_remove(BpScClass *k, BpScSlab *s)
-{
-	if (s->all_prev != BP_SHM_NULL)
-		bp_sc_slab(s->all_prev)->all_next = s->all_next;
-	else
-		k->all = s->all_next;
-	if (s->all_next != BP_SHM_NULL)
-		bp_sc_slab(s->all_next)->all_prev = s->all_prev;
 }
 
 /* The instrument a set's slabs are charged to. */
@@ -443,7 +465,8 @@ bp_sc_slab_new(int set, int instance, int cls, int flags, bool own)
 	s->objects_off = (uint16) off;
 	s->reciprocal = (uint32) (((UINT64CONST(1) << 32) + size - 1) / size);
 	s->self = addr;
-	s->prev = s->next = s->all_prev = s->all_next = BP_SHM_NULL;
+	s->partial_link.prev = s->partial_link.next = BP_SHM_NULL;
+	s->all_link.prev = s->all_link.next = BP_SHM_NULL;
 	memset(s->state, BP_SC_FREE, n);
 	for (i = 0; i < n; i++)
 		*(uint16 *) ((char *) s + off + i * size) = (uint16) (i + 1 < n ? i + 1 : BP_SC_NONE);
@@ -455,11 +478,7 @@ bp_sc_slab_new(int set, int instance, int cls, int flags, bool own)
 static void
 bp_sc_slab_link(BpScClass *k, BpScSlab *s)
 {
-	s->all_prev = BP_SHM_NULL;
-	s->all_next = k->all;
-	if (k->all != BP_SHM_NULL)
-		bp_sc_slab(k->all)->all_prev = s->self;
-	k->all = s->self;
+	bp_sc_list_push(&k->all, s, BP_SC_ALL);
 	k->slabs++;
 	k->free_in_slabs += s->n_free;
 	bp_sc_partial_push(k, s);
@@ -592,7 +611,7 @@ bp_sc_refill_slab(BpScClass *k, int set, int cls, bool shared_ok)
 			my_slabs[set][cls] = a;
 			return s;
 		}
-		a = s->next;
+		a = s->partial_link.next;
 	}
 	return shared_ok && k->partial != BP_SHM_NULL ? bp_sc_slab(k->partial) : NULL;
 }
@@ -719,7 +738,7 @@ bp_sc_drain(int set, int cls, BpScCache *c, int n)
 				k->slabs > (k->preallocated ? bp_size_class_prealloc : 0))
 			{
 				bp_sc_partial_remove(k, s);
-				bp_sc_all_remove(k, s);
+				bp_sc_list_remove(&k->all, s, BP_SC_ALL);
 				k->slabs--;
 				k->free_in_slabs -= s->n_objects;
 				s->magic = 0;
@@ -1157,7 +1176,7 @@ bp_sc_verify(int set, char *why, Size why_len)
 			int			size = bp_sc_sizes[c];
 
 			LWLockAcquire(&k->lock, LW_EXCLUSIVE);
-			for (a = k->all; a != BP_SHM_NULL && result == 0; a = bp_sc_slab(a)->all_next)
+			for (a = k->all; a != BP_SHM_NULL && result == 0; a = bp_sc_slab(a)->all_link.next)
 			{
 				BpScSlab   *s = bp_sc_slab(a);
 				int			n_free_state = 0;
@@ -1209,7 +1228,7 @@ bp_sc_verify(int set, char *why, Size why_len)
 			{
 				int64		listed = 0;
 
-				for (a = k->partial; a != BP_SHM_NULL && listed <= slabs; a = bp_sc_slab(a)->next)
+				for (a = k->partial; a != BP_SHM_NULL && listed <= slabs; a = bp_sc_slab(a)->partial_link.next)
 					listed++;
 				if (slabs != k->slabs || free_in != k->free_in_slabs || listed != on_partial)
 				{
