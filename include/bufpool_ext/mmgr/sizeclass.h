@@ -34,7 +34,6 @@ extern void bp_sc_flush_cache(void);
 extern void bp_sc_trim_cache(int set, Size size);
 extern int	bp_sc_set_create(const char *name);
 extern int	bp_sc_set_find(const char *name);
-extern int	bp_sc_set_get(const char *name);
 extern void bp_sc_set_drop(int set);
 
 /* shared memory set-up (a part of the entry's table) */
