@@ -159,12 +159,15 @@ SELECT count(*) FILTER (WHERE depth = 0 AND context = 'TopMemoryContext') AS top
        bool_and(used_bytes + free_bytes = total_bytes AND contexts >= 1) AS sane,
        bool_or(truncated) AS truncated
 FROM bufpool.backend_memory_contexts WHERE pid = pg_backend_pid();
--- the lines live in this session's shared arena, on buddy memory
-SELECT type, is_shared, blocks > 0 AS has_blocks, bytes_used > 0 AS used
-FROM bufpool.heaps WHERE name = 'backend_memory' AND owner_pid = pg_backend_pid();
-SELECT current_count_used > 0 AS arena_blocks_counted
+-- the lines are objects of the size-class set backend_memory (80 bytes:
+-- their class exactly), counted under the set's instrument
+SELECT class_size, objects_used >= (SELECT count(*) FROM bufpool.backend_memory_contexts
+                                    WHERE pid = pg_backend_pid()) AS holds_my_lines,
+       bytes_wasted_in_objects AS wasted_in_objects
+FROM bufpool.size_classes WHERE set_name = 'backend_memory';
+SELECT current_count_used > 0 AS lines_counted
 FROM bufpool.memory_summary_global_by_event_name
-WHERE event_name = 'memory/bufpool/arena/backend_memory';
+WHERE event_name = 'memory/bufpool/size_class_set/backend_memory';
 SET bufpool_ext.backend_memory_interval = -1;
 SET bufpool_ext.backend_memory_interval = '2h';
 

@@ -20,14 +20,21 @@
  *
  * With the totals each process also publishes one line per child of
  * TopMemoryContext (CacheMemoryContext, MessageContext, a portal, ...)
- * summed over its subtree, for bufpool.backend_memory_contexts.  The
- * lines go into a shared arena (arena.c) that lives in the process's
- * slot: its blocks come from the buddy allocator, the lines are chained
- * by BpShmAddr, and each publication empties the arena for reuse (its
- * last block stays) and writes the lines again.  The arena is of the
- * no-error kind with a capacity of BP_CTX_CAPACITY: when it is full, or
- * the buddy allocator has no memory, the list is cut short and says so
- * (truncated); a statement end never fails because of it.
+ * summed over its subtree, for bufpool.backend_memory_contexts.  Each
+ * line is an object of the size-class set "backend_memory" (sizeclass.c:
+ * 80 bytes, its class exactly; instrument memory/bufpool/size_class_set/
+ * backend_memory), chained by BpShmAddr from the process's slot; each
+ * publication frees the previous lines, writes new ones, and gives back
+ * the objects its cache kept, so nothing idles between publications.
+ * Until 1.13 the lines sat in a shared arena per process (blocks of 1 kB
+ * and up from the buddy allocator): with 20 sessions, 23 processes, 468
+ * lines took 63,488 bytes there (42 blocks), 49,152 as size-class objects
+ * (6 slabs of 8 kB, 3 per instance; 37,440 bytes of lines).
+ * The slabs come from the buddy allocator's region only (no pool frame,
+ * so no LWLock of the pool, no eviction, no I/O at a statement end);
+ * when it has no room, or after BP_CTX_MAX_LINES lines, the list is cut
+ * short and says so (truncated); a statement end never fails because of
+ * it.
  *
  * A slot is written only by its owner.  Readers use a change counter,
  * as pgstat's backend status does: odd while a write is under way; a
@@ -61,25 +68,22 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "bufpool_ext/mmgr/arena.h"
 #include "bufpool_ext/mmgr/backend_mem.h"
 #include "bufpool_ext/mmgr/buddy.h"
+#include "bufpool_ext/mmgr/sizeclass.h"
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/base/memstat.h"
 #include "bufpool_ext/shared/shmem.h"
 
-#define BP_CTX_CAPACITY		(16 * 1024)
 
 typedef struct BpBackendMemSlot
 {
 	pg_atomic_uint32 changecount;	/* odd while the owner writes */
 	BpBackendMemRow row;		/* the totals; row.pid 0: free */
-	/* the per-context lines (owner only, but for head/n_lines/truncated) */
-	bool		arena_ready;
-	bool		truncated;		/* lines left out: arena full or no memory */
+	/* the per-context lines (size-class objects; written by the owner only) */
+	bool		truncated;		/* lines left out: too many, or no memory */
 	int32		n_lines;
 	BpShmAddr	head;
-	BpArena		arena;
 } BpBackendMemSlot;
 
 static BpBackendMemSlot *BpBackendMem = NULL;
@@ -87,6 +91,7 @@ static int	bp_backend_mem_slots = 0;
 static BpBackendMemSlot *my_slot = NULL;
 static TimestampTz last_publish = 0;
 static bool lines_disabled = false;	/* an error stopped the lines here */
+static int	lines_set = -1;		/* the size-class set "backend_memory" */
 
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
@@ -169,6 +174,23 @@ bp_backend_mem_totals(MemoryContextCounters *totals, int32 *n, int64 *kept)
 	}
 }
 
+/* Free the slot's lines (its owner, the change counter odd). */
+static void
+bp_backend_mem_free_lines(BpBackendMemSlot *slot)
+{
+	BpShmAddr	a = slot->head;
+
+	slot->head = BP_SHM_NULL;
+	slot->n_lines = 0;
+	while (a != BP_SHM_NULL)
+	{
+		BpShmAddr	next = ((BpBackendMemLine *) bp_shm_ptr(a))->next;
+
+		bp_sc_free(lines_set, a, sizeof(BpBackendMemLine), 0);
+		a = next;
+	}
+}
+
 static void
 bp_backend_mem_exit(int code, Datum arg)
 {
@@ -182,24 +204,22 @@ bp_backend_mem_exit(int code, Datum arg)
 	pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
 	pg_write_barrier();
 	my_slot->row.pid = 0;
-	my_slot->head = BP_SHM_NULL;
-	my_slot->n_lines = 0;
-	if (my_slot->arena_ready)
-	{
-		my_slot->arena_ready = false;
-		bp_arena_destroy(&my_slot->arena);
-	}
+	bp_backend_mem_free_lines(my_slot);
+	/* the size-class caches were given back before this ran: again */
+	if (lines_set >= 0)
+		bp_sc_trim_cache(lines_set, sizeof(BpBackendMemLine));
 	pg_write_barrier();
 	pg_atomic_fetch_add_u32(&my_slot->changecount, 1);
 	my_slot = NULL;
 }
 
-/* Append one line to the slot's list; false if the arena is full. */
+/* Append one line to the slot's list; false if there is no memory. */
 static bool
 bp_backend_mem_add_line(BpBackendMemSlot *slot, BpShmAddr *tail, const char *name,
 						int depth, MemoryContextCounters *c, int32 n)
 {
-	BpShmAddr	a = bp_arena_alloc_shm(&slot->arena, sizeof(BpBackendMemLine));
+	BpShmAddr	a = bp_sc_alloc(lines_set, sizeof(BpBackendMemLine), 0,
+								BP_ALLOC_NO_OOM | BP_ALLOC_NO_FRAME);
 	BpBackendMemLine *line;
 
 	if (a == BP_SHM_NULL)
@@ -231,9 +251,7 @@ bp_backend_mem_lines(BpBackendMemSlot *slot)
 	MemoryContext child;
 	BpShmAddr	tail = BP_SHM_NULL;
 
-	bp_arena_clear_for_reuse(&slot->arena);
-	slot->head = BP_SHM_NULL;
-	slot->n_lines = 0;
+	bp_backend_mem_free_lines(slot);
 	slot->truncated = false;
 
 	memset(&c, 0, sizeof(c));
@@ -304,16 +322,17 @@ bp_backend_mem_publish(bool force)
 	my_slot->row.contexts = n;
 	my_slot->row.kept_bytes = kept;
 	my_slot->truncated = !lines;
-	if (!lines_disabled && (lines || my_slot->arena_ready))
+	if (!lines_disabled && (lines || my_slot->head != BP_SHM_NULL))
 	{
 		MemoryContext oldcxt = CurrentMemoryContext;
 
 		/*
-		 * A statement end must not fail for this.  The arena takes region
-		 * memory of the buddy allocator only (no pool frame, so no LWLock
-		 * of the pool, no eviction, no I/O) and returns NULL when it has
-		 * none; what can still raise an error does so holding no lock (no
-		 * heaps slot left, mapping chunk 0 for a pool that holds frames).
+		 * A statement end must not fail for this.  The size-class slabs
+		 * come from region memory of the buddy allocator only (no pool
+		 * frame, so no LWLock of the pool, no eviction, no I/O), and an
+		 * allocation returns NULL when there is none; what can still raise
+		 * an error does so holding no lock but maybe a size class's
+		 * LWLock, which the error releases.
 		 * Such an error stops the lines in this process for good, and the
 		 * list stays empty.  Interrupts are held, so a cancel waits for the
 		 * next check instead of being swallowed here.
@@ -321,25 +340,13 @@ bp_backend_mem_publish(bool force)
 		HOLD_INTERRUPTS();
 		PG_TRY();
 		{
+			if (lines_set < 0)
+				lines_set = bp_sc_set_get("backend_memory");
 			if (!lines)
-			{
-				/* turned off: give the arena's memory back */
-				my_slot->head = BP_SHM_NULL;
-				my_slot->n_lines = 0;
-				my_slot->arena_ready = false;
-				bp_arena_destroy(&my_slot->arena);
-			}
+				bp_backend_mem_free_lines(my_slot);	/* turned off */
 			else
-			{
-				if (!my_slot->arena_ready)
-				{
-					bp_arena_init(&my_slot->arena, "backend_memory", true, 1024,
-								  BP_CTX_CAPACITY, false);
-					my_slot->arena.region_only = true;
-					my_slot->arena_ready = true;
-				}
 				bp_backend_mem_lines(my_slot);
-			}
+			bp_sc_trim_cache(lines_set, sizeof(BpBackendMemLine));
 		}
 		PG_CATCH();
 		{

@@ -961,6 +961,35 @@ bp_sc_set_find(const char *name)
 	return found;
 }
 
+/*
+ * The set named name, created if it does not exist (for the extension's
+ * own consumers, which any process may be the first to use).
+ */
+int
+bp_sc_set_get(const char *name)
+{
+	int			set = bp_sc_set_find(name);
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (set >= 0)
+		return set;
+	PG_TRY();
+	{
+		set = bp_sc_set_create(name);
+	}
+	PG_CATCH();
+	{
+		/* another process created it meanwhile: ERROR 42710 */
+		MemoryContextSwitchTo(cxt);
+		set = bp_sc_set_find(name);
+		if (set < 0)
+			PG_RE_THROW();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	return set;
+}
+
 /* A new set of classes named name (ERROR if taken, or no room). */
 int
 bp_sc_set_create(const char *name)

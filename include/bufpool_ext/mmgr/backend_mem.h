@@ -37,7 +37,7 @@ typedef struct BpBackendMemRow
 /* One child of TopMemoryContext, its subtree summed (or depth 0: itself). */
 typedef struct BpBackendMemLine
 {
-	BpShmAddr	next;			/* in the owner's arena */
+	BpShmAddr	next;			/* a size-class object, as this one */
 	char		name[BP_CTX_NAME_LEN];
 	int64		total_bytes;
 	int64		free_bytes;

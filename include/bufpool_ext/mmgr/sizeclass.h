@@ -21,7 +21,7 @@
 #define BP_SC_N_CLASSES		49
 
 /* class sets: 0 is the shared one; the others are created by name */
-#define BP_SC_MAX_SETS		6	/* the shared one and 5 named */
+#define BP_SC_MAX_SETS		6	/* the shared one, backend_memory, 4 more */
 #define BP_SC_SHARED		0
 #define BP_SC_NAME_LEN		64
 
@@ -34,6 +34,7 @@ extern void bp_sc_flush_cache(void);
 extern void bp_sc_trim_cache(int set, Size size);
 extern int	bp_sc_set_create(const char *name);
 extern int	bp_sc_set_find(const char *name);
+extern int	bp_sc_set_get(const char *name);
 extern void bp_sc_set_drop(int set);
 
 /* shared memory set-up (a part of the entry's table) */
