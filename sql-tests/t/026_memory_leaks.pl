@@ -92,10 +92,34 @@ for my $i (1 .. 40)
 $rows = wait_leak(qr/^context\|bufpool_test leak\|$ctx_pid\|client backend\|true\|true$/m);
 like($rows, qr/^context\|bufpool_test leak\|$ctx_pid\|client backend\|true\|true$/m,
 	'a context growing with every statement is reported with its pid, type and name');
+# each row is an object of the size-class set memory_leaks, sized to its
+# strings, and counted under the set's instrument
+ok( $node->poll_query_until('postgres', q{
+		WITH r AS MATERIALIZED (SELECT count(*) AS n FROM bufpool.memory_leaks)
+		SELECT (SELECT n FROM r) > 0
+		   AND (SELECT n FROM r) = (SELECT sum(objects_used) FROM bufpool.size_classes
+		                            WHERE set_name = 'memory_leaks')
+		   AND (SELECT n FROM r) = (SELECT current_count_used FROM bufpool.memory_summary_global_by_event_name
+		                            WHERE event_name = 'memory/bufpool/size_class_set/memory_leaks')}),
+	'each reported leak is one object of the size-class set memory_leaks');
+is( $node->safe_psql('postgres', q{
+		SELECT bool_and(class_size < 360) FROM bufpool.size_classes
+		WHERE set_name = 'memory_leaks' AND objects_used > 0}),
+	't', 'a leak row takes less than the fixed 360-byte row it replaces');
+note('memory_leaks set while reporting: ' . $node->safe_psql('postgres', q{
+		SELECT string_agg(format('%s rows of class %s, %s slab bytes, %s bytes requested',
+		                         objects_used, class_size, slab_bytes, bytes_requested), '; ')
+		FROM bufpool.size_classes WHERE set_name = 'memory_leaks' AND slabs > 0}));
 $in .= "\\q\n";
 $h->finish;
 $rows = wait_leak(qr/^context\|/m, 1);
 unlike($rows, qr/^context\|/m, 'the report goes with the session');
+ok( $node->poll_query_until('postgres', q{
+		SELECT (SELECT count(*) FROM bufpool.memory_leaks) = 0
+		   AND (SELECT coalesce(sum(objects_used), 0) FROM bufpool.size_classes WHERE set_name = 'memory_leaks') = 0
+		   AND (SELECT coalesce(sum(slabs), 0) FROM bufpool.size_classes WHERE set_name = 'memory_leaks')
+		       <= current_setting('bufpool_ext.size_class_prealloc')::int * current_setting('bufpool_ext.instances')::int * 49}),
+	'with no leak reported, the set holds no object and its empty slabs went back');
 
 # 3. shared memory allocated and never freed: the instrument while it
 # grows, then the allocator of the exited owner

@@ -753,17 +753,21 @@ bp_sc_drain(int set, int cls, BpScCache *c, int n)
 }
 
 /*
- * Give back this process's cached objects of the class of size in set: a
- * consumer that allocates now and then (bp_backend_mem_publish, once a
- * second) keeps nothing idle between its bursts, and its class does not
- * count as hot (no slab of its own).
+ * Give back this process's cached objects of the class of size in set, or
+ * of every class of the set if size is 0: a consumer that allocates now
+ * and then (bp_backend_mem_publish, once a second; the leak check) keeps
+ * nothing idle between its bursts, and its classes do not count as hot
+ * (no slab of its own).
  */
 void
 bp_sc_trim_cache(int set, Size size)
 {
-	int			cls = bp_sc_class_of(size);
+	int			cls = size == 0 ? 0 : bp_sc_class_of(size);
+	int			last = size == 0 ? BP_SC_N_CLASSES - 1 : cls;
 
-	if (cls >= 0 && set >= 0 && set < BP_SC_MAX_SETS && my_caches[set] != NULL)
+	if (cls < 0 || set < 0 || set >= BP_SC_MAX_SETS || my_caches[set] == NULL)
+		return;
+	for (; cls <= last; cls++)
 	{
 		my_trimmed[set][cls] = true;	/* a cold class: no slab of its own */
 		bp_sc_drain(set, cls, &my_caches[set][cls], 0);

@@ -31,7 +31,8 @@
  *	  TopMemoryContext that grew most since the growth began.
  *
  * A growth below BP_LEAK_MIN_BYTES is never reported.  The findings go to
- * BpShmem->leaks (a change counter, no lock), rewritten at every check; a report stays
+ * BpShmem->leak_rows (size-class objects, a change counter, no lock;
+ * bp_leak_publish), rewritten at every check; a report stays
  * while its condition holds (the instrument frees, the process's memory
  * falls, or the process exits: it goes).  The manager's own state
  * between checks is local to it.
@@ -50,6 +51,8 @@
 #include "bufpool_ext/base/guc.h"
 #include "bufpool_ext/base/memstat.h"
 #include "bufpool_ext/mmgr/backend_mem.h"
+#include "bufpool_ext/mmgr/buddy.h"
+#include "bufpool_ext/mmgr/sizeclass.h"
 #include "bufpool_ext/shared/shmem.h"
 #include "bufpool_ext/workers/workers.h"
 
@@ -348,42 +351,169 @@ bp_leak_check_processes(BpLeakRow *rows, int *n, TimestampTz now)
 }
 
 /*
- * Replace the shared table with rows[0..n-1].  The manager is its only
- * writer; readers (bp_leaks_read) retry while the change counter is odd
- * or moved, as backend_mem.c's do: no lock is held over the copy.
+ * A row in shared memory: an object of the size-class set "memory_leaks",
+ * the numbers then the three strings, each with its NUL, sized to them
+ * (a row with the usual names and a reason of 90 characters takes 176
+ * bytes; the BpLeakRow it is built from, 360).
+ */
+typedef struct BpLeakObject
+{
+	int32		kind;
+	int32		pid;
+	int64		bytes;
+	int64		count;
+	TimestampTz first_seen;
+	TimestampTz last_growth;
+	uint8		name_len;		/* strlen, each < its BpLeakRow field */
+	uint8		type_len;
+	uint16		reason_len;
+	char		text[FLEXIBLE_ARRAY_MEMBER];	/* name, backend_type, reason */
+} BpLeakObject;
+
+static int	leak_set = -1;		/* the size-class set "memory_leaks" */
+
+static Size
+bp_leak_object_size(int name_len, int type_len, int reason_len)
+{
+	return offsetof(BpLeakObject, text) + name_len + type_len + reason_len + 3;
+}
+
+/*
+ * Replace the shared table with rows[0..n-1]: free the old rows' objects,
+ * write the new ones.  The manager is its only writer; readers
+ * (bp_leaks_read) retry while the change counter is odd or moved, as
+ * backend_mem.c's do: no lock is held over the copy.  The objects may
+ * take pool frames when the buddy region is full, which is when a leak
+ * has most likely filled it (the manager may wait for a frame; a
+ * statement never does); a row that finds no memory at all is left out
+ * and said in the server log.  The class is cold (a few rows every
+ * leak_check_interval), so the cache is trimmed: the manager owns no slab.
  */
 static void
 bp_leak_publish(const BpLeakRow *rows, int n, TimestampTz now)
 {
+	int			kept = 0;
+	int			i;
+
+	if (leak_set < 0)
+		leak_set = bp_sc_set_get("memory_leaks");
+	bp_ensure_attached();		/* old rows may sit in pool frames */
 	pg_atomic_fetch_add_u32(&BpShmem->leak_changecount, 1);
 	pg_write_barrier();
-	if (n > 0)
-		memcpy(BpShmem->leaks, rows, sizeof(BpLeakRow) * n);
-	BpShmem->n_leaks = n;
+	for (i = 0; i < Min(Max(BpShmem->n_leaks, 0), BP_LEAK_MAX); i++)
+	{
+		BpLeakObject *o = bp_shm_ptr(BpShmem->leak_rows[i]);
+
+		bp_sc_free(leak_set, BpShmem->leak_rows[i],
+				   bp_leak_object_size(o->name_len, o->type_len, o->reason_len), 0);
+		BpShmem->leak_rows[i] = BP_SHM_NULL;
+	}
+	BpShmem->n_leaks = 0;
+	for (i = 0; i < n; i++)
+	{
+		const BpLeakRow *r = &rows[i];
+		int			nl = strnlen(r->name, sizeof(r->name) - 1);
+		int			tl = strnlen(r->backend_type, sizeof(r->backend_type) - 1);
+		int			rl = strnlen(r->reason, sizeof(r->reason) - 1);
+		BpShmAddr	a = bp_sc_alloc(leak_set, bp_leak_object_size(nl, tl, rl), 0,
+									BP_ALLOC_NO_OOM);
+		BpLeakObject *o;
+		char	   *t;
+
+		if (a == BP_SHM_NULL)
+			continue;
+		o = bp_shm_ptr(a);
+		o->kind = r->kind;
+		o->pid = r->pid;
+		o->bytes = r->bytes;
+		o->count = r->count;
+		o->first_seen = r->first_seen;
+		o->last_growth = r->last_growth;
+		o->name_len = nl;
+		o->type_len = tl;
+		o->reason_len = rl;
+		t = o->text;
+		memcpy(t, r->name, nl);
+		t[nl] = '\0';
+		t += nl + 1;
+		memcpy(t, r->backend_type, tl);
+		t[tl] = '\0';
+		t += tl + 1;
+		memcpy(t, r->reason, rl);
+		t[rl] = '\0';
+		BpShmem->leak_rows[kept++] = a;
+	}
+	BpShmem->n_leaks = kept;
 	BpShmem->leaks_checked_at = now;
 	pg_write_barrier();
 	pg_atomic_fetch_add_u32(&BpShmem->leak_changecount, 1);
+	bp_sc_trim_cache(leak_set, 0);
+	if (kept < n)
+		ereport(LOG,
+				(errmsg("bufpool_ext: %d of %d suspected memory leaks left out of bufpool.memory_leaks: no buddy memory for their rows",
+						n - kept, n)));
 }
 
 /*
  * Copy the last check's findings into rows (room for BP_LEAK_MAX); returns
- * how many, 0 if the manager kept rewriting them through 1000 tries.
+ * how many, 0 if the manager kept rewriting them through 1000 tries.  An
+ * address read while the manager rewrites may be stale: it is checked to
+ * lie in buddy memory before a byte is copied, the lengths are bounded,
+ * and the copy counts only if the change counter did not move.  Rows may
+ * sit in pool frames: the pool is attached first.
  */
 int
 bp_leaks_read(BpLeakRow *rows)
 {
 	int			tries;
 
+	bp_ensure_attached();
+
 	for (tries = 0; tries < 1000; tries++)
 	{
 		uint32		before = pg_atomic_read_u32(&BpShmem->leak_changecount);
+		bool		torn = false;
 		int			n;
+		int			i;
 
 		pg_read_barrier();
 		n = Min(Max(BpShmem->n_leaks, 0), BP_LEAK_MAX);
-		memcpy(rows, BpShmem->leaks, sizeof(BpLeakRow) * n);
+		for (i = 0; i < n && !torn; i++)
+		{
+			BpShmAddr	a = BpShmem->leak_rows[i];
+			BpLeakObject o;
+			BpLeakRow  *r = &rows[i];
+			const char *t;
+
+			if (!bp_shm_range_ok(a, offsetof(BpLeakObject, text)))
+			{
+				torn = true;
+				break;
+			}
+			memcpy(&o, bp_shm_ptr(a), offsetof(BpLeakObject, text));
+			if (o.name_len >= sizeof(r->name) || o.type_len >= sizeof(r->backend_type) ||
+				o.reason_len >= sizeof(r->reason) ||
+				!bp_shm_range_ok(a, bp_leak_object_size(o.name_len, o.type_len, o.reason_len)))
+			{
+				torn = true;
+				break;
+			}
+			t = ((BpLeakObject *) bp_shm_ptr(a))->text;
+			memset(r, 0, sizeof(*r));
+			r->kind = o.kind;
+			r->pid = o.pid;
+			r->bytes = o.bytes;
+			r->count = o.count;
+			r->first_seen = o.first_seen;
+			r->last_growth = o.last_growth;
+			memcpy(r->name, t, o.name_len);
+			t += o.name_len + 1;
+			memcpy(r->backend_type, t, o.type_len);
+			t += o.type_len + 1;
+			memcpy(r->reason, t, o.reason_len);
+		}
 		pg_read_barrier();
-		if (before % 2 == 0 && pg_atomic_read_u32(&BpShmem->leak_changecount) == before)
+		if (!torn && before % 2 == 0 && pg_atomic_read_u32(&BpShmem->leak_changecount) == before)
 			return n;
 		CHECK_FOR_INTERRUPTS();
 	}

@@ -21,7 +21,7 @@
 #define BP_SC_N_CLASSES		49
 
 /* class sets: 0 is the shared one; the others are created by name */
-#define BP_SC_MAX_SETS		6	/* the shared one, backend_memory, 4 more */
+#define BP_SC_MAX_SETS		7	/* shared, backend_memory, memory_leaks, 4 more */
 #define BP_SC_SHARED		0
 #define BP_SC_NAME_LEN		64
 

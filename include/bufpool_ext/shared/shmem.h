@@ -540,7 +540,10 @@ typedef struct BpGovLogRow
 
 /*
  * Suspected memory leaks (src/workers/leaks.c): the manager rewrites the
- * table at each check, making leak_changecount odd meanwhile.
+ * table at each check, making leak_changecount odd meanwhile.  A row is
+ * a size-class object of the set "memory_leaks" (leaks.c's BpLeakObject,
+ * sized to its strings); BpShared holds only their addresses.  BpLeakRow
+ * is the row as the checks build it and readers get it, in local memory.
  */
 #define BP_LEAK_MAX	64
 
@@ -663,7 +666,7 @@ typedef struct BpShared
 	pg_atomic_uint32 leak_changecount;	/* odd while the manager writes */
 	int			n_leaks;
 	TimestampTz leaks_checked_at;	/* 0: no check yet */
-	BpLeakRow	leaks[BP_LEAK_MAX];
+	uint64		leak_rows[BP_LEAK_MAX];	/* BpShmAddr of each row's object */
 
 	/* per-backend counters: n_procs x n_instances BpCounters */
 	int			n_procs;
