@@ -286,7 +286,8 @@ BP_API void bp_log_commit(uint64 lsn);
  * server stops (shared memory is not kept across a restart); a set until
  * bp_size_classes_drop, which refuses (ERROR 55006) while it has objects
  * in use, or the server stops.  Objects a process leaves at its exit stay
- * allocated and are shown as in use.  Errors: out of memory 53200; a size
+ * allocated and are shown as in use; if it ended by an error (a
+ * terminated session), bufpool.memory_leaks names them with its pid.  Errors: out of memory 53200; a size
  * of 0 or above a page, a set that does not exist, a free of an address
  * that is not an object of that set and size, or of an object not in use
  * (a double free), 22023, and nothing changes.  None may be called under

@@ -16,7 +16,8 @@
 # pg_terminate_backend: the allocator is still consistent, its cached
 # objects went back to their slabs, and the objects it held are reported
 # as in use by bufpool.size_classes and the memory summary (nobody can
-# free them now: a leak, shown).
+# free them now: a leak, shown), and named by bufpool.memory_leaks; a
+# session that ends normally leaving objects is not.
 
 use strict;
 use warnings;
@@ -119,6 +120,23 @@ is( $node->safe_psql('postgres', q{
 		SELECT current_count_used FROM bufpool.memory_summary_global_by_event_name
 		WHERE event_name = 'memory/bufpool/size_class'}),
 	'100', 'the memory summary shows them too');
+
+# the leak check names them: allocator size_class, the terminated pid, 100
+# objects of 200 bytes requested.  A session that ends normally leaving
+# objects (for others, as a key-value store's entries are) is not named.
+my $quiet = $node->background_psql('postgres');
+$quiet->query_safe(
+	'CREATE TEMP TABLE kept AS SELECT bufpool_test.sc_alloc(48) AS a FROM generate_series(1, 10)');
+my $quiet_pid = $quiet->query_safe('SELECT pg_backend_pid()');
+$quiet->quit;
+ok( $node->poll_query_until('postgres', qq{
+		SELECT count(*) = 1 FROM bufpool.memory_leaks
+		WHERE kind = 'allocator' AND name = 'size_class' AND pid = $pid
+		  AND backend_type = 'client backend' AND count = 100 AND bytes = 20000}),
+	'the leak check names the objects the terminated session left');
+is( $node->safe_psql('postgres', qq{
+		SELECT count(*) FROM bufpool.memory_leaks WHERE pid = $quiet_pid}),
+	'0', 'a session that ended normally leaving objects is not named');
 
 my $log = slurp_file($node->logfile);
 unlike($log, qr/overwritten while allocated|inconsistent|PANIC|TRAP/,

@@ -66,10 +66,21 @@
  * caller's instrument, else memory/bufpool/size_class or memory/bufpool/
  * size_class_set/<name>.
  *
+ * Objects left at exit.  A process ended by an error (a FATAL: a
+ * terminated session or worker) having allocated more objects of a set
+ * than it freed (its own counts since its first use of the set) leaves a
+ * record (pid, backend type, set, objects, bytes) in a ring of
+ * BP_SC_ORPHANS; bp_sc_orphans lists those whose set still has at least
+ * that many objects in use, for the pool manager's leak check
+ * (bufpool.memory_leaks).  A normal exit leaves none: objects for others
+ * (a key-value store's entries) outlive their writer by design.  Objects
+ * handed to another process that frees them later look the same until
+ * it does: a suspicion, as the view says.
+ *
  * Locks: a class's LWLock (one per set, instance and class) is a leaf
  * but for the buddy allocator's spinlock, never taken under it: a new
  * slab is allocated, and an empty one freed, with it released.  The set
- * table (names) is under set_lock, taken alone.
+ * table (names) and the exit records are under set_lock, taken alone.
  *
  * IDENTIFICATION
  *	  src/mmgr/sizeclass.c
@@ -85,8 +96,10 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "bufpool_ext/base/guc.h"
+#include "bufpool_ext/base/memstat.h"
 #include "bufpool_ext/mmgr/sizeclass.h"
 
 #define BP_SC_MAGIC			0x5C1A55ED
@@ -173,6 +186,8 @@ typedef struct BpScShared
 	int			tranche;
 	LWLock		set_lock;
 	BpScSetEntry sets[BP_SC_MAX_SETS];
+	int64		orphan_next;	/* exit records: a ring, under set_lock */
+	BpScOrphan	orphans[BP_SC_ORPHANS];
 	Size		classes_off;	/* BpScClassPadded [set][instance][class] */
 	Size		stats_off;		/* BpScProcStats [proc][set][class] */
 } BpScShared;
@@ -210,6 +225,8 @@ static BpScProcStats *my_stats = NULL;
 static BpShmAddr my_slabs[BP_SC_MAX_SETS][BP_SC_N_CLASSES];	/* slabs I own */
 static bool my_trimmed[BP_SC_MAX_SETS][BP_SC_N_CLASSES];	/* a cold class here */
 static BpMemKey my_keys[BP_SC_MAX_SETS];	/* each set's object instrument */
+static int64 my_start_objects[BP_SC_MAX_SETS];	/* my row's counts at first use */
+static int64 my_start_bytes[BP_SC_MAX_SETS];
 static bool exit_registered = false;
 
 /*
@@ -486,6 +503,120 @@ bp_sc_slab_link(BpScClass *k, BpScSlab *s)
 
 /* ---------- per-process caches ---------- */
 
+/* Objects in use and their bytes by this process's row, over set's classes. */
+static void
+bp_sc_my_net(int set, int64 *objects, int64 *bytes)
+{
+	int			cls;
+
+	*objects = *bytes = 0;
+	for (cls = 0; cls < BP_SC_N_CLASSES; cls++)
+	{
+		BpScProcStats *st = &my_stats[set * BP_SC_N_CLASSES + cls];
+
+		*objects += st->allocs - st->frees;
+		*bytes += st->bytes_requested;
+	}
+}
+
+/*
+ * At an exit by an error (a FATAL: a terminated session or worker, code
+ * != 0), for each set: record the objects this process leaves behind.  A
+ * process that ends normally may well leave objects for others (a
+ * key-value store's entries outlive the session that wrote them); one
+ * ended in the middle of its work most likely held some for itself.  An
+ * on_shmem_exit callback, so that it runs after every before_shmem_exit
+ * one (bp_backend_mem_exit frees the process's lines there).
+ */
+static void
+bp_sc_record_orphans(int code, Datum arg)
+{
+	int			set;
+
+	if (code == 0)
+		return;
+
+	for (set = 0; set < BP_SC_MAX_SETS; set++)
+	{
+		int64		objects;
+		int64		bytes;
+		BpScOrphan *o;
+
+		if (my_caches[set] == NULL)
+			continue;
+		bp_sc_my_net(set, &objects, &bytes);
+		objects -= my_start_objects[set];
+		bytes -= my_start_bytes[set];
+		if (objects <= 0)
+			continue;
+		LWLockAcquire(&BpSc->set_lock, LW_EXCLUSIVE);
+		o = &BpSc->orphans[BpSc->orphan_next++ % BP_SC_ORPHANS];
+		memset(o, 0, sizeof(*o));
+		o->pid = MyProcPid;
+		bp_my_backend_type(o->backend_type, sizeof(o->backend_type));
+		o->set = set;
+		strlcpy(o->set_name, BpSc->sets[set].name, sizeof(o->set_name));
+		o->objects = objects;
+		o->bytes = bytes;
+		o->exited_at = GetCurrentTimestamp();
+		LWLockRelease(&BpSc->set_lock);
+	}
+}
+
+/*
+ * The exit records whose set still holds at least their objects in use
+ * (others are cleared: the objects were freed, or the set dropped), at
+ * most max into out; returns how many.
+ */
+int
+bp_sc_orphans(BpScOrphan *out, int max)
+{
+	BpScOrphan	copy[BP_SC_ORPHANS];
+	bool		gone[BP_SC_ORPHANS] = {0};
+	bool		any_gone = false;
+	int			n = 0;
+	int			i;
+
+	if (BpSc == NULL)
+		return 0;
+	/* copy, then count without set_lock: it is taken alone */
+	LWLockAcquire(&BpSc->set_lock, LW_SHARED);
+	memcpy(copy, BpSc->orphans, sizeof(copy));
+	LWLockRelease(&BpSc->set_lock);
+	for (i = 0; i < BP_SC_ORPHANS; i++)
+	{
+		BpScOrphan *o = &copy[i];
+		char		name[BP_SC_NAME_LEN];
+		int64		used = 0;
+		int			cls;
+
+		if (o->pid == 0)
+			continue;
+		if (bp_sc_set_name(o->set, name) && strcmp(name, o->set_name) == 0)
+			for (cls = 0; cls < BP_SC_N_CLASSES; cls++)
+			{
+				BpScClassStats st;
+
+				bp_sc_stats(o->set, cls, &st);
+				used += st.objects_used;
+			}
+		if (used < o->objects)
+			gone[i] = any_gone = true;
+		else if (n < max)
+			out[n++] = *o;
+	}
+	if (any_gone)
+	{
+		LWLockAcquire(&BpSc->set_lock, LW_EXCLUSIVE);
+		for (i = 0; i < BP_SC_ORPHANS; i++)
+			if (gone[i] && BpSc->orphans[i].pid == copy[i].pid &&
+				BpSc->orphans[i].exited_at == copy[i].exited_at)
+				BpSc->orphans[i].pid = 0;
+		LWLockRelease(&BpSc->set_lock);
+	}
+	return n;
+}
+
 /* At exit: this process's objects back, and its slabs owned by nobody. */
 static void
 bp_sc_exit(int code, Datum arg)
@@ -539,9 +670,12 @@ bp_sc_my_cache(int set)
 												sizeof(BpScCache) * BP_SC_N_CLASSES);
 		my_keys[set] = BpSc->sets[set].key > 0 ? BpSc->sets[set].key : key_objects;
 		my_stats = bp_sc_proc_stats(MyProc->pgprocno);
+		/* the row may hold a former process's counts: start from them */
+		bp_sc_my_net(set, &my_start_objects[set], &my_start_bytes[set]);
 		if (!exit_registered)
 		{
 			before_shmem_exit(bp_sc_exit, 0);
+			on_shmem_exit(bp_sc_record_orphans, 0);
 			exit_registered = true;
 		}
 	}

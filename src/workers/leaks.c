@@ -7,13 +7,17 @@
  *	  process could still explain.
  *
  * Every bufpool_ext.leak_check_interval (10 s; 0: off) the manager looks
- * at three things:
+ * at four things:
  *
  *	- Shared allocators (arena, heap, buddy; memstat.c's shared slots)
  *	  whose creating process has exited while the allocator still holds
  *	  memory, and whose use has not moved since that was first seen: no
  *	  other process frees or allocates from it.  A pid the kernel still
  *	  knows (it may have been given again) counts as alive.
+ *	- Size-class objects a process ended by an error (terminated)
+ *	  allocated and did not free (sizeclass.c's exit records), while the
+ *	  set still has that many in use: reported at once as allocator
+ *	  "size_class" or "size_class_set/<name>" with the exited pid.
  *	- Instruments (bufpool.memory_summary_global_by_event_name) whose
  *	  current bytes grew at each of leak_samples (6) checks in a row with
  *	  no free counted in between.  A check without growth starts the
@@ -177,6 +181,38 @@ bp_leak_check_allocators(BpLeakRow *rows, int *n, TimestampTz now)
 				 (long long) info.reserved);
 		bp_leak_add(rows, n, BP_LEAK_ALLOCATOR, info.name, info.owner_pid, owner_type,
 					info.reserved, info.blocks, a->first_seen, 0, reason);
+	}
+}
+
+/*
+ * Size-class objects left by exited processes (sizeclass.c's exit
+ * records): reported at once, since their process can no longer free
+ * them, while the set still holds that many objects in use.
+ */
+static void
+bp_leak_check_size_classes(BpLeakRow *rows, int *n)
+{
+	BpScOrphan	o[BP_SC_ORPHANS];
+	int			k = bp_sc_orphans(o, BP_SC_ORPHANS);
+	int			i;
+
+	for (i = 0; i < k; i++)
+	{
+		char		name[64];
+		char		reason[160];
+
+		/* the manager's own rows pass to the next manager: not judged */
+		if (strcmp(o[i].set_name, "memory_leaks") == 0)
+			continue;
+		if (o[i].set == BP_SC_SHARED)
+			strlcpy(name, "size_class", sizeof(name));
+		else
+			snprintf(name, sizeof(name), "size_class_set/%s", o[i].set_name);
+		snprintf(reason, sizeof(reason),
+				 "process exited holding %lld size-class objects it allocated and did not free (%lld bytes requested)",
+				 (long long) o[i].objects, (long long) o[i].bytes);
+		bp_leak_add(rows, n, BP_LEAK_ALLOCATOR, name, o[i].pid, o[i].backend_type,
+					o[i].bytes, o[i].objects, o[i].exited_at, 0, reason);
 	}
 }
 
@@ -557,6 +593,7 @@ bp_leaks_check(void)
 
 	rows = palloc(sizeof(BpLeakRow) * BP_LEAK_MAX);
 	bp_leak_check_allocators(rows, &n, now);
+	bp_leak_check_size_classes(rows, &n);
 	bp_leak_check_instruments(rows, &n, now);
 	bp_ensure_attached();		/* context lines may sit in chunk-0 frames */
 	bp_leak_check_processes(rows, &n, now);

@@ -55,6 +55,21 @@ typedef struct BpScClassStats
 	int64		free_count;
 } BpScClassStats;
 
+/* what a process left at its exit (bp_sc_orphans, for the leak check) */
+#define BP_SC_ORPHANS		16
+
+typedef struct BpScOrphan
+{
+	int32		pid;			/* 0: slot unused or cleared */
+	int			set;
+	char		set_name[BP_SC_NAME_LEN];
+	char		backend_type[64];
+	int64		objects;		/* allocated less freed by the process */
+	int64		bytes;			/* requested by those */
+	TimestampTz exited_at;
+} BpScOrphan;
+
+extern int	bp_sc_orphans(BpScOrphan *out, int max);
 extern bool bp_sc_set_name(int set, char *name);
 extern void bp_sc_stats(int set, int cls, BpScClassStats *out);
 extern int64 bp_sc_verify(int set, char *why, Size why_len);
