@@ -750,7 +750,8 @@ bp_sc_refill_slab(BpScClass *k, int set, int cls, bool shared_ok)
 	return shared_ok && k->partial != BP_SHM_NULL ? bp_sc_slab(k->partial) : NULL;
 }
 
-static bool
+/* not inlined: its frame (arrays, a stack guard) would weigh on every allocation */
+static pg_noinline bool
 bp_sc_refill(int set, int cls, BpScCache *c, int flags)
 {
 	int			instance = bp_sc_my_instance();
@@ -826,7 +827,7 @@ bp_sc_refill(int set, int cls, BpScCache *c, int flags)
  * left; slabs that empty go back to the buddy allocator, unless they are
  * among the kept ones.
  */
-static void
+static pg_noinline void
 bp_sc_drain(int set, int cls, BpScCache *c, int n)
 {
 	BpShmAddr	empty[BP_SC_CACHE_MAX];
@@ -940,8 +941,8 @@ bp_sc_check_set(int set)
  * when 0).  Out of memory: ERROR, or BP_SHM_NULL with BP_ALLOC_NO_OOM.
  * Free it with bp_sc_free and the same set and size.
  */
-BpShmAddr
-bp_sc_alloc(int set, Size size, BpMemKey key, int flags)
+static pg_noinline BpShmAddr
+bp_sc_alloc_slow(int set, Size size, BpMemKey key, int flags)
 {
 	BpScCache  *c;
 	BpScCacheEntry *e;
@@ -981,8 +982,8 @@ bp_sc_alloc(int set, Size size, BpMemKey key, int flags)
  * Free an object of bp_sc_alloc(set, size).  A wrong address or size, or
  * an object not in use (a double free), is an ERROR and changes nothing.
  */
-void
-bp_sc_free(int set, BpShmAddr addr, Size size, BpMemKey key)
+static pg_noinline void
+bp_sc_free_slow(int set, BpShmAddr addr, Size size, BpMemKey key)
 {
 	BpScCache  *c;
 	BpScSlab   *s;
@@ -1062,6 +1063,78 @@ bp_sc_free(int set, BpShmAddr addr, Size size, BpMemKey key)
 		st->bytes_requested -= (int64) size;
 	}
 	bp_mem_free(key > 0 ? key : my_keys[set], bp_sc_sizes[cls]);
+}
+
+/*
+ * The common paths, kept small (no frame to speak of): an allocation
+ * from a cache that has an object, a free of an object whose slab this
+ * process has seen, into a cache with room.  Anything else, and any
+ * check that fails, goes to the slow variant, which checks it all again
+ * and says what is wrong; the compare-and-swap is the last step here, so
+ * the slow variant sees the state it saw.
+ */
+BpShmAddr
+bp_sc_alloc(int set, Size size, BpMemKey key, int flags)
+{
+	if (likely((unsigned) set < BP_SC_MAX_SETS && my_caches[set] != NULL &&
+			   BpSc->sets[set].in_use && size - 1 < BP_SC_MAX_SIZE))
+	{
+		int			cls = bp_sc_lookup[(size + 7) >> 3];
+		BpScCache  *c = &my_caches[set][cls];
+
+		if (likely(c->n > 0))
+		{
+			BpScCacheEntry *e = &c->e[--c->n];
+			BpScProcStats *st = &my_stats[set * BP_SC_N_CLASSES + cls];
+
+			*e->state = BP_SC_USED;
+			st->allocs++;
+			st->bytes_requested += (int64) size;
+			bp_mem_alloc(key > 0 ? key : my_keys[set], bp_sc_sizes[cls]);
+			return e->addr;
+		}
+	}
+	return bp_sc_alloc_slow(set, size, key, flags);
+}
+
+void
+bp_sc_free(int set, BpShmAddr addr, Size size, BpMemKey key)
+{
+	if (likely((unsigned) set < BP_SC_MAX_SETS && my_caches[set] != NULL &&
+			   BpSc->sets[set].in_use && size - 1 < BP_SC_MAX_SIZE))
+	{
+		int			cls = bp_sc_lookup[(size + 7) >> 3];
+		BpShmAddr	sa = bp_sc_slab_of(addr);
+		BpScXlate  *x = &bp_sc_xlate[(sa >> 13 ^ sa >> 40) & (BP_SC_XLATE_SIZE - 1)];
+		BpScCache  *c = &my_caches[set][cls];
+
+		if (likely(x->addr == sa && sa != BP_SHM_NULL && c->n < bp_sc_cache_cap(cls)))
+		{
+			BpScSlab   *s = x->slab;
+			uint32		rel = (uint32) (addr - sa);
+			uint32		off = rel - s->objects_off;
+			uint32		idx = (uint32) (((uint64) off * s->reciprocal) >> 32);
+			uint8		expected = BP_SC_USED;
+
+			if (likely(s->magic == BP_SC_MAGIC && s->self == sa && s->set == set &&
+					   s->cls == cls && rel >= s->objects_off && idx < s->n_objects &&
+					   idx * (uint32) bp_sc_sizes[cls] == off) &&
+				likely(__atomic_compare_exchange_n(&s->state[idx], &expected, BP_SC_CACHED,
+												   false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)))
+			{
+				BpScProcStats *st = &my_stats[set * BP_SC_N_CLASSES + cls];
+
+				c->e[c->n].addr = addr;
+				c->e[c->n].state = &s->state[idx];
+				c->n++;
+				st->frees++;
+				st->bytes_requested -= (int64) size;
+				bp_mem_free(key > 0 ? key : my_keys[set], bp_sc_sizes[cls]);
+				return;
+			}
+		}
+	}
+	bp_sc_free_slow(set, addr, size, key);
 }
 
 /* ---------- sets ---------- */

@@ -95,17 +95,29 @@ bp_mem_update_watermarks(BpMemStat *s)
 static inline void
 bp_mem_apply(BpMemStat *s, Size bytes, bool alloc)
 {
+	/*
+	 * An allocation only raises the current values and a free only lowers
+	 * them, so each checks its own two watermarks (a reset starts both at
+	 * the current values).
+	 */
 	if (alloc)
 	{
 		s->count_alloc++;
 		s->bytes_alloc += (int64) bytes;
+		if (s->count_alloc - s->count_free > s->high_count)
+			s->high_count = s->count_alloc - s->count_free;
+		if (s->bytes_alloc - s->bytes_free > s->high_bytes)
+			s->high_bytes = s->bytes_alloc - s->bytes_free;
 	}
 	else
 	{
 		s->count_free++;
 		s->bytes_free += (int64) bytes;
+		if (s->count_alloc - s->count_free < s->low_count)
+			s->low_count = s->count_alloc - s->count_free;
+		if (s->bytes_alloc - s->bytes_free < s->low_bytes)
+			s->low_bytes = s->bytes_alloc - s->bytes_free;
 	}
-	bp_mem_update_watermarks(s);
 }
 
 static inline void
