@@ -230,4 +230,5 @@ DROP ROLE bp_buddy_plain;
 DROP ROLE bp_buddy_monitor;
 -- memory-context lines on again
 ALTER SYSTEM RESET bufpool_ext.backend_memory_contexts;
+ALTER SYSTEM RESET bufpool_ext.leak_check_interval;
 SELECT pg_reload_conf();

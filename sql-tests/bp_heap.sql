@@ -118,4 +118,5 @@ REVOKE USAGE ON SCHEMA bufpool, bufpool_test FROM bp_heap_plain;
 DROP ROLE bp_heap_plain;
 -- memory-context lines on again
 ALTER SYSTEM RESET bufpool_ext.backend_memory_contexts;
+ALTER SYSTEM RESET bufpool_ext.leak_check_interval;
 SELECT pg_reload_conf();

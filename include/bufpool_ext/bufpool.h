@@ -278,7 +278,7 @@ BP_API void bp_log_commit(uint64 lsn);
  * (each process caches a few objects per class).  bp_shm_free must be
  * told the set and the size given to bp_shm_alloc.  Sets: the shared one
  * (BP_SIZE_CLASSES_SHARED), or up to 4 named ones (besides bufpool_ext's
- * own "backend_memory" and "memory_leaks"), each with its own slabs, its own memory
+ * own "backend_memory" and "memory_leaks", which cannot be dropped), each with its own slabs, its own memory
  * instruments memory/bufpool/size_class_set/<name> (objects) and .../
  * <name>/slabs, and its own rows in bufpool.size_classes: one per consumer, created
  * once (by name; a second create of a name is ERROR 42710) and found

@@ -174,20 +174,21 @@ bp_backend_mem_totals(MemoryContextCounters *totals, int32 *n, int64 *kept)
 	}
 }
 
-/* Free the slot's lines (its owner, the change counter odd). */
+/*
+ * Free the slot's lines (its owner, the change counter odd), one at a
+ * time from the head, so that an error part-way leaves the rest linked
+ * for the next try (at exit at the latest).
+ */
 static void
 bp_backend_mem_free_lines(BpBackendMemSlot *slot)
 {
-	BpShmAddr	a = slot->head;
-
-	slot->head = BP_SHM_NULL;
-	slot->n_lines = 0;
-	while (a != BP_SHM_NULL)
+	while (slot->head != BP_SHM_NULL)
 	{
-		BpShmAddr	next = ((BpBackendMemLine *) bp_shm_ptr(a))->next;
+		BpShmAddr	a = slot->head;
 
+		slot->head = ((BpBackendMemLine *) bp_shm_ptr(a))->next;
+		slot->n_lines = Max(slot->n_lines - 1, 0);
 		bp_sc_free(lines_set, a, sizeof(BpBackendMemLine), 0);
-		a = next;
 	}
 }
 
@@ -330,12 +331,13 @@ bp_backend_mem_publish(bool force)
 		 * A statement end must not fail for this.  The size-class slabs
 		 * come from region memory of the buddy allocator only (no pool
 		 * frame, so no LWLock of the pool, no eviction, no I/O), and an
-		 * allocation returns NULL when there is none; what can still raise
-		 * an error does so holding no lock but maybe a size class's
-		 * LWLock, which the error releases.
-		 * Such an error stops the lines in this process for good, and the
-		 * list stays empty.  Interrupts are held, so a cancel waits for the
-		 * next check instead of being swallowed here.
+		 * allocation returns NULL when there is none.  What can still
+		 * raise an error stops the lines in this process for good: the
+		 * lines written so far are freed (else at exit), and the list
+		 * stays empty.  The catch releases LWLocks as an abort would (a
+		 * statement end or a worker's loop holds none of its own).
+		 * Interrupts are held, so a cancel waits for the next check
+		 * instead of being swallowed here.
 		 */
 		HOLD_INTERRUPTS();
 		PG_TRY();
@@ -352,10 +354,21 @@ bp_backend_mem_publish(bool force)
 		{
 			MemoryContextSwitchTo(oldcxt);
 			FlushErrorState();
+			LWLockReleaseAll();
 			lines_disabled = true;
-			my_slot->head = BP_SHM_NULL;
-			my_slot->n_lines = 0;
 			my_slot->truncated = true;
+			PG_TRY();
+			{
+				bp_backend_mem_free_lines(my_slot);
+			}
+			PG_CATCH();
+			{
+				/* what is still linked is freed at exit */
+				MemoryContextSwitchTo(oldcxt);
+				FlushErrorState();
+				LWLockReleaseAll();
+			}
+			PG_END_TRY();
 		}
 		PG_END_TRY();
 		RESUME_INTERRUPTS();

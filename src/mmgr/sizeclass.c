@@ -172,6 +172,8 @@ typedef struct BpScProcStats
 typedef struct BpScSetEntry
 {
 	bool		in_use;
+	bool		reserved;		/* the extension's own: its slot and name are
+								 * kept for it, and it cannot be dropped */
 	char		name[BP_SC_NAME_LEN];
 	BpMemKey	key;			/* its objects' instrument (0: the shared set's,
 								 * registered by each process) */
@@ -353,6 +355,11 @@ bp_sc_shmem_init(void)
 			(Size) BP_SC_MAX_SETS * bp_instances * BP_SC_N_CLASSES;
 		BpSc->sets[BP_SC_SHARED].in_use = true;
 		strlcpy(BpSc->sets[BP_SC_SHARED].name, "shared", BP_SC_NAME_LEN);
+		/* the extension's own sets: created at first use, in these slots */
+		BpSc->sets[BP_SC_LINES].reserved = true;
+		strlcpy(BpSc->sets[BP_SC_LINES].name, "backend_memory", BP_SC_NAME_LEN);
+		BpSc->sets[BP_SC_LEAKS].reserved = true;
+		strlcpy(BpSc->sets[BP_SC_LEAKS].name, "memory_leaks", BP_SC_NAME_LEN);
 		for (s = 0; s < BP_SC_MAX_SETS; s++)
 			for (i = 0; i < bp_instances; i++)
 				for (c = 0; c < BP_SC_N_CLASSES; c++)
@@ -542,7 +549,8 @@ bp_sc_record_orphans(int code, Datum arg)
 		int64		bytes;
 		BpScOrphan *o;
 
-		if (my_caches[set] == NULL)
+		/* the manager's leak rows pass to the next manager by design */
+		if (my_caches[set] == NULL || set == BP_SC_LEAKS)
 			continue;
 		bp_sc_my_net(set, &objects, &bytes);
 		objects -= my_start_objects[set];
@@ -1229,15 +1237,20 @@ bp_sc_set_create(const char *name)
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
 					 errmsg("size-class set \"%s\" already exists", name)));
 		}
-		if (!BpSc->sets[s].in_use && slot < 0)
-			slot = s;
+		if (BpSc->sets[s].reserved && !BpSc->sets[s].in_use &&
+			strcmp(BpSc->sets[s].name, name) == 0)
+			slot = s;			/* one of the extension's own, in its slot */
 	}
+	for (s = 0; s < BP_SC_MAX_SETS && slot < 0; s++)
+		if (!BpSc->sets[s].in_use && !BpSc->sets[s].reserved)
+			slot = s;
 	if (slot < 0)
 	{
 		LWLockRelease(&BpSc->set_lock);
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("no room for size-class set \"%s\": at most %d sets", name, BP_SC_MAX_SETS)));
+				 errmsg("no room for size-class set \"%s\": at most %d sets", name, BP_SC_MAX_SETS),
+				 errdetail("Three are bufpool_ext's own (shared, backend_memory, memory_leaks); drop a named set with bp_size_classes_drop.")));
 	}
 	BpSc->sets[slot].in_use = true;
 	strlcpy(BpSc->sets[slot].name, name, BP_SC_NAME_LEN);
@@ -1282,6 +1295,11 @@ bp_sc_set_drop(int set)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the shared size-class set cannot be dropped")));
+	if (BpSc->sets[set].reserved)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("size-class set \"%s\" is bufpool_ext's own and cannot be dropped",
+						BpSc->sets[set].name)));
 	if (my_caches[set] != NULL)
 		for (c = 0; c < BP_SC_N_CLASSES; c++)
 			bp_sc_drain(set, c, &my_caches[set][c], 0);

@@ -201,9 +201,6 @@ bp_leak_check_size_classes(BpLeakRow *rows, int *n)
 		char		name[64];
 		char		reason[160];
 
-		/* the manager's own rows pass to the next manager: not judged */
-		if (strcmp(o[i].set_name, "memory_leaks") == 0)
-			continue;
 		if (o[i].set == BP_SC_SHARED)
 			strlcpy(name, "size_class", sizeof(name));
 		else
@@ -415,9 +412,9 @@ bp_leak_object_size(int name_len, int type_len, int reason_len)
 }
 
 /*
- * Replace the shared table with rows[0..n-1]: free the old rows' objects,
- * write the new ones.  The manager is its only writer; readers
- * (bp_leaks_read) retry while the change counter is odd or moved, as
+ * Replace the shared table with rows[0..n-1]: write the new rows'
+ * objects, swap the addresses, free the old ones.  The manager is its
+ * only writer; readers (bp_leaks_read) retry while the change counter is odd or moved, as
  * backend_mem.c's do: no lock is held over the copy.  The objects may
  * take pool frames when the buddy region is full, which is when a leak
  * has most likely filled it (the manager may wait for a frame; a
@@ -428,65 +425,94 @@ bp_leak_object_size(int name_len, int type_len, int reason_len)
 static void
 bp_leak_publish(const BpLeakRow *rows, int n, TimestampTz now)
 {
-	int			kept = 0;
+	BpShmAddr	fresh[BP_LEAK_MAX];
+	Size		fresh_size[BP_LEAK_MAX];
+	BpShmAddr	old[BP_LEAK_MAX];
+	int			n_old;
+	volatile int kept = 0;		/* read by the PG_CATCH block */
 	int			i;
 
 	if (leak_set < 0)
 		leak_set = bp_sc_set_get("memory_leaks");
-	bp_ensure_attached();		/* old rows may sit in pool frames */
+	bp_ensure_attached();		/* rows may sit in pool frames */
+
+	/*
+	 * Write the new rows first, outside the change counter's odd window
+	 * (an allocation may take a frame, so evict and write a page, or fail):
+	 * while it is odd, only addresses are stored, and nothing can fail.
+	 */
+	PG_TRY();
+	{
+		for (i = 0; i < Min(n, BP_LEAK_MAX); i++)
+		{
+			const BpLeakRow *r = &rows[i];
+			int			nl = strnlen(r->name, sizeof(r->name) - 1);
+			int			tl = strnlen(r->backend_type, sizeof(r->backend_type) - 1);
+			int			rl = strnlen(r->reason, sizeof(r->reason) - 1);
+			Size		size = bp_leak_object_size(nl, tl, rl);
+			BpShmAddr	a = bp_sc_alloc(leak_set, size, 0, BP_ALLOC_NO_OOM);
+			BpLeakObject *o;
+			char	   *t;
+
+			if (a == BP_SHM_NULL)
+				continue;
+			o = bp_shm_ptr(a);
+			o->kind = r->kind;
+			o->pid = r->pid;
+			o->bytes = r->bytes;
+			o->count = r->count;
+			o->first_seen = r->first_seen;
+			o->last_growth = r->last_growth;
+			o->name_len = nl;
+			o->type_len = tl;
+			o->reason_len = rl;
+			t = o->text;
+			memcpy(t, r->name, nl);
+			t[nl] = '\0';
+			t += nl + 1;
+			memcpy(t, r->backend_type, tl);
+			t[tl] = '\0';
+			t += tl + 1;
+			memcpy(t, r->reason, rl);
+			t[rl] = '\0';
+			fresh[kept] = a;
+			fresh_size[kept++] = size;
+		}
+	}
+	PG_CATCH();
+	{
+		for (i = 0; i < kept; i++)
+			bp_sc_free(leak_set, fresh[i], fresh_size[i], 0);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
 	pg_atomic_fetch_add_u32(&BpShmem->leak_changecount, 1);
 	pg_write_barrier();
-	for (i = 0; i < Min(Max(BpShmem->n_leaks, 0), BP_LEAK_MAX); i++)
-	{
-		BpLeakObject *o = bp_shm_ptr(BpShmem->leak_rows[i]);
-
-		bp_sc_free(leak_set, BpShmem->leak_rows[i],
-				   bp_leak_object_size(o->name_len, o->type_len, o->reason_len), 0);
-		BpShmem->leak_rows[i] = BP_SHM_NULL;
-	}
-	BpShmem->n_leaks = 0;
-	for (i = 0; i < n; i++)
-	{
-		const BpLeakRow *r = &rows[i];
-		int			nl = strnlen(r->name, sizeof(r->name) - 1);
-		int			tl = strnlen(r->backend_type, sizeof(r->backend_type) - 1);
-		int			rl = strnlen(r->reason, sizeof(r->reason) - 1);
-		BpShmAddr	a = bp_sc_alloc(leak_set, bp_leak_object_size(nl, tl, rl), 0,
-									BP_ALLOC_NO_OOM);
-		BpLeakObject *o;
-		char	   *t;
-
-		if (a == BP_SHM_NULL)
-			continue;
-		o = bp_shm_ptr(a);
-		o->kind = r->kind;
-		o->pid = r->pid;
-		o->bytes = r->bytes;
-		o->count = r->count;
-		o->first_seen = r->first_seen;
-		o->last_growth = r->last_growth;
-		o->name_len = nl;
-		o->type_len = tl;
-		o->reason_len = rl;
-		t = o->text;
-		memcpy(t, r->name, nl);
-		t[nl] = '\0';
-		t += nl + 1;
-		memcpy(t, r->backend_type, tl);
-		t[tl] = '\0';
-		t += tl + 1;
-		memcpy(t, r->reason, rl);
-		t[rl] = '\0';
-		BpShmem->leak_rows[kept++] = a;
-	}
+	n_old = Min(Max(BpShmem->n_leaks, 0), BP_LEAK_MAX);
+	memcpy(old, BpShmem->leak_rows, sizeof(BpShmAddr) * n_old);
+	memset(BpShmem->leak_rows, 0, sizeof(BpShmem->leak_rows));
+	memcpy(BpShmem->leak_rows, fresh, sizeof(BpShmAddr) * kept);
 	BpShmem->n_leaks = kept;
 	BpShmem->leaks_checked_at = now;
 	pg_write_barrier();
 	pg_atomic_fetch_add_u32(&BpShmem->leak_changecount, 1);
+
+	/* the old rows go once no reader can take them for current */
+	for (i = 0; i < n_old; i++)
+	{
+		BpLeakObject *o;
+
+		if (old[i] == BP_SHM_NULL)
+			continue;
+		o = bp_shm_ptr(old[i]);
+		bp_sc_free(leak_set, old[i],
+				   bp_leak_object_size(o->name_len, o->type_len, o->reason_len), 0);
+	}
 	bp_sc_trim_cache(leak_set, 0);
 	if (kept < n)
 		ereport(LOG,
-				(errmsg("bufpool_ext: %d of %d suspected memory leaks left out of bufpool.memory_leaks: no buddy memory for their rows",
+				(errmsg("bufpool_ext: %d of %d suspected memory leaks left out of bufpool.memory_leaks: no memory for their rows",
 						n - kept, n)));
 }
 

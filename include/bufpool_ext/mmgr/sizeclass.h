@@ -23,6 +23,8 @@
 /* class sets: 0 is the shared one; the others are created by name */
 #define BP_SC_MAX_SETS		7	/* shared, backend_memory, memory_leaks, 4 more */
 #define BP_SC_SHARED		0
+#define BP_SC_LINES			1	/* "backend_memory": reserved for backend_mem.c */
+#define BP_SC_LEAKS			2	/* "memory_leaks": reserved for leaks.c */
 #define BP_SC_NAME_LEN		64
 
 extern int	bp_sc_class_of(Size size);	/* -1 above BP_SC_MAX_SIZE */
