@@ -130,7 +130,8 @@ machine_md() {
     cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
     mem_total=$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)
     commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-    if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+    # (the results files themselves are rewritten by the benchmarks: not code)
+    if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no -- . ':!bench/results' 2>/dev/null)" ]; then
         commit="$commit (with uncommitted changes)"
     fi
     cat <<EOF
