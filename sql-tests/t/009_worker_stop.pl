@@ -243,6 +243,19 @@ my $big_lines = $node->safe_psql('postgres', qq{
 		SELECT count(*) FROM bufpool.backend_memory_contexts WHERE pid = $big_pid});
 cmp_ok($lines_before, '>=', $big_lines,
 	'backend_memory_contexts: its lines are objects of the size-class set backend_memory');
+# eight more sessions publish their lines: the set is cold in every
+# process, so they share slabs (with a slab owned by each process it took
+# one slab per process: 22 slabs for 468 lines of 23 processes, against 6)
+my @more = map { $node->background_psql('postgres') } 1 .. 8;
+$_->query_safe('SELECT count(*) FROM pg_class') for @more;
+my $shared = $node->safe_psql('postgres', q{
+		SELECT sum(slabs) || '|' || (ceil(sum(objects_used)::numeric / max(objects_per_slab))
+		                             + current_setting('bufpool_ext.instances')::int)
+		FROM bufpool.size_classes WHERE set_name = 'backend_memory'});
+my ($slabs, $bound) = split /\|/, $shared;
+cmp_ok($slabs, '<=', $bound,
+	"backend_memory_contexts: the lines of 10 sessions share slabs ($slabs slabs, at most $bound)");
+$_->quit for @more;
 $big->quit;
 ok( $node->poll_query_until('postgres', qq{
 		SELECT count(*) FROM bufpool.backend_memory WHERE pid = $big_pid}, '0'),

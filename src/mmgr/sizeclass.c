@@ -677,6 +677,13 @@ bp_sc_my_cache(int set)
 		my_caches[set] = MemoryContextAllocZero(TopMemoryContext,
 												sizeof(BpScCache) * BP_SC_N_CLASSES);
 		my_keys[set] = BpSc->sets[set].key > 0 ? BpSc->sets[set].key : key_objects;
+		/*
+		 * The extension's own sets are cold in every process (a few objects
+		 * now and then, trimmed after each burst): no process owns a slab
+		 * of them, not even at its first refill, or each would hold one.
+		 */
+		if (BpSc->sets[set].reserved)
+			memset(my_trimmed[set], true, sizeof(my_trimmed[set]));
 		my_stats = bp_sc_proc_stats(MyProc->pgprocno);
 		/* the row may hold a former process's counts: start from them */
 		bp_sc_my_net(set, &my_start_objects[set], &my_start_bytes[set]);
