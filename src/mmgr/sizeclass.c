@@ -443,6 +443,13 @@ bp_sc_slab_key(int set)
 	return BpSc->sets[set].slab_key > 0 ? BpSc->sets[set].slab_key : key_slabs;
 }
 
+/* The instrument a set's objects are charged to when the caller gives none. */
+static inline BpMemKey
+bp_sc_object_key(int set)
+{
+	return BpSc->sets[set].key > 0 ? BpSc->sets[set].key : key_objects;
+}
+
 /* The objects a slab of class cls holds, and where they start. */
 static void
 bp_sc_slab_layout(int cls, int *n_objects, int *objects_off)
@@ -509,6 +516,24 @@ bp_sc_slab_link(BpScClass *k, BpScSlab *s)
 }
 
 /* ---------- per-process caches ---------- */
+
+/* Objects of set in use: allocations less frees, over every process's row. */
+static int64
+bp_sc_set_in_use(int set)
+{
+	int64		used = 0;
+	int			p;
+	int			c;
+
+	for (p = 0; p < BpSc->n_procs; p++)
+		for (c = 0; c < BP_SC_N_CLASSES; c++)
+		{
+			BpScProcStats *st = &bp_sc_proc_stats(p)[set * BP_SC_N_CLASSES + c];
+
+			used += st->allocs - st->frees;
+		}
+	return used;
+}
 
 /* Objects in use and their bytes by this process's row, over set's classes. */
 static void
@@ -587,7 +612,7 @@ bp_sc_orphans(BpScOrphan *out, int max)
 
 	if (BpSc == NULL)
 		return 0;
-	/* copy, then count without set_lock: it is taken alone */
+	/* copy, then look at the sets without set_lock: it is taken alone */
 	LWLockAcquire(&BpSc->set_lock, LW_SHARED);
 	memcpy(copy, BpSc->orphans, sizeof(copy));
 	LWLockRelease(&BpSc->set_lock);
@@ -596,18 +621,11 @@ bp_sc_orphans(BpScOrphan *out, int max)
 		BpScOrphan *o = &copy[i];
 		char		name[BP_SC_NAME_LEN];
 		int64		used = 0;
-		int			cls;
 
 		if (o->pid == 0)
 			continue;
 		if (bp_sc_set_name(o->set, name) && strcmp(name, o->set_name) == 0)
-			for (cls = 0; cls < BP_SC_N_CLASSES; cls++)
-			{
-				BpScClassStats st;
-
-				bp_sc_stats(o->set, cls, &st);
-				used += st.objects_used;
-			}
+			used = bp_sc_set_in_use(o->set);
 		if (used < o->objects)
 			gone[i] = any_gone = true;
 		else if (n < max)
@@ -676,7 +694,7 @@ bp_sc_my_cache(int set)
 		}
 		my_caches[set] = MemoryContextAllocZero(TopMemoryContext,
 												sizeof(BpScCache) * BP_SC_N_CLASSES);
-		my_keys[set] = BpSc->sets[set].key > 0 ? BpSc->sets[set].key : key_objects;
+		my_keys[set] = bp_sc_object_key(set);
 		/*
 		 * The extension's own sets are cold in every process (a few objects
 		 * now and then, trimmed after each burst): no process owns a slab
@@ -832,7 +850,7 @@ bp_sc_refill(int set, int cls, BpScCache *c, int flags)
 				my_slabs[set][cls] = a;
 		}
 	}
-	my_keys[set] = BpSc->sets[set].key > 0 ? BpSc->sets[set].key : key_objects;
+	my_keys[set] = bp_sc_object_key(set);
 	my_stats[set * BP_SC_N_CLASSES + cls].moved += c->n - before;
 	return true;
 }
@@ -1265,23 +1283,6 @@ bp_sc_set_create(const char *name)
 	BpSc->sets[slot].slab_key = slab_key;
 	LWLockRelease(&BpSc->set_lock);
 	return slot;
-}
-
-static int64
-bp_sc_set_in_use(int set)
-{
-	int64		used = 0;
-	int			p;
-	int			c;
-
-	for (p = 0; p < BpSc->n_procs; p++)
-		for (c = 0; c < BP_SC_N_CLASSES; c++)
-		{
-			BpScProcStats *st = &bp_sc_proc_stats(p)[set * BP_SC_N_CLASSES + c];
-
-			used += st->allocs - st->frees;
-		}
-	return used;
 }
 
 /*
